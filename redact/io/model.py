@@ -1,0 +1,81 @@
+"""Plain data the I/O layer hands out: what a file is, one decoded frame, what was written."""
+
+from __future__ import annotations
+
+import fractions
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class MediaInfo:
+    """What :func:`redact.io.probe` learnt about an input, without decoding it all."""
+
+    path: str
+    kind: str  # "video" | "image"
+    width: int  # displayed size (rotation applied)
+    height: int
+    rotation: int  # clockwise degrees the coded frames are rotated by for display: 0/90/180/270
+    fps: float  # average frame rate, 0.0 if unknown (images: 0.0)
+    frames: int | None  # frame count from the container index, None if it has none
+    duration: float | None  # seconds
+    video_codec: str  # e.g. "h264", "hevc", "jpeg"
+    audio: list[dict[str, Any]] = field(default_factory=list)  # codec, channels, sample_rate
+    container: str = ""  # format name, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "jpeg"
+    coded_width: int = 0  # size of the stored frames, before rotation
+    coded_height: int = 0
+    pix_fmt: str | None = None  # decoder pixel format ("yuv420p", "yuv420p10le", ...) or Pillow mode
+    time_base: fractions.Fraction | None = None  # of the video stream
+    subtitle_streams: int = 0  # dropped on output
+    data_streams: int = 0  # dropped on output (e.g. timed metadata / GPS tracks)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["time_base"] = str(self.time_base) if self.time_base is not None else None
+        d["fps"] = round(float(self.fps), 6)
+        if self.duration is not None:
+            d["duration"] = round(float(self.duration), 6)
+        d["audio"] = [dict(a) for a in self.audio]
+        return d
+
+
+@dataclass
+class Frame:
+    """One decoded frame, in display orientation.
+
+    For streams without timestamps (raw ``.h264``/``.h265``) ``pts``/``time`` are synthesised from
+    the frame rate, exactly as :func:`redact.io.write_video` will write them.
+    """
+
+    index: int  # 0-based decode (= presentation) order
+    image: np.ndarray  # H x W x 3 uint8 RGB, C-contiguous, display orientation
+    time: float | None  # presentation time in seconds
+    pts: int | None
+    time_base: fractions.Fraction | None
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+
+@dataclass
+class WriteResult:
+    frames: int
+    truncated: bool
+    error: str | None
+    audio: str  # "copied" | "reencoded" | "stripped" | "none"
+    width: int  # size of the encoded output (odd display sizes are padded to even for video)
+    height: int
+    padded: tuple[int, int] = (0, 0)  # (columns added on the right, rows added at the bottom)
+    retimed: int = 0  # frames whose timestamp had to be moved to keep timestamps increasing
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["padded"] = list(self.padded)
+        return d

@@ -1,0 +1,219 @@
+"""Find out what an input is: image or video, displayed size, rotation, rate, audio streams.
+
+``probe`` checks the path, then tries the still-image readers (Pillow), then FFmpeg (PyAV). For
+video it decodes the first frame: the display matrix lives in frame side data, and a file whose
+first frame cannot be decoded (header only, corrupt) is rejected here with one clear line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fractions
+import logging
+import os
+import stat
+from pathlib import Path
+from typing import Any, Iterator
+
+import av
+
+from ..errors import InputError
+from . import image as image_io
+from . import orient
+from .model import MediaInfo
+
+log = logging.getLogger(__name__)
+
+# Demuxers that would "decode" text into pictures, or fetch other files / URLs (playlists).
+_REFUSED_FORMATS = {
+    "tty": "a text file",
+    "bin": "a binary text file",
+    "xbin": "a binary text file",
+    "adf": "a text art file",
+    "idf": "a text art file",
+    "hls": "a playlist",
+    "dash": "a playlist",
+    "concat": "a playlist",
+    "ffmetadata": "a metadata file",
+    "image2": "an image sequence",
+    "lavfi": "a filter graph",
+}
+# Animated image formats FFmpeg decodes (animated WebP it cannot).
+_ANIMATED_VIA_FFMPEG = ("GIF", "PNG")
+# Container families whose stream frame count comes from a sample index (trustworthy).
+_INDEXED_FORMATS = ("mov", "mp4", "avi")
+
+# FFmpeg errors: av.error.FFmpegError subclasses OSError/ValueError... in PyAV; catch both.
+AV_ERRORS: tuple[type[BaseException], ...] = (av.error.FFmpegError, OSError, ValueError, EOFError)
+
+
+def check_input_path(path: str | os.PathLike[str]) -> Path:
+    """Raise :class:`InputError` unless ``path`` is an existing, readable, non-empty file."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError(f"input not found: {p}") from None
+    except PermissionError:
+        raise InputError(f"cannot access input (permission denied): {p}") from None
+    except OSError as e:
+        raise InputError(f"cannot access input: {p} ({e.strerror or e})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"input is a directory, not a media file: {p}")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"input is not a regular file: {p}")
+    if st.st_size == 0:
+        raise InputError(f"input is empty (0 bytes): {p}")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"cannot read input (permission denied): {p}")
+    return p
+
+
+@contextlib.contextmanager
+def open_container(path: str | os.PathLike[str]) -> Iterator[Any]:
+    """Open ``path`` read-only with FFmpeg (local files only); :class:`InputError` if not media."""
+    p = Path(path)
+    try:
+        container = av.open(
+            str(p), mode="r", options={"protocol_whitelist": "file"}, metadata_errors="replace"
+        )
+    except AV_ERRORS as e:
+        if isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM):
+            raise InputError(f"cannot read input (permission denied): {p}") from None
+        raise InputError(f"input is not a recognised video or image file: {p}") from None
+    try:
+        short = container.format.name.split(",")[0]
+        if short in _REFUSED_FORMATS:
+            raise InputError(f"input is {_REFUSED_FORMATS[short]}, not a video or image: {p}")
+        yield container
+    finally:
+        container.close()
+
+
+def pick_video_stream(container: Any, path: str | os.PathLike[str]) -> Any:
+    """The main video stream (cover art / attached pictures do not count)."""
+    candidates = [
+        s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)
+    ]
+    if not candidates:
+        if not len(container.streams):
+            raise InputError(f"input has no media streams (header only or truncated?): {path}")
+        if container.streams.audio:
+            raise InputError(f"input has no video stream (audio only?): {path}")
+        raise InputError(f"input has no video stream: {path}")
+    best = container.streams.best("video")
+    if best is not None and best in candidates:
+        return best
+    return max(candidates, key=lambda s: (s.codec_context.width or 0) * (s.codec_context.height or 0))
+
+
+def display_matrix(frame: Any) -> bytes | None:
+    for sd in frame.side_data:
+        if sd.type == av.sidedata.sidedata.Type.DISPLAYMATRIX:
+            return bytes(sd)
+    return None
+
+
+def frame_orientation(frame: Any) -> orient.Orientation:
+    return orient.from_display_matrix(display_matrix(frame))
+
+
+def _first_frame(container: Any, stream: Any, path: Path) -> Any:
+    try:
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                return frame
+    except AV_ERRORS as e:
+        raise InputError(f"input is corrupt: the first video frame cannot be decoded: {path} ({_one_line(e)})") from None
+    raise InputError(f"input has no decodable video frames (header only or truncated?): {path}")
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def _fps(stream: Any) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate:
+            value = float(rate)
+            if 0.0 < value < 10000.0:
+                return value
+    return 0.0
+
+
+def stream_frame_count(container: Any, stream: Any) -> int | None:
+    """Frame count from an index (MP4/MOV/AVI), ``None`` when the container has none."""
+    family = container.format.name.split(",")
+    if stream.frames and any(f in family for f in _INDEXED_FORMATS):
+        return int(stream.frames)
+    return None
+
+
+def _duration(container: Any, stream: Any) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+def _audio_info(container: Any) -> list[dict[str, Any]]:
+    out = []
+    for s in container.streams.audio:
+        cc = s.codec_context
+        out.append({"codec": cc.name, "channels": int(cc.channels or 0), "sample_rate": int(cc.sample_rate or 0)})
+    return out
+
+
+def probe_video(path: Path) -> MediaInfo:
+    with open_container(path) as container:
+        stream = pick_video_stream(container, path)
+        stream.thread_type = "AUTO"
+        first = _first_frame(container, stream, path)
+        o = frame_orientation(first)
+        w, h = o.display_size(first.width, first.height)
+        tb = stream.time_base
+        return MediaInfo(
+            path=str(path),
+            kind="video",
+            width=w,
+            height=h,
+            rotation=o.rotation,
+            fps=_fps(stream),
+            frames=stream_frame_count(container, stream),
+            duration=_duration(container, stream),
+            video_codec=stream.codec_context.name,
+            audio=_audio_info(container),
+            container=container.format.name,
+            coded_width=first.width,
+            coded_height=first.height,
+            pix_fmt=first.format.name,
+            time_base=fractions.Fraction(tb.numerator, tb.denominator) if tb else None,
+            subtitle_streams=len(container.streams.subtitles),
+            data_streams=len(container.streams.data),
+        )
+
+
+def probe(path: str | os.PathLike[str]) -> MediaInfo:
+    """Describe ``path``; raise :class:`InputError` (one clear line) if it is not usable media."""
+    p = check_input_path(path)
+    sniffed = image_io.sniff(p)
+    if sniffed is not None:
+        fmt, animated = sniffed
+        if not animated:
+            return image_io.probe_image(p)
+        if fmt not in _ANIMATED_VIA_FFMPEG:
+            raise InputError(f"animated {fmt} images are not supported (convert it to MP4 or GIF first): {p}")
+    return probe_video(p)
+
+
+def is_image_path(path: str | os.PathLike[str]) -> bool:
+    """True if ``path`` holds a still image (by content, not by extension)."""
+    try:
+        p = check_input_path(path)
+    except InputError:
+        return False
+    sniffed = image_io.sniff(p)
+    return sniffed is not None and not sniffed[1]

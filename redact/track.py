@@ -110,6 +110,8 @@ class Tracker:
 
     Call :meth:`update` with each analysed frame's detections in increasing frame order (frames
     may be skipped), then :meth:`finish` once. Track ids start at 1 in order of appearance.
+    ``n_frames`` is only a hint (a container's frame count can be an estimate); the count given
+    to :meth:`finish` is the one that bounds the tracks.
     """
 
     def __init__(self, kind: str, n_frames: int | None, width: int, height: int, config: TrackerConfig | None = None):
@@ -134,8 +136,6 @@ class Tracker:
             raise RuntimeError("Tracker.update() after finish()")
         if frame_index <= self._last_update or frame_index < 0:
             raise ValueError(f"frames must be given in increasing order: {frame_index} after {self._last_update}")
-        if self.n_frames is not None and frame_index >= self.n_frames:
-            raise ValueError(f"frame {frame_index} is beyond the clip's {self.n_frames} frames")
         if detections.kind != self.kind:
             raise ValueError(f"a {self.kind} tracker was given {detections.kind} detections")
         boxes, scores = self._prepare(detections)

@@ -6,6 +6,7 @@ import hashlib
 import importlib.resources
 import json
 import re
+import socket
 from pathlib import Path
 
 import cv2
@@ -27,6 +28,25 @@ ASTRONAUT_FACE = (180, 60, 270, 178)  # checked by eye: hairline to chin, ear to
 @pytest.fixture(scope="module")
 def detector() -> CenterFaceDetector:
     return CenterFaceDetector(provider="cpu")
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    """scikit-image's astronaut (public-domain NASA photo), RGB 512x512, one face."""
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut())
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    for name in ("connect", "connect_ex"):
+        monkeypatch.setattr(socket.socket, name, refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
 def best_iou(dets: Detections, box) -> float:
@@ -59,7 +79,7 @@ def test_shape_rewrite_frees_input_size():
     assert heat.shape == (1, 1, 16, 24) and size.shape == offset.shape == (1, 2, 16, 24)
 
 
-def test_detector_needs_no_network(no_network, astronaut):
+def test_detector_needs_no_network(offline, astronaut):
     d = CenterFaceDetector(provider="cpu")
     assert len(d.detect(astronaut)) == 1
 
@@ -199,7 +219,8 @@ def test_nms_keeps_best_of_overlapping():
 
 
 def test_merge_enclosing_never_shrinks_coverage():
-    d = Detections(np.array([[0, 0, 10, 10], [1, 1, 12, 11], [2, 0, 13, 10], [40, 40, 50, 50]]), np.array([.3, .8, .5, .6]))
+    d = Detections(np.array([[0, 0, 10, 10], [1, 1, 12, 11], [2, 0, 13, 10], [40, 40, 50, 50]]),
+                   np.array([.3, .8, .5, .6]))
     m = merge_enclosing(d, 0.5)
     assert len(m) == 2
     for box in d.xyxy:
@@ -230,8 +251,15 @@ def test_multi_detector_is_a_union():
         MultiDetector([])
 
 
-def test_detect_then_track_a_moving_face(detector, face_scene):
-    per_frame = [(i, detector.detect(face_scene(i))) for i in range(0, 12)]
+def test_detect_then_track_a_moving_face(detector, astronaut):
+    head = cv2.resize(astronaut[0:256, 96:352], (128, 128), interpolation=cv2.INTER_AREA)
+
+    def frame(i):
+        img = np.full((240, 320, 3), (200, 210, 205), np.uint8)
+        img[50:178, 40 + 4 * i:168 + 4 * i] = head
+        return img
+
+    per_frame = [(i, detector.detect(frame(i))) for i in range(12)]
     assert all(len(d) == 1 for _, d in per_frame)
     tracks = build_tracks(per_frame, 12, 320, 240)
     assert len(tracks) == 1 and tracks[0].frame_count == 12

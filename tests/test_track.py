@@ -274,12 +274,11 @@ def test_tracker_refuses_misuse():
     with pytest.raises(ValueError):
         tr.update(3, Detections.empty())
     with pytest.raises(ValueError):
-        tr.update(10, Detections.empty())
-    with pytest.raises(ValueError):
         tr.update(4, Detections.empty("text"))
+    tr.update(10, Detections.empty())  # the frame count given up front may be an underestimate
     with pytest.raises(ValueError):
-        tr.finish(3)
-    assert tr.finish(10) == []
+        tr.finish(10)
+    assert tr.finish(11) == []
     with pytest.raises(RuntimeError):
         tr.update(5, Detections.empty())
     with pytest.raises(ValueError):

@@ -50,7 +50,9 @@ def weights_bytes() -> bytes:
     try:
         data = (importlib.resources.files(PACKAGE) / WEIGHTS).read_bytes()
     except (ModuleNotFoundError, FileNotFoundError) as e:
-        raise RedactError(f"face model not found: the '{PACKAGE}' package with {WEIGHTS} must be installed ({e})") from None
+        raise RedactError(
+            f"face model not found: the '{PACKAGE}' package with {WEIGHTS} must be installed ({e})"
+        ) from None
     digest = hashlib.sha256(data).hexdigest()
     if digest != CENTERFACE_SHA256:
         raise RedactError(f"face model {PACKAGE}/{WEIGHTS} has SHA-256 {digest}, expected {CENTERFACE_SHA256}")
@@ -87,6 +89,7 @@ class CenterFaceDetector:
         self.prefer = provider
         self._session = create_session(free_spatial_dims(weights_bytes()), provider, threads)
         self.provider = self._session.get_providers()[0]
+        log.debug("CenterFace ready on %s (threshold %s, max_side %s)", self.provider, self.threshold, self.max_side)
 
     def detect(self, image: np.ndarray) -> Detections:
         check_image(image)
@@ -222,7 +225,8 @@ def free_spatial_dims(model: bytes) -> bytes:
             continue  # a weight listed as an input: drop it so onnxruntime can fold constants
         if number in (11, 12):
             channels = _dims(value)[1]
-            raw = _len_field(number, _with_dims(value, ["B", channels, "H", "W"] if number == 11 else ["B", channels, "h", "w"]))
+            dims: list[int | str] = ["B", channels, "H", "W"] if number == 11 else ["B", channels, "h", "w"]
+            raw = _len_field(number, _with_dims(value, dims))
         parts.append(raw)
     new_graph = b"".join(parts)
     return b"".join(_len_field(7, new_graph) if f == 7 else raw for f, _, raw in _fields(model))

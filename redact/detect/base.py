@@ -157,13 +157,16 @@ def nms(xyxy: np.ndarray, score: np.ndarray, iou: float) -> np.ndarray:
     """Indices kept by greedy non-maximum suppression, highest score first."""
     order = np.argsort(-np.asarray(score), kind="stable")
     boxes = np.asarray(xyxy, np.float64)[order]
+    n = len(order)
+    full = iou_matrix(boxes, boxes) if n <= 2048 else None  # at most 32 MiB; row by row beyond
     keep: list[int] = []
-    alive = np.ones(len(order), bool)
-    for i in range(len(order)):
+    alive = np.ones(n, bool)
+    for i in range(n):
         if not alive[i]:
             continue
         keep.append(int(order[i]))
-        alive[i + 1:] &= iou_matrix(boxes[i], boxes[i + 1:])[0] < iou
+        row = full[i, i + 1:] if full is not None else iou_matrix(boxes[i], boxes[i + 1:])[0]
+        alive[i + 1:] &= row < iou
     return np.asarray(keep, dtype=np.int64)
 
 

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 AUDIO_MODES = ("keep", "reencode", "strip")
 AAC_BITRATE_PER_CHANNEL = 96_000
+_LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0(side)", 6: "5.1", 7: "6.1", 8: "7.1"}
 _AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
 
 
@@ -47,7 +48,8 @@ class _Reencode:
         rate = int(cc.sample_rate or 48000)
         self.rate = rate if rate in _AAC_RATES else 48000
         channels = int(cc.channels or 2)
-        self.layout = cc.layout if cc.layout and cc.layout.nb_channels == channels else av.AudioLayout(channels)
+        # The encoder wants a standard layout; inputs may carry "N channels" (unspecified order).
+        self.layout = _LAYOUTS[min(max(channels, 1), 8)]
         self.stream = out.add_stream("aac", rate=self.rate)
         self.stream.layout = self.layout
         self.stream.bit_rate = AAC_BITRATE_PER_CHANNEL * min(channels, 6)

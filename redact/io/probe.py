@@ -70,6 +70,15 @@ def check_input_path(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+def _looks_like_isobmff(p: Path) -> bool:
+    try:
+        with open(p, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return head[4:8] in (b"ftyp", b"mdat", b"moov", b"wide", b"free")
+
+
 @contextlib.contextmanager
 def open_container(path: str | os.PathLike[str]) -> Iterator[Any]:
     """Open ``path`` read-only with FFmpeg (local files only); :class:`InputError` if not media."""
@@ -81,6 +90,8 @@ def open_container(path: str | os.PathLike[str]) -> Iterator[Any]:
     except AV_ERRORS as e:
         if isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM):
             raise InputError(f"cannot read input (permission denied): {p}") from None
+        if _looks_like_isobmff(p):
+            raise InputError(f"input is an incomplete or corrupt MP4/MOV (no index found; truncated?): {p}") from None
         raise InputError(f"input is not a recognised video or image file: {p}") from None
     try:
         short = container.format.name.split(",")[0]

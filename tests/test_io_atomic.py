@@ -1,0 +1,106 @@
+"""atomic_path / atomic_write_text / same_file / sha256_file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from redact.errors import OutputError
+from redact.io import atomic_path, atomic_write_text, same_file, sha256_file
+
+
+def names(d: Path) -> list[str]:
+    return sorted(p.name for p in d.iterdir())
+
+
+def test_atomic_path_renames_on_success(tmp_path):
+    dst = tmp_path / "out.mp4"
+    with atomic_path(dst) as tmp:
+        assert tmp.parent == tmp_path
+        assert tmp.suffix == ".mp4"
+        assert tmp.exists() and tmp != dst
+        assert not dst.exists()
+        tmp.write_bytes(b"data")
+    assert dst.read_bytes() == b"data"
+    assert names(tmp_path) == ["out.mp4"]
+
+
+def test_atomic_path_replaces_existing_file(tmp_path):
+    dst = tmp_path / "out.txt"
+    dst.write_text("old")
+    with atomic_path(dst) as tmp:
+        tmp.write_text("new")
+    assert dst.read_text() == "new"
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_atomic_path_removes_temp_on_any_exception(tmp_path, exc):
+    dst = tmp_path / "out.mp4"
+    with pytest.raises(type(exc)) as info:
+        with atomic_path(dst) as tmp:
+            tmp.write_bytes(b"partial")
+            raise exc
+    assert info.value is exc
+    assert names(tmp_path) == []
+
+
+def test_atomic_path_keeps_old_file_on_failure(tmp_path):
+    dst = tmp_path / "out.txt"
+    dst.write_text("old")
+    with pytest.raises(ValueError):
+        with atomic_path(dst) as tmp:
+            tmp.write_text("new")
+            raise ValueError("x")
+    assert dst.read_text() == "old"
+    assert names(tmp_path) == ["out.txt"]
+
+
+def test_atomic_path_respects_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "a.txt") as tmp:
+            tmp.write_text("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_atomic_path_bad_destinations(tmp_path):
+    with pytest.raises(OutputError, match="does not exist"):
+        with atomic_path(tmp_path / "missing" / "out.mp4"):
+            pass
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(OutputError, match="is a directory"):
+        with atomic_path(tmp_path / "adir"):
+            pass
+
+
+def test_atomic_write_text(tmp_path):
+    atomic_write_text(tmp_path / "r.json", "{\"ä\": 1}\n")
+    assert (tmp_path / "r.json").read_text(encoding="utf-8") == "{\"ä\": 1}\n"
+    assert names(tmp_path) == ["r.json"]
+
+
+def test_same_file_links(tmp_path):
+    a = tmp_path / "a.bin"
+    a.write_bytes(b"1")
+    b = tmp_path / "b.bin"
+    b.write_bytes(b"1")
+    (tmp_path / "sym").symlink_to(a)
+    os.link(a, tmp_path / "hard")
+    assert same_file(a, a)
+    assert same_file(a, tmp_path / "sym")
+    assert same_file(a, tmp_path / "hard")
+    assert same_file(a, tmp_path / "." / "a.bin")
+    assert not same_file(a, b)
+    assert not same_file(a, tmp_path / "nonexistent")
+
+
+def test_sha256_file(tmp_path):
+    data = os.urandom(3 * 1024 * 1024 + 7)
+    p = tmp_path / "x.bin"
+    p.write_bytes(data)
+    assert sha256_file(p) == hashlib.sha256(data).hexdigest()

@@ -1,0 +1,350 @@
+"""write_video: same frames and timestamps, bit-exact audio, upright output, no metadata, atomic."""
+
+from __future__ import annotations
+
+import os
+
+import av
+import numpy as np
+import pytest
+
+from redact.errors import InputError, OutputError
+from redact.io import FrameSource, probe, read_frames, write_video
+
+from .media import (
+    audio_packets,
+    ffmpeg,
+    ffmpeg_frame,
+    make_video,
+    pattern,
+    psnr,
+    read_index,
+    video_frame_times,
+)
+
+
+def identity(frame):
+    return frame.image
+
+
+def names(d):
+    return sorted(p.name for p in d.iterdir())
+
+
+def _out_dir(tmp_path):
+    d = tmp_path / "out"
+    d.mkdir()
+    return d
+
+
+@pytest.mark.parametrize("vfr", [False, True])
+def test_frame_count_and_timestamps_kept(tmp_path, vfr):
+    src = make_video(tmp_path / "in.mp4", frames=14, vfr=vfr, audio=True)
+    dst = tmp_path / "out.mp4"
+    seen = []
+    res = write_video(src, dst, identity, progress=seen.append)
+    assert res.frames == 14 and not res.truncated and res.error is None
+    assert seen == list(range(1, 15))
+    t_in, t_out = video_frame_times(src), video_frame_times(dst)
+    assert len(t_out) == 14
+    assert t_out == pytest.approx(t_in, abs=1e-4)
+    if vfr:
+        steps = np.diff(t_out)
+        assert steps.max() - steps.min() > 0.1  # still variable
+    assert [read_index(f, 14) for f in read_frames(dst)] == list(range(14))
+
+
+def test_output_is_h264_yuv420p_mp4_faststart(tmp_path):
+    src = make_video(tmp_path / "in.mkv", codec="hevc", frames=5)
+    dst = tmp_path / "out.mp4"
+    write_video(src, dst, identity)
+    with av.open(str(dst)) as c:
+        assert "mp4" in c.format.name
+        v = c.streams.video[0]
+        assert v.codec_context.name == "h264"
+        assert v.codec_context.pix_fmt == "yuv420p"
+    head = dst.read_bytes()[:4096]
+    assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat"))
+
+
+def test_identity_quality_psnr(tmp_path):
+    src = make_video(tmp_path / "in.mp4", width=160, height=120, frames=6)
+    dst = tmp_path / "out.mp4"
+    write_video(src, dst, identity)  # default CRF 18
+    a, b = read_frames(src), read_frames(dst)
+    assert len(a) == len(b) == 6
+    assert min(psnr(x, y) for x, y in zip(a, b)) > 35.0
+
+
+def test_process_output_is_what_gets_written(tmp_path):
+    src = make_video(tmp_path / "in.mp4", width=96, height=64, frames=4)
+    dst = tmp_path / "out.mp4"
+
+    def black_left_half(frame):
+        img = frame.image.copy()
+        img[:, :48] = 0
+        return img
+
+    write_video(src, dst, black_left_half)
+    for img in read_frames(dst):
+        assert img[:, :44].max() < 20
+        assert img[:, 52:].mean() > 60
+
+
+@pytest.mark.parametrize("name, kw", [("in.mp4", {}), ("in.mkv", {"codec": "hevc"}), ("in.webm", {"codec": "vp9"}),
+                                      ("in.mov", {}), ("in.3gp", {})])
+def test_audio_packets_copied_bit_exact(tmp_path, name, kw):
+    src = make_video(tmp_path / name, frames=10, audio=True, **kw)
+    dst = tmp_path / "out.mp4"
+    res = write_video(src, dst, identity)
+    assert res.audio == "copied"
+    a_in, a_out = audio_packets(src), audio_packets(dst)
+    assert len(a_in) == len(a_out) == 1
+    assert len(a_out[0]) == len(a_in[0]) > 5
+    assert [p[2] for p in a_out[0]] == [p[2] for p in a_in[0]]
+    assert [p[0] for p in a_out[0]] == pytest.approx([p[0] for p in a_in[0]], abs=1e-4)
+
+
+def test_two_audio_streams_stereo_copied(tmp_path):
+    src = make_video(tmp_path / "one.mkv", frames=8, audio=True, audio_channels=2)
+    two = tmp_path / "two.mkv"
+    ffmpeg("-i", src, "-map", "0:v", "-map", "0:a", "-map", "0:a", "-c", "copy", two)
+    dst = tmp_path / "out.mp4"
+    write_video(two, dst, identity)
+    a_in, a_out = audio_packets(two), audio_packets(dst)
+    assert len(a_out) == 2
+    for x, y in zip(a_in, a_out):
+        assert [p[2] for p in x] == [p[2] for p in y]
+    assert probe(dst).audio[0]["channels"] == 2
+
+
+def test_audio_that_mp4_cannot_hold(tmp_path):
+    src = make_video(tmp_path / "in.mkv", frames=6, audio=True, audio_codec="pcm_u8")
+    out = _out_dir(tmp_path)
+    with pytest.raises(OutputError) as e:
+        write_video(src, out / "o.mp4", identity)
+    assert "--audio reencode" in str(e.value) and "--audio strip" in str(e.value)
+    assert names(out) == []
+    res = write_video(src, out / "re.mp4", identity, audio="reencode")
+    assert res.audio == "reencoded"
+    info = probe(out / "re.mp4")
+    assert info.audio and info.audio[0]["codec"] == "aac"
+    assert info.duration == pytest.approx(probe(src).duration, abs=0.1)
+    res = write_video(src, out / "st.mp4", identity, audio="strip")
+    assert res.audio == "stripped"
+    assert probe(out / "st.mp4").audio == []
+
+
+def test_no_audio_reports_none(tmp_path):
+    src = make_video(tmp_path / "in.mp4", frames=3)
+    assert write_video(src, tmp_path / "o.mp4", identity).audio == "none"
+
+
+@pytest.mark.parametrize("ccw", [90, 270])
+def test_rotated_input_comes_out_upright(tmp_path, ccw):
+    base = make_video(tmp_path / "base.mp4", width=96, height=64, frames=4, audio=True)
+    rot = tmp_path / "rot.mp4"
+    ffmpeg("-display_rotation", str(ccw), "-i", base, "-c", "copy", rot)
+    dst = tmp_path / "out.mp4"
+    res = write_video(rot, dst, identity)
+    assert (res.width, res.height) == (64, 96)
+    info = probe(dst)
+    assert (info.rotation, info.width, info.height, info.coded_width, info.coded_height) == (0, 64, 96, 64, 96)
+    with av.open(str(dst)) as c:
+        f = next(c.decode(video=0))
+        assert not any(sd.type.name == "DISPLAYMATRIX" for sd in f.side_data)
+    for k in (0, 3):
+        assert psnr(ffmpeg_frame(dst, k), ffmpeg_frame(rot, k)) > 30  # looks exactly like the source did
+    red = read_frames(dst)[0]
+    r = red[..., 0].astype(int) - red[..., 2].astype(int)
+    left, right = r[:, :16].mean(), r[:, -16:].mean()
+    assert (left > right) if ccw == 90 else (right > left)
+
+
+def test_odd_display_size_is_padded_not_cropped(tmp_path):
+    src = make_video(tmp_path / "odd.mp4", width=95, height=63, frames=3)
+    dst = tmp_path / "out.mp4"
+    marked = []
+
+    def mark_edges(frame):
+        img = frame.image.copy()
+        img[:, -1] = (0, 255, 0)  # last column
+        img[-1, :] = (255, 0, 255)  # last row
+        marked.append(img.shape)
+        return img
+
+    res = write_video(src, dst, mark_edges)
+    assert marked == [(63, 95, 3)] * 3
+    assert (res.width, res.height, res.padded) == (96, 64, (1, 1))
+    img = read_frames(dst)[0]
+    assert img.shape == (64, 96, 3)
+    assert img[10:50, 94:96, 1].min() > 200  # last column kept, and repeated
+    assert img[62:64, 10:80, 0].min() > 200 and img[62:64, 10:80, 2].min() > 200
+
+
+GPS = "+48.8584+002.2945+035.000/"
+
+
+@pytest.mark.parametrize("apple_keys", [False, True])
+def test_metadata_and_gps_are_not_copied(tmp_path, apple_keys):
+    base = make_video(tmp_path / "base.mp4", frames=4, audio=True)
+    src = tmp_path / "phone.mov"
+    if apple_keys:
+        ffmpeg("-i", base, "-c", "copy", "-movflags", "use_metadata_tags",
+               "-metadata", f"com.apple.quicktime.location.ISO6709={GPS}",
+               "-metadata", "com.apple.quicktime.make=Apple", "-metadata", "com.apple.quicktime.model=iPhone 15 Pro",
+               "-metadata", "com.apple.quicktime.software=17.4.1",
+               "-metadata", "com.apple.quicktime.creationdate=2024-05-01T10:00:00+0200", src)
+    else:
+        ffmpeg("-i", base, "-c", "copy", "-metadata", f"location={GPS}", "-metadata", "make=Apple",
+               "-metadata", "model=iPhone 15 Pro", "-metadata", "creation_time=2024-05-01T08:00:00Z",
+               "-metadata:s:a", "title=Ward 7 voice", src)
+    raw_in = src.read_bytes()
+    assert GPS.encode() in raw_in and b"iPhone 15 Pro" in raw_in  # the fixture really carries them
+    dst = tmp_path / "out.mp4"
+    write_video(src, dst, identity)
+    raw = dst.read_bytes()
+    for needle in (GPS.encode(), b"+48.8584", b"iPhone", b"Apple", b"17.4.1", b"2024-05-01", b"Ward 7", b"xyz"):
+        assert needle not in raw, needle
+    with av.open(str(dst)) as c:
+        keys = set(c.metadata)
+        assert keys <= {"major_brand", "minor_version", "compatible_brands", "encoder"}, keys
+        for s in c.streams:
+            assert not {"creation_time", "location", "title", "make", "model"} & set(s.metadata), s.metadata
+
+
+def test_subtitle_streams_are_dropped(tmp_path):
+    base = make_video(tmp_path / "base.mkv", frames=4, audio=True)
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:00,300\nJane Doe, bed 4\n")
+    src = tmp_path / "sub.mkv"
+    ffmpeg("-i", base, "-i", srt, "-map", "0", "-map", "1", "-c", "copy", src)
+    assert probe(src).subtitle_streams == 1
+    dst = tmp_path / "out.mp4"
+    write_video(src, dst, identity)
+    with av.open(str(dst)) as c:
+        assert [s.type for s in c.streams] == ["video", "audio"]
+    assert b"Jane Doe" not in dst.read_bytes()
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("exc_type", [Boom, KeyboardInterrupt])
+def test_process_raising_leaves_nothing(tmp_path, exc_type):
+    src = make_video(tmp_path / "in.mp4", frames=12, audio=True)
+    out = _out_dir(tmp_path)
+    err = exc_type("stop at frame 5")
+
+    def process(frame):
+        if frame.index == 5:
+            raise err
+        return frame.image
+
+    with pytest.raises(exc_type) as e:
+        write_video(src, out / "o.mp4", process)
+    assert e.value is err
+    assert names(out) == []
+
+
+def test_existing_output_survives_a_failed_write(tmp_path):
+    src = make_video(tmp_path / "in.mp4", frames=4)
+    dst = tmp_path / "o.mp4"
+    dst.write_bytes(b"previous")
+
+    def bad(frame):
+        return frame.image[:10]  # wrong shape
+
+    with pytest.raises(ValueError, match="must return"):
+        write_video(src, dst, bad)
+    assert dst.read_bytes() == b"previous"
+    assert names(tmp_path) == ["in.mp4", "o.mp4"]
+
+
+def test_refuses_to_overwrite_the_input(tmp_path):
+    src = make_video(tmp_path / "in.mp4", frames=3)
+    before = src.read_bytes()
+    (tmp_path / "link.mp4").symlink_to(src)
+    os.link(src, tmp_path / "hard.mp4")
+    for dst in (src, tmp_path / "link.mp4", tmp_path / "hard.mp4", tmp_path / "." / "in.mp4"):
+        with pytest.raises(OutputError, match="same file"):
+            write_video(src, dst, identity)
+    assert src.read_bytes() == before
+
+
+def test_source_bytes_and_mtime_unchanged(tmp_path):
+    src = make_video(tmp_path / "in.mp4", frames=6, audio=True)
+    os.chmod(src, 0o444)  # the writer never needs to open it for writing
+    before = (src.read_bytes(), src.stat().st_mtime_ns)
+    write_video(src, tmp_path / "o.mp4", identity)
+    write_video(src, tmp_path / "o2.mp4", identity, audio="reencode")
+    assert (src.read_bytes(), src.stat().st_mtime_ns) == before
+
+
+def test_output_argument_errors(tmp_path):
+    src = make_video(tmp_path / "in.mp4", frames=3)
+    with pytest.raises(OutputError, match="MP4"):
+        write_video(src, tmp_path / "o.mkv", identity)
+    with pytest.raises(OutputError, match="does not exist"):
+        write_video(src, tmp_path / "no" / "o.mp4", identity)
+    with pytest.raises(ValueError, match="audio"):
+        write_video(src, tmp_path / "o.mp4", identity, audio="copy")
+    with pytest.raises(ValueError, match="crf"):
+        write_video(src, tmp_path / "o.mp4", identity, crf=99)
+    with pytest.raises(InputError):
+        write_video(tmp_path / "missing.mp4", tmp_path / "o.mp4", identity)
+    assert names(tmp_path) == ["in.mp4"]
+
+
+def test_truncated_input_writes_frames_up_to_the_break(tmp_path):
+    full = make_video(tmp_path / "full.mp4", width=96, height=64, frames=30, faststart=True, audio=True)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    with FrameSource(cut) as s:
+        scanned = [(f.index, f.pts) for f in s]
+    res = write_video(cut, tmp_path / "o.mp4", identity)
+    assert res.truncated and res.error
+    assert res.frames == len(scanned) < 30
+    assert len(video_frame_times(tmp_path / "o.mp4")) == res.frames
+    with pytest.raises(InputError, match="truncated"):
+        write_video(cut, tmp_path / "strict.mp4", identity, allow_truncated=False)
+    assert not (tmp_path / "strict.mp4").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4", "full.mp4", "o.mp4"]
+
+
+def test_frames_given_to_process_match_a_scan(tmp_path):
+    src = make_video(tmp_path / "in.mp4", frames=9, vfr=True)
+    with FrameSource(src) as s:
+        scanned = [(f.index, f.pts, f.time, f.image.copy()) for f in s]
+    got = []
+
+    def process(frame):
+        got.append((frame.index, frame.pts, frame.time, frame.image.copy()))
+        return frame.image
+
+    write_video(src, tmp_path / "o.mp4", process)
+    assert [g[:3] for g in got] == [s[:3] for s in scanned]
+    assert all(np.array_equal(a[3], b[3]) for a, b in zip(got, scanned))
+
+
+def test_gif_and_raw_streams_write(tmp_path):
+    for name, kw in (("a.gif", {}), ("a.h264", {}), ("a.h265", {"codec": "hevc"})):
+        src = make_video(tmp_path / name, width=64, height=48, frames=5, **kw)
+        dst = tmp_path / f"{name}.mp4"
+        res = write_video(src, dst, identity)
+        assert res.frames == 5
+        assert [read_index(f, 5) for f in read_frames(dst)] == list(range(5))
+        assert video_frame_times(dst) == pytest.approx([f.time for f in FrameSource(src)], abs=1e-4)
+
+
+def test_image_input_is_refused(tmp_path):
+    from .media import make_image
+
+    with pytest.raises(InputError, match="still image"):
+        write_video(make_image(tmp_path / "a.jpg"), tmp_path / "o.mp4", identity)
+
+
+def test_pattern_helper_is_asymmetric():
+    img = pattern(0, 96, 64)
+    assert not np.array_equal(img, img[::-1]) and not np.array_equal(img, img[:, ::-1])

@@ -210,3 +210,22 @@ def test_sixteen_bit_grey_png(tmp_path):
     img = read_image(p)
     assert img.shape == (32, 64, 3)
     assert abs(int(img[-1, -1, 0]) - int(a[-1, -1]) // 257) <= 1
+
+
+def test_animated_transparency_is_white_like_images(tmp_path):
+    """Pixels hidden under full transparency (here green) must not resurface in the analysed frame."""
+    frames = []
+    for i in range(3):
+        rgba = np.zeros((30, 40, 4), np.uint8)
+        rgba[..., 1] = 200  # hidden green everywhere
+        rgba[:15, :, :] = (200, 0, 0, 255)  # opaque red top half
+        rgba[:4, 5 * i:5 * i + 4] = (0, 0, 0, 255)  # moving mark, so frames differ
+        frames.append(Image.fromarray(rgba, "RGBA"))
+    p = tmp_path / "t.png"
+    frames[0].save(p, save_all=True, append_images=frames[1:], duration=100)
+    assert probe(p).kind == "video"
+    imgs = read_frames(p)
+    assert len(imgs) == 3
+    for img in imgs:
+        assert np.abs(img[6:12].astype(int) - (200, 0, 0)).max() < 8
+        assert img[18:].min() > 245

@@ -348,3 +348,20 @@ def test_image_input_is_refused(tmp_path):
 def test_pattern_helper_is_asymmetric():
     img = pattern(0, 96, 64)
     assert not np.array_equal(img, img[::-1]) and not np.array_equal(img, img[:, ::-1])
+
+
+def test_mpegts_start_offset_moved_to_zero_and_adts_payload_kept(tmp_path):
+    base = make_video(tmp_path / "base.mp4", frames=10, audio=True)
+    ts = tmp_path / "in.ts"
+    ffmpeg("-i", base, "-c", "copy", ts)  # MPEG-TS starts at ~1.4 s; AAC gets ADTS headers
+    res = write_video(ts, tmp_path / "o.mp4", identity)
+    assert res.time_offset > 1.0
+    t_in = [f.time for f in FrameSource(ts)]
+    t_out = video_frame_times(tmp_path / "o.mp4")
+    # relative timing kept (the MP4 edit list stores the start in milliseconds)
+    assert t_out == pytest.approx([t - res.time_offset for t in t_in], abs=1.5e-3)
+    a_in, a_out = audio_packets(ts)[0], audio_packets(tmp_path / "o.mp4")[0]
+    assert len(a_in) == len(a_out)
+    # MP4 stores raw AAC: the muxer drops the 7-byte ADTS header, the coded audio is untouched
+    assert all(x[2][:2] == b"\xff\xf1" and x[2][7:] == y[2] for x, y in zip(a_in, a_out))
+    assert a_out[0][0] == pytest.approx(a_in[0][0] - res.time_offset, abs=1e-4)

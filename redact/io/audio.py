@@ -19,8 +19,12 @@ _LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "4.0", 5: "5.0(side)", 6: "5.1"
 _AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
 
 
+def _ticks(offset: fractions.Fraction, time_base: Any) -> int:
+    return round(offset / fractions.Fraction(time_base.numerator, time_base.denominator)) if offset else 0
+
+
 class _Copy:
-    def __init__(self, out: Any, src: Any, dst_name: str):
+    def __init__(self, out: Any, src: Any, dst_name: str, offset: fractions.Fraction):
         try:
             self.stream = out.add_stream_from_template(src)
         except ValueError:
@@ -31,10 +35,16 @@ class _Copy:
             ) from None
         self.stream.metadata.clear()
         self.out = out
+        self.shift = _ticks(offset, src.time_base)
 
     def packet(self, packet: Any) -> None:
         if not packet.size:
             return  # end-of-stream marker from the demuxer
+        if self.shift:
+            if packet.pts is not None:
+                packet.pts -= self.shift
+            if packet.dts is not None:
+                packet.dts -= self.shift
         packet.stream = self.stream
         self.out.mux(packet)
 
@@ -43,7 +53,7 @@ class _Copy:
 
 
 class _Reencode:
-    def __init__(self, out: Any, src: Any):
+    def __init__(self, out: Any, src: Any, offset: fractions.Fraction):
         cc = src.codec_context
         rate = int(cc.sample_rate or 48000)
         self.rate = rate if rate in _AAC_RATES else 48000
@@ -55,6 +65,7 @@ class _Reencode:
         self.stream.bit_rate = AAC_BITRATE_PER_CHANNEL * min(channels, 6)
         self.out = out
         self.tb = fractions.Fraction(1, self.rate)
+        self.shift = _ticks(offset, self.tb)
         self._resampler: Any = None
 
     def _encode(self, frames: list[Any]) -> None:
@@ -74,7 +85,7 @@ class _Reencode:
                     format="fltp", layout=self.layout, rate=self.rate, frame_size=self.stream.codec_context.frame_size
                 )
             if f.pts is not None and f.time_base:
-                f.pts = round(f.pts * f.time_base / self.tb)
+                f.pts = round(f.pts * f.time_base / self.tb) - self.shift
                 f.time_base = self.tb
             self._encode(self._resampler.resample(f))
 
@@ -88,13 +99,16 @@ class _Reencode:
 class AudioOut:
     """Routes the input's audio packets to the output according to ``mode``."""
 
-    def __init__(self, out: Any, in_streams: tuple[Any, ...], mode: str, dst_name: str):
+    def __init__(
+        self, out: Any, in_streams: tuple[Any, ...], mode: str, dst_name: str, offset: fractions.Fraction = fractions.Fraction(0)
+    ):
+        """``offset`` (seconds) is subtracted from every timestamp, as it is from the video's."""
         if mode not in AUDIO_MODES:
             raise ValueError(f"audio must be one of {', '.join(AUDIO_MODES)}, got {mode!r}")
         self.in_streams = tuple(in_streams) if mode != "strip" else ()
         self._routes: dict[int, Any] = {}
         for s in self.in_streams:
-            self._routes[s.index] = _Copy(out, s, dst_name) if mode == "keep" else _Reencode(out, s)
+            self._routes[s.index] = _Copy(out, s, dst_name, offset) if mode == "keep" else _Reencode(out, s, offset)
         if not in_streams:
             self.result = "none"
         else:

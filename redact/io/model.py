@@ -74,6 +74,7 @@ class WriteResult:
     height: int
     padded: tuple[int, int] = (0, 0)  # (columns added on the right, rows added at the bottom)
     retimed: int = 0  # frames whose timestamp had to be moved to keep timestamps increasing
+    time_offset: float = 0.0  # seconds subtracted from every input timestamp (input started after 0)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

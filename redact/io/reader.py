@@ -123,6 +123,15 @@ class VideoDecoder:
         self._last_pts = pts
         return int(pts)
 
+    def _rgb(self, vf: Any) -> np.ndarray:
+        """RGB pixels; transparent pixels (GIF, alpha codecs) are composited over white, as for images."""
+        fmt = vf.format
+        if not (fmt.has_palette or len(fmt.components) in (2, 4)):
+            return vf.to_ndarray(format="rgb24", src_colorspace=self.colour.sws_matrix)
+        rgba = vf.to_ndarray(format="rgba", src_colorspace=self.colour.sws_matrix)
+        alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+        return (rgba[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
+
     def _frame(self, vf: Any) -> Frame:
         if self._orientation is None:
             self._orientation = frame_orientation(vf)
@@ -132,7 +141,7 @@ class VideoDecoder:
                 "frame %d is %dx%d, the stream started at %dx%d: scaling it", self.index, vf.width, vf.height, *self._size
             )
             vf = vf.reformat(width=self._size[0], height=self._size[1])
-        rgb = vf.to_ndarray(format="rgb24", src_colorspace=self.colour.sws_matrix)
+        rgb = self._rgb(vf)
         image = self._orientation.apply(rgb)
         pts = self._timestamp(vf)
         frame = Frame(index=self.index, image=image, time=float(pts * self.time_base), pts=pts, time_base=self.time_base)

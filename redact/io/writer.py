@@ -2,7 +2,8 @@
 
 Output: H.264 (libx264, yuv420p, CRF) in MP4 with ``+faststart``; pixels already in display
 orientation (no display matrix); every frame keeps its own timestamp (variable frame rate stays
-variable, nothing dropped or duplicated); audio copied bit-exact, re-encoded to AAC or dropped;
+variable, nothing dropped or duplicated; a positive start time, as in MPEG-TS, is moved to 0 for
+all streams alike); audio copied bit-exact, re-encoded to AAC or dropped;
 subtitle, data and attachment streams dropped; no container or stream metadata copied (no GPS,
 make/model, creation time, chapters). Odd display sizes are padded to even by repeating the last
 column/row of the *processed* image (nothing of the picture is lost, nothing unprocessed added).
@@ -52,8 +53,11 @@ def _check_args(dst: Path, crf: int, preset: str, audio: str) -> None:
 class _VideoOut:
     """libx264 encoder for display-oriented RGB frames of a fixed size."""
 
-    def __init__(self, out: Any, info: MediaInfo, decoder: VideoDecoder, crf: int, preset: str):
+    def __init__(
+        self, out: Any, info: MediaInfo, decoder: VideoDecoder, crf: int, preset: str, offset: fractions.Fraction
+    ):
         self.width, self.height = info.width, info.height
+        self.shift = round(offset / decoder.time_base) if offset else 0
         self.pad = (self.width % 2, self.height % 2)
         self.colour: ColourPlan = decoder.colour
         rate = fractions.Fraction(info.fps).limit_denominator(100000) if info.fps > 0 else None
@@ -78,12 +82,21 @@ class _VideoOut:
             image = np.pad(image, ((0, self.pad[1]), (0, self.pad[0]), (0, 0)), mode="edge")
         vf = av.VideoFrame.from_ndarray(image, format="rgb24")
         vf = vf.reformat(format="yuv420p", dst_colorspace=self.colour.sws_matrix, dst_color_range=AVCOL_RANGE_MPEG)
-        vf.pts = pts
+        vf.pts = pts - self.shift
         vf.time_base = time_base
         self.out.mux(self.stream.encode(vf))
 
     def flush(self) -> None:
         self.out.mux(self.stream.encode(None))
+
+
+def start_offset(container: Any) -> fractions.Fraction:
+    """Seconds to subtract from all output timestamps: a positive container start time (MPEG-TS
+    starts at ~1.4 s) becomes 0, as FFmpeg's CLI does; streams keep their relative timing."""
+    start = container.start_time
+    if start is None or start <= 0:
+        return fractions.Fraction(0)
+    return fractions.Fraction(int(start), av.time_base)
 
 
 def _output_error(dst: Path, e: BaseException) -> OutputError:
@@ -151,8 +164,9 @@ def _transcode(
     dst: Path,
     progress: Callable[[int], None] | None,
 ) -> WriteResult:
-    video = _VideoOut(out, info, decoder, crf, preset)
-    audio_out = AudioOut(out, container.streams.audio, audio, dst.name)
+    offset = start_offset(container)
+    video = _VideoOut(out, info, decoder, crf, preset, offset)
+    audio_out = AudioOut(out, container.streams.audio, audio, dst.name, offset)
     try:
         out.start_encoding()
     except AV_ERRORS as e:
@@ -190,4 +204,5 @@ def _transcode(
         height=info.height + video.pad[1],
         padded=video.pad,
         retimed=decoder.retimed,
+        time_offset=float(offset),
     )

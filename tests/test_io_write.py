@@ -365,3 +365,20 @@ def test_mpegts_start_offset_moved_to_zero_and_adts_payload_kept(tmp_path):
     # MP4 stores raw AAC: the muxer drops the 7-byte ADTS header, the coded audio is untouched
     assert all(x[2][:2] == b"\xff\xf1" and x[2][7:] == y[2] for x, y in zip(a_in, a_out))
     assert a_out[0][0] == pytest.approx(a_in[0][0] - res.time_offset, abs=1e-4)
+
+
+def _smooth_colours(i, width=160, height=120):
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    img = np.stack([128 + 100 * np.sin(x / 17 + i), 128 + 100 * np.cos(y / 13), 128 + 90 * np.sin((x + y) / 23)], -1)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_identity_output_has_no_colour_drift(tmp_path):
+    """Decode -> RGB -> encode must not shift colours (swscale's fast 4:2:0 path darkens by ~1 level)."""
+    src = make_video(tmp_path / "in.mp4", frames=3, draw=_smooth_colours)
+    dst = tmp_path / "out.mp4"
+    write_video(src, dst, identity)
+    for k in (0, 2):
+        a, b = ffmpeg_frame(src, k).astype(int), ffmpeg_frame(dst, k).astype(int)
+        bias = (b - a).reshape(-1, 3).mean(0)
+        assert np.abs(bias).max() < 0.5, bias

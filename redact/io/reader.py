@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
+from av.video.reformatter import Interpolation
 
 from ..errors import InputError
 from . import colour
@@ -31,6 +32,10 @@ from .probe import (
 log = logging.getLogger(__name__)
 
 _DEFAULT_FPS = 25.0  # FFmpeg's own guess for raw streams without timing
+# swscale's default YUV 4:2:0 -> RGB path is about one level too dark on average (fast, low
+# precision); re-encoding would bake that into every output. Accurate rounding with full chroma
+# interpolation is unbiased, for about 8 ms more per 1080p frame.
+_TO_RGB = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
 
 
 class VideoDecoder:
@@ -127,8 +132,8 @@ class VideoDecoder:
         """RGB pixels; transparent pixels (GIF, alpha codecs) are composited over white, as for images."""
         fmt = vf.format
         if not (fmt.has_palette or len(fmt.components) in (2, 4)):
-            return vf.to_ndarray(format="rgb24", src_colorspace=self.colour.sws_matrix)
-        rgba = vf.to_ndarray(format="rgba", src_colorspace=self.colour.sws_matrix)
+            return vf.to_ndarray(format="rgb24", src_colorspace=self.colour.sws_matrix, interpolation=_TO_RGB)
+        rgba = vf.to_ndarray(format="rgba", src_colorspace=self.colour.sws_matrix, interpolation=_TO_RGB)
         alpha = rgba[..., 3:4].astype(np.float32) / 255.0
         return (rgba[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
 

@@ -67,13 +67,19 @@ def test_output_is_h264_yuv420p_mp4_faststart(tmp_path):
     assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat"))
 
 
-def test_identity_quality_psnr(tmp_path):
-    src = make_video(tmp_path / "in.mp4", width=160, height=120, frames=6)
-    dst = tmp_path / "out.mp4"
-    write_video(src, dst, identity)  # default CRF 18
-    a, b = read_frames(src), read_frames(dst)
+def test_identity_quality_psnr(tmp_path, astronaut):
+    """Natural content (a photo panning): CRF 18 keeps it above 35 dB; CRF 28 visibly does not."""
+
+    def pan(i):
+        return np.ascontiguousarray(astronaut[60 + 2 * i:180 + 2 * i, 150 + 3 * i:310 + 3 * i])
+
+    src = make_video(tmp_path / "in.mp4", width=160, height=120, frames=6, draw=pan)
+    write_video(src, tmp_path / "out.mp4", identity)  # default CRF 18
+    a, b = read_frames(src), read_frames(tmp_path / "out.mp4")
     assert len(a) == len(b) == 6
     assert min(psnr(x, y) for x, y in zip(a, b)) > 35.0
+    write_video(src, tmp_path / "low.mp4", identity, crf=28)
+    assert min(psnr(x, y) for x, y in zip(a, read_frames(tmp_path / "low.mp4"))) < 35.0
 
 
 def test_process_output_is_what_gets_written(tmp_path):
@@ -153,8 +159,9 @@ def test_rotated_input_comes_out_upright(tmp_path, ccw):
     with av.open(str(dst)) as c:
         f = next(c.decode(video=0))
         assert not any(sd.type.name == "DISPLAYMATRIX" for sd in f.side_data)
-    for k in (0, 3):
-        assert psnr(ffmpeg_frame(dst, k), ffmpeg_frame(rot, k)) > 30  # looks exactly like the source did
+    for k in (0, 3):  # looks like the source did (hard synthetic colour edges cost a little chroma)
+        a, b = ffmpeg_frame(dst, k).astype(int), ffmpeg_frame(rot, k).astype(int)
+        assert a.shape == b.shape and np.abs(a - b).mean() < 3.0
     red = read_frames(dst)[0]
     r = red[..., 0].astype(int) - red[..., 2].astype(int)
     left, right = r[:, :16].mean(), r[:, -16:].mean()
@@ -178,8 +185,9 @@ def test_odd_display_size_is_padded_not_cropped(tmp_path):
     assert (res.width, res.height, res.padded) == (96, 64, (1, 1))
     img = read_frames(dst)[0]
     assert img.shape == (64, 96, 3)
-    assert img[10:50, 94:96, 1].min() > 200  # last column kept, and repeated
-    assert img[62:64, 10:80, 0].min() > 200 and img[62:64, 10:80, 2].min() > 200
+    assert img[10:50, 94:96, 1].min() > 200  # last column kept, and repeated (green)
+    assert img[62:64, 10:80, 0].min() > 170 and img[62:64, 10:80, 2].min() > 170  # last row (magenta)
+    assert img[62:64, 10:80, 1].max() < 60
 
 
 GPS = "+48.8584+002.2945+035.000/"

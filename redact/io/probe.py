@@ -110,6 +110,9 @@ def open_container(path: str | os.PathLike[str]) -> Iterator[Any]:
         short = container.format.name.split(",")[0]
         if short in _REFUSED_FORMATS:
             raise InputError(f"input is {_REFUSED_FORMATS[short]}, not a video or image: {p}")
+        if short.endswith("_pipe"):  # a still image Pillow could not read (JPEG 2000, PSD, ...)
+            kind = short[: -len("_pipe")].upper()
+            raise InputError(f"unsupported or unreadable {kind} image (use JPEG, PNG or WebP): {p}")
         yield container
     finally:
         container.close()
@@ -237,8 +240,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
 def is_image_path(path: str | os.PathLike[str]) -> bool:
     """True if ``path`` holds a still image (by content, not by extension)."""
     try:
-        p = check_input_path(path)
+        sniffed = image_io.sniff(check_input_path(path))
     except InputError:
         return False
-    sniffed = image_io.sniff(p)
     return sniffed is not None and not sniffed[1]

@@ -411,3 +411,17 @@ def test_full_range_input(tmp_path):
     a, b = ffmpeg_frame(src).astype(int), ffmpeg_frame(tmp_path / "o.mp4").astype(int)
     assert np.abs((b - a).reshape(-1, 3).mean(0)).max() < 1.0
     assert psnr(a.astype(np.uint8), b.astype(np.uint8)) > 35
+
+
+def test_mp4_with_late_video_start_keeps_its_timeline(tmp_path):
+    """An MP4 whose video starts after its audio (edited clips do) is not shifted at all."""
+    base = make_video(tmp_path / "base.mp4", frames=8, audio=True)
+    late = tmp_path / "late.mp4"
+    ffmpeg("-itsoffset", "0.05", "-i", base, "-itsoffset", "0.5", "-i", base, "-map", "1:v", "-map", "0:a",
+           "-c", "copy", late)
+    t_in = [f.time for f in FrameSource(late)]
+    assert t_in[0] > 0.4 and audio_packets(late)[0][0][0] > 0.01
+    res = write_video(late, tmp_path / "o.mp4", identity)
+    assert res.time_offset == 0.0
+    assert video_frame_times(tmp_path / "o.mp4") == pytest.approx(t_in, abs=1e-3)
+    assert audio_packets(tmp_path / "o.mp4")[0][0][0] == pytest.approx(audio_packets(late)[0][0][0], abs=1e-3)

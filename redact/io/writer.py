@@ -2,8 +2,8 @@
 
 Output: H.264 (libx264, yuv420p, CRF) in MP4 with ``+faststart``; pixels already in display
 orientation (no display matrix); every frame keeps its own timestamp (variable frame rate stays
-variable, nothing dropped or duplicated; a positive start time, as in MPEG-TS, is moved to 0 for
-all streams alike); audio copied bit-exact, re-encoded to AAC or dropped;
+variable, nothing dropped or duplicated; only a non-MP4 input's positive start time, as in
+MPEG-TS, is moved to 0 for all streams alike); audio copied bit-exact, re-encoded to AAC or dropped;
 subtitle, data and attachment streams dropped; no container or stream metadata copied (no GPS,
 make/model, creation time, chapters). Odd display sizes are padded to even by repeating the last
 column/row of the *processed* image (nothing of the picture is lost, nothing unprocessed added).
@@ -97,10 +97,13 @@ class _VideoOut:
 
 
 def start_offset(container: Any) -> fractions.Fraction:
-    """Seconds to subtract from all output timestamps: a positive container start time (MPEG-TS
-    starts at ~1.4 s) becomes 0, as FFmpeg's CLI does; streams keep their relative timing."""
+    """Seconds to subtract from all output timestamps.
+
+    MP4/MOV timelines are kept exactly (0 here). Other containers (MPEG-TS starts at ~1.4 s,
+    broadcast streams anywhere) have their positive start time moved to 0, as FFmpeg's CLI does,
+    so the MP4 does not open with an empty edit; streams keep their relative timing."""
     start = container.start_time
-    if start is None or start <= 0:
+    if start is None or start <= 0 or "mov" in container.format.name.split(","):
         return fractions.Fraction(0)
     return fractions.Fraction(int(start), av.time_base)
 

@@ -67,8 +67,11 @@ def test_output_is_h264_yuv420p_mp4_faststart(tmp_path):
     assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat"))
 
 
-def test_identity_quality_psnr(tmp_path, astronaut):
+def test_identity_quality_psnr(tmp_path):
     """Natural content (a photo panning): CRF 18 keeps it above 35 dB; CRF 28 visibly does not."""
+    from skimage import data
+
+    astronaut = data.astronaut()  # public-domain NASA photo shipped with scikit-image
 
     def pan(i):
         return np.ascontiguousarray(astronaut[60 + 2 * i:180 + 2 * i, 150 + 3 * i:310 + 3 * i])

@@ -1,0 +1,135 @@
+"""Throughput of `redact run` against the transcode floor and, when installed, `deface`.
+
+    .venv/bin/python benchmarks/speed.py [--clip PATH ...] [--height 720 --height 1080] [--repeat N]
+
+For every clip (default: the shipped sample) and every requested height (the clip is first scaled to that height
+into a temporary file, so all tools read the same bytes), it times, as whole processes:
+
+- floor:  decode + re-encode with PyAV/libx264 at the same CRF/preset and audio copy, no analysis
+          (redact's own writer with an identity frame function: the best redact could ever do);
+- redact: `redact run` (scan + render + report);
+- deface: `deface --thresh 0.2` (CenterFace on every frame), when the `deface` command is installed.
+
+It prints frames/s and the ratios, plus the machine it ran on. Figures quoted in issues come from here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FLOOR_SNIPPET = """
+import sys
+from redact.io import write_video
+r = write_video(sys.argv[1], sys.argv[2], lambda f: f.image, crf=int(sys.argv[3]), preset=sys.argv[4])
+print(r.frames)
+"""
+
+
+def machine() -> str:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import av
+    import onnxruntime
+
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"PyAV {av.__version__}, onnxruntime {onnxruntime.__version__}")
+
+
+def scaled_copy(src: Path, height: int, workdir: Path) -> Path:
+    """Scale ``src`` to ``height`` (keeping aspect, even width) into an MP4 in ``workdir``."""
+    import av
+    import numpy as np  # noqa: F401  (PyAV's reformat needs numpy present)
+
+    dst = workdir / f"{src.stem}_{height}p.mp4"
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        vin = inp.streams.video[0]
+        rate = vin.average_rate or 25
+        w = int(round(vin.codec_context.width * height / vin.codec_context.height / 2)) * 2
+        vout = out.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast"})
+        vout.width, vout.height, vout.pix_fmt = w, height, "yuv420p"
+        for frame in inp.decode(vin):
+            f = frame.reformat(width=w, height=height, format="yuv420p")
+            f.pts = None
+            for p in vout.encode(f):
+                out.mux(p)
+        for p in vout.encode():
+            out.mux(p)
+    return dst
+
+
+def count_frames(path: Path) -> int:
+    import av
+
+    with av.open(str(path)) as c:
+        return sum(1 for _ in c.decode(video=0))
+
+
+def timed(cmd: list[str], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench_clip(clip: Path, repeat: int, crf: int, preset: str, workdir: Path) -> dict[str, float]:
+    n = count_frames(clip)
+    py = sys.executable
+    results: dict[str, float] = {}
+    out = workdir / "out.mp4"
+    results["floor"] = timed([py, "-c", FLOOR_SNIPPET, str(clip), str(out), str(crf), preset], repeat)
+    redact_cmd = [py, "-m", "redact.cli", "-q", "run", str(clip), "-o", str(workdir / "redact.mp4"),
+                  "--crf", str(crf), "--preset", preset]
+    results["redact"] = timed(redact_cmd, repeat)
+    deface = shutil.which("deface") or (str(Path(py).parent / "deface") if (Path(py).parent / "deface").exists()
+                                        else None)
+    if deface:
+        results["deface"] = timed([deface, str(clip), "-o", str(workdir / "deface.mp4"), "--thresh", "0.2"], repeat)
+    return {"frames": n, **results}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clip", action="append", type=Path, help="clip(s) to time (default: samples/demo.mp4)")
+    ap.add_argument("--height", action="append", type=int, help="scale each clip to this height first (repeatable)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per command; the best is kept")
+    ap.add_argument("--crf", type=int, default=18)
+    ap.add_argument("--preset", default="veryfast")
+    args = ap.parse_args()
+    clips = args.clip or [ROOT / "samples" / "demo.mp4"]
+    print(f"machine: {machine()}")
+    print(f"{'clip':40s} {'frames':>6s} {'tool':>7s} {'seconds':>8s} {'fps':>7s} {'x floor':>8s} {'x deface':>9s}")
+    with tempfile.TemporaryDirectory(prefix="redact-bench-") as tmp:
+        work = Path(tmp)
+        for clip in clips:
+            variants = [scaled_copy(clip, h, work) for h in args.height] if args.height else [clip]
+            for v in variants:
+                r = bench_clip(v, args.repeat, args.crf, args.preset, work)
+                n = r.pop("frames")
+                for tool, secs in r.items():
+                    vs_floor = secs / r["floor"]
+                    vs_deface = f"{r['deface'] / secs:8.2f}x" if "deface" in r else "       -"
+                    print(f"{v.name[:40]:40s} {n:6d} {tool:>7s} {secs:8.2f} {n / secs:7.1f} {vs_floor:7.2f}x "
+                          f"{vs_deface}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,286 @@
+"""Command line: a thin layer over :mod:`redact.pipeline`.
+
+Exit status: 0 success, 1 failure (one line on stderr), 2 usage error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+from . import __version__
+from .errors import RedactError
+
+log = logging.getLogger("redact")
+
+VIDEO_OUT_SUFFIXES = {".mp4", ".m4v", ".mov"}
+IMAGE_OUT_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so temp files are cleaned up on the way out."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+@contextlib.contextmanager
+def _errors(debug: bool) -> Iterator[None]:
+    """Turn exceptions into one line on stderr and an exit status."""
+    try:
+        yield
+    except click.exceptions.Exit:
+        raise
+    except click.ClickException:
+        raise
+    except _Terminated:
+        click.echo("redact: terminated; no output was left behind", err=True)
+        sys.exit(143)
+    except KeyboardInterrupt:
+        click.echo("redact: interrupted; no output was left behind", err=True)
+        sys.exit(130)
+    except RedactError as e:
+        if debug:
+            raise
+        click.echo(f"redact: error: {e}", err=True)
+        sys.exit(1)
+    except Exception as e:  # the last line of defence: a clear line, never a traceback unless --debug
+        if debug:
+            raise
+        click.echo(f"redact: internal error: {type(e).__name__}: {e} (run with --debug for details)", err=True)
+        sys.exit(1)
+
+
+class _Progress:
+    """tqdm bars on stderr, one per stage; silent with --quiet or when stderr is not a terminal."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if self.quiet:
+            return
+        bar = self.bars.get(stage)
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc=f"{stage:>6}", unit="frame", file=sys.stderr, leave=False,
+                       disable=None, dynamic_ncols=True)
+            self.bars[stage] = bar
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[_Progress]:
+    p = _Progress(quiet)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+def _setup(ctx: click.Context) -> None:
+    obj = ctx.ensure_object(dict)
+    level = logging.DEBUG if obj.get("debug") else logging.INFO if obj.get("verbose") else logging.WARNING
+    if obj.get("quiet"):
+        level = logging.ERROR
+    logging.basicConfig(level=level, format="redact: %(levelname)s: %(message)s", stream=sys.stderr)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _input_path(value: str) -> Path:
+    return Path(value)
+
+
+def _default_output(src: Path, kind_hint: str | None = None) -> Path:
+    suffix = src.suffix.lower()
+    if suffix in IMAGE_OUT_SUFFIXES:
+        return src.with_name(f"{src.stem}.clean{suffix}")
+    return src.with_name(f"{src.stem}.clean.mp4")
+
+
+def _check_out_suffix(src: Path, out: Path) -> None:
+    from .io import probe
+
+    info = probe(src)
+    allowed = IMAGE_OUT_SUFFIXES if info.kind == "image" else VIDEO_OUT_SUFFIXES
+    if out.suffix.lower() not in allowed:
+        raise click.UsageError(
+            f"output {out.name!r} must end in one of {', '.join(sorted(allowed))} for a {info.kind} input")
+
+
+style_opt = click.option("--style", type=click.Choice(["blur", "pixelate", "fill"]), default="blur",
+                         show_default=True, help="How redacted regions look; all are irreversible.")
+crf_opt = click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True,
+                       help="H.264 quality (lower is better, 18 is visually close to the source).")
+preset_opt = click.option("--preset", type=click.Choice(["ultrafast", "superfast", "veryfast", "faster", "fast",
+                                                         "medium", "slow"]),
+                          default="veryfast", show_default=True, help="x264 speed/size trade-off.")
+audio_opt = click.option("--audio", type=click.Choice(["keep", "reencode", "strip"]), default="keep",
+                         show_default=True, help="keep: copy audio bit-exact; reencode: AAC; strip: no audio.")
+provider_opt = click.option("--provider", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+                            show_default=True, help="Where neural detectors run (CUDA needs onnxruntime-gpu).")
+unanalysable_opt = click.option(
+    "--on-unanalysable", type=click.Choice(["fail", "cover"]), default="fail", show_default=True,
+    help="A frame the detectors cannot analyse: fail the run, or cover that whole frame.")
+threshold_opt = click.option("--face-threshold", type=click.FloatRange(0.0, 1.0), default=None,
+                             help="Face detector score threshold (lower finds more; default is tuned for recall).")
+truncated_opt = click.option("--strict/--allow-truncated", default=False, show_default=True,
+                             help="--strict refuses damaged/truncated inputs instead of processing what decodes.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="redact")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or warnings.")
+@click.option("-v", "--verbose", is_flag=True, help="More log messages.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
+    """Blur faces, badges and on-screen text in videos and photos, on this machine, offline."""
+    ctx.ensure_object(dict).update(quiet=quiet, verbose=verbose, debug=debug)
+    _setup(ctx)
+
+
+def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | None, strict: bool) -> Any:
+    from .pipeline import ScanOptions
+
+    return ScanOptions(face_threshold=face_threshold, provider=provider, on_unanalysable=on_unanalysable,
+                       allow_truncated=not strict)
+
+
+@cli.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Cleaned copy (default: INPUT.clean.mp4 beside the input).")
+@click.option("--plan-out", type=click.Path(path_type=Path), default=None, help="Also save the plan here.")
+@click.option("--report/--no-report", default=True, show_default=True, help="Write OUTPUT.report.json (+ .html).")
+@click.option("--html/--no-html", default=True, show_default=True, help="Also write the HTML report.")
+@style_opt
+@crf_opt
+@preset_opt
+@audio_opt
+@provider_opt
+@unanalysable_opt
+@threshold_opt
+@truncated_opt
+@click.pass_context
+def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | None, report: bool, html: bool,
+        style: str, crf: int, preset: str, audio: str, provider: str, on_unanalysable: str,
+        face_threshold: float | None, strict: bool) -> None:
+    """Scan INPUT and write a cleaned copy plus a report of what was removed."""
+    from .pipeline import RenderOptions, run as run_pipeline
+
+    obj = ctx.obj
+    with _errors(obj["debug"]):
+        output = output or _default_output(input)
+        _check_out_suffix(input, output)
+        with _progress(obj["quiet"]) as prog:
+            res = run_pipeline(input, output, _scan_options(provider, on_unanalysable, face_threshold, strict),
+                               RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
+                                             allow_truncated=not strict),
+                               progress=prog, write_report=report, html=html, plan_out=plan_out)
+        _summary(res.report, output, res.report_json, res.report_html, obj["quiet"])
+
+
+def _summary(report: dict[str, Any], output: Path, rjson: Path | None, rhtml: Path | None, quiet: bool) -> None:
+    if quiet:
+        return
+    s = report.get("summary", {})
+    counts = s.get("tracks_by_kind", {})
+    found = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing"
+    click.echo(f"redacted: {found}", err=True)
+    for w in report.get("warnings", []):
+        click.echo(f"warning: {w}", err=True)
+    click.echo(f"wrote {output}", err=True)
+    for p in (rjson, rhtml):
+        if p is not None:
+            click.echo(f"wrote {p}", err=True)
+
+
+@cli.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON on stdout.")
+@click.option("-o", "--output", "plan_path", type=click.Path(path_type=Path), default=None,
+              help="Write the plan to this file.")
+@provider_opt
+@unanalysable_opt
+@threshold_opt
+@truncated_opt
+@click.pass_context
+def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None, provider: str,
+         on_unanalysable: str, face_threshold: float | None, strict: bool) -> None:
+    """Analyse INPUT and produce the plan (what would be redacted) without writing media."""
+    from .pipeline import save_plan, scan as scan_pipeline
+
+    obj = ctx.obj
+    with _errors(obj["debug"]):
+        with _progress(obj["quiet"]) as prog:
+            res = scan_pipeline(input, _scan_options(provider, on_unanalysable, face_threshold, strict),
+                                progress=prog)
+        if plan_path is not None:
+            save_plan(res.plan, plan_path)
+        if as_json:
+            click.echo(res.plan.to_json(indent=1))
+        elif not obj["quiet"]:
+            kinds: dict[str, int] = {}
+            for t in res.plan.tracks:
+                kinds[t.kind] = kinds.get(t.kind, 0) + 1
+            found = ", ".join(f"{n} {k} track(s)" for k, n in sorted(kinds.items())) or "nothing to redact"
+            click.echo(f"{input}: {res.plan.input.frames} frame(s), {found}", err=True)
+            for w in res.warnings:
+                click.echo(f"warning: {w}", err=True)
+            if plan_path is None:
+                click.echo("(use --json or -o plan.json to keep the plan)", err=True)
+
+
+@cli.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("--plan", "plan_path", type=click.Path(path_type=Path), required=True, help="Plan from `redact scan`.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Cleaned copy (default: INPUT.clean.mp4 beside the input).")
+@click.option("--report/--no-report", default=True, show_default=True)
+@click.option("--html/--no-html", default=True, show_default=True)
+@style_opt
+@crf_opt
+@preset_opt
+@audio_opt
+@truncated_opt
+@click.pass_context
+def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None, report: bool, html: bool,
+           style: str, crf: int, preset: str, audio: str, strict: bool) -> None:
+    """Apply a (possibly edited) plan to INPUT and write the cleaned copy."""
+    from .pipeline import RenderOptions, finish_report, load_plan, render as render_pipeline
+
+    obj = ctx.obj
+    with _errors(obj["debug"]):
+        plan = load_plan(plan_path)
+        output = output or _default_output(input)
+        _check_out_suffix(input, output)
+        opts = RenderOptions(style=style, crf=crf, preset=preset, audio=audio, allow_truncated=not strict)
+        plan.settings["render"] = opts.to_dict()
+        with _progress(obj["quiet"]) as prog:
+            r = render_pipeline(input, plan, output, opts, progress=prog)
+        rep, rjson, rhtml = finish_report(plan, r, models=[], warnings=r.warnings,
+                                          timings={"render_s": round(r.seconds, 3)}, write=report, html=html)
+        _summary(rep, output, rjson, rhtml, obj["quiet"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="redact", standalone_mode=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,293 @@
+"""The two passes around the plan: ``scan`` (decode -> detect -> track -> plan) and ``render``
+(decode -> apply plan -> encode). ``run`` does both and writes the report.
+
+Fail-closed rules enforced here:
+- every decoded frame goes through the detectors during scan; if one cannot be analysed the scan fails
+  (or, with ``on_unanalysable="cover"``, that whole frame is covered by a ``frame`` track);
+- render refuses a plan made for other bytes (SHA-256) and fails on any frame the plan does not cover
+  (a frame index beyond what scan saw, or a frame of another size);
+- outputs are written atomically by :mod:`redact.io`: an error leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import __version__
+from .errors import AnalysisError, OutputError, PlanMismatchError, RedactError
+from .io import Frame, FrameSource, MediaInfo, WriteResult, probe, same_file, sha256_file, write_image, write_video
+from .render import STYLES, Region, redact_regions
+from .types import InputInfo, Plan, Track, TrackBox, next_track_id
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int | None], None]
+"""progress(stage, frames_done, frames_total_or_None)"""
+
+
+@dataclass
+class ScanOptions:
+    face_threshold: float | None = None  # None: the detector's measured default
+    provider: str = "auto"
+    on_unanalysable: str = "fail"  # "fail" | "cover"
+    allow_truncated: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RenderOptions:
+    style: str = "blur"
+    crf: int = 18
+    preset: str = "veryfast"
+    audio: str = "keep"  # "keep" | "reencode" | "strip"
+    allow_truncated: bool = True
+
+    def __post_init__(self) -> None:
+        if self.style not in STYLES:
+            raise ValueError(f"unknown style {self.style!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ScanResult:
+    plan: Plan
+    models: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class RenderResult:
+    output: str
+    sha256: str
+    write: WriteResult
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        w = self.write
+        return {"frames": w.frames, "audio": w.audio, "width": w.width, "height": w.height,
+                "truncated": w.truncated}
+
+
+def _tool() -> dict[str, Any]:
+    return {"name": "redact", "version": __version__}
+
+
+def _make_detectors(options: ScanOptions) -> list[Any]:
+    from .detect.faces import CenterFaceDetector
+
+    kwargs: dict[str, Any] = {"provider": options.provider}
+    if options.face_threshold is not None:
+        kwargs["threshold"] = options.face_threshold
+    return [CenterFaceDetector(**kwargs)]
+
+
+def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Progress | None = None,
+         detectors: list[Any] | None = None) -> ScanResult:
+    """Analyse ``path`` and return the plan of what to redact."""
+    from .track import Tracker
+
+    options = options or ScanOptions()
+    if options.on_unanalysable not in ("fail", "cover"):
+        raise ValueError("on_unanalysable must be 'fail' or 'cover'")
+    t0 = time.perf_counter()
+    path = Path(path)
+    info = probe(path)
+    digest = sha256_file(path)
+    detectors = detectors if detectors is not None else _make_detectors(options)
+    trackers = {d.kind: Tracker(d.kind, info.frames, info.width, info.height) for d in detectors}
+    uncovered: list[int] = []
+    warnings: list[str] = []
+    with FrameSource(path, allow_truncated=options.allow_truncated) as src:
+        n = 0
+        for frame in src:
+            _check_frame(frame, src.info)
+            for det in detectors:
+                try:
+                    found = det.detect(frame.image)
+                except (RedactError, MemoryError):
+                    raise
+                except Exception as e:  # a detector crash must never let the frame through unseen
+                    if options.on_unanalysable == "cover":
+                        log.warning("frame %d could not be analysed by %s (%s); covering it whole",
+                                    frame.index, det.name, type(e).__name__)
+                        uncovered.append(frame.index)
+                        break
+                    raise AnalysisError(f"frame {frame.index} could not be analysed by {det.name}: "
+                                        f"{type(e).__name__}: {e}") from e
+                trackers[det.kind].update(frame.index, found)
+            n += 1
+            if progress:
+                progress("scan", n, info.frames)
+        if src.truncated:
+            warnings.append(f"input is damaged or truncated: decoding stopped after {n} frames ({src.error})")
+        frames_total = n
+
+    tracks: list[Track] = []
+    for kind, tracker in trackers.items():
+        for t in tracker.finish(frames_total):
+            t.id = next_track_id(tracks)
+            tracks.append(t)
+    if uncovered:
+        box = (0.0, 0.0, float(info.width), float(info.height))
+        tracks.append(Track(next_track_id(tracks), "frame",
+                            [TrackBox(i, box, 1.0, "failsafe") for i in uncovered]))
+        warnings.append(f"{len(uncovered)} frame(s) could not be analysed and are covered whole")
+    extra: dict[str, Any] = {"rotation": info.rotation, "duration": info.duration, "codec": info.video_codec,
+                             "container": info.container, "audio_streams": len(info.audio)}
+    if src.truncated:
+        extra["truncated"] = True
+    plan = Plan(
+        InputInfo(str(path), digest, info.kind, info.width, info.height, frames_total, info.fps, extra),
+        tracks,
+        settings={"scan": options.to_dict()},
+        tool=_tool(),
+    )
+    models = [d.describe() for d in detectors]
+    plan.settings["models"] = [m.get("name") for m in models]
+    return ScanResult(plan, models, warnings, time.perf_counter() - t0)
+
+
+def _check_frame(frame: Frame, info: MediaInfo) -> None:
+    h, w = frame.image.shape[:2]
+    if (w, h) != (info.width, info.height):
+        raise AnalysisError(f"frame {frame.index} is {w}x{h}, expected {info.width}x{info.height} "
+                            "(resolution changes mid-stream are not supported)")
+
+
+def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOptions | None = None, *,
+           progress: Progress | None = None, check_hash: bool = True) -> RenderResult:
+    """Apply ``plan`` to ``path`` and write the cleaned copy to ``output`` (atomically)."""
+    options = options or RenderOptions()
+    t0 = time.perf_counter()
+    path, output = Path(path), Path(output)
+    _check_output(path, output)
+    if check_hash:
+        digest = sha256_file(path)
+        if digest != plan.input.sha256:
+            raise PlanMismatchError(f"the plan was made for another file (sha256 {plan.input.sha256[:12]}..., "
+                                    f"this input is {digest[:12]}...)")
+    by_frame = plan.boxes_by_frame()
+    n_planned = plan.input.frames
+    done = 0
+
+    def process(frame: Frame) -> np.ndarray:
+        nonlocal done
+        h, w = frame.image.shape[:2]
+        if frame.index >= n_planned:
+            raise AnalysisError(f"frame {frame.index} was not analysed by scan (plan covers {n_planned} frames); "
+                                "re-run scan on this file")
+        if (w, h) != (plan.input.width, plan.input.height):
+            raise PlanMismatchError(f"frame {frame.index} is {w}x{h} but the plan is for "
+                                    f"{plan.input.width}x{plan.input.height}")
+        regions = [Region(b.box, t.kind) for t, b in by_frame.get(frame.index, ()) if t.action == "redact"]
+        out = redact_regions(frame.image, regions, style=options.style, seed=frame.index) if regions else frame.image
+        done += 1
+        if progress:
+            progress("render", done, n_planned)
+        return out
+
+    if plan.input.kind == "image":
+        result = write_image(path, output, process)
+    else:
+        result = write_video(path, output, process, crf=options.crf, preset=options.preset, audio=options.audio,
+                             allow_truncated=options.allow_truncated)
+    warnings = []
+    if result.frames != n_planned:
+        warnings.append(f"{result.frames} frames written, the plan covers {n_planned}")
+    return RenderResult(str(output), sha256_file(output), result, warnings, time.perf_counter() - t0)
+
+
+def _check_output(src: Path, output: Path) -> None:
+    if output.exists() and same_file(src, output):
+        raise OutputError(f"refusing to overwrite the input: {output}")
+    if output.resolve() == src.resolve():
+        raise OutputError(f"refusing to overwrite the input: {output}")
+    if output.is_dir():
+        raise OutputError(f"output is a directory: {output}")
+    if not output.parent.exists():
+        raise OutputError(f"output directory does not exist: {output.parent}")
+
+
+def report_paths(output: str | Path) -> tuple[Path, Path]:
+    out = Path(output)
+    stem = out.with_suffix("")
+    return Path(f"{stem}.report.json"), Path(f"{stem}.report.html")
+
+
+@dataclass
+class RunResult:
+    scan: ScanResult
+    render: RenderResult
+    report: dict[str, Any]
+    report_json: Path | None
+    report_html: Path | None
+
+
+def run(path: str | Path, output: str | Path, scan_options: ScanOptions | None = None,
+        render_options: RenderOptions | None = None, *, progress: Progress | None = None,
+        write_report: bool = True, html: bool = True, plan_out: str | Path | None = None,
+        edit_plan: Callable[[Plan], None] | None = None) -> RunResult:
+    """scan + render + report. ``edit_plan`` may change actions (keep lists) before rendering."""
+    _check_output(Path(path), Path(output))
+    s = scan(path, scan_options, progress=progress)
+    if edit_plan is not None:
+        edit_plan(s.plan)
+    render_options = render_options or RenderOptions()
+    s.plan.settings["render"] = render_options.to_dict()
+    if plan_out is not None:
+        save_plan(s.plan, plan_out)
+    r = render(path, s.plan, output, render_options, progress=progress, check_hash=False)
+    rep, jpath, hpath = finish_report(s.plan, r, models=s.models, warnings=s.warnings + r.warnings,
+                                      timings={"scan_s": round(s.seconds, 3), "render_s": round(r.seconds, 3)},
+                                      write=write_report, html=html)
+    return RunResult(s, r, rep, jpath, hpath)
+
+
+def finish_report(plan: Plan, r: RenderResult, *, models: list[dict[str, Any]], warnings: list[str],
+                  timings: dict[str, Any], write: bool = True, html: bool = True
+                  ) -> tuple[dict[str, Any], Path | None, Path | None]:
+    from .report import build_report, write_report_html, write_report_json
+
+    rep = build_report(plan, output_path=r.output, output_sha256=r.sha256, render=r.to_dict(), timings=timings,
+                       models=models, warnings=warnings)
+    if not write:
+        return rep, None, None
+    jpath, hpath = report_paths(r.output)
+    write_report_json(rep, jpath)
+    if html:
+        write_report_html(rep, plan, hpath)
+    return rep, jpath, (hpath if html else None)
+
+
+def save_plan(plan: Plan, path: str | Path) -> None:
+    from .io import atomic_write_text
+
+    atomic_write_text(path, plan.to_json(indent=1) + "\n")
+
+
+def load_plan(path: str | Path) -> Plan:
+    from .types import PlanError
+
+    p = Path(path)
+    if not p.is_file():
+        raise RedactError(f"plan not found: {p}")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise RedactError(f"cannot read plan {p}: {e}") from None
+    try:
+        return Plan.from_json(text)
+    except PlanError as e:
+        raise RedactError(f"invalid plan {p}: {e}") from None

@@ -16,6 +16,7 @@ It prints frames/s and the ratios, plus the machine it ran on. Figures quoted in
 from __future__ import annotations
 
 import argparse
+import fractions
 import os
 import platform
 import shutil
@@ -60,13 +61,13 @@ def scaled_copy(src: Path, height: int, workdir: Path) -> Path:
     dst = workdir / f"{src.stem}_{height}p.mp4"
     with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
         vin = inp.streams.video[0]
-        rate = vin.average_rate or 25
+        rate = fractions.Fraction(vin.average_rate or 25)
         w = int(round(vin.codec_context.width * height / vin.codec_context.height / 2)) * 2
         vout = out.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast"})
         vout.width, vout.height, vout.pix_fmt = w, height, "yuv420p"
-        for frame in inp.decode(vin):
+        for i, frame in enumerate(inp.decode(vin)):
             f = frame.reformat(width=w, height=height, format="yuv420p")
-            f.pts = None
+            f.pts, f.time_base = i, fractions.Fraction(1) / rate
             for p in vout.encode(f):
                 out.mux(p)
         for p in vout.encode():

@@ -156,6 +156,7 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     )
     models = [d.describe() for d in detectors]
     plan.settings["models"] = [m.get("name") for m in models]
+    plan.settings["tracker"] = {kind: asdict(t.config) for kind, t in trackers.items()}
     return ScanResult(plan, models, warnings, time.perf_counter() - t0)
 
 

@@ -180,3 +180,70 @@ def test_input_is_never_modified(face_clip, tmp_path):
 def test_run_uses_no_network(face_clip, tmp_path, no_network):
     run(face_clip, tmp_path / "offline.mp4")
     assert (tmp_path / "offline.mp4").exists()
+
+
+GPS = "+51.5074-000.1278/"
+
+
+def test_rotated_phone_clip_with_gps_comes_out_upright_without_location(tmp_path, face_scene, no_network):
+    """The issue's 'done when': upright output, location gone, audio kept, offline."""
+    from click.testing import CliRunner
+
+    from redact.cli import cli
+
+    from .media import ffmpeg
+
+    display = [face_scene(i) for i in range(10)]  # 320x240 upright pictures
+    stored = tmp_path / "stored.mp4"
+    # a phone stores the sensor's landscape frames and a display matrix: rotate them back for storage
+    make_video(stored, width=240, height=320, frames=10, fps=10, audio=True, rotation=90,
+               draw=lambda i: np.ascontiguousarray(np.rot90(display[i], k=1)))
+    phone = tmp_path / "phone.mov"  # as an iPhone writes it: QuickTime with a location string
+    ffmpeg("-i", str(stored), "-c", "copy", "-metadata", f"location={GPS}", "-metadata", "make=ExamplePhone",
+           "-metadata", "model=Demo 1", str(phone))
+    assert GPS.encode() in phone.read_bytes()
+    with FrameSource(phone) as src:
+        assert (src.info.width, src.info.height, src.info.rotation) == (320, 240, 90)
+
+    out = tmp_path / "phone.clean.mp4"
+    r = CliRunner().invoke(cli, ["-q", "run", str(phone), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    data = out.read_bytes()
+    assert GPS.encode() not in data and b"ExamplePhone" not in data and b"Demo 1" not in data
+    assert b"\xa9xyz" not in data and b"loci" not in data
+    with FrameSource(out) as dst:
+        assert (dst.info.width, dst.info.height, dst.info.rotation) == (320, 240, 0)
+        frames = [f.image for f in dst]
+    assert len(frames) == 10
+    for i, img in enumerate(frames):
+        bg = (slice(200, 240), slice(0, 320))
+        assert np.abs(img[bg].astype(int) - display[i][bg].astype(int)).mean() < 4, "not upright"
+        x = 40 + 4 * i
+        face = (slice(80, 150), slice(x + 30, x + 98))
+        assert np.abs(img[face].astype(int) - display[i][face].astype(int)).mean() > 10, "face not redacted"
+    import av
+
+    with av.open(str(phone)) as a, av.open(str(out)) as b:
+        pa = [bytes(p) for p in a.demux(a.streams.audio[0]) if p.size]
+        pb = [bytes(p) for p in b.demux(b.streams.audio[0]) if p.size]
+    assert pa == pb, "audio must be bit-exact"
+
+
+def test_image_run_strips_exif_and_blurs_the_face(tmp_path, face_scene):
+    from PIL import Image
+
+    from .media import make_image
+
+    src = make_image(tmp_path / "photo.jpg", width=320, height=240, draw=lambda i: face_scene(5), gps=True,
+                     make_model=("ExamplePhone", "Demo 1"))
+    out = tmp_path / "photo.clean.jpg"
+    res = run(src, out)
+    assert res.scan.plan.input.kind == "image" and res.scan.plan.input.frames == 1
+    assert any(t.kind == "face" for t in res.scan.plan.tracks)
+    with Image.open(out) as im:
+        assert not im.getexif()
+        img = np.asarray(im.convert("RGB"))
+    orig = face_scene(5)
+    face = (slice(80, 150), slice(90, 158))
+    assert np.abs(img[face].astype(int) - orig[face].astype(int)).mean() > 10
+    assert b"ExamplePhone" not in out.read_bytes()

@@ -125,3 +125,24 @@ def test_wrong_output_suffix_is_usage_error(clip, tmp_path):
     r = CliRunner().invoke(cli, ["run", str(clip), "-o", str(tmp_path / "o.avi")])
     assert r.exit_code == 2
     assert not (tmp_path / "o.avi").exists()
+
+
+def test_truncated_clip_is_processed_up_to_the_break_and_the_report_says_so(tmp_path, face_scene):
+    full = make_video(tmp_path / "full.mp4", width=320, height=240, frames=20, fps=10, audio=True,
+                      draw=face_scene, faststart=True)
+    data = full.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    out = tmp_path / "cut.clean.mp4"
+    r = CliRunner().invoke(cli, ["run", str(cut), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "truncated" in r.output
+    rep = json.loads((tmp_path / "cut.clean.report.json").read_text())
+    assert any("truncated" in w for w in rep["warnings"])
+    assert rep["input"].get("truncated") is True
+    assert 0 < rep["output"]["frames"] < 20
+
+    strict_out = tmp_path / "strict.mp4"
+    r = CliRunner().invoke(cli, ["run", "--strict", str(cut), "-o", str(strict_out)])
+    assert r.exit_code == 1 and r.output.startswith("redact: error:")
+    assert not strict_out.exists()

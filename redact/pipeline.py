@@ -250,9 +250,15 @@ def run(path: str | Path, output: str | Path, scan_options: ScanOptions | None =
     if plan_out is not None:
         save_plan(s.plan, plan_out)
     r = render(path, s.plan, output, render_options, progress=progress, check_hash=False)
-    rep, jpath, hpath = finish_report(s.plan, r, models=s.models, warnings=s.warnings + r.warnings,
-                                      timings={"scan_s": round(s.seconds, 3), "render_s": round(r.seconds, 3)},
-                                      write=write_report, html=html)
+    try:
+        rep, jpath, hpath = finish_report(s.plan, r, models=s.models, warnings=s.warnings + r.warnings,
+                                          timings={"scan_s": round(s.seconds, 3), "render_s": round(r.seconds, 3)},
+                                          write=write_report, html=html)
+    except BaseException:
+        # a cleaned copy without its report is not a finished job: leave nothing behind
+        for p in (Path(output), *report_paths(output)):
+            p.unlink(missing_ok=True)
+        raise
     return RunResult(s, r, rep, jpath, hpath)
 
 

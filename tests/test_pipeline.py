@@ -247,3 +247,17 @@ def test_image_run_strips_exif_and_blurs_the_face(tmp_path, face_scene):
     face = (slice(80, 150), slice(90, 158))
     assert np.abs(img[face].astype(int) - orig[face].astype(int)).mean() > 10
     assert b"ExamplePhone" not in out.read_bytes()
+
+
+def test_report_failure_leaves_no_output(face_clip, tmp_path, monkeypatch):
+    import redact.report as report
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report, "write_report_html", boom)
+    out_dir = tmp_path / "o"
+    out_dir.mkdir()
+    with pytest.raises(OSError):
+        run(face_clip, out_dir / "x.mp4")
+    assert listdir(out_dir) == []

@@ -23,9 +23,13 @@ from . import __version__
 from .errors import AnalysisError, OutputError, PlanMismatchError, RedactError
 from .io import Frame, FrameSource, MediaInfo, WriteResult, probe, same_file, sha256_file, write_image, write_video
 from .render import STYLES, Region, redact_regions
+from .detect.schedule import CutDetector, Scheduled, run_due, tracker_config_for
 from .types import InputInfo, Plan, Track, TrackBox, next_track_id
 
 log = logging.getLogger(__name__)
+
+DEFAULT_DETECT_EVERY = 1
+LIGHT_MAX_SIDE = 320
 
 Progress = Callable[[str, int, int | None], None]
 """progress(stage, frames_done, frames_total_or_None)"""
@@ -37,6 +41,7 @@ class ScanOptions:
     provider: str = "auto"
     on_unanalysable: str = "fail"  # "fail" | "cover"
     allow_truncated: bool = True
+    detect_every: int = DEFAULT_DETECT_EVERY  # the full-resolution face detector's stride (frames)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,55 +89,69 @@ def _tool() -> dict[str, Any]:
     return {"name": "redact", "version": __version__}
 
 
-def _make_detectors(options: ScanOptions) -> list[Any]:
+def _make_detectors(options: ScanOptions) -> list[Scheduled]:
+    """The face stack: a full-resolution CenterFace every ``detect_every`` frames (and on cuts) and, when it is
+    strided, a light low-resolution pass on every frame so large, fast-moving faces are located in each frame."""
     from .detect.faces import CenterFaceDetector
 
     kwargs: dict[str, Any] = {"provider": options.provider}
     if options.face_threshold is not None:
         kwargs["threshold"] = options.face_threshold
-    return [CenterFaceDetector(**kwargs)]
+    full = Scheduled(CenterFaceDetector(**kwargs), every=options.detect_every)
+    if options.detect_every == 1:
+        return [full]
+    light = Scheduled(CenterFaceDetector(max_side=LIGHT_MAX_SIDE, **kwargs), every=1)
+    return [light, full]
 
 
 def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Progress | None = None,
          detectors: list[Any] | None = None) -> ScanResult:
-    """Analyse ``path`` and return the plan of what to redact."""
+    """Analyse ``path`` and return the plan of what to redact.
+
+    ``detectors`` (for tests and benchmarks) replaces the default stack: plain detectors run on every frame,
+    :class:`Scheduled` ones at their stride.
+    """
     from .track import Tracker
 
     options = options or ScanOptions()
     if options.on_unanalysable not in ("fail", "cover"):
         raise ValueError("on_unanalysable must be 'fail' or 'cover'")
+    if options.detect_every < 1:
+        raise ValueError("detect_every must be >= 1")
     t0 = time.perf_counter()
     path = Path(path)
     info = probe(path)
     digest = sha256_file(path)
-    detectors = detectors if detectors is not None else _make_detectors(options)
-    trackers = {d.kind: Tracker(d.kind, info.frames, info.width, info.height) for d in detectors}
+    raw = detectors if detectors is not None else _make_detectors(options)
+    stack = [d if isinstance(d, Scheduled) else Scheduled(d) for d in raw]
+    kinds = sorted({s.detector.kind for s in stack})
+    trackers = {k: Tracker(k, info.frames, info.width, info.height, tracker_config_for(stack, k)) for k in kinds}
+    cuts = CutDetector()
     uncovered: list[int] = []
     warnings: list[str] = []
     with FrameSource(path, allow_truncated=options.allow_truncated) as src:
         n = 0
         for frame in src:
             _check_frame(frame, src.info)
-            for det in detectors:
-                try:
-                    found = det.detect(frame.image)
-                except (RedactError, MemoryError):
-                    raise
-                except Exception as e:  # a detector crash must never let the frame through unseen
-                    if options.on_unanalysable == "cover":
-                        log.warning("frame %d could not be analysed by %s (%s); covering it whole",
-                                    frame.index, det.name, type(e).__name__)
-                        uncovered.append(frame.index)
-                        break
-                    raise AnalysisError(f"frame {frame.index} could not be analysed by {det.name}: "
-                                        f"{type(e).__name__}: {e}") from e
-                trackers[det.kind].update(frame.index, found)
+            try:
+                found = run_due(stack, frame.index, frame.image, cuts.update(frame.image))
+            except (RedactError, MemoryError):
+                raise
+            except Exception as e:  # a detector crash must never let the frame through unseen
+                if options.on_unanalysable != "cover":
+                    raise AnalysisError(f"frame {frame.index} could not be analysed: {type(e).__name__}: {e}") from e
+                log.warning("frame %d could not be analysed (%s); covering it whole", frame.index, type(e).__name__)
+                uncovered.append(frame.index)
+                found = {}
+            for kind, dets in found.items():
+                trackers[kind].update(frame.index, dets)
             n += 1
             if progress:
                 progress("scan", n, info.frames)
         if src.truncated:
             warnings.append(f"input is damaged or truncated: decoding stopped after {n} frames ({src.error})")
         frames_total = n
+        truncated = src.truncated
 
     tracks: list[Track] = []
     for kind, tracker in trackers.items():
@@ -146,7 +165,7 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
         warnings.append(f"{len(uncovered)} frame(s) could not be analysed and are covered whole")
     extra: dict[str, Any] = {"rotation": info.rotation, "duration": info.duration, "codec": info.video_codec,
                              "container": info.container, "audio_streams": len(info.audio)}
-    if src.truncated:
+    if truncated:
         extra["truncated"] = True
     plan = Plan(
         InputInfo(str(path), digest, info.kind, info.width, info.height, frames_total, info.fps, extra),
@@ -154,7 +173,7 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
         settings={"scan": options.to_dict()},
         tool=_tool(),
     )
-    models = [d.describe() for d in detectors]
+    models = [s.describe() for s in stack]
     plan.settings["models"] = [m.get("name") for m in models]
     plan.settings["tracker"] = {kind: asdict(t.config) for kind, t in trackers.items()}
     return ScanResult(plan, models, warnings, time.perf_counter() - t0)

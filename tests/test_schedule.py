@@ -1,0 +1,95 @@
+"""Detector scheduling: strided detectors, scene cuts, and coverage of the frames they skip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from redact.detect.schedule import CutDetector, Scheduled, run_due, tracker_config_for
+from redact.pipeline import scan
+from redact.track import TrackerConfig
+from redact.types import Detections
+
+from .media import make_video
+
+
+class Recorder:
+    kind = "face"
+    name = "recorder"
+
+    def __init__(self, box=None):
+        self.frames: list[int] = []
+        self.box = box
+        self.n = 0
+
+    def detect(self, image):
+        self.frames.append(self.n)
+        self.n += 1
+        if self.box is None:
+            return Detections.empty()
+        return Detections(np.array([self.box], np.float32), np.array([0.9], np.float32))
+
+    def describe(self):
+        return {"name": self.name}
+
+
+def test_strided_detector_runs_every_n_and_on_cuts():
+    rec = Recorder()
+    s = Scheduled(rec, every=4)
+    img = np.zeros((8, 8, 3), np.uint8)
+    ran = [i for i in range(12) if s.due(i, cut=(i == 6)) and s.run(i, img) is not None]
+    assert ran == [0, 4, 6, 10]
+
+
+def test_every_must_be_positive():
+    with pytest.raises(ValueError):
+        Scheduled(Recorder(), every=0)
+
+
+def test_cut_detector():
+    cd = CutDetector()
+    a = np.full((90, 160, 3), 40, np.uint8)
+    b = np.full((90, 160, 3), 200, np.uint8)
+    assert [cd.update(x) for x in (a, a, a + 5, b, b)] == [False, False, False, True, False]
+
+
+def test_same_kind_detections_are_merged_not_duplicated():
+    a = Scheduled(Recorder(box=[10, 10, 50, 50]))
+    b = Scheduled(Recorder(box=[12, 11, 52, 49]))
+    found = run_due([a, b], 0, np.zeros((64, 64, 3), np.uint8), cut=False)
+    assert len(found["face"]) == 1
+    x1, y1, x2, y2 = found["face"].xyxy[0]
+    assert x1 <= 10 and y1 <= 10 and x2 >= 52 and y2 >= 50, "the merged box encloses both"
+
+
+def test_tracker_rolls_cover_the_stride():
+    base = TrackerConfig(pre_roll=2, post_roll=3, max_gap=4)
+    cfg = tracker_config_for([Scheduled(Recorder(), every=1), Scheduled(Recorder(), every=8)], "face", base)
+    assert (cfg.pre_roll, cfg.post_roll, cfg.max_gap) == (8, 8, 16)
+    assert tracker_config_for([Scheduled(Recorder())], "face", base) == base
+
+
+def test_face_appearing_between_strides_is_covered_from_its_first_frame(tmp_path):
+    clip = make_video(tmp_path / "c.mp4", width=320, height=240, frames=30, fps=10)
+    seen = []  # the frames the heavy detector ran on: 0, 8, 16, 24; the face is there from frame 9 on
+
+    class Heavy:
+        kind = "face"
+        name = "heavy"
+
+        def detect(self, image):
+            idx = len(seen) * 8
+            seen.append(idx)
+            if idx < 9:
+                return Detections.empty()
+            return Detections(np.array([[100, 100, 120, 124]], np.float32), np.array([0.5], np.float32))
+
+        def describe(self):
+            return {"name": "heavy"}
+
+    light = Recorder()
+    plan = scan(clip, detectors=[Scheduled(light, every=1), Scheduled(Heavy(), every=8)]).plan
+    assert seen == [0, 8, 16, 24]
+    covered = {b.frame for t in plan.tracks for b in t.boxes}
+    # the face is first detected at frame 16, but it may have appeared any time after frame 8: all covered
+    assert set(range(9, 30)) <= covered

@@ -198,31 +198,51 @@ def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOpti
         if digest != plan.input.sha256:
             raise PlanMismatchError(f"the plan was made for another file (sha256 {plan.input.sha256[:12]}..., "
                                     f"this input is {digest[:12]}...)")
+    from .io.colour import rgb_to_yuv
+    from .io.model import YuvFrame
+    from .render import FILL_COLOUR, redact_planes
+
     by_frame = plan.boxes_by_frame()
     n_planned = plan.input.frames
     done = 0
 
-    def process(frame: Frame) -> np.ndarray:
-        nonlocal done
-        h, w = frame.image.shape[:2]
-        if frame.index >= n_planned:
-            raise AnalysisError(f"frame {frame.index} was not analysed by scan (plan covers {n_planned} frames); "
+    def planned_regions(index: int, w: int, h: int) -> list[Region]:
+        if index >= n_planned:
+            raise AnalysisError(f"frame {index} was not analysed by scan (plan covers {n_planned} frames); "
                                 "re-run scan on this file")
         if (w, h) != (plan.input.width, plan.input.height):
-            raise PlanMismatchError(f"frame {frame.index} is {w}x{h} but the plan is for "
+            raise PlanMismatchError(f"frame {index} is {w}x{h} but the plan is for "
                                     f"{plan.input.width}x{plan.input.height}")
-        regions = [Region(b.box, t.kind) for t, b in by_frame.get(frame.index, ()) if t.action == "redact"]
-        out = redact_regions(frame.image, regions, style=options.style, seed=frame.index) if regions else frame.image
+        return [Region(b.box, t.kind) for t, b in by_frame.get(index, ()) if t.action == "redact"]
+
+    def processed() -> None:
+        nonlocal done
         done += 1
         if progress:
             progress("render", done, n_planned)
+
+    def process(frame: Frame) -> np.ndarray:
+        h, w = frame.image.shape[:2]
+        regions = planned_regions(frame.index, w, h)
+        out = redact_regions(frame.image, regions, style=options.style, seed=frame.index) if regions else frame.image
+        processed()
+        return out
+
+    def process_yuv(frame: YuvFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # fast path (8-bit 4:2:0 video): redact the decoded planes, no RGB round trip
+        regions = planned_regions(frame.index, frame.width, frame.height)
+        out = frame.planes
+        if regions:
+            fill = rgb_to_yuv(FILL_COLOUR, frame.matrix, frame.full_range)
+            out = redact_planes(frame.planes, regions, style=options.style, seed=frame.index, fill=fill)
+        processed()
         return out
 
     if plan.input.kind == "image":
         result = write_image(path, output, process)
     else:
-        result = write_video(path, output, process, crf=options.crf, preset=options.preset, audio=options.audio,
-                             allow_truncated=options.allow_truncated)
+        result = write_video(path, output, process, process_yuv=process_yuv, crf=options.crf, preset=options.preset,
+                             audio=options.audio, allow_truncated=options.allow_truncated)
     warnings = []
     if result.frames != n_planned:
         warnings.append(f"{result.frames} frames written, the plan covers {n_planned}")

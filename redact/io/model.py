@@ -65,6 +65,34 @@ class Frame:
 
 
 @dataclass
+class YuvFrame:
+    """One decoded 8-bit 4:2:0 frame as planes, in display orientation: what
+    :func:`redact.io.write_video` hands ``process_yuv`` on its fast path (no RGB conversion).
+
+    ``planes`` are Y (H x W) and U, V (H/2 x W/2), uint8, C-contiguous, owned by the frame (safe
+    to change in place). Their values are in the source's matrix (``matrix``, SWS_CS_*) and range
+    (``full_range``); :func:`redact.io.colour.rgb_to_yuv` converts a colour to match. Index and
+    timestamps follow the same rules as :class:`Frame`.
+    """
+
+    index: int
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray]
+    time: float | None
+    pts: int | None
+    time_base: fractions.Fraction | None
+    matrix: int
+    full_range: bool
+
+    @property
+    def height(self) -> int:
+        return int(self.planes[0].shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.planes[0].shape[1])
+
+
+@dataclass
 class WriteResult:
     frames: int
     truncated: bool
@@ -75,6 +103,7 @@ class WriteResult:
     padded: tuple[int, int] = (0, 0)  # (columns added on the right, rows added at the bottom)
     retimed: int = 0  # frames whose timestamp had to be moved to keep timestamps increasing
     time_offset: float = 0.0  # seconds subtracted from every input timestamp (input started after 0)
+    pixels: str = "rgb"  # how frames went through: "rgb" (process) or "yuv420p" (process_yuv fast path)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

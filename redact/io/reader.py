@@ -17,7 +17,8 @@ from av.video.reformatter import Interpolation
 from ..errors import InputError
 from . import colour
 from . import image as image_io
-from .model import Frame, MediaInfo
+from . import yuv
+from .model import Frame, MediaInfo, YuvFrame
 from .probe import (
     AV_ERRORS,
     one_line,
@@ -48,11 +49,19 @@ class VideoDecoder:
     first one is scaled to it. The first demux/decode error stops decoding: with
     ``allow_truncated`` the frames so far stand and ``truncated``/``error`` say why, otherwise
     :class:`InputError` is raised.
+
+    With ``planes=True`` (only for inputs :func:`redact.io.yuv.supports`) frames come out as
+    :class:`YuvFrame` (the decoded planes, no RGB conversion); everything else is the same.
     """
 
-    def __init__(self, stream: Any, info: MediaInfo, *, allow_truncated: bool, expected_packets: int | None):
+    def __init__(
+        self, stream: Any, info: MediaInfo, *, allow_truncated: bool, expected_packets: int | None, planes: bool = False
+    ):
+        if planes and not yuv.supports(info):
+            raise ValueError(f"frames of {info.pix_fmt} {info.width}x{info.height} cannot be handed out as planes")
         self.stream = stream
-        self.colour = colour.plan_for(stream.codec_context, info.coded_height)
+        self.planes = planes
+        self.colour = colour.plan_for(stream.codec_context, info.coded_height, info.pix_fmt)
         self.info = info
         self.allow_truncated = allow_truncated
         self.expected_packets = expected_packets
@@ -72,7 +81,7 @@ class VideoDecoder:
         self._size: tuple[int, int] | None = None
 
     # -- packets -> frames ------------------------------------------------------------------
-    def decode(self, packet: Any) -> list[Frame]:
+    def decode(self, packet: Any) -> list[Frame | YuvFrame]:
         if self.stopped:
             return []
         if packet.size:
@@ -84,7 +93,7 @@ class VideoDecoder:
             return self.fail(e)
         return [self._frame(f) for f in raw]
 
-    def fail(self, exc: BaseException) -> list[Frame]:
+    def fail(self, exc: BaseException) -> list[Frame | YuvFrame]:
         """Stop at a demux/decode error; return the frames still buffered in the decoder."""
         self._stop(f"decoding stopped after {self.index} frames: {one_line(exc)}")
         try:
@@ -137,7 +146,7 @@ class VideoDecoder:
         alpha = rgba[..., 3:4].astype(np.float32) / 255.0
         return (rgba[..., :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha) + 0.5).astype(np.uint8)
 
-    def _frame(self, vf: Any) -> Frame:
+    def _frame(self, vf: Any) -> Frame | YuvFrame:
         if self._orientation is None:
             self._orientation = frame_orientation(vf)
             self._size = (vf.width, vf.height)
@@ -146,10 +155,19 @@ class VideoDecoder:
                 "frame %d is %dx%d, the stream started at %dx%d: scaling it", self.index, vf.width, vf.height, *self._size
             )
             vf = vf.reformat(width=self._size[0], height=self._size[1])
-        rgb = self._rgb(vf)
-        image = self._orientation.apply(rgb)
         pts = self._timestamp(vf)
-        frame = Frame(index=self.index, image=image, time=float(pts * self.time_base), pts=pts, time_base=self.time_base)
+        time = float(pts * self.time_base)
+        frame: Frame | YuvFrame
+        if self.planes:
+            if vf.format.name != self.info.pix_fmt:  # a mid-stream format change: back to the stream's format
+                log.warning("frame %d is %s, the stream started as %s: converting it", self.index, vf.format.name,
+                            self.info.pix_fmt)
+                vf = vf.reformat(format=self.info.pix_fmt)
+            planes = yuv.display_planes(vf, self._orientation)
+            frame = YuvFrame(self.index, planes, time, pts, self.time_base, self.colour.sws_matrix, self.colour.full_range)
+        else:
+            image = self._orientation.apply(self._rgb(vf))
+            frame = Frame(index=self.index, image=image, time=time, pts=pts, time_base=self.time_base)
         self.index += 1
         return frame
 
@@ -159,7 +177,7 @@ def run_demux(
     decoder: VideoDecoder,
     other_streams: Iterable[Any] = (),
     on_packet: Callable[[Any], None] | None = None,
-) -> Iterator[Frame]:
+) -> Iterator[Frame | YuvFrame]:
     """Demux the decoder's stream (plus ``other_streams``, handed to ``on_packet``) and yield frames."""
     video = decoder.stream
     streams = [video, *other_streams]
@@ -179,11 +197,15 @@ def run_demux(
     decoder.finish()
 
 
-def open_decoder(container: Any, info: MediaInfo, *, allow_truncated: bool) -> VideoDecoder:
+def open_decoder(container: Any, info: MediaInfo, *, allow_truncated: bool, planes: bool = False) -> VideoDecoder:
     stream = pick_video_stream(container, info.path)
     stream.thread_type = "AUTO"
     return VideoDecoder(
-        stream, info, allow_truncated=allow_truncated, expected_packets=stream_frame_count(container, stream)
+        stream,
+        info,
+        allow_truncated=allow_truncated,
+        expected_packets=stream_frame_count(container, stream),
+        planes=planes,
     )
 
 

@@ -21,9 +21,11 @@ import numpy as np
 
 from . import __version__
 from .errors import AnalysisError, OutputError, PlanMismatchError, RedactError
-from .io import Frame, FrameSource, MediaInfo, WriteResult, probe, same_file, sha256_file, write_image, write_video
-from .render import STYLES, Region, redact_regions
 from .detect.schedule import CutDetector, Scheduled, run_due, tracker_config_for
+from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, probe, same_file, sha256_file, write_image,
+                 write_video)
+from .io.colour import rgb_to_yuv
+from .render import FILL_COLOUR, STYLES, Region, redact_planes, redact_regions
 from .types import InputInfo, Plan, Track, TrackBox, next_track_id
 
 log = logging.getLogger(__name__)
@@ -198,10 +200,6 @@ def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOpti
         if digest != plan.input.sha256:
             raise PlanMismatchError(f"the plan was made for another file (sha256 {plan.input.sha256[:12]}..., "
                                     f"this input is {digest[:12]}...)")
-    from .io.colour import rgb_to_yuv
-    from .io.model import YuvFrame
-    from .render import FILL_COLOUR, redact_planes
-
     by_frame = plan.boxes_by_frame()
     n_planned = plan.input.frames
     done = 0

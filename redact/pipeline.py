@@ -126,6 +126,8 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     digest = sha256_file(path)
     raw = detectors if detectors is not None else _make_detectors(options)
     stack = [d if isinstance(d, Scheduled) else Scheduled(d) for d in raw]
+    for s in stack:
+        s.reset()  # a stack may be reused across clips: every clip starts with every detector due
     kinds = sorted({s.detector.kind for s in stack})
     trackers = {k: Tracker(k, info.frames, info.width, info.height, tracker_config_for(stack, k)) for k in kinds}
     cuts = CutDetector()

@@ -93,3 +93,13 @@ def test_face_appearing_between_strides_is_covered_from_its_first_frame(tmp_path
     covered = {b.frame for t in plan.tracks for b in t.boxes}
     # the face is first detected at frame 16, but it may have appeared any time after frame 8: all covered
     assert set(range(9, 30)) <= covered
+
+
+def test_a_reused_stack_runs_every_detector_on_the_first_frame_of_each_clip(tmp_path):
+    clip = make_video(tmp_path / "c.mp4", width=64, height=48, frames=5, fps=10)
+    rec = Recorder()
+    stack = [Scheduled(rec, every=3)]
+    scan(clip, detectors=stack)
+    first = len(rec.frames)
+    scan(clip, detectors=stack)
+    assert first == 2 and len(rec.frames) == 4, "frames 0 and 3 of each clip"

@@ -34,6 +34,10 @@ class Scheduled:
         if not isinstance(self.every, int) or self.every < 1:
             raise ValueError(f"every must be an integer >= 1, got {self.every!r}")
 
+    def reset(self) -> None:
+        """Forget the last run (call before each new clip)."""
+        self._last = -(10**9)
+
     def due(self, frame_index: int, cut: bool) -> bool:
         return self.every == 1 or cut or frame_index - self._last >= self.every
 

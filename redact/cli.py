@@ -138,6 +138,10 @@ unanalysable_opt = click.option(
     help="A frame the detectors cannot analyse: fail the run, or cover that whole frame.")
 threshold_opt = click.option("--face-threshold", type=click.FloatRange(0.0, 1.0), default=None,
                              help="Face detector score threshold (lower finds more; default is tuned for recall).")
+detect_every_opt = click.option(
+    "--detect-every", type=click.IntRange(1, 30), default=None,
+    help="Run the full-resolution face detector every N frames (and on scene cuts), tracking in between; "
+         "1 = every frame (slowest, most thorough). Default: the measured best trade-off.")
 truncated_opt = click.option("--strict/--allow-truncated", default=False, show_default=True,
                              help="--strict refuses damaged/truncated inputs instead of processing what decodes.")
 
@@ -154,11 +158,15 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
     _setup(ctx)
 
 
-def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | None, strict: bool) -> Any:
+def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | None, strict: bool,
+                  detect_every: int | None) -> Any:
     from .pipeline import ScanOptions
 
-    return ScanOptions(face_threshold=face_threshold, provider=provider, on_unanalysable=on_unanalysable,
+    opts = ScanOptions(face_threshold=face_threshold, provider=provider, on_unanalysable=on_unanalysable,
                        allow_truncated=not strict)
+    if detect_every is not None:
+        opts.detect_every = detect_every
+    return opts
 
 
 @cli.command()
@@ -175,11 +183,12 @@ def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | N
 @provider_opt
 @unanalysable_opt
 @threshold_opt
+@detect_every_opt
 @truncated_opt
 @click.pass_context
 def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | None, report: bool, html: bool,
         style: str, crf: int, preset: str, audio: str, provider: str, on_unanalysable: str,
-        face_threshold: float | None, strict: bool) -> None:
+        face_threshold: float | None, detect_every: int | None, strict: bool) -> None:
     """Scan INPUT and write a cleaned copy plus a report of what was removed."""
     from .pipeline import RenderOptions, run as run_pipeline
 
@@ -188,7 +197,8 @@ def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | N
         output = output or _default_output(input)
         _check_out_suffix(input, output)
         with _progress(obj["quiet"]) as prog:
-            res = run_pipeline(input, output, _scan_options(provider, on_unanalysable, face_threshold, strict),
+            res = run_pipeline(input, output,
+                               _scan_options(provider, on_unanalysable, face_threshold, strict, detect_every),
                                RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
                                              allow_truncated=not strict),
                                progress=prog, write_report=report, html=html, plan_out=plan_out)
@@ -218,17 +228,18 @@ def _summary(report: dict[str, Any], output: Path, rjson: Path | None, rhtml: Pa
 @provider_opt
 @unanalysable_opt
 @threshold_opt
+@detect_every_opt
 @truncated_opt
 @click.pass_context
 def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None, provider: str,
-         on_unanalysable: str, face_threshold: float | None, strict: bool) -> None:
+         on_unanalysable: str, face_threshold: float | None, detect_every: int | None, strict: bool) -> None:
     """Analyse INPUT and produce the plan (what would be redacted) without writing media."""
     from .pipeline import save_plan, scan as scan_pipeline
 
     obj = ctx.obj
     with _errors(obj["debug"]):
         with _progress(obj["quiet"]) as prog:
-            res = scan_pipeline(input, _scan_options(provider, on_unanalysable, face_threshold, strict),
+            res = scan_pipeline(input, _scan_options(provider, on_unanalysable, face_threshold, strict, detect_every),
                                 progress=prog)
         if plan_path is not None:
             save_plan(res.plan, plan_path)

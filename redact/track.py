@@ -31,7 +31,7 @@ from typing import Iterable
 import numpy as np
 
 from redact.detect.base import iou_matrix
-from redact.types import KINDS, Detections, Track, TrackBox
+from redact.types import KINDS, Detections, Track, TrackBox, most_sensitive
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +88,12 @@ class _Live:
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
     next_update: int | None = None
     """The first update frame after the last detection (None: none yet)."""
+    categories: set[str] = field(default_factory=set)
+    """PII categories of the text this track's detections held (text tracks only)."""
 
-    def add(self, frame: int, box: np.ndarray, score: float) -> None:
+    def add(self, frame: int, box: np.ndarray, score: float, category: str | None = None) -> None:
+        if category:
+            self.categories.add(category)
         if self.frames:
             dt = frame - self.frames[-1]
             step = (_centre(box) - _centre(self.boxes[-1])) / dt
@@ -138,12 +142,12 @@ class Tracker:
             raise ValueError(f"frames must be given in increasing order: {frame_index} after {self._last_update}")
         if detections.kind != self.kind:
             raise ValueError(f"a {self.kind} tracker was given {detections.kind} detections")
-        boxes, scores = self._prepare(detections)
+        boxes, scores, cats = self._prepare(detections)
         pairs = self._match(frame_index, boxes)
         matched_tracks = {t for t, _ in pairs}
         matched_dets = {d for _, d in pairs}
         for t, d in pairs:
-            self._live[t].add(frame_index, boxes[d], float(scores[d]))
+            self._live[t].add(frame_index, boxes[d], float(scores[d]), cats[d])
         still = []
         for i, track in enumerate(self._live):
             if i not in matched_tracks:
@@ -157,7 +161,7 @@ class Tracker:
         for d in range(len(boxes)):
             if d not in matched_dets:
                 track = _Live(self._next_id, self._last_update)
-                track.add(frame_index, boxes[d], float(scores[d]))
+                track.add(frame_index, boxes[d], float(scores[d]), cats[d])
                 self._live.append(track)
                 self._next_id += 1
         self._last_update = frame_index
@@ -176,20 +180,21 @@ class Tracker:
         return out
 
     # -- internals ---------------------------------------------------------------------------
-    def _prepare(self, detections: Detections) -> tuple[np.ndarray, np.ndarray]:
+    def _prepare(self, detections: Detections) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
         """Detections clipped to the frame, at least one pixel wide and high; outside ones dropped."""
         xyxy = detections.xyxy.astype(np.float64)
         inside = (xyxy[:, 2] > 0) & (xyxy[:, 3] > 0) & (xyxy[:, 0] < self.width) & (xyxy[:, 1] < self.height)
         if not inside.all():
             log.debug("%d detections entirely outside the frame ignored", int((~inside).sum()))
         xyxy, scores = xyxy[inside], detections.score[inside]
+        cats = [c for c, keep in zip(detections.categories(), inside) if keep]
         xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, self.width)
         xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, self.height)
         for lo, hi, limit in ((0, 2, self.width), (1, 3, self.height)):
             thin = xyxy[:, hi] - xyxy[:, lo] < 1
             mid = np.clip((xyxy[thin, lo] + xyxy[thin, hi]) / 2, 0.5, limit - 0.5)
             xyxy[thin, lo], xyxy[thin, hi] = mid - 0.5, mid + 0.5
-        return xyxy, scores
+        return xyxy, scores, cats
 
     def _match(self, frame: int, boxes: np.ndarray) -> list[tuple[int, int]]:
         if not self._live or not len(boxes):
@@ -235,7 +240,7 @@ class Tracker:
                     out.append(self._box(f, box, seg_speed[k], min(f - f0, f1 - f), score, "interpolated"))
         for f in range(frames[-1] + 1, end + 1):
             out.append(self._box(f, boxes[-1], key_speed[-1], f - frames[-1], scores[-1], "tracked", drift=True))
-        return Track(t.id, self.kind, out)
+        return Track(t.id, self.kind, out, category=most_sensitive(t.categories))
 
     def _box(
         self, frame: int, box: np.ndarray, speed: np.ndarray, dist: int, score: float, source: str, drift: bool = False

@@ -25,6 +25,20 @@ ACTIONS = ("redact", "keep")
 SOURCES = ("detected", "tracked", "interpolated", "manual", "failsafe")
 
 
+CATEGORY_ORDER = ("nhs_number", "hospital_number", "name", "date", "address", "postcode", "phone", "email",
+                  "label", "text")
+"""PII categories of text, most sensitive first. A region holding several is reported as the first of them."""
+
+
+def most_sensitive(categories: Iterable[str | None]) -> str | None:
+    """The most sensitive of ``categories`` (unknown ones rank after the known ones), or None."""
+    cats = {c for c in categories if c}
+    if not cats:
+        return None
+    rank = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+    return min(cats, key=lambda c: (rank.get(c, len(rank)), c))
+
+
 class PlanError(ValueError):
     """A plan document is malformed or does not match its input."""
 
@@ -35,11 +49,13 @@ class Detections:
 
     ``xyxy`` is ``(N, 4)`` float32 ``[x1, y1, x2, y2]`` in display pixels, ``score`` is ``(N,)``
     float32 in ``[0, 1]``, ``kind`` is the kind of every row (one detector emits one kind).
+    ``category`` (optional, text): an object array with one PII category (or None) per row.
     """
 
     xyxy: np.ndarray
     score: np.ndarray
     kind: str = "face"
+    category: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
@@ -52,6 +68,11 @@ class Detections:
             raise ValueError("non-finite box coordinates")
         object.__setattr__(self, "xyxy", xyxy)
         object.__setattr__(self, "score", score)
+        if self.category is not None:
+            cat = np.asarray(self.category, dtype=object).reshape(-1)
+            if len(cat) != len(xyxy):
+                raise ValueError(f"xyxy has {len(xyxy)} rows but category has {len(cat)}")
+            object.__setattr__(self, "category", cat)
 
     @classmethod
     def empty(cls, kind: str = "face") -> "Detections":
@@ -65,25 +86,29 @@ class Detections:
             yield self.xyxy[i], float(self.score[i])
 
     def filter(self, mask: np.ndarray) -> "Detections":
-        return Detections(self.xyxy[mask], self.score[mask], self.kind)
+        cat = None if self.category is None else self.category[mask]
+        return Detections(self.xyxy[mask], self.score[mask], self.kind, cat)
+
+    def categories(self) -> list[str | None]:
+        return [None] * len(self) if self.category is None else list(self.category)
 
     def clip(self, width: int, height: int) -> "Detections":
         xyxy = self.xyxy.copy()
         xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, width)
         xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, height)
         keep = (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
-        return Detections(xyxy[keep], self.score[keep], self.kind)
+        cat = None if self.category is None else self.category[keep]
+        return Detections(xyxy[keep], self.score[keep], self.kind, cat)
 
     @staticmethod
     def concat(items: Sequence["Detections"], kind: str | None = None) -> "Detections":
         if not items:
             return Detections.empty(kind or "face")
         k = kind or items[0].kind
-        return Detections(
-            np.concatenate([d.xyxy for d in items]) if items else np.zeros((0, 4)),
-            np.concatenate([d.score for d in items]) if items else np.zeros((0,)),
-            k,
-        )
+        cat = None
+        if any(d.category is not None for d in items):
+            cat = np.array([c for d in items for c in d.categories()], dtype=object)
+        return Detections(np.concatenate([d.xyxy for d in items]), np.concatenate([d.score for d in items]), k, cat)
 
 
 @dataclass

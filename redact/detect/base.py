@@ -15,7 +15,7 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from redact.errors import RedactError
-from redact.types import Detections
+from redact.types import Detections, most_sensitive
 
 log = logging.getLogger(__name__)
 
@@ -182,10 +182,13 @@ def merge_enclosing(dets: Detections, iou: float) -> Detections:
         spread = np.where(linked, group[None, :], n).min(axis=1)
         changed = bool(np.any(spread < group))
         group = np.minimum(group, spread)
-    xyxy, score = [], []
+    xyxy, score, cats = [], [], []
+    all_cats = dets.categories()
     for g in np.unique(group):
         m = group == g
         box = dets.xyxy[m]
         xyxy.append([box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max()])
         score.append(dets.score[m].max())
-    return Detections(np.asarray(xyxy, np.float32), np.asarray(score, np.float32), dets.kind)
+        cats.append(most_sensitive(c for c, keep in zip(all_cats, m) if keep))
+    category = None if dets.category is None else np.array(cats, dtype=object)
+    return Detections(np.asarray(xyxy, np.float32), np.asarray(score, np.float32), dets.kind, category)

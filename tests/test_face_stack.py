@@ -1,0 +1,149 @@
+"""The tiled small-face pass (redact.detect.tiles) and the default face stack built by the pipeline."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from redact.detect import CenterFaceDetector
+from redact.detect.base import iou_matrix
+from redact.detect.schedule import run_due
+from redact.detect.tiles import TiledDetector, tile_grid, to_frame
+from redact.types import Detections
+
+ASTRONAUT_FACE = (180, 60, 270, 178)
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return np.ascontiguousarray(data.astronaut())
+
+
+@pytest.fixture(scope="module")
+def native() -> CenterFaceDetector:
+    return CenterFaceDetector(provider="cpu", max_side=None)
+
+
+class Fixed:
+    """A detector that reports the given boxes (in its input's pixels) and records the input sizes."""
+
+    kind = "face"
+    name = "fixed"
+
+    def __init__(self, boxes):
+        self.boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        self.sizes: list[tuple[int, int]] = []
+
+    def detect(self, image):
+        self.sizes.append(image.shape[:2])
+        return Detections(self.boxes, np.full(len(self.boxes), 0.9))
+
+    def describe(self):
+        return {"name": self.name}
+
+
+@pytest.mark.parametrize("w,h", [(1280, 720), (1920, 1080), (961, 367), (33, 17), (1, 1)])
+@pytest.mark.parametrize("cols,rows,overlap", [(2, 2, 0.15), (3, 2, 0.2), (1, 1, 0.0), (4, 3, 0.0), (2, 1, 0.5)])
+def test_tiles_cover_the_frame_and_overlap(w, h, cols, rows, overlap):
+    tiles = tile_grid(w, h, cols, rows, overlap)
+    assert len(tiles) == cols * rows
+    seen = np.zeros((h, w), np.int32)
+    for x0, y0, x1, y1 in tiles:
+        assert 0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h
+        seen[y0:y1, x0:x1] += 1
+    assert seen.min() >= 1  # every pixel is in some tile
+    xs = sorted({(x0, x1) for x0, _, x1, _ in tiles})
+    ys = sorted({(y0, y1) for _, y0, _, y1 in tiles})
+    for spans, length in ((xs, w), (ys, h)):
+        for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+            assert b0 < a1 or length < len(spans)  # neighbours share pixels (unless the frame is too small)
+            if length >= 10 * len(spans):
+                assert a1 - b0 >= int(overlap * (a1 - a0))
+
+
+def test_tile_grid_checks_its_arguments():
+    for bad in [(100, 100, 0, 1, 0.1), (100, 100, 2, 2, 1.0), (100, 100, 2, 2, -0.1), (0, 100, 2, 2, 0.1)]:
+        with pytest.raises(ValueError):
+            tile_grid(*bad)
+
+
+def test_to_frame_maps_scaled_tile_boxes_back():
+    d = to_frame(Detections([[20, 40, 60, 80]], [0.5]), 100, 10, 0.5, 0.25)
+    np.testing.assert_allclose(d.xyxy, [[110, 20, 130, 30]])
+    assert d.score[0] == pytest.approx(0.5)
+
+
+def test_tiled_detector_upscales_every_tile_and_maps_boxes_back():
+    inner = Fixed([[0, 0, 20, 10]])  # the top-left corner of each upscaled tile
+    tiled = TiledDetector(inner, grid=(2, 2), overlap=0.2, upscale=2.0)
+    image = np.zeros((300, 500, 3), np.uint8)
+    d = tiled.detect(image)
+    tiles = tile_grid(500, 300, 2, 2, 0.2)
+    assert [s for s in inner.sizes] == [(2 * (y1 - y0), 2 * (x1 - x0)) for x0, y0, x1, y1 in tiles]
+    expected = np.array([[x0, y0, x0 + 10, y0 + 5] for x0, y0, _, _ in tiles], np.float32)
+    np.testing.assert_allclose(np.sort(d.xyxy, axis=0), np.sort(expected, axis=0), atol=0.01)
+    desc = tiled.describe()
+    assert desc["tiles"] == [2, 2] and desc["tile_upscale"] == 2.0 and desc["tile_overlap"] == 0.2
+
+
+@pytest.mark.parametrize("corner", ["tl", "tr", "bl", "br"])
+def test_small_face_in_a_tile_corner_is_found_in_frame_pixels(native, astronaut, corner):
+    """A 12 px face (too small for the native pass) pasted near a corner of a 1280x720 frame is found by
+    the tiles, at its place in the frame."""
+    k = 12 / (ASTRONAUT_FACE[2] - ASTRONAUT_FACE[0])
+    small = cv2.resize(astronaut, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    frame = np.full((720, 1280, 3), 120, np.uint8)
+    sh, sw = small.shape[:2]
+    x = 8 if corner[1] == "l" else 1280 - sw - 8
+    y = 8 if corner[0] == "t" else 720 - sh - 8
+    frame[y:y + sh, x:x + sw] = small
+    face = np.array([[x + ASTRONAUT_FACE[0] * k, y + ASTRONAUT_FACE[1] * k,
+                      x + ASTRONAUT_FACE[2] * k, y + ASTRONAUT_FACE[3] * k]])
+    tiled = TiledDetector(native, grid=(2, 2), overlap=0.15, upscale=2.0)
+    found = tiled.detect(frame)
+    assert len(found) >= 1
+    assert iou_matrix(face, found.xyxy).max() >= 0.4
+
+
+def test_tiles_find_a_face_cut_by_a_tile_edge(native, astronaut):
+    """A face straddling the centre line of a 2x2 grid lies whole in the overlap: still found."""
+    k = 16 / (ASTRONAUT_FACE[2] - ASTRONAUT_FACE[0])
+    small = cv2.resize(astronaut, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    frame = np.full((720, 1280, 3), 120, np.uint8)
+    fx, fy = 640 - (ASTRONAUT_FACE[0] + ASTRONAUT_FACE[2]) * k / 2, 360 - (ASTRONAUT_FACE[1] + ASTRONAUT_FACE[3]) * k / 2
+    x, y = int(round(fx)), int(round(fy))
+    frame[y:y + small.shape[0], x:x + small.shape[1]] = small
+    face = np.array([[x + ASTRONAUT_FACE[0] * k, y + ASTRONAUT_FACE[1] * k,
+                      x + ASTRONAUT_FACE[2] * k, y + ASTRONAUT_FACE[3] * k]])
+    found = TiledDetector(native, grid=(2, 2), overlap=0.15, upscale=2.0).detect(frame)
+    assert iou_matrix(face, found.xyxy).max() >= 0.4
+
+
+def test_union_with_tiles_never_loses_a_native_detection():
+    """Whatever the tiles report, every native box lies inside some box of the merged result."""
+    from redact.detect.schedule import Scheduled
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        a = rng.uniform(0, 600, (6, 2))
+        native_boxes = np.hstack([a, a + rng.uniform(4, 80, (6, 2))])
+        b = rng.uniform(0, 600, (9, 2))
+        tile_boxes = np.hstack([b, b + rng.uniform(4, 80, (9, 2))])
+        stack = [Scheduled(Fixed(native_boxes)), Scheduled(Fixed(tile_boxes), every=3)]
+        merged = run_due(stack, 0, np.zeros((700, 700, 3), np.uint8), cut=False)["face"]
+        for box in native_boxes:
+            inside = ((merged.xyxy[:, 0] <= box[0] + 1e-3) & (merged.xyxy[:, 1] <= box[1] + 1e-3)
+                      & (merged.xyxy[:, 2] >= box[2] - 1e-3) & (merged.xyxy[:, 3] >= box[3] - 1e-3))
+            assert inside.any()
+
+
+def test_tiled_detector_settings_are_checked(native):
+    with pytest.raises(ValueError):
+        TiledDetector(native, upscale=0)
+    with pytest.raises(ValueError):
+        TiledDetector(native, grid=(0, 2))
+    with pytest.raises(ValueError):
+        TiledDetector(native, overlap=1.5)

@@ -65,12 +65,17 @@ MIN_WIDE = 24
 
 # -- detector stacks -------------------------------------------------------------------------------------
 def make_stack(spec: str) -> list:
-    """``default[:<detect_every>]`` (what scan() builds), ``centerface:<max_side|native>[:<threshold>]``, or
-    ``module:factory`` (a callable returning a list of detectors, plain or :class:`Scheduled`)."""
+    """``default[:<detect_every>[:<tile_every>[:<face_min_side>]]]`` (what scan() builds with those options),
+    ``centerface:<max_side|native>[:<threshold>]``, or ``module:factory`` (a callable returning a list of
+    detectors, plain or :class:`Scheduled`)."""
     if spec == "default" or spec.startswith("default:"):
         from redact.pipeline import _make_detectors
-        every = int(spec.split(":")[1]) if ":" in spec else ScanOptions().detect_every
-        return list(_make_detectors(ScanOptions(detect_every=every)))
+        parts = spec.split(":")[1:]
+        d = ScanOptions()
+        opts = ScanOptions(detect_every=int(parts[0]) if parts else d.detect_every,
+                           tile_every=int(parts[1]) if len(parts) > 1 else d.tile_every,
+                           face_min_side=float(parts[2]) if len(parts) > 2 else d.face_min_side)
+        return list(_make_detectors(opts))
     if spec.startswith("centerface:"):
         parts = spec.split(":")[1:]
         side = None if parts[0] in ("native", "none") else int(parts[0])
@@ -375,7 +380,8 @@ def print_clips(rows: list[dict]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--detector", default="default",
-                    help="default[:<every>] | centerface:<max_side|native>[:<thr>] | module:factory")
+                    help="default[:<every>[:<tile_every>[:<min_side>]]] | centerface:<max_side|native>[:<thr>] | "
+                         "module:factory")
     ap.add_argument("--images", type=Path, default=FACES_DEV, help="folder of labelled images (default faces-dev)")
     ap.add_argument("--labels", type=Path, help="labels.json or wider_face_*_bbx_gt.txt (default: found in --images)")
     ap.add_argument("--max-images", type=int, help="evaluate at most this many labelled images")

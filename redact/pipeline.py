@@ -30,7 +30,12 @@ from .types import InputInfo, Plan, Track, TrackBox, next_track_id
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DETECT_EVERY = 1
+DEFAULT_DETECT_EVERY = 8
+"""Stride of the full-frame CenterFace@1280 (measured in benchmarks/faces.py; see _make_detectors)."""
+DEFAULT_TILE_EVERY = 16
+"""Stride of the tiled small-face pass (2x2 tiles upscaled 2x); 0 turns it off."""
+DEFAULT_FACE_MIN_SIDE = 12.0
+"""Face boxes are grown to at least this many pixels (tiny faces jitter by more than their own size)."""
 LIGHT_MAX_SIDE = 320
 
 Progress = Callable[[str, int, int | None], None]
@@ -44,6 +49,8 @@ class ScanOptions:
     on_unanalysable: str = "fail"  # "fail" | "cover"
     allow_truncated: bool = True
     detect_every: int = DEFAULT_DETECT_EVERY  # the full-resolution face detector's stride (frames)
+    tile_every: int = DEFAULT_TILE_EVERY  # the tiled small-face pass's stride (frames; 0: off)
+    face_min_side: float = DEFAULT_FACE_MIN_SIDE  # face boxes grown to at least this many pixels
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,18 +99,31 @@ def _tool() -> dict[str, Any]:
 
 
 def _make_detectors(options: ScanOptions) -> list[Scheduled]:
-    """The face stack: a full-resolution CenterFace every ``detect_every`` frames (and on cuts) and, when it is
-    strided, a light low-resolution pass on every frame so large, fast-moving faces are located in each frame."""
-    from .detect.faces import CenterFaceDetector
+    """The face stack, all CenterFace, merged per frame (overlaps -> enclosing box) and tracked:
 
-    kwargs: dict[str, Any] = {"provider": options.provider}
+    * a full-frame pass at 1280 px every ``detect_every`` frames (and on cuts);
+    * when that is strided, a light pass at 320 px on every frame, so large, fast-moving faces are located in
+      each frame;
+    * every ``tile_every`` frames (and on cuts; 0: never), 2x2 overlapping tiles upscaled 2x for faces of
+      6-14 px that the full pass misses (far and crowd faces, which move few pixels per frame).
+
+    Every box is grown to at least ``face_min_side`` pixels. Settings chosen by benchmarks/faces.py on footage/."""
+    from .detect.faces import CenterFaceDetector
+    from .detect.tiles import TiledDetector
+
+    if options.tile_every < 0:
+        raise ValueError("tile_every must be >= 0")
+    kwargs: dict[str, Any] = {"provider": options.provider, "min_side": options.face_min_side}
     if options.face_threshold is not None:
         kwargs["threshold"] = options.face_threshold
-    full = Scheduled(CenterFaceDetector(**kwargs), every=options.detect_every)
-    if options.detect_every == 1:
-        return [full]
-    light = Scheduled(CenterFaceDetector(max_side=LIGHT_MAX_SIDE, **kwargs), every=1)
-    return [light, full]
+    stack = [Scheduled(CenterFaceDetector(**kwargs), every=options.detect_every)]
+    if options.detect_every > 1:
+        stack.insert(0, Scheduled(CenterFaceDetector(max_side=LIGHT_MAX_SIDE, **kwargs), every=1))
+    if options.tile_every:
+        inner = dict(kwargs, min_side=0.0)  # grown in frame pixels by the tiled detector
+        tiles = TiledDetector(CenterFaceDetector(max_side=None, **inner), min_side=options.face_min_side)
+        stack.append(Scheduled(tiles, every=options.tile_every))
+    return stack
 
 
 def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Progress | None = None,

@@ -147,3 +147,37 @@ def test_tiled_detector_settings_are_checked(native):
         TiledDetector(native, grid=(0, 2))
     with pytest.raises(ValueError):
         TiledDetector(native, overlap=1.5)
+
+
+def test_tile_scale_is_capped_for_large_frames():
+    inner = Fixed([])
+    tiled = TiledDetector(inner, grid=(2, 2), overlap=0.15, upscale=2.0, max_side=1472)
+    tiled.detect(np.zeros((1080, 1920, 3), np.uint8))
+    assert max(inner.sizes[0]) <= 1472
+    assert tiled.scale_for(736, 414) == 2.0  # a 720p frame's tiles get the full upscale
+    assert TiledDetector(inner, max_side=None).scale_for(5000, 10) == 2.0
+
+
+def test_grow_to_only_grows_small_boxes():
+    from redact.detect.faces import grow_to
+
+    d = Detections([[10, 10, 14, 30], [100, 100, 200, 150]], [0.3, 0.9])
+    g = grow_to(d, 12)
+    np.testing.assert_allclose(g.xyxy, [[6, 10, 18, 30], [100, 100, 200, 150]])
+    assert grow_to(d, 0) is d
+
+
+@pytest.mark.parametrize("min_side", [0.0, 12.0])
+def test_min_side_reaches_the_boxes_of_both_detectors(astronaut, min_side):
+    k = 10 / (ASTRONAUT_FACE[2] - ASTRONAUT_FACE[0])
+    frame = np.full((360, 640, 3), 120, np.uint8)
+    small = cv2.resize(astronaut, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    frame[100:100 + small.shape[0], 300:300 + small.shape[1]] = small
+    tiled = TiledDetector(CenterFaceDetector(provider="cpu", max_side=None), min_side=min_side)
+    found = tiled.detect(frame)
+    assert len(found)
+    sides = np.minimum(found.xyxy[:, 2] - found.xyxy[:, 0], found.xyxy[:, 3] - found.xyxy[:, 1])
+    assert (sides >= min_side - 1e-3).all()
+    assert tiled.describe()["min_side"] == min_side
+    with pytest.raises(ValueError):
+        CenterFaceDetector(provider="cpu", min_side=-1)

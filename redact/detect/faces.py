@@ -43,6 +43,7 @@ STRIDE = 4
 DEFAULT_THRESHOLD = 0.2
 DEFAULT_MAX_SIDE = 1280
 DEFAULT_NMS_IOU = 0.3
+DEFAULT_MIN_SIDE = 0.0
 
 
 def weights_bytes() -> bytes:
@@ -66,6 +67,8 @@ class CenterFaceDetector:
     larger are scaled down to it before inference (``None``: always native size); small images
     are never scaled up. ``provider``: ``"auto"``, ``"cpu"`` or ``"cuda"`` (see
     :func:`redact.detect.base.providers`). ``threads``: intra-op threads (default: usable CPUs).
+    ``min_side``: boxes narrower or lower than this many pixels of the input image are grown about their
+    centre to it (a 6 px face box jitters by more than its own size; a larger box still covers it).
     """
 
     kind = "face"
@@ -78,12 +81,16 @@ class CenterFaceDetector:
         provider: str = "auto",
         nms_iou: float = DEFAULT_NMS_IOU,
         threads: int | None = None,
+        min_side: float = DEFAULT_MIN_SIDE,
     ):
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {threshold}")
         if max_side is not None and max_side < 32:
             raise ValueError(f"max_side must be at least 32, got {max_side}")
+        if not min_side >= 0:
+            raise ValueError(f"min_side must be >= 0, got {min_side}")
         self.threshold = float(threshold)
+        self.min_side = float(min_side)
         self.max_side = max_side
         self.nms_iou = float(nms_iou)
         self.prefer = provider
@@ -107,7 +114,7 @@ class CenterFaceDetector:
             xyxy, score = xyxy[keep], score[keep]
             xyxy[:, [0, 2]] *= w / sw
             xyxy[:, [1, 3]] *= h / sh
-        return Detections(xyxy, score, self.kind).clip(w, h)
+        return grow_to(Detections(xyxy, score, self.kind), self.min_side).clip(w, h)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -120,7 +127,21 @@ class CenterFaceDetector:
             "threshold": self.threshold,
             "max_side": self.max_side,
             "nms_iou": self.nms_iou,
+            "min_side": self.min_side,
         }
+
+
+def grow_to(dets: Detections, min_side: float) -> Detections:
+    """``dets`` with every box side shorter than ``min_side`` widened about its centre to ``min_side``
+    (boxes only grow, so whatever a box covered it still covers)."""
+    if min_side <= 0 or not len(dets):
+        return dets
+    xyxy = dets.xyxy.copy()
+    for lo, hi in ((0, 2), (1, 3)):
+        short = xyxy[:, hi] - xyxy[:, lo] < min_side
+        mid = (xyxy[short, lo] + xyxy[short, hi]) / 2
+        xyxy[short, lo], xyxy[short, hi] = mid - min_side / 2, mid + min_side / 2
+    return Detections(xyxy, dets.score, dets.kind)
 
 
 def check_image(image: Any) -> None:

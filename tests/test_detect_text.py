@@ -1,0 +1,236 @@
+import json
+import logging
+import pickle
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from redact.detect.base import Detector
+from redact.detect.text import (
+    RAPIDOCR_MODELS, EasyOcrBackend, OcrBackend, TextBox, TextDetector, checked_file, group_lines,
+)
+from redact.errors import RedactError
+
+SECRETS = ["John", "Example", "01/02/1960", "1960", "943", "5919", "Ward", "EXIT"]
+FORM = [  # (x, y, text, category expected)
+    (30, 30, "Name: John Example", "name"),
+    (30, 110, "DOB: 01/02/1960", "date"),
+    (30, 190, "NHS No: 943 476 5919", "nhs_number"),
+    (30, 300, "EXIT", None),
+    (520, 300, "Ward 7", None),
+]
+
+
+def draw(lines, size=(800, 400)):
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", size, "white")
+    pen = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=28)  # Pillow's bundled font: the same on every machine
+    boxes = []
+    for x, y, text, _ in lines:
+        pen.text((x, y), text, fill="black", font=font)
+        boxes.append(pen.textbbox((x, y), text, font=font))
+    return np.ascontiguousarray(np.asarray(img)), np.asarray(boxes, np.float32)
+
+
+class Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(scope="module")
+def ocr_run():
+    """One RapidOCR backend, built and run (in both modes) with the network refused and every log
+    record at DEBUG captured; the tests below look at what came out."""
+    pytest.importorskip("rapidocr")
+    from redact.detect.text import RapidOcrBackend
+
+    image, truth = draw(FORM)
+    attempts: list[object] = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args[1:2])
+        raise OSError("network refused by test")
+
+    records = Records()
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(records)
+    root.setLevel(logging.DEBUG)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            for name in ("connect", "connect_ex"):
+                mp.setattr(socket.socket, name, refuse)
+            mp.setattr(socket, "create_connection", refuse)
+            mp.setattr(socket, "getaddrinfo", refuse)
+            backend = RapidOcrBackend(provider="cpu")
+            every = TextDetector(backend, mode="all")
+            found_all = every.detect_with_categories(image)
+            found_pii = TextDetector(backend, mode="pii").detect_with_categories(image)
+            read = backend.read(image)
+    finally:
+        root.removeHandler(records)
+        root.setLevel(old_level)
+    return {"backend": backend, "detector": every, "all": found_all, "pii": found_pii, "read": read,
+            "truth": truth, "attempts": attempts, "log": records.messages}
+
+
+def inside(outer, inner, slack=4.0):
+    return (outer[0] <= inner[0] + slack and outer[1] <= inner[1] + slack
+            and outer[2] >= inner[2] - slack and outer[3] >= inner[3] - slack)
+
+
+def match(dets, truth_box):
+    return [i for i, b in enumerate(dets.xyxy) if inside(b, truth_box)
+            and (b[2] - b[0]) < 1.6 * (truth_box[2] - truth_box[0]) + 20]
+
+
+def test_no_network_is_used(ocr_run):
+    assert ocr_run["attempts"] == []
+
+
+def test_every_line_is_found_in_mode_all(ocr_run):
+    dets, cats = ocr_run["all"]
+    assert dets.kind == "text"
+    assert len(dets) == len(cats) == len(FORM)
+    for (_, _, _, expected), truth in zip(FORM, ocr_run["truth"]):
+        hits = match(dets, truth)
+        assert len(hits) == 1, f"{len(hits)} boxes enclose the line expected as {expected}"
+        assert cats[hits[0]] == expected
+
+
+def test_pii_mode_keeps_personal_data_only(ocr_run):
+    dets, cats = ocr_run["pii"]
+    assert sorted(cats) == sorted(c for *_, c in FORM if c is not None)
+    for (_, _, _, expected), truth in zip(FORM, ocr_run["truth"]):
+        assert len(match(dets, truth)) == (0 if expected is None else 1)
+
+
+def test_boxes_are_padded_and_inside_the_image(ocr_run):
+    dets, _ = ocr_run["all"]
+    raw = np.stack([b.xyxy for b in ocr_run["read"]])
+    assert np.all(dets.xyxy[:, :2] >= 0) and np.all(dets.xyxy[:, 2] <= 800) and np.all(dets.xyxy[:, 3] <= 400)
+    for box in dets.xyxy:  # every returned box encloses some raw box with a margin
+        assert any(inside(box, r, slack=-1.0) for r in raw)
+
+
+def test_nothing_recognised_leaks(ocr_run):
+    backend, detector = ocr_run["backend"], ocr_run["detector"]
+    assert all(b.text is not None for b in ocr_run["read"])  # text was read ...
+    shown = "\n".join([*ocr_run["log"], repr(ocr_run["read"]), *map(repr, ocr_run["read"]),
+                       json.dumps(backend.describe()), json.dumps(detector.describe()),
+                       repr(ocr_run["all"][1]), repr(ocr_run["pii"][1])])
+    for secret in SECRETS:  # ... but appears nowhere
+        assert secret not in shown
+    assert any("text:" in m for m in ocr_run["log"])  # the capture did see our DEBUG records
+    assert logging.getLogger("RapidOCR").getEffectiveLevel() > logging.CRITICAL
+
+
+def test_describe_names_the_shipped_models(ocr_run):
+    d = ocr_run["detector"].describe()
+    assert d["package"] == "rapidocr" and d["package_version"]
+    assert d["mode"] == "all" and d["kind"] == "text"
+    assert {r: m["sha256"] for r, m in d["models"].items()} == {r: s for r, (_, s) in RAPIDOCR_MODELS.items()}
+    assert {m["file"] for m in d["models"].values()} == {f for f, _ in RAPIDOCR_MODELS.values()}
+    assert isinstance(ocr_run["detector"], Detector) and isinstance(ocr_run["backend"], OcrBackend)
+
+
+# -- without a model -----------------------------------------------------------------------------
+
+
+class FakeBackend:
+    name = "fake"
+
+    def __init__(self, boxes):
+        self.boxes = boxes
+        self.shapes = []
+
+    def read(self, image):
+        self.shapes.append(image.shape)
+        return self.boxes
+
+    def describe(self):
+        return {"name": self.name}
+
+
+def quad(x1, y1, x2, y2):
+    return [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
+
+
+def test_textbox_hides_its_text_and_refuses_to_be_serialised():
+    box = TextBox(quad(1, 2, 30, 12), 0.9, "Dr Secretname", 0.99)
+    assert "Secretname" not in repr(box) and "hidden" in repr(box)
+    assert "not recognised" in repr(TextBox(quad(1, 2, 30, 12), 0.9))
+    np.testing.assert_allclose(box.xyxy, [1, 2, 30, 12])
+    with pytest.raises(TypeError):
+        pickle.dumps(box)
+
+
+def test_split_boxes_on_one_line_are_classified_together():
+    boxes = [TextBox(quad(10, 10, 90, 30), 0.9, "NHS No:", 0.99), TextBox(quad(100, 11, 180, 31), 0.9, "943 476", 0.99),
+             TextBox(quad(190, 10, 240, 30), 0.9, "5919", 0.99), TextBox(quad(10, 60, 90, 80), 0.9, "EXIT", 0.99)]
+    dets, cats = TextDetector(FakeBackend(boxes), mode="pii", pad=0.0).detect_with_categories(
+        np.zeros((100, 300, 3), np.uint8))
+    assert cats == ["label", "nhs_number", "nhs_number"]
+    np.testing.assert_allclose(dets.xyxy[:, 0], [8, 98, 188])
+
+
+def test_unreadable_text_is_redacted_in_pii_mode():
+    boxes = [TextBox(quad(10, 10, 90, 30), 0.9),  # not recognised (det_only)
+             TextBox(quad(10, 40, 90, 60), 0.9, "EXlT", 0.2),  # recognised with low confidence
+             TextBox(quad(10, 70, 90, 90), 0.9, "~~", 0.99),  # no letter or digit
+             TextBox(quad(10, 100, 90, 120), 0.9, "EXIT", 0.99),  # readable and harmless
+             TextBox(quad(10, 130, 90, 150), 0.3, "", 0.0)]  # below min_score: not text
+    detector = TextDetector(FakeBackend(boxes), mode="pii", min_score=0.5)
+    dets, cats = detector.detect_with_categories(np.zeros((200, 200, 3), np.uint8))
+    assert cats == ["unreadable"] * 3
+    np.testing.assert_allclose(dets.xyxy[:, 1], [7, 37, 67])  # padded by 0.15 x 20 px height
+    _, cats_all = TextDetector(FakeBackend(boxes), mode="all").detect_with_categories(np.zeros((200, 200, 3), np.uint8))
+    assert cats_all == ["unreadable"] * 3 + [None]
+
+
+def test_large_images_are_scaled_down_and_boxes_scaled_back():
+    fake = FakeBackend([TextBox(quad(100, 50, 200, 70), 0.9, "Ward 7", 0.99)])
+    dets = TextDetector(fake, mode="all", max_side=500, pad=0.0).detect(np.zeros((1000, 2000, 3), np.uint8))
+    assert fake.shapes == [(250, 500, 3)]
+    np.testing.assert_allclose(dets.xyxy, [[398, 198, 802, 282]])  # pad=0 still grows by 2 px
+
+
+def test_bad_settings_and_images_are_refused():
+    fake = FakeBackend([])
+    with pytest.raises(ValueError):
+        TextDetector(fake, mode="some")
+    with pytest.raises(ValueError):
+        TextDetector(fake, max_side=8)
+    with pytest.raises(ValueError):
+        TextDetector(fake).detect(np.zeros((10, 10), np.uint8))
+    assert len(TextDetector(fake).detect(np.zeros((10, 10, 3), np.uint8))) == 0
+
+
+def test_group_lines():
+    boxes = [(200, 10, 260, 30), (10, 12, 90, 32), (10, 60, 90, 80), (100, 58, 150, 79)]
+    xyxy = [np.array(b, np.float32) for b in boxes]
+    assert group_lines(xyxy) == [[1, 0], [2, 3]]
+    assert group_lines([]) == []
+
+
+def test_model_file_with_wrong_hash_is_refused(tmp_path: Path):
+    (tmp_path / "m.onnx").write_bytes(b"not the model")
+    with pytest.raises(RedactError, match="SHA-256"):
+        checked_file(tmp_path, "m.onnx", "0" * 64, "pkg")
+    with pytest.raises(RedactError, match="not found"):
+        checked_file(tmp_path, "missing.onnx", "0" * 64, "pkg")
+
+
+def test_easyocr_missing_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "easyocr", None)  # import easyocr -> ImportError
+    with pytest.raises(RedactError, match=r"pip install \.\[easyocr\]"):
+        EasyOcrBackend()

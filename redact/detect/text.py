@@ -151,12 +151,15 @@ class RapidOcrBackend:
             if self.use_cls:
                 self._engine._load_cls_model()
         self.provider = self._engine.text_det.session.session.get_providers()[0]
+        if provider == "cuda" and self.provider != CUDA:
+            raise RedactError(f"CUDA was requested but rapidocr's onnxruntime session runs on {self.provider}")
         log.debug("RapidOCR ready on %s (det_only %s, cls %s)", self.provider, det_only, self.use_cls)
 
     def read(self, image: np.ndarray) -> list[TextBox]:
         from rapidocr.utils.process_img import map_boxes_to_original
 
         check_image(image)
+        silence_rapidocr()  # again: any RapidOCR built since (by anyone) resets its logger's level
         h, w = image.shape[:2]
         bgr = np.ascontiguousarray(image[:, :, ::-1])
         img, record = self._engine.preprocess_img(bgr)

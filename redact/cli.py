@@ -142,6 +142,9 @@ detect_every_opt = click.option(
     "--detect-every", type=click.IntRange(1, 30), default=None,
     help="Run the full-resolution face detector every N frames (and on scene cuts), tracking in between; "
          "1 = every frame (slowest, most thorough). Default: the measured best trade-off.")
+text_opt = click.option(
+    "--text", type=click.Choice(["all", "pii", "off"]), default="all", show_default=True,
+    help="On-screen text: redact all of it, only personal data (names, dates, NHS numbers, ...), or none.")
 truncated_opt = click.option("--strict/--allow-truncated", default=False, show_default=True,
                              help="--strict refuses damaged/truncated inputs instead of processing what decodes.")
 
@@ -159,11 +162,11 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
 
 
 def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | None, strict: bool,
-                  detect_every: int | None) -> Any:
+                  detect_every: int | None, text: str) -> Any:
     from .pipeline import ScanOptions
 
     opts = ScanOptions(face_threshold=face_threshold, provider=provider, on_unanalysable=on_unanalysable,
-                       allow_truncated=not strict)
+                       allow_truncated=not strict, text=text)
     if detect_every is not None:
         opts.detect_every = detect_every
     return opts
@@ -184,11 +187,12 @@ def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | N
 @unanalysable_opt
 @threshold_opt
 @detect_every_opt
+@text_opt
 @truncated_opt
 @click.pass_context
 def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | None, report: bool, html: bool,
         style: str, crf: int, preset: str, audio: str, provider: str, on_unanalysable: str,
-        face_threshold: float | None, detect_every: int | None, strict: bool) -> None:
+        face_threshold: float | None, detect_every: int | None, text: str, strict: bool) -> None:
     """Scan INPUT and write a cleaned copy plus a report of what was removed."""
     from .pipeline import RenderOptions, run as run_pipeline
 
@@ -198,7 +202,7 @@ def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | N
         _check_out_suffix(input, output)
         with _progress(obj["quiet"]) as prog:
             res = run_pipeline(input, output,
-                               _scan_options(provider, on_unanalysable, face_threshold, strict, detect_every),
+                               _scan_options(provider, on_unanalysable, face_threshold, strict, detect_every, text),
                                RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
                                              allow_truncated=not strict),
                                progress=prog, write_report=report, html=html, plan_out=plan_out)
@@ -229,17 +233,19 @@ def _summary(report: dict[str, Any], output: Path, rjson: Path | None, rhtml: Pa
 @unanalysable_opt
 @threshold_opt
 @detect_every_opt
+@text_opt
 @truncated_opt
 @click.pass_context
 def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None, provider: str,
-         on_unanalysable: str, face_threshold: float | None, detect_every: int | None, strict: bool) -> None:
+         on_unanalysable: str, face_threshold: float | None, detect_every: int | None, text: str,
+         strict: bool) -> None:
     """Analyse INPUT and produce the plan (what would be redacted) without writing media."""
     from .pipeline import save_plan, scan as scan_pipeline
 
     obj = ctx.obj
     with _errors(obj["debug"]):
         with _progress(obj["quiet"]) as prog:
-            res = scan_pipeline(input, _scan_options(provider, on_unanalysable, face_threshold, strict, detect_every),
+            res = scan_pipeline(input, _scan_options(provider, on_unanalysable, face_threshold, strict, detect_every, text),
                                 progress=prog)
         if plan_path is not None:
             save_plan(res.plan, plan_path)

@@ -37,6 +37,10 @@ DEFAULT_TILE_EVERY = 16
 DEFAULT_FACE_MIN_SIDE = 12.0
 """Face boxes are grown to at least this many pixels (tiny faces jitter by more than their own size)."""
 LIGHT_MAX_SIDE = 320
+DEFAULT_TEXT_EVERY = 25
+"""OCR stride: text is read on frame 0, every 25 frames and on cuts, and tracked in between (OCR costs ~1.4 s
+per 720p frame on the 2-core development machine, see benchmarks/text.py)."""
+TEXT_MODES = ("all", "pii", "off")
 
 Progress = Callable[[str, int, int | None], None]
 """progress(stage, frames_done, frames_total_or_None)"""
@@ -51,6 +55,8 @@ class ScanOptions:
     detect_every: int = DEFAULT_DETECT_EVERY  # the full-resolution face detector's stride (frames)
     tile_every: int = DEFAULT_TILE_EVERY  # the tiled small-face pass's stride (frames; 0: off)
     face_min_side: float = DEFAULT_FACE_MIN_SIDE  # face boxes grown to at least this many pixels
+    text: str = "all"  # on-screen text: "all" | "pii" (only personal data) | "off"
+    text_every: int = DEFAULT_TEXT_EVERY  # OCR stride (frames); also on every scene cut
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +132,17 @@ def _make_detectors(options: ScanOptions) -> list[Scheduled]:
     return stack
 
 
+def _make_text_detectors(options: ScanOptions) -> list[Scheduled]:
+    """On-screen text (RapidOCR, models from its wheel), every ``text_every`` frames and on cuts; in ``pii`` mode
+    only text classified as personal (or unreadable) is kept. Recognised words never leave the detector."""
+    if options.text == "off":
+        return []
+    from .detect.text import RapidOcrBackend, TextDetector
+
+    backend = RapidOcrBackend(provider=options.provider)
+    return [Scheduled(TextDetector(backend, mode=options.text), every=options.text_every)]
+
+
 def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Progress | None = None,
          detectors: list[Any] | None = None) -> ScanResult:
     """Analyse ``path`` and return the plan of what to redact.
@@ -140,11 +157,13 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
         raise ValueError("on_unanalysable must be 'fail' or 'cover'")
     if options.detect_every < 1:
         raise ValueError("detect_every must be >= 1")
+    if options.text not in TEXT_MODES or options.text_every < 1:
+        raise ValueError(f"text must be one of {', '.join(TEXT_MODES)} and text_every >= 1")
     t0 = time.perf_counter()
     path = Path(path)
     info = probe(path)
     digest = sha256_file(path)
-    raw = detectors if detectors is not None else _make_detectors(options)
+    raw = detectors if detectors is not None else _make_detectors(options) + _make_text_detectors(options)
     stack = [d if isinstance(d, Scheduled) else Scheduled(d) for d in raw]
     for s in stack:
         s.reset()  # a stack may be reused across clips: every clip starts with every detector due

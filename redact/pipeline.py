@@ -113,7 +113,10 @@ def _make_detectors(options: ScanOptions) -> list[Scheduled]:
     * every ``tile_every`` frames (and on cuts; 0: never), 2x2 overlapping tiles upscaled 2x for faces of
       6-14 px that the full pass misses (far and crowd faces, which move few pixels per frame).
 
-    Every box is grown to at least ``face_min_side`` pixels. Settings chosen by benchmarks/faces.py on footage/."""
+    Every box is grown to at least ``face_min_side`` pixels. Settings chosen with ``benchmarks/faces.py --no-images
+    --clip <MOT20-08, MOT17-13, facenet> --max-frames 60 --detector default:<every>:<tile_every>:<min_side>``
+    (2-core EPYC): uncovered reference faces 4.6% and 0 gaps, against 15.2% and 4 gaps for CenterFace@1280 on
+    every frame; ``tile_every=32`` is ~30% cheaper at 720p (5.9%, 1 gap)."""
     from .detect.faces import CenterFaceDetector
     from .detect.tiles import TiledDetector
 

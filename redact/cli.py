@@ -136,7 +136,7 @@ provider_opt = click.option("--provider", type=click.Choice(["auto", "cpu", "cud
 unanalysable_opt = click.option(
     "--on-unanalysable", type=click.Choice(["fail", "cover"]), default="fail", show_default=True,
     help="A frame the detectors cannot analyse: fail the run, or cover that whole frame.")
-threshold_opt = click.option("--face-threshold", type=click.FloatRange(0.0, 1.0), default=None,
+threshold_opt = click.option("--face-threshold", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True), default=None,
                              help="Face detector score threshold (lower finds more; default is tuned for recall).")
 detect_every_opt = click.option(
     "--detect-every", type=click.IntRange(1, 30), default=None,
@@ -147,6 +147,13 @@ text_opt = click.option(
     help="On-screen text: redact all of it, only personal data (names, dates, NHS numbers, ...), or none.")
 truncated_opt = click.option("--strict/--allow-truncated", default=False, show_default=True,
                              help="--strict refuses damaged/truncated inputs instead of processing what decodes.")
+
+
+def scan_opts(f: Any) -> Any:
+    """The analysis options shared by `run` and `scan` (passed on as keyword arguments to _scan_options)."""
+    for opt in reversed((provider_opt, unanalysable_opt, threshold_opt, detect_every_opt, text_opt, truncated_opt)):
+        f = opt(f)
+    return f
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -183,16 +190,10 @@ def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | N
 @crf_opt
 @preset_opt
 @audio_opt
-@provider_opt
-@unanalysable_opt
-@threshold_opt
-@detect_every_opt
-@text_opt
-@truncated_opt
+@scan_opts
 @click.pass_context
 def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | None, report: bool, html: bool,
-        style: str, crf: int, preset: str, audio: str, provider: str, on_unanalysable: str,
-        face_threshold: float | None, detect_every: int | None, text: str, strict: bool) -> None:
+        style: str, crf: int, preset: str, audio: str, **scan_kw: Any) -> None:
     """Scan INPUT and write a cleaned copy plus a report of what was removed."""
     from .pipeline import RenderOptions, run as run_pipeline
 
@@ -201,10 +202,9 @@ def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | N
         output = output or _default_output(input)
         _check_out_suffix(input, output)
         with _progress(obj["quiet"]) as prog:
-            res = run_pipeline(input, output,
-                               _scan_options(provider, on_unanalysable, face_threshold, strict, detect_every, text),
+            res = run_pipeline(input, output, _scan_options(**scan_kw),
                                RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
-                                             allow_truncated=not strict),
+                                             allow_truncated=not scan_kw["strict"]),
                                progress=prog, write_report=report, html=html, plan_out=plan_out)
         _summary(res.report, output, res.report_json, res.report_html, obj["quiet"])
 
@@ -229,23 +229,16 @@ def _summary(report: dict[str, Any], output: Path, rjson: Path | None, rhtml: Pa
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON on stdout.")
 @click.option("-o", "--output", "plan_path", type=click.Path(path_type=Path), default=None,
               help="Write the plan to this file.")
-@provider_opt
-@unanalysable_opt
-@threshold_opt
-@detect_every_opt
-@text_opt
-@truncated_opt
+@scan_opts
 @click.pass_context
-def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None, provider: str,
-         on_unanalysable: str, face_threshold: float | None, detect_every: int | None, text: str,
-         strict: bool) -> None:
+def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None, **scan_kw: Any) -> None:
     """Analyse INPUT and produce the plan (what would be redacted) without writing media."""
     from .pipeline import save_plan, scan as scan_pipeline
 
     obj = ctx.obj
     with _errors(obj["debug"]):
         with _progress(obj["quiet"]) as prog:
-            res = scan_pipeline(input, _scan_options(provider, on_unanalysable, face_threshold, strict, detect_every, text),
+            res = scan_pipeline(input, _scan_options(**scan_kw),
                                 progress=prog)
         if plan_path is not None:
             save_plan(res.plan, plan_path)

@@ -136,7 +136,8 @@ provider_opt = click.option("--provider", type=click.Choice(["auto", "cpu", "cud
 unanalysable_opt = click.option(
     "--on-unanalysable", type=click.Choice(["fail", "cover"]), default="fail", show_default=True,
     help="A frame the detectors cannot analyse: fail the run, or cover that whole frame.")
-threshold_opt = click.option("--face-threshold", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True), default=None,
+threshold_opt = click.option("--face-threshold", default=None,
+                             type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
                              help="Face detector score threshold (lower finds more; default is tuned for recall).")
 detect_every_opt = click.option(
     "--detect-every", type=click.IntRange(1, 30), default=None,

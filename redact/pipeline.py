@@ -185,7 +185,9 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
                 raise
             except Exception as e:  # a detector crash must never let the frame through unseen
                 if options.on_unanalysable != "cover":
-                    raise AnalysisError(f"frame {frame.index} could not be analysed: {type(e).__name__}: {e}") from e
+                    # the exception's own message is left out: it could quote recognised text (--debug shows it)
+                    raise AnalysisError(f"frame {frame.index} could not be analysed ({type(e).__name__}); "
+                                        "nothing was written") from e
                 log.warning("frame %d could not be analysed (%s); covering it whole", frame.index, type(e).__name__)
                 uncovered.append(frame.index)
                 found = {}

@@ -54,7 +54,8 @@ def _errors(debug: bool) -> Iterator[None]:
     except Exception as e:  # the last line of defence: a clear line, never a traceback unless --debug
         if debug:
             raise
-        click.echo(f"redact: internal error: {type(e).__name__}: {e} (run with --debug for details)", err=True)
+        # only the type: an unexpected exception's message could quote recognised text
+        click.echo(f"redact: internal error: {type(e).__name__} (run with --debug for details)", err=True)
         sys.exit(1)
 
 

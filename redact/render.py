@@ -41,16 +41,6 @@ class Region:
     kind: str = "face"
 
 
-def _int_box(box: Sequence[float], width: int, height: int) -> tuple[int, int, int, int] | None:
-    x1 = max(0, int(np.floor(box[0])))
-    y1 = max(0, int(np.floor(box[1])))
-    x2 = min(width, int(np.ceil(box[2])))
-    y2 = min(height, int(np.ceil(box[3])))
-    if x2 <= x1 or y2 <= y1:
-        return None
-    return x1, y1, x2, y2
-
-
 def _coarse(patch: np.ndarray, cells: int) -> tuple[np.ndarray, tuple[int, int]]:
     h, w = patch.shape[:2]
     short = min(h, w)
@@ -103,7 +93,7 @@ def redact_regions(
     rng = np.random.default_rng(seed)
     regions = list(regions)
     for r in regions:
-        ib = _int_box(r.box, w, h)
+        ib = _box(r.box, w, h)
         if ib is None:
             continue
         x1, y1, x2, y2 = ib
@@ -126,7 +116,7 @@ def redact_regions(
 
 # -- planes (8-bit 4:2:0) ------------------------------------------------------------------------------------
 def _box(box: Sequence[float], width: int, height: int) -> tuple[int, int, int, int] | None:
-    """:func:`_int_box` without numpy scalars (called per region per frame)."""
+    """The box in whole pixels, rounded outwards and clipped to the frame; None when nothing is left."""
     x1, y1 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
     x2, y2 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
     if x2 <= x1 or y2 <= y1:

@@ -102,11 +102,7 @@ def _setup(ctx: click.Context) -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
 
 
-def _input_path(value: str) -> Path:
-    return Path(value)
-
-
-def _default_output(src: Path, kind_hint: str | None = None) -> Path:
+def _default_output(src: Path) -> Path:
     suffix = src.suffix.lower()
     if suffix in IMAGE_OUT_SUFFIXES:
         return src.with_name(f"{src.stem}.clean{suffix}")

@@ -26,6 +26,7 @@ from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, probe, sa
                  write_video)
 from .io.colour import rgb_to_yuv
 from .render import FILL_COLOUR, STYLES, Region, redact_planes, redact_regions
+from .track import Tracker
 from .types import InputInfo, Plan, Track, TrackBox, next_track_id
 
 log = logging.getLogger(__name__)
@@ -153,8 +154,6 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     ``detectors`` (for tests and benchmarks) replaces the default stack: plain detectors run on every frame,
     :class:`Scheduled` ones at their stride.
     """
-    from .track import Tracker
-
     options = options or ScanOptions()
     if options.on_unanalysable not in ("fail", "cover"):
         raise ValueError("on_unanalysable must be 'fail' or 'cover'")
@@ -294,9 +293,7 @@ def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOpti
 
 
 def _check_output(src: Path, output: Path) -> None:
-    if output.exists() and same_file(src, output):
-        raise OutputError(f"refusing to overwrite the input: {output}")
-    if output.resolve() == src.resolve():
+    if same_file(src, output):
         raise OutputError(f"refusing to overwrite the input: {output}")
     if output.is_dir():
         raise OutputError(f"output is a directory: {output}")

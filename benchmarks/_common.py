@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from redact.detect.base import iou_matrix  # noqa: E402  (the product's IoU, so benchmark and tracker agree)
+
 
 def machine() -> dict[str, object]:
     """CPU model, cores usable by this process, memory, OS."""
@@ -76,10 +78,7 @@ def intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def ious(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a, b = as_boxes(a), as_boxes(b)
-    inter = intersections(a, b)
-    union = area(a)[:, None] + area(b)[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+    return iou_matrix(as_boxes(a), as_boxes(b))
 
 
 COVER_IOU = 0.3

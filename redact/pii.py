@@ -48,10 +48,10 @@ import re
 import unicodedata
 from typing import Iterable, Sequence
 
-CATEGORIES = (
-    "nhs_number", "hospital_number", "date", "phone", "email", "postcode", "address", "name", "label",
-)
-"""Every category :func:`classify` can return, most specific first."""
+from redact.types import CATEGORY_ORDER, most_sensitive
+
+CATEGORIES = CATEGORY_ORDER
+"""Every category :func:`classify` can return, most sensitive first (one order for the whole tool)."""
 
 _Span = tuple[int, int, str]  # start, end, category
 
@@ -279,5 +279,4 @@ def is_pii(categories: Iterable[str]) -> bool:
 
 def most_specific(categories: Iterable[str]) -> str | None:
     """The first of ``categories`` in :data:`CATEGORIES` order, or ``None`` when there is none."""
-    cats = set(categories)
-    return next((c for c in CATEGORIES if c in cats), None)
+    return most_sensitive(categories)

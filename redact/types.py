@@ -26,7 +26,7 @@ SOURCES = ("detected", "tracked", "interpolated", "manual", "failsafe")
 
 
 CATEGORY_ORDER = ("nhs_number", "hospital_number", "name", "date", "address", "postcode", "phone", "email",
-                  "label", "text")
+                  "label")
 """PII categories of text, most sensitive first. A region holding several is reported as the first of them."""
 
 

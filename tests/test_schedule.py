@@ -103,3 +103,36 @@ def test_a_reused_stack_runs_every_detector_on_the_first_frame_of_each_clip(tmp_
     first = len(rec.frames)
     scan(clip, detectors=stack)
     assert first == 2 and len(rec.frames) == 4, "frames 0 and 3 of each clip"
+
+
+class Looker:
+    """A context detector: records what the detectors before it found in the same frame."""
+
+    kind = "badge"
+    name = "looker"
+    uses_context = True
+
+    def __init__(self):
+        self.seen: list[dict] = []
+
+    def detect(self, image, context=None):
+        self.seen.append({k: len(v) for k, v in (context or {}).items()})
+        return Detections.empty(kind="badge")
+
+    def describe(self):
+        return {"name": self.name}
+
+
+def test_context_detector_sees_the_frames_earlier_detections_merged_per_kind():
+    a, b = Recorder((10, 10, 20, 20)), Recorder((11, 11, 21, 21))  # overlapping: merged into one face
+    looker = Looker()
+    stack = [Scheduled(a), Scheduled(b, every=2), Scheduled(looker)]
+    img = np.zeros((32, 32, 3), np.uint8)
+    for i in range(3):
+        out = run_due(stack, i, img, cut=False)
+        assert set(out) == {"face", "badge"}
+    assert looker.seen == [{"face": 1}, {"face": 1}, {"face": 1}]
+    # a detector listed after the context detector is not in its context
+    late = Looker()
+    run_due([Scheduled(late), Scheduled(Recorder((1, 1, 5, 5)))], 0, img, cut=False)
+    assert late.seen == [{}]

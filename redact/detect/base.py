@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -37,6 +37,23 @@ class Detector(Protocol):
 
     def describe(self) -> dict[str, Any]:
         """``{"name", "package", "package_version", "weights", "sha256", "provider", ...settings}``."""
+        ...
+
+
+@runtime_checkable
+class ContextDetector(Protocol):
+    """A detector that also looks at what the detectors before it found in the same frame (e.g. badges are
+    searched below faces). :func:`redact.detect.schedule.run_due` passes ``context``: the detections of this
+    frame so far, merged per kind (a kind absent from it was not detected, or its detector was not due)."""
+
+    kind: str
+    name: str
+    uses_context: bool  # True
+
+    def detect(self, image: np.ndarray, context: Mapping[str, Detections] | None = None) -> Detections:
+        ...
+
+    def describe(self) -> dict[str, Any]:
         ...
 
 

@@ -8,7 +8,7 @@ run on, and pre-/post-roll of at least N frames covers objects that appear or va
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -41,8 +41,11 @@ class Scheduled:
     def due(self, frame_index: int, cut: bool) -> bool:
         return self.every == 1 or cut or frame_index - self._last >= self.every
 
-    def run(self, frame_index: int, image: np.ndarray) -> Detections:
+    def run(self, frame_index: int, image: np.ndarray,
+            context: Mapping[str, Detections] | None = None) -> Detections:
         self._last = frame_index
+        if getattr(self.detector, "uses_context", False):
+            return self.detector.detect(image, context=context or {})
         return self.detector.detect(image)
 
     def describe(self) -> dict[str, Any]:
@@ -72,7 +75,12 @@ def run_due(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, cut
     found: dict[str, list[Detections]] = {}
     for s in stack:
         if s.due(frame_index, cut):
-            found.setdefault(s.detector.kind, []).append(s.run(frame_index, image))
+            context = _merged(found, merge_iou) if getattr(s.detector, "uses_context", False) else None
+            found.setdefault(s.detector.kind, []).append(s.run(frame_index, image, context))
+    return _merged(found, merge_iou)
+
+
+def _merged(found: dict[str, list[Detections]], merge_iou: float) -> dict[str, Detections]:
     out = {}
     for kind, dets in found.items():
         merged = Detections.concat(dets, kind)

@@ -1,0 +1,374 @@
+"""ID badges: the card on a lanyard or clip on a person's chest, found by shape, not by reading it.
+
+:class:`BadgeDetector` is a context detector (:class:`~redact.detect.base.ContextDetector`): it needs the
+faces (and, when OCR ran on the frame, the text boxes) already found in the same frame, and looks for badges
+where badges are worn.
+
+* **Below every face** (the torso: from the chin down ``torso_below`` face heights, ``torso_width`` face widths
+  either side of the face's centre) it looks for card-shaped regions: closed contours of colour edges or of the
+  bright regions whose minimum-area rectangle is filled (``>= MIN_FILL``), of card aspect (``min_aspect`` to
+  ``max_aspect``, either way up, so rotated and foreshortened cards pass) and of a size plausible for a badge
+  (long side ``min_width`` to ``max_width`` face widths). A card counts as a badge when it shows evidence:
+  a text box or a smaller face (the ID photo) inside it, dense edges inside it (print too small to read), or
+  a bright card with an NHS-blue band.
+* **Without a card**, text boxes and small faces (an ID photo) in a torso are badges on their own: a
+  card-sized box is returned around them (the card's outline may be lost to blur or a low-contrast tunic).
+* **A face that is not below any other face** (the wearer's head out of shot, e.g. a camera at chest height)
+  is checked as an ID photo: a card-shaped region around it, with the face as its photo and dense edges
+  beside the face (print), is a badge. Text alone, away from any face, is *not* searched for a card: a
+  sheet of paper, a notice or a monitor look the same by shape and text, and their text is the text
+  detector's job.
+* **No faces and no text in the context**: nothing (there is nowhere a badge is expected); see
+  :meth:`BadgeDetector.detect`.
+
+Boxes are padded by ``pad`` of their size on every side (fail closed) and clipped to the image. Every box has
+category ``"badge"``. No text is read here; the text boxes of the context are used only as boxes.
+
+The cost is a few Canny passes over each torso, downscaled so a face is at most ``work_face`` pixels wide.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+import cv2
+import numpy as np
+
+from redact.detect.base import merge_enclosing
+from redact.detect.faces import check_image
+from redact.types import Detections
+
+log = logging.getLogger(__name__)
+
+NHS_BLUE = (0, 94, 184)
+"""NHS blue (Pantone 300, #005EB8) in RGB."""
+BLUE_DISTANCE = 48.0
+"""RGB distance from :data:`NHS_BLUE` within which a pixel counts as NHS blue."""
+BRIGHT = 185
+"""Grey level from which a pixel counts as card white."""
+MIN_FILL = 0.72
+"""A contour's area over its minimum-area rectangle's area: below this it is not a card."""
+MIN_CARD_PX = 8.0
+"""A card's short side in working pixels: below this the shape cannot be told."""
+PHOTO_MAX = 0.75
+"""A face in a torso is taken for an ID photo when at most this many times the wearer's face width."""
+PHOTO_CARD = (1.4, 6.0)
+"""Long side of a card around an ID photo, in widths of the photo's face box."""
+CANNY = (40, 120)
+
+DEFAULT_TORSO_WIDTH = 2.5
+DEFAULT_TORSO_BELOW = 4.0
+DEFAULT_MIN_ASPECT = 1.1
+DEFAULT_MAX_ASPECT = 3.2
+DEFAULT_MIN_WIDTH = 0.25
+DEFAULT_MAX_WIDTH = 3.6
+DEFAULT_MIN_EDGE_DENSITY = 0.05
+DEFAULT_PAD = 0.15
+DEFAULT_WORK_FACE = 64
+
+
+def _boxes(context: Mapping[str, Detections] | None, kind: str) -> np.ndarray:
+    dets = (context or {}).get(kind)
+    if dets is None or len(dets) == 0:
+        return np.zeros((0, 4), np.float32)
+    return np.asarray(dets.xyxy, np.float32).reshape(-1, 4)
+
+
+def _centres(xyxy: np.ndarray) -> np.ndarray:
+    return np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2, (xyxy[:, 1] + xyxy[:, 3]) / 2], axis=1)
+
+
+def _inside(points: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Which of ``points`` ``(N, 2)`` lie in ``box`` ``[x1, y1, x2, y2]``."""
+    return ((points[:, 0] >= box[0]) & (points[:, 0] <= box[2]) & (points[:, 1] >= box[1])
+            & (points[:, 1] <= box[3]))
+
+
+def _inner_mask(corners: np.ndarray, shrink: float,
+                shape: tuple[int, ...]) -> tuple[tuple[slice, slice], np.ndarray] | None:
+    """The quadrilateral ``corners`` shrunk by ``shrink`` about its centre, as (window, boolean mask in the
+    window); None when it covers fewer than 16 pixels."""
+    c = corners.mean(axis=0)
+    q = c + shrink * (corners - c)
+    x1, y1 = max(0, int(q[:, 0].min())), max(0, int(q[:, 1].min()))
+    x2, y2 = min(shape[1], int(np.ceil(q[:, 0].max())) + 1), min(shape[0], int(np.ceil(q[:, 1].max())) + 1)
+    if x2 <= x1 or y2 <= y1:
+        return None
+    mask = np.zeros((y2 - y1, x2 - x1), np.uint8)
+    cv2.fillConvexPoly(mask, np.round(q - (x1, y1)).astype(np.int32), 1)
+    m = mask.astype(bool)
+    return ((slice(y1, y2), slice(x1, x2)), m) if m.sum() >= 16 else None
+
+
+def _empty() -> Detections:
+    return Detections(np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), "badge", np.zeros((0,), object))
+
+
+class _Card:
+    """A card-shaped region: its axis-aligned box (image pixels) and its evidence."""
+
+    __slots__ = ("box", "text", "photo", "print", "band")
+
+    def __init__(self, box: np.ndarray):
+        self.box = box
+        self.text = self.photo = self.print = self.band = False
+
+    def score(self) -> float:
+        return min(0.95, 0.4 + 0.2 * self.text + 0.15 * self.photo + 0.15 * self.print + 0.1 * self.band)
+
+    def evident(self) -> bool:
+        return self.text or self.photo or self.print or self.band
+
+
+class BadgeDetector:
+    """ID badges near faces, by card shape plus evidence inside (text, a photo, print, an NHS-blue band).
+
+    ``torso_width``: the search region reaches this many face widths either side of a face's centre.
+    ``torso_below``: and this many face heights below its chin. ``min_aspect``/``max_aspect``: a card's long
+    side over its short side. ``min_width``/``max_width``: a card's long side in face widths.
+    ``min_edge_density``: the fraction of edge pixels inside a card that counts as print. ``pad``: every box
+    grows by this fraction of its width and height on each side. ``work_face``: torsos are scaled down so the
+    face is at most this many pixels wide before edges are found (cost). ``photo_cards``: look for a card around
+    faces that are not below another face (a badge whose wearer's head is out of shot).
+    """
+
+    kind = "badge"
+    name = "badge-card"
+    uses_context = True
+
+    def __init__(
+        self,
+        torso_width: float = DEFAULT_TORSO_WIDTH,
+        torso_below: float = DEFAULT_TORSO_BELOW,
+        min_aspect: float = DEFAULT_MIN_ASPECT,
+        max_aspect: float = DEFAULT_MAX_ASPECT,
+        min_width: float = DEFAULT_MIN_WIDTH,
+        max_width: float = DEFAULT_MAX_WIDTH,
+        min_edge_density: float = DEFAULT_MIN_EDGE_DENSITY,
+        pad: float = DEFAULT_PAD,
+        work_face: int = DEFAULT_WORK_FACE,
+        photo_cards: bool = True,
+    ):
+        if not (torso_width > 0 and torso_below > 0):
+            raise ValueError("torso_width and torso_below must be > 0")
+        if not 1.0 <= min_aspect <= max_aspect:
+            raise ValueError(f"need 1 <= min_aspect <= max_aspect, got {min_aspect}, {max_aspect}")
+        if not 0 < min_width <= max_width:
+            raise ValueError(f"need 0 < min_width <= max_width, got {min_width}, {max_width}")
+        if not 0 <= min_edge_density <= 1 or pad < 0 or work_face < 16:
+            raise ValueError("need 0 <= min_edge_density <= 1, pad >= 0 and work_face >= 16")
+        self.torso_width = float(torso_width)
+        self.torso_below = float(torso_below)
+        self.min_aspect = float(min_aspect)
+        self.max_aspect = float(max_aspect)
+        self.min_width = float(min_width)
+        self.max_width = float(max_width)
+        self.min_edge_density = float(min_edge_density)
+        self.pad = float(pad)
+        self.work_face = int(work_face)
+        self.photo_cards = bool(photo_cards)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "package": "redact", "kind": self.kind,
+            "torso_width": self.torso_width, "torso_below": self.torso_below,
+            "min_aspect": self.min_aspect, "max_aspect": self.max_aspect,
+            "min_width": self.min_width, "max_width": self.max_width,
+            "min_edge_density": self.min_edge_density, "pad": self.pad, "work_face": self.work_face,
+            "photo_cards": self.photo_cards,
+        }
+
+    # -- detection -------------------------------------------------------------------------------------
+    def detect(self, image: np.ndarray, context: Mapping[str, Detections] | None = None) -> Detections:
+        """Badges in ``image`` (``HxWx3`` uint8 RGB), searched around ``context["face"]`` and
+        ``context["text"]`` of the same frame. With neither in the context the result is empty: badges are
+        only looked for where a person (a face) or their print (text) was found."""
+        check_image(image)
+        faces = _boxes(context, "face")
+        texts = _boxes(context, "text")
+        if not len(faces):
+            if len(texts):
+                log.debug("badges: %d text boxes but no faces in context; text alone is left to the text detector",
+                          len(texts))
+            return _empty()
+        h, w = image.shape[:2]
+        fw = faces[:, 2] - faces[:, 0]
+        fh = faces[:, 3] - faces[:, 1]
+        face_c = _centres(faces)
+        text_c = _centres(texts)
+        torsos = [self._torso(f, w, h) for f in faces]
+        boxes: list[np.ndarray] = []
+        scores: list[float] = []
+        for i, face in enumerate(faces):
+            if fw[i] < 4 or fh[i] < 4:
+                continue
+            torso = torsos[i]
+            if torso[2] - torso[0] < 4 or torso[3] - torso[1] < 4:
+                continue
+            photos = (fw < PHOTO_MAX * fw[i]) & _inside(face_c, torso)
+            photos[i] = False
+            found = self._cards_in(image, torso, float(fw[i]), texts, text_c, faces[photos])
+            found = [c for c in found if c.evident()]
+            boxes += [c.box for c in found]
+            scores += [c.score() for c in found]
+            # text and ID photos in the torso are badges even where no card outline was found
+            loose = np.concatenate([texts[_inside(text_c, torso)], faces[photos]])
+            for b in loose:
+                if not any(_inside(_centres(b[None]), c.box)[0] for c in found):
+                    boxes.append(self._card_around(b, float(fw[i])))
+                    scores.append(0.5)
+        if self.photo_cards:
+            for i, face in enumerate(faces):
+                under = [j for j, t in enumerate(torsos) if j != i and _inside(face_c[i:i + 1], t)[0]]
+                if under or fw[i] < 6:
+                    continue
+                for c in self._photo_cards(image, face, texts, text_c):
+                    boxes.append(c.box)
+                    scores.append(c.score())
+        if not boxes:
+            return _empty()
+        dets = Detections(np.asarray(boxes, np.float32), np.asarray(scores, np.float32), "badge")
+        dets = merge_enclosing(dets, 0.01)
+        xyxy = dets.xyxy.copy()
+        bw = xyxy[:, 2] - xyxy[:, 0]
+        bh = xyxy[:, 3] - xyxy[:, 1]
+        grow = np.stack([-bw, -bh, bw, bh], axis=1) * self.pad + np.array([-2, -2, 2, 2], np.float32)
+        out = Detections(xyxy + grow, dets.score, "badge").clip(w, h)
+        return Detections(out.xyxy, out.score, "badge", np.array(["badge"] * len(out), dtype=object))
+
+    def _torso(self, face: np.ndarray, w: int, h: int) -> np.ndarray:
+        fw, fh = face[2] - face[0], face[3] - face[1]
+        cx = (face[0] + face[2]) / 2
+        return np.array([max(0.0, cx - self.torso_width * fw), max(0.0, face[3] - 0.1 * fh),
+                         min(float(w), cx + self.torso_width * fw), min(float(h), face[3] + self.torso_below * fh)],
+                        np.float32)
+
+    def _card_around(self, box: np.ndarray, face_w: float) -> np.ndarray:
+        """A card-sized box around a text box or an ID photo: at least 0.9 x 0.6 face widths, and the
+        thing itself with a margin of a third of its height (the lines above and below it on the card)."""
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        bh = box[3] - box[1]
+        half_w = max(0.45 * face_w, (box[2] - box[0]) / 2 + bh)
+        half_h = max(0.3 * face_w, bh / 2 + bh)
+        return np.array([cx - half_w, cy - half_h, cx + half_w, cy + half_h], np.float32)
+
+    # -- cards -----------------------------------------------------------------------------------------
+    def _region(self, image: np.ndarray, region: np.ndarray, face_w: float) -> tuple[np.ndarray, float, int, int]:
+        x1, y1 = int(region[0]), int(region[1])
+        x2, y2 = int(np.ceil(region[2])), int(np.ceil(region[3]))
+        crop = image[y1:y2, x1:x2]
+        step = int(np.ceil(face_w / self.work_face))  # an integer factor: INTER_AREA is fast for those
+        if step > 1 and min(crop.shape[:2]) >= step:
+            crop = cv2.resize(crop, None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_AREA)
+        return crop, crop.shape[1] / max(x2 - x1, 1), x1, y1
+
+    def _shapes(self, crop: np.ndarray, lo: float, hi: float) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """Card-shaped regions of ``crop`` whose long side is ``lo`` to ``hi`` pixels, as 4x2 corner arrays;
+        also the crop's edge map and grey image."""
+        grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+        smooth = cv2.GaussianBlur(crop, (3, 3), 0)
+        edges = cv2.Canny(smooth, *CANNY)  # on colour: the strongest gradient of the three channels
+        closed = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+        contours = list(cv2.findContours(closed, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)[0])
+        _, bright = cv2.threshold(cv2.GaussianBlur(grey, (3, 3), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        contours += list(cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0])
+        ch, cw = crop.shape[:2]
+        pieces = []  # filled, rectangle-like regions of any aspect, not cut by the crop's border
+        for cnt in contours:
+            if len(cnt) < 4:
+                continue
+            area = cv2.contourArea(cnt)
+            if area < 3 * MIN_CARD_PX:
+                continue
+            rect = cv2.minAreaRect(cnt)
+            if min(rect[1]) < 2 or max(rect[1]) > hi or area < MIN_FILL * rect[1][0] * rect[1][1]:
+                continue
+            x, y, bw, bh = cv2.boundingRect(cnt)
+            if x <= 0 or y <= 0 or x + bw >= cw or y + bh >= ch:  # cut by the search region: not a whole card
+                continue
+            pieces.append((cnt.reshape(-1, 2), area, rect, (x, y, x + bw, y + bh)))
+        shapes = [cv2.boxPoints(rect) for _, _, rect, _ in pieces if self._card_like(rect[1], lo, hi)]
+        # a card is often two pieces to the edges: a coloured band and a white body; try adjacent pairs
+        if len(pieces) > 1:
+            bb = np.array([p[3] for p in pieces], np.float32)
+            gap_x = np.maximum(bb[:, None, 0], bb[None, :, 0]) - np.minimum(bb[:, None, 2], bb[None, :, 2])
+            gap_y = np.maximum(bb[:, None, 1], bb[None, :, 1]) - np.minimum(bb[:, None, 3], bb[None, :, 3])
+            near = np.triu((gap_x <= 3) & (gap_y <= 3), 1)
+            for i, j in zip(*np.nonzero(near)):
+                (pa, aa, _, ba), (pb, ab, _, bb_) = pieces[i], pieces[j]
+                ix = min(ba[2], bb_[2]) - max(ba[0], bb_[0])
+                iy = min(ba[3], bb_[3]) - max(ba[1], bb_[1])
+                if ix > 0 and iy > 0 and ix * iy > 0.2 * min(aa, ab):  # nested or overlapping, not side by side
+                    continue
+                rect = cv2.minAreaRect(np.concatenate([pa, pb]))
+                if self._card_like(rect[1], lo, hi) and aa + ab >= MIN_FILL * rect[1][0] * rect[1][1]:
+                    shapes.append(cv2.boxPoints(rect))
+        return shapes, edges, grey
+
+    def _card_like(self, size: tuple[float, float], lo: float, hi: float) -> bool:
+        long, short = max(size), min(size)
+        return short >= MIN_CARD_PX and lo <= long <= hi and self.min_aspect <= long / short <= self.max_aspect
+
+    def _judge(self, corners: np.ndarray, crop: np.ndarray, edges: np.ndarray, grey: np.ndarray, scale: float,
+               x0: int, y0: int, texts: np.ndarray, text_c: np.ndarray, photos: np.ndarray) -> _Card:
+        box = np.array([corners[:, 0].min() / scale + x0, corners[:, 1].min() / scale + y0,
+                        corners[:, 0].max() / scale + x0, corners[:, 1].max() / scale + y0], np.float32)
+        card = _Card(box)
+        if len(texts):
+            card.text = bool(np.any(_inside(text_c, box)))
+        if len(photos):
+            card.photo = bool(np.any(_inside(_centres(photos), box)))
+        inner = _inner_mask(corners, 0.8, edges.shape)
+        if inner is not None:
+            sl, m = inner
+            card.print = float((edges[sl][m] > 0).mean()) >= self.min_edge_density
+            pixels = crop[sl][m].astype(np.float32)
+            blue = np.linalg.norm(pixels - np.asarray(NHS_BLUE, np.float32), axis=1) < BLUE_DISTANCE
+            card.band = bool(blue.mean() >= 0.05 and (grey[sl][m] >= BRIGHT).mean() >= 0.3)
+        return card
+
+    def _cards_in(self, image: np.ndarray, torso: np.ndarray, face_w: float, texts: np.ndarray,
+                  text_c: np.ndarray, photos: np.ndarray) -> list[_Card]:
+        crop, scale, x0, y0 = self._region(image, torso, face_w)
+        if min(crop.shape[:2]) < MIN_CARD_PX + 2:
+            return []
+        fw = face_w * scale
+        shapes, edges, grey = self._shapes(crop, self.min_width * fw, self.max_width * fw)
+        return [self._judge(c, crop, edges, grey, scale, x0, y0, texts, text_c, photos) for c in shapes]
+
+    def _photo_cards(self, image: np.ndarray, face: np.ndarray, texts: np.ndarray, text_c: np.ndarray) -> list[_Card]:
+        """Cards with ``face`` as their ID photo and print beside it (the wearer's head out of shot)."""
+        h, w = image.shape[:2]
+        fw, fh = face[2] - face[0], face[3] - face[1]
+        reach = PHOTO_CARD[1] - 1  # the photo may be at either end of the longest card
+        region = np.array([max(0.0, face[0] - reach * fw), max(0.0, face[1] - 1.5 * fh),
+                           min(float(w), face[2] + reach * fw), min(float(h), face[3] + 1.5 * fh)], np.float32)
+        # a photo is small on its card: at most 2/3 of the working face width (the card's print must stay sharp)
+        crop, scale, x0, y0 = self._region(image, region, float(fw) * 1.5)
+        if min(crop.shape[:2]) < MIN_CARD_PX + 2:
+            return []
+        sw = float(fw) * scale
+        shapes, edges, grey = self._shapes(crop, PHOTO_CARD[0] * sw, PHOTO_CARD[1] * sw)
+        cards = []
+        centre = _centres(face[None])
+        for corners in shapes:
+            card = self._judge(corners, crop, edges, grey, scale, x0, y0, texts, text_c, face[None])
+            area = (card.box[2] - card.box[0]) * (card.box[3] - card.box[1])
+            if not _inside(centre, card.box)[0] or fw * fh > 0.4 * area:
+                continue
+            # print beside the photo, not just the face itself: edges in the card outside the face box
+            fx1, fy1 = (face[0] - x0) * scale, (face[1] - y0) * scale
+            fx2, fy2 = (face[2] - x0) * scale, (face[3] - y0) * scale
+            inner = _inner_mask(corners, 0.85, edges.shape)
+            if inner is None:
+                continue
+            (sy, sx), m = inner
+            m = m.copy()
+            m[max(0, int(fy1) - sy.start):max(0, int(np.ceil(fy2)) - sy.start),
+              max(0, int(fx1) - sx.start):max(0, int(np.ceil(fx2)) - sx.start)] = False
+            if m.sum() < 16 or (edges[sy, sx][m] > 0).mean() < self.min_edge_density:
+                continue
+            card.photo = card.print = True
+            cards.append(card)
+        return cards

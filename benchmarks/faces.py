@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import importlib
 import io
 import json
@@ -65,7 +66,7 @@ MIN_WIDE = 24
 
 # -- detector stacks -------------------------------------------------------------------------------------
 def make_stack(spec: str) -> list:
-    """``default[:<detect_every>[:<tile_every>[:<face_min_side>]]]`` (what scan() builds with those options),
+    """``default[:<detect_every>[:<tile_every>[:<face_min_side>[:<tile_idle_factor>]]]]`` (what scan() builds with those options),
     ``centerface:<max_side|native>[:<threshold>]``, or ``module:factory`` (a callable returning a list of
     detectors, plain or :class:`Scheduled`)."""
     if spec == "default" or spec.startswith("default:"):
@@ -74,7 +75,8 @@ def make_stack(spec: str) -> list:
         d = ScanOptions()
         opts = ScanOptions(detect_every=int(parts[0]) if parts else d.detect_every,
                            tile_every=int(parts[1]) if len(parts) > 1 else d.tile_every,
-                           face_min_side=float(parts[2]) if len(parts) > 2 else d.face_min_side)
+                           face_min_side=float(parts[2]) if len(parts) > 2 else d.face_min_side,
+                           tile_idle_factor=int(parts[3]) if len(parts) > 3 else d.tile_idle_factor)
         return list(_make_detectors(opts))
     if spec.startswith("centerface:"):
         parts = spec.split(":")[1:]
@@ -91,28 +93,36 @@ def make_stack(spec: str) -> list:
     return list(stack)
 
 
-@dataclass
 class Capped(Scheduled):
     """A scheduled detector never due from frame ``n`` on (as if the clip ended there); notes when it last ran."""
 
-    n: int = 1
-    t_last: float = 0.0
+    def __init__(self, inner: Scheduled, n: int):
+        super().__init__(inner.detector, inner.every)
+        self.inner, self.n, self.t_last = inner, n, 0.0
+        self.uses_context = getattr(inner, "uses_context", False)
+
+    def reset(self) -> None:
+        self.inner.reset()
 
     def due(self, frame_index: int, cut: bool) -> bool:
-        return frame_index < self.n and super().due(frame_index, cut)
+        return frame_index < self.n and self.inner.due(frame_index, cut)
 
-    def run(self, frame_index: int, image: np.ndarray) -> Detections:
-        found = super().run(frame_index, image)
+    def run(self, frame_index: int, image: np.ndarray, context=None) -> Detections:
+        found = self.inner.run(frame_index, image, context)
         self.t_last = time.perf_counter()
         return found
+
+    def describe(self) -> dict:
+        return self.inner.describe()
 
 
 def capped(stack: list, n: int) -> list[Capped]:
     """Fresh scheduling state for one scan (plain detectors run on every frame), capped at ``n`` frames."""
     out = []
     for d in stack:
-        det, every = (d.detector, d.every) if isinstance(d, Scheduled) else (d, 1)
-        out.append(Capped(detector=det, every=every, n=n))
+        inner = copy.copy(d) if isinstance(d, Scheduled) else Scheduled(d)
+        inner.reset()
+        out.append(Capped(inner, n))
     return out
 
 

@@ -8,7 +8,8 @@ into a temporary file, so all tools read the same bytes), it times, as whole pro
 - floor:  decode + re-encode with PyAV/libx264 at the same CRF/preset and audio copy, no analysis
           (redact's own writer, fast YUV path where the clip allows, with an identity frame function:
           the best redact could ever do);
-- redact: `redact run` (scan + render + report);
+- r-all:   `redact run` with its defaults (faces, badges and on-screen text; scan + render + report);
+- r-faces: `redact run --text off` (faces only: what issue 3's speed target is about);
 - deface: `deface --thresh 0.2` (CenterFace on every frame), when the `deface` command is installed.
 
 It prints frames/s and the ratios, plus the machine it ran on. Figures quoted in issues come from here.
@@ -93,15 +94,21 @@ def timed(cmd: list[str], repeat: int) -> float:
     return best
 
 
-def bench_clip(clip: Path, repeat: int, crf: int, preset: str, workdir: Path) -> dict[str, float]:
+MODES = {"all": [], "faces": ["--text", "off"]}
+"""redact's configurations: "all" is the default (faces, badges, on-screen text); "faces" only faces."""
+
+
+def bench_clip(clip: Path, repeat: int, crf: int, preset: str, workdir: Path,
+               modes: list[str]) -> dict[str, float]:
     n = count_frames(clip)
     py = sys.executable
     results: dict[str, float] = {}
     out = workdir / "out.mp4"
     results["floor"] = timed([py, "-c", FLOOR_SNIPPET, str(clip), str(out), str(crf), preset], repeat)
-    redact_cmd = [py, "-m", "redact.cli", "-q", "run", str(clip), "-o", str(workdir / "redact.mp4"),
-                  "--crf", str(crf), "--preset", preset]
-    results["redact"] = timed(redact_cmd, repeat)
+    for mode in modes:
+        redact_cmd = [py, "-m", "redact.cli", "-q", "run", str(clip), "-o", str(workdir / "redact.mp4"),
+                      "--crf", str(crf), "--preset", preset, *MODES[mode]]
+        results[f"r-{mode}"] = timed(redact_cmd, repeat)
     deface = shutil.which("deface") or (str(Path(py).parent / "deface") if (Path(py).parent / "deface").exists()
                                         else None)
     if deface:
@@ -114,23 +121,25 @@ def main() -> None:
     ap.add_argument("--clip", action="append", type=Path, help="clip(s) to time (default: samples/demo.mp4)")
     ap.add_argument("--height", action="append", type=int, help="scale each clip to this height first (repeatable)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per command; the best is kept")
+    ap.add_argument("--mode", action="append", choices=sorted(MODES),
+                    help="redact configuration(s) to time: all (default settings) and/or faces (--text off)")
     ap.add_argument("--crf", type=int, default=18)
     ap.add_argument("--preset", default="veryfast")
     args = ap.parse_args()
     clips = args.clip or [ROOT / "samples" / "demo.mp4"]
     print(f"machine: {machine()}")
-    print(f"{'clip':40s} {'frames':>6s} {'tool':>7s} {'seconds':>8s} {'fps':>7s} {'x floor':>8s} {'x deface':>9s}")
+    print(f"{'clip':40s} {'frames':>6s} {'tool':>8s} {'seconds':>8s} {'fps':>7s} {'x floor':>8s} {'x deface':>9s}")
     with tempfile.TemporaryDirectory(prefix="redact-bench-") as tmp:
         work = Path(tmp)
         for clip in clips:
             variants = [scaled_copy(clip, h, work) for h in args.height] if args.height else [clip]
             for v in variants:
-                r = bench_clip(v, args.repeat, args.crf, args.preset, work)
+                r = bench_clip(v, args.repeat, args.crf, args.preset, work, args.mode or ["all", "faces"])
                 n = r.pop("frames")
                 for tool, secs in r.items():
                     vs_floor = secs / r["floor"]
                     vs_deface = f"{r['deface'] / secs:8.2f}x" if "deface" in r else "       -"
-                    print(f"{v.name[:40]:40s} {n:6d} {tool:>7s} {secs:8.2f} {n / secs:7.1f} {vs_floor:7.2f}x "
+                    print(f"{v.name[:40]:40s} {n:6d} {tool:>8s} {secs:8.2f} {n / secs:7.1f} {vs_floor:7.2f}x "
                           f"{vs_deface}")
 
 

@@ -9,7 +9,7 @@ import pytest
 from redact.detect import CenterFaceDetector
 from redact.detect.base import iou_matrix
 from redact.detect.schedule import run_due
-from redact.detect.tiles import TiledDetector, tile_grid, to_frame
+from redact.detect.tiles import ScheduledTiles, TiledDetector, adds_faces, tile_grid, to_frame
 from redact.types import Detections
 
 ASTRONAUT_FACE = (180, 60, 270, 178)
@@ -221,3 +221,83 @@ def test_default_stack_covers_a_tiny_face(astronaut):
     inside = ((found.xyxy[:, 0] <= face[0, 0] + 1) & (found.xyxy[:, 1] <= face[0, 1] + 1)
               & (found.xyxy[:, 2] >= face[0, 2] - 1) & (found.xyxy[:, 3] >= face[0, 3] - 1))
     assert inside.any()
+
+
+class BrightTile:
+    """Finds one 'face' in the middle of any tile that is mostly white; records the tiles it was shown."""
+
+    kind = "face"
+    name = "bright"
+
+    def __init__(self):
+        self.calls = 0
+
+    def detect(self, image):
+        self.calls += 1
+        if image.mean() < 200:
+            return Detections.empty()
+        h, w = image.shape[:2]
+        return Detections(np.array([[w / 2 - 4, h / 2 - 4, w / 2 + 4, h / 2 + 4]], np.float32),
+                          np.array([0.9], np.float32))
+
+    def describe(self):
+        return {"name": self.name}
+
+
+def _bright_frame():
+    img = np.zeros((200, 200, 3), np.uint8)
+    img[100:, 100:] = 255  # only the bottom-right tile is mostly white
+    return img
+
+
+def test_tiles_that_add_nothing_back_off_and_busy_tiles_keep_their_stride():
+    inner = BrightTile()
+    sched = ScheduledTiles(TiledDetector(inner, upscale=1.0), every=4, idle_factor=3)
+    img = _bright_frame()
+    runs = {}
+    for i in range(25):
+        before = inner.calls
+        if sched.due(i, cut=False):
+            found = sched.run(i, img, context={})
+            assert len(found) == 1  # the bright tile's face is reported whenever that tile runs
+        runs[i] = inner.calls - before
+    # frame 0: all four tiles; afterwards the busy tile every 4 frames and the three idle ones every 12
+    assert {i: n for i, n in runs.items() if n} == {0: 4, 4: 1, 8: 1, 12: 4, 16: 1, 20: 1, 24: 4}
+    assert sched.describe()["idle_every"] == 12
+
+
+def test_a_tile_whose_faces_the_other_passes_found_is_idle():
+    inner = BrightTile()
+    tiled = TiledDetector(inner, upscale=1.0)
+    img = _bright_frame()
+    full_pass = tiled.detect(img)  # as if the full-frame pass had found that face too
+    sched = ScheduledTiles(tiled, every=4, idle_factor=3)
+    assert len(sched.run(0, img, context={"face": full_pass})) == 1  # still reported: nothing is dropped
+    assert [i for i in range(1, 25) if sched.due(i, cut=False)] == list(range(12, 25))
+
+
+def test_a_cut_runs_every_tile_and_reset_forgets_the_clip():
+    inner = BrightTile()
+    sched = ScheduledTiles(TiledDetector(inner, upscale=1.0), every=4, idle_factor=3)
+    img = _bright_frame()
+    sched.run(0, img, context={})
+    assert not sched.due(1, cut=False)
+    assert sched.due(1, cut=True)
+    before = inner.calls
+    sched.run(1, img, context={})
+    assert inner.calls - before == 4
+    sched.reset()
+    assert sched.due(2, cut=False) and sched.tile_runs == 0
+
+
+@pytest.mark.parametrize("found, others, adds", [
+    ([], [], False),
+    ([[0, 0, 10, 10]], [], True),
+    ([[0, 0, 10, 10]], [[1, 1, 11, 11]], False),  # IoU >= 0.3
+    ([[0, 0, 10, 10]], [[-5, -5, 30, 30]], False),  # covered whole by a bigger box
+    ([[0, 0, 10, 10]], [[50, 50, 60, 60]], True),
+])
+def test_adds_faces(found, others, adds):
+    def d(rows):
+        return Detections(np.array(rows, np.float32).reshape(-1, 4), np.ones(len(rows), np.float32))
+    assert adds_faces(d(found), d(others)) is adds

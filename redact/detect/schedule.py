@@ -75,7 +75,8 @@ def run_due(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, cut
     found: dict[str, list[Detections]] = {}
     for s in stack:
         if s.due(frame_index, cut):
-            context = _merged(found, merge_iou) if getattr(s.detector, "uses_context", False) else None
+            wants = getattr(s, "uses_context", False) or getattr(s.detector, "uses_context", False)
+            context = _merged(found, merge_iou) if wants else None
             found.setdefault(s.detector.kind, []).append(s.run(frame_index, image, context))
     return _merged(found, merge_iou)
 

@@ -9,12 +9,13 @@ strongly (:func:`~redact.detect.base.merge_enclosing`, which can only grow a box
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import cv2
 import numpy as np
 
-from redact.detect.base import Detector, merge_enclosing
+from redact.detect.base import Detector, iou_matrix, merge_enclosing
+from redact.detect.schedule import Scheduled
 from redact.detect.faces import grow_to
 from redact.types import Detections
 
@@ -83,17 +84,32 @@ class TiledDetector:
 
     def detect(self, image: np.ndarray) -> Detections:
         h, w = image.shape[:2]
-        found = []
-        for x0, y0, x1, y1 in tile_grid(w, h, *self.grid, self.overlap):
+        return self.merge(self.detect_tiles(image), w, h)
+
+    def tiles(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
+        """The tiles of a ``width`` x ``height`` frame, in the order :meth:`detect_tiles` numbers them."""
+        return tile_grid(width, height, *self.grid, self.overlap)
+
+    def detect_tiles(self, image: np.ndarray, which: Sequence[int] | None = None) -> dict[int, Detections]:
+        """Detections of each tile in ``which`` (all by default), in frame pixels, not yet merged or grown."""
+        h, w = image.shape[:2]
+        grid = self.tiles(w, h)
+        found = {}
+        for i in (range(len(grid)) if which is None else which):
+            x0, y0, x1, y1 = grid[i]
             tile = image[y0:y1, x0:x1]
             u = self.scale_for(x1 - x0, y1 - y0)
             if u != 1.0:
                 size = (max(1, round((x1 - x0) * u)), max(1, round((y1 - y0) * u)))
                 tile = cv2.resize(tile, size, interpolation=cv2.INTER_LINEAR)
-            found.append(to_frame(self.detector.detect(tile), x0, y0, (x1 - x0) / tile.shape[1],
-                                  (y1 - y0) / tile.shape[0]))
-        merged = Detections.concat(found, kind=self.kind)
-        return merge_enclosing(grow_to(merged, self.min_side), self.merge_iou).clip(w, h)
+            found[i] = to_frame(self.detector.detect(tile), x0, y0, (x1 - x0) / tile.shape[1],
+                                (y1 - y0) / tile.shape[0])
+        return found
+
+    def merge(self, per_tile: dict[int, Detections], width: int, height: int) -> Detections:
+        """The boxes of several tiles as one set: grown to ``min_side``, strong overlaps merged, clipped."""
+        merged = Detections.concat(list(per_tile.values()), kind=self.kind)
+        return merge_enclosing(grow_to(merged, self.min_side), self.merge_iou).clip(width, height)
 
     def scale_for(self, tile_w: int, tile_h: int) -> float:
         """The factor a ``tile_w`` x ``tile_h`` tile is resized by: ``upscale``, lowered to respect ``max_side``."""
@@ -112,3 +128,88 @@ def to_frame(dets: Detections, x0: int, y0: int, sx: float, sy: float) -> Detect
     """Boxes of a tile scaled by ``(1/sx, 1/sy)`` whose top-left corner is ``(x0, y0)``, in frame pixels."""
     xyxy = dets.xyxy * np.array([sx, sy, sx, sy], np.float32) + np.array([x0, y0, x0, y0], np.float32)
     return Detections(xyxy, dets.score, dets.kind)
+
+
+NEW_IOU = 0.3
+NEW_COVER = 0.5
+
+
+class ScheduledTiles(Scheduled):
+    """The tiled pass scheduled tile by tile, spending its cost where small faces are.
+
+    Every tile runs on frame 0 and on cuts. Afterwards a tile that last found a face the other passes of that
+    frame did not (its ``context["face"]``: a small or far face) runs again every ``every`` frames; a tile
+    that added nothing backs off to every ``every * idle_factor`` frames. Close-up footage, where the full
+    pass already finds every face, so pays for the tiles ``idle_factor`` times less often; crowd footage keeps
+    the short stride wherever the crowd is. Nothing a tile finds is dropped; only when it runs changes.
+    ``every`` stays the stride the tracker's rolls are sized for (see :func:`tracker_config_for`).
+    """
+
+    uses_context = True
+
+    def __init__(self, detector: TiledDetector, every: int = 16, idle_factor: int = 2):
+        super().__init__(detector, every)
+        if not isinstance(idle_factor, int) or idle_factor < 1:
+            raise ValueError(f"idle_factor must be an integer >= 1, got {idle_factor!r}")
+        self.idle_factor = idle_factor
+        self._tile_last: dict[int, int] = {}
+        self._busy: dict[int, bool] = {}
+        self._cut = False
+        self.tile_runs = 0
+
+    def reset(self) -> None:
+        super().reset()
+        self._tile_last, self._busy = {}, {}  # new dicts: a copy of this schedule must not share its state
+        self._cut = False
+        self.tile_runs = 0
+
+    def _stride(self, tile: int) -> int:
+        return self.every if self._busy.get(tile, True) else self.every * self.idle_factor
+
+    def _due_tiles(self, frame_index: int, n_tiles: int) -> list[int]:
+        never = -(10**9)
+        return [i for i in range(n_tiles) if self._cut or frame_index - self._tile_last.get(i, never) >= self._stride(i)]
+
+    def due(self, frame_index: int, cut: bool) -> bool:
+        self._cut = cut
+        if cut or not self._tile_last:
+            return True
+        n = len(self._tile_last)
+        return bool(self._due_tiles(frame_index, n))
+
+    def run(self, frame_index: int, image: np.ndarray,
+            context: Mapping[str, Detections] | None = None) -> Detections:
+        self._last = frame_index
+        det: TiledDetector = self.detector  # type: ignore[assignment]
+        h, w = image.shape[:2]
+        n = len(det.tiles(w, h))
+        which = list(range(n)) if not self._tile_last else self._due_tiles(frame_index, n)
+        per_tile = det.detect_tiles(image, which)
+        others = (context or {}).get(det.kind)
+        for i, found in per_tile.items():
+            self._tile_last[i] = frame_index
+            self._busy[i] = adds_faces(found, others)
+        self.tile_runs += len(which)
+        self._cut = False
+        return det.merge(per_tile, w, h)
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d["idle_every"] = self.every * self.idle_factor
+        return d
+
+
+def adds_faces(found: Detections, others: Detections | None) -> bool:
+    """Whether ``found`` holds a box that no box of ``others`` matches (IoU >= 0.3) or mostly covers."""
+    if len(found) == 0:
+        return False
+    if others is None or len(others) == 0:
+        return True
+    a, b = found.xyxy, others.xyxy
+    iou = iou_matrix(a, b)
+    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    area = np.maximum((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]), 1e-6)
+    cover = ix * iy / area[:, None]
+    matched = (iou >= NEW_IOU) | (cover >= NEW_COVER)
+    return bool((~matched.any(axis=1)).any())

@@ -296,3 +296,61 @@ def test_recall_on_faces_dev(detector, shrink):
         total += len(gt)
     assert total == 43
     assert found >= 42, f"{found}/{total} faces found"
+
+
+# -- hospital faces: masks, theatre caps, glasses --------------------------------------------------------
+def dress(img: np.ndarray, mask: bool = False, cap: bool = False, glasses: bool = False) -> np.ndarray:
+    """The astronaut dressed for theatre: a surgical mask (nose to chin, ear loops), a scrub cap over the hair
+    and forehead, wire glasses; drawn over ASTRONAUT_FACE."""
+    from PIL import Image, ImageDraw
+
+    im = Image.fromarray(img.copy())
+    d = ImageDraw.Draw(im)
+    x1, y1, x2, y2 = ASTRONAUT_FACE
+    w, h = x2 - x1, y2 - y1
+    if mask:
+        d.polygon([(x1 + 2, y1 + 0.52 * h), (x2 - 2, y1 + 0.52 * h), (x2 - 6, y1 + 0.9 * h), (x1 + 0.5 * w, y2 + 4),
+                   (x1 + 6, y1 + 0.9 * h)], fill=(150, 200, 225))
+        for f in (0.6, 0.7, 0.8):  # pleats
+            d.line([(x1 + 8, y1 + f * h), (x2 - 8, y1 + f * h)], fill=(120, 170, 200), width=2)
+        d.line([(x1 + 2, y1 + 0.55 * h), (x1 - 6, y1 + 0.35 * h)], fill=(230, 230, 230), width=2)
+        d.line([(x2 - 2, y1 + 0.55 * h), (x2 + 6, y1 + 0.35 * h)], fill=(230, 230, 230), width=2)
+    if cap:
+        d.chord([(x1 - 10, y1 - 0.45 * h), (x2 + 10, y1 + 0.38 * h)], 180, 360, fill=(40, 110, 90))
+        d.rectangle([(x1 - 10, y1 - 0.05 * h), (x2 + 10, y1 + 0.12 * h)], fill=(40, 110, 90))
+    if glasses:
+        ey = y1 + 0.42 * h
+        for cx in (x1 + 0.3 * w, x1 + 0.7 * w):
+            d.ellipse([(cx - 0.16 * w, ey - 0.1 * h), (cx + 0.16 * w, ey + 0.1 * h)], outline=(20, 20, 20), width=3)
+        d.line([(x1 + 0.46 * w, ey), (x1 + 0.54 * w, ey)], fill=(20, 20, 20), width=3)
+    return np.asarray(im)
+
+
+DRESSES = {"mask": dict(mask=True), "cap": dict(cap=True), "glasses": dict(glasses=True),
+           "mask+cap+glasses": dict(mask=True, cap=True, glasses=True)}
+
+
+@pytest.mark.parametrize("dressing", DRESSES, ids=list(DRESSES))
+@pytest.mark.parametrize("scale", [1.0, 0.3])  # face ~90 px and ~27 px wide
+def test_masked_capped_and_glasses_faces_are_found(detector, astronaut, dressing, scale):
+    img = cv2.resize(dress(astronaut, **DRESSES[dressing]), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    assert best_iou(detector.detect(img), tuple(v * scale for v in ASTRONAUT_FACE)) > 0.6
+
+
+@pytest.mark.parametrize("dressing", ["mask", "mask+cap+glasses"])
+def test_small_masked_face_is_covered_by_the_default_stack(astronaut, dressing):
+    """A masked face 10 px wide in a 720p frame (a far member of staff) is covered on frame 0."""
+    from redact.detect.schedule import run_due
+    from redact.pipeline import ScanOptions, _make_detectors
+
+    k = 10 / (ASTRONAUT_FACE[2] - ASTRONAUT_FACE[0])
+    small = cv2.resize(dress(astronaut, **DRESSES[dressing]), None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    frame = np.full((720, 1280, 3), 110, np.uint8)
+    frame[200:200 + small.shape[0], 300:300 + small.shape[1]] = small
+    face = [300 + ASTRONAUT_FACE[0] * k, 200 + ASTRONAUT_FACE[1] * k,
+            300 + ASTRONAUT_FACE[2] * k, 200 + ASTRONAUT_FACE[3] * k]
+    found = run_due(_make_detectors(ScanOptions(provider="cpu")), 0, frame, cut=False)["face"]
+    x1, y1, x2, y2 = face
+    ix = np.clip(np.minimum(found.xyxy[:, 2], x2) - np.maximum(found.xyxy[:, 0], x1), 0, None)
+    iy = np.clip(np.minimum(found.xyxy[:, 3], y2) - np.maximum(found.xyxy[:, 1], y1), 0, None)
+    assert (ix * iy / ((x2 - x1) * (y2 - y1))).max() >= 0.7  # the benchmark's "covered"

@@ -25,6 +25,7 @@ from .detect.schedule import CutDetector, Scheduled, run_due, tracker_config_for
 from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, probe, same_file, sha256_file, write_image,
                  write_video)
 from .io.colour import rgb_to_yuv
+from .motion import CameraMotion, MotionPath
 from .render import FILL_COLOUR, STYLES, Region, redact_planes, redact_regions
 from .track import Tracker
 from .types import InputInfo, Plan, Track, TrackBox, next_track_id
@@ -172,12 +173,14 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     kinds = sorted({s.detector.kind for s in stack})
     trackers = {k: Tracker(k, info.frames, info.width, info.height, tracker_config_for(stack, k)) for k in kinds}
     cuts = CutDetector()
+    camera, motion = CameraMotion(), MotionPath()
     uncovered: list[int] = []
     warnings: list[str] = []
     with FrameSource(path, allow_truncated=options.allow_truncated) as src:
         n = 0
         for frame in src:
             _check_frame(frame, src.info)
+            _follow_camera(camera, motion, frame.index, frame.image)
             try:
                 found = run_due(stack, frame.index, frame.image, cuts.update(frame.image))
             except (RedactError, MemoryError):
@@ -202,7 +205,7 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
 
     tracks: list[Track] = []
     for kind, tracker in trackers.items():
-        for t in tracker.finish(frames_total):
+        for t in tracker.finish(frames_total, motion):
             t.id = next_track_id(tracks)
             tracks.append(t)
     if uncovered:
@@ -231,6 +234,17 @@ def _check_frame(frame: Frame, info: MediaInfo) -> None:
     if (w, h) != (info.width, info.height):
         raise AnalysisError(f"frame {frame.index} is {w}x{h}, expected {info.width}x{info.height} "
                             "(resolution changes mid-stream are not supported)")
+
+
+def _follow_camera(camera: CameraMotion, motion: MotionPath, index: int, image: np.ndarray) -> None:
+    """Add frame ``index``'s camera motion to ``motion``. Never fails the scan: an error leaves that frame's motion
+    unknown, and the tracker then does without it there."""
+    try:
+        transform, ok = camera.update(image)
+    except Exception as e:  # motion only ever grows boxes; losing it must not lose the scan
+        log.debug("frame %d: camera motion failed (%s: %s)", index, type(e).__name__, e)
+        transform, ok = None, False
+    motion.add(index, transform, ok)
 
 
 def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOptions | None = None, *,

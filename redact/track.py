@@ -13,6 +13,16 @@ Rules (each is tested):
 * Boxes are generous: ``pad`` of the box size on each side, plus ``motion_pad`` frames' worth of the
   box's speed, plus uncertainty growing with the distance (in frames) to the nearest detection.
   Boxes are clipped to the frame and rounded outwards to whole pixels.
+* Camera motion (optional, a :class:`redact.motion.MotionPath` given to :meth:`Tracker.finish`) only ever
+  grows a box: where the motion is known, a frame between two detections also covers the two detections
+  carried to it along the camera motion, blended linearly (right for text on a monitor while the phone
+  shakes, and for an object moving steadily in the scene), and the two carried boxes themselves when the
+  object is static in the scene (the first detection, carried to the second one's frame, lands within
+  ``scene_tol`` of it); roll frames also cover the first / last detection carried along the camera motion
+  (whether the object stays put in the scene or the camera follows it, both are covered). Across a frame
+  whose motion is unknown (flat frame, cut) nothing is carried: the box is as without motion. This applies
+  to every kind: it never shrinks a box, faces are detected on most frames (few frames between detections),
+  and an object moving against the camera gets the blend, not the union, so its box does not balloon.
 * Identities: tracks are matched to detections by a minimum-cost assignment (Hungarian
   algorithm, implemented here so the result never depends on whether scipy is installed) on
   the IoU with the track's constant-velocity prediction, with a centre-distance fallback for
@@ -26,12 +36,15 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
 from redact.detect.base import iou_matrix
 from redact.types import KINDS, Detections, Track, TrackBox, most_sensitive
+
+if TYPE_CHECKING:
+    from redact.motion import MotionPath
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +74,15 @@ class TrackerConfig:
     before the first / after the last detection, the box's speed times that distance) ..."""
     max_growth: float = 1.0
     """... together at most this fraction of the size per side."""
+    scene_tol: float = 0.5
+    """With camera motion: an object counts as static in the scene between two detections when the first,
+    carried along the camera motion to the second's frame, is off by at most this fraction of the box size
+    (per axis, at least ``scene_tol_px``); then the frames between also cover both carried boxes whole."""
+    scene_tol_px: float = 8.0
 
     def __post_init__(self) -> None:
-        for name in ("iou_match", "centre_match", "pad", "motion_pad", "carry_growth", "max_growth"):
+        for name in ("iou_match", "centre_match", "pad", "motion_pad", "carry_growth", "max_growth", "scene_tol",
+                     "scene_tol_px"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
@@ -166,8 +185,11 @@ class Tracker:
                 self._next_id += 1
         self._last_update = frame_index
 
-    def finish(self, n_frames: int) -> list[Track]:
-        """All tracks, one padded box per frame from first - pre_roll to last + post_roll."""
+    def finish(self, n_frames: int, motion: MotionPath | None = None) -> list[Track]:
+        """All tracks, one padded box per frame from first - pre_roll to last + post_roll.
+
+        ``motion``: the clip's camera motion; where it is reliable, boxes also cover the detections carried
+        along it (see the module notes). Boxes are never smaller than without it."""
         if self._finished:
             raise RuntimeError("Tracker.finish() called twice")
         if n_frames <= self._last_update:
@@ -175,7 +197,7 @@ class Tracker:
         self._finished = True
         tracks = self._ended + self._live
         self._ended, self._live = [], []
-        out = [self._render(t, n_frames) for t in sorted(tracks, key=lambda t: t.id)]
+        out = [self._render(t, n_frames, motion) for t in sorted(tracks, key=lambda t: t.id)]
         log.debug("%d %s tracks from %d detections", len(out), self.kind, sum(len(t.frames) for t in tracks))
         return out
 
@@ -212,7 +234,7 @@ class Tracker:
         cost[by_iou] = 1 - iou[by_iou]
         return [(t, d) for t, d in assign(cost) if cost[t, d] < FORBIDDEN]
 
-    def _render(self, t: _Live, n_frames: int) -> Track:
+    def _render(self, t: _Live, n_frames: int, motion: MotionPath | None = None) -> Track:
         cfg = self.config
         frames = np.asarray(t.frames)
         boxes = np.stack(t.boxes)
@@ -228,19 +250,53 @@ class Tracker:
         start = max(0, min(frames[0] - cfg.pre_roll, t.seen_before + 1))
         end = min(n_frames - 1, max(frames[-1] + cfg.post_roll, unseen_until))
         for f in range(start, frames[0]):
-            out.append(self._box(f, boxes[0], key_speed[0], frames[0] - f, scores[0], "tracked", drift=True))
+            tb = self._box(f, boxes[0], key_speed[0], frames[0] - f, scores[0], "tracked", drift=True)
+            if motion is not None:
+                tb = self._grown(tb, [motion.map_box(boxes[0], frames[0], f)], key_speed[0], frames[0] - f)
+            out.append(tb)
         for k in range(len(frames)):
             out.append(self._box(frames[k], boxes[k], key_speed[k], 0, scores[k], "detected"))
             if k + 1 < len(frames):
                 f0, f1 = frames[k], frames[k + 1]
+                static = motion is not None and f1 - f0 > 1 and self._static(motion, boxes[k], f0, boxes[k + 1], f1)
                 for f in range(f0 + 1, f1):
                     a = (f - f0) / (f1 - f0)
                     box = (1 - a) * boxes[k] + a * boxes[k + 1]
                     score = min(scores[k], scores[k + 1])
-                    out.append(self._box(f, box, seg_speed[k], min(f - f0, f1 - f), score, "interpolated"))
+                    dist = min(f - f0, f1 - f)
+                    tb = self._box(f, box, seg_speed[k], dist, score, "interpolated")
+                    if motion is not None:
+                        carried = _carried(motion, boxes[k], f0, boxes[k + 1], f1, f, static)
+                        tb = self._grown(tb, carried, seg_speed[k], dist)
+                    out.append(tb)
         for f in range(frames[-1] + 1, end + 1):
-            out.append(self._box(f, boxes[-1], key_speed[-1], f - frames[-1], scores[-1], "tracked", drift=True))
+            tb = self._box(f, boxes[-1], key_speed[-1], f - frames[-1], scores[-1], "tracked", drift=True)
+            if motion is not None:
+                tb = self._grown(tb, [motion.map_box(boxes[-1], frames[-1], f)], key_speed[-1], f - frames[-1])
+            out.append(tb)
         return Track(t.id, self.kind, out, category=most_sensitive(t.categories))
+
+    def _static(self, motion: MotionPath, b0: np.ndarray, f0: int, b1: np.ndarray, f1: int) -> bool:
+        """Whether ``b0`` (frame ``f0``) carried along the camera motion lands on ``b1`` (frame ``f1``)."""
+        landed = motion.map_box(b0, f0, f1)
+        if landed is None:
+            return False
+        size = np.maximum(_size(landed), _size(b1))
+        tol = np.maximum(self.config.scene_tol * size, self.config.scene_tol_px)
+        return bool(np.all(np.abs(_centre(landed) - _centre(b1)) <= tol))
+
+    def _grown(self, tb: TrackBox, carried: list[np.ndarray | None], speed: np.ndarray, dist: int) -> TrackBox:
+        """``tb`` grown to also cover each carried box (padded like an interpolated box ``dist`` frames from a
+        detection; parts outside the frame ignored)."""
+        x1, y1, x2, y2 = tb.box
+        for c in carried:
+            if c is None:
+                continue
+            cx1, cy1, cx2, cy2 = self._box(tb.frame, c, speed, dist, tb.score, tb.source).box
+            if cx2 <= cx1 or cy2 <= cy1:
+                continue  # carried out of the frame: nothing there to cover
+            x1, y1, x2, y2 = min(x1, cx1), min(y1, cy1), max(x2, cx2), max(y2, cy2)
+        return TrackBox(tb.frame, (x1, y1, x2, y2), tb.score, tb.source)
 
     def _box(
         self, frame: int, box: np.ndarray, speed: np.ndarray, dist: int, score: float, source: str, drift: bool = False
@@ -265,12 +321,32 @@ def build_tracks(
     height: int,
     kind: str = "face",
     config: TrackerConfig | None = None,
+    motion: MotionPath | None = None,
 ) -> list[Track]:
     """Run a :class:`Tracker` over ``(frame_index, detections)`` pairs and return its tracks."""
     tracker = Tracker(kind, n_frames, width, height, config)
     for frame, dets in per_frame:
         tracker.update(frame, dets)
-    return tracker.finish(n_frames)
+    return tracker.finish(n_frames, motion)
+
+
+def _carried(motion: MotionPath, b0: np.ndarray, f0: int, b1: np.ndarray, f1: int, f: int,
+             static: bool) -> list[np.ndarray | None]:
+    """The boxes frame ``f`` (between detections ``b0`` at ``f0`` and ``b1`` at ``f1``) also covers.
+
+    Both ends carried to ``f`` along the camera motion, blended linearly: the object's own motion taken as
+    steady in the scene, the camera's as it was measured. When the object is static in the scene both carried
+    boxes are right (up to the motion estimate's drift, which the union absorbs) and are covered whole; when it
+    is not, each carried box is off by the object's own motion, so only the blend is used (no ballooning). With
+    the motion known on one side of ``f`` only (a cut or a flat frame in the gap), that side's carried box.
+    """
+    p = motion.map_box(b0, f0, f)
+    n = motion.map_box(b1, f1, f)
+    if p is None or n is None:
+        return [p, n]
+    a = (f - f0) / (f1 - f0)
+    blend = (1 - a) * p + a * n
+    return [blend, p, n] if static else [blend]
 
 
 def assign(cost: np.ndarray) -> list[tuple[int, int]]:
@@ -320,6 +396,11 @@ def assign(cost: np.ndarray) -> list[tuple[int, int]]:
 def _centre(b: np.ndarray) -> np.ndarray:
     b = np.asarray(b)
     return np.stack([(b[..., 0] + b[..., 2]) / 2, (b[..., 1] + b[..., 3]) / 2], axis=-1)
+
+
+def _size(b: np.ndarray) -> np.ndarray:
+    b = np.asarray(b)
+    return np.stack([b[..., 2] - b[..., 0], b[..., 3] - b[..., 1]], axis=-1)
 
 
 def _side(b: np.ndarray) -> np.ndarray:

@@ -1,15 +1,19 @@
-"""Tracker: synthetic detections only (no footage, no model)."""
+"""Tracker: synthetic detections only (no footage, no model); camera motion measured on synthetic frames."""
 
 from __future__ import annotations
 
 import itertools
 import tracemalloc
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from redact.motion import CameraMotion, MotionPath
 from redact.track import Tracker, TrackerConfig, assign, build_tracks
 from redact.types import Detections, Track
+
+from . import panning
 
 W, H = 320, 240
 
@@ -309,3 +313,137 @@ def test_memory_does_not_grow_with_empty_frames():
     grown = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     assert grown < 16 * 1024, f"{grown} bytes for 3000 empty frames"  # a list entry per frame would be ~100 KB
+
+
+# -- camera motion ------------------------------------------------------------------------------
+TEXT_CFG = replace(TrackerConfig(), pre_roll=25, post_roll=25, max_gap=50)
+"""What the pipeline gives text read every 25 frames (tracker_config_for)."""
+
+
+def shaky_shot(seed: int, n: int = 51, lost: tuple[int, ...] = ()):
+    """Frames of a shaken shot of a label, its true box per frame, and the camera motion measured on them
+    (frames in ``lost`` marked as not measured)."""
+    scene, path = panning.wall(seed), panning.shaky_path(n, seed)
+    frames = [panning.frame(scene, p) for p in path]
+    cam, motion = CameraMotion(), MotionPath()
+    for i, img in enumerate(frames):
+        t, ok = cam.update(img)
+        motion.add(i, t, ok and i not in lost)
+    return frames, [panning.label_in_frame(p) for p in path], motion
+
+
+def read_text(frames, at) -> list[tuple[int, Detections]]:
+    return [(f, dets(panning.find_label(frames[f]), kind="text")) for f in at]
+
+
+def uncovered(tracks: list[Track], truth) -> list[int]:
+    out = by_frame(tracks)
+    return [f for f, box in enumerate(truth) if not any(contains(b.box, box) for _, b in out.get(f, []))]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_camera_motion_keeps_shaken_text_covered_between_ocr_frames(seed):
+    frames, truth, motion = shaky_shot(seed)
+    seq = read_text(frames, (0, 25, 50))  # OCR every 25 frames
+    W_, H_ = panning.W, panning.H
+    linear = build_tracks(seq, len(frames), W_, H_, "text", TEXT_CFG)
+    followed = build_tracks(seq, len(frames), W_, H_, "text", TEXT_CFG, motion=motion)
+    check_well_formed(followed, len(frames), W_, H_)
+    assert len(linear) == len(followed) == 1
+    assert len(uncovered(linear, truth)) >= 20, "the shake must defeat linear interpolation, or this proves nothing"
+    assert uncovered(followed, truth) == []
+
+
+def test_motion_lost_mid_gap_still_covers_from_the_known_side():
+    frames, truth, motion = shaky_shot(3, lost=(12, 37, 38))
+    seq = read_text(frames, (0, 25, 50))
+    tracks = build_tracks(seq, len(frames), panning.W, panning.H, "text", TEXT_CFG, motion=motion)
+    assert uncovered(tracks, truth) == []
+
+
+def test_rolls_follow_the_camera():
+    # read once, at frame 25: frames 0-24 and 26-50 are pre- and post-roll
+    frames, truth, motion = shaky_shot(4)
+    seq = read_text(frames, (25,))
+    linear = build_tracks(seq, len(frames), panning.W, panning.H, "text", TEXT_CFG)
+    followed = build_tracks(seq, len(frames), panning.W, panning.H, "text", TEXT_CFG, motion=motion)
+    assert [b.source for b in followed[0].boxes] == [b.source for b in linear[0].boxes]
+    assert len(uncovered(linear, truth)) >= 10
+    assert uncovered(followed, truth) == []
+
+
+def pan(n: int, dx: float, unreliable=()) -> MotionPath:
+    """A camera panning so that the scene moves ``dx`` pixels a frame in the picture."""
+    m = MotionPath()
+    for i in range(n):
+        m.add(i, np.array([[1.0, 0, dx], [0, 1.0, 0]]), i > 0 and i not in unreliable)
+    return m
+
+
+def test_object_moving_against_the_camera_does_not_balloon():
+    # the scene slides left 4 px a frame while a face moves right 4 px a frame in the picture; seen at 0 and 20.
+    # Carried along the camera, each end lands 80 px off at the other end: their union would be ~3x as wide.
+    seq = [(0, dets([60, 100, 100, 140])), (20, dets([140, 100, 180, 140]))]
+    cfg = TrackerConfig(pre_roll=0, post_roll=0)
+    (linear,) = build_tracks(seq, 21, W, H, config=cfg)
+    (followed,) = build_tracks(seq, 21, W, H, config=cfg, motion=pan(21, -4.0))
+    for a, b in zip(linear.boxes, followed.boxes):
+        assert contains(b.box, a.box)
+        assert (b.box[2] - b.box[0]) <= (a.box[2] - a.box[0]) + 2, (a, b)
+
+
+def test_static_object_covers_both_carried_ends():
+    # text static in the scene, camera panning steadily, and the two reads disagree a little in size:
+    # the frames between cover both reads carried along the camera
+    seq = [(0, dets([100, 100, 160, 120], kind="text")), (10, dets([54, 98, 118, 122], kind="text"))]
+    cfg = TrackerConfig(pre_roll=0, post_roll=0, pad=0, motion_pad=0, carry_growth=0)
+    (t,) = build_tracks(seq, 11, W, H, "text", cfg, motion=pan(11, -5.0))
+    between = [b for b in t.boxes if 0 < b.frame < 10]
+    assert len(between) == 9
+    for b in between:
+        f = b.frame
+        assert contains(b.box, (100 - 5 * f, 100, 160 - 5 * f, 120)), b
+        assert contains(b.box, (54 + 5 * (10 - f), 98, 118 + 5 * (10 - f), 122)), b
+
+
+def test_unreliable_motion_changes_nothing():
+    seq = [(f, dets([10 + 3 * f, 50, 50 + 3 * f, 90]) if f % 5 == 0 else Detections.empty()) for f in range(30)]
+    cfg = TrackerConfig(pre_roll=4, post_roll=4)
+    plain = build_tracks(seq, 30, W, H, config=cfg)
+    lost = build_tracks(seq, 30, W, H, config=cfg, motion=pan(30, 7.0, unreliable=range(30)))
+    short = build_tracks(seq, 30, W, H, config=cfg, motion=MotionPath())  # no frames given at all
+    assert [t.to_dict() for t in plain] == [t.to_dict() for t in lost] == [t.to_dict() for t in short]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_camera_motion_only_ever_grows_boxes(seed):
+    rng = np.random.default_rng(100 + seed)
+    n_frames = 60
+    motion = MotionPath()
+    for i in range(n_frames):
+        a = np.deg2rad(rng.normal(0, 1))
+        z = 1 + rng.normal(0, 0.01)
+        c, s = z * np.cos(a), z * np.sin(a)
+        t = np.array([[c, -s, rng.normal(0, 6)], [s, c, rng.normal(0, 6)]])
+        motion.add(i, t, bool(rng.random() > 0.1))
+    cfg = TrackerConfig(max_gap=int(rng.integers(2, 30)), pre_roll=int(rng.integers(0, 10)),
+                        post_roll=int(rng.integers(0, 10)))
+    seq = []
+    for f in range(0, n_frames, int(rng.integers(1, 8))):
+        boxes = []
+        for _ in range(int(rng.integers(0, 4))):
+            x, y = rng.uniform(-20, W), rng.uniform(-20, H)
+            boxes.append([x, y, x + rng.uniform(2, 80), y + rng.uniform(2, 60)])
+        seq.append((f, dets(*boxes) if boxes else Detections.empty()))
+    plain = build_tracks(seq, n_frames, W, H, config=cfg)
+    followed = build_tracks(seq, n_frames, W, H, config=cfg, motion=motion)
+    check_well_formed(followed, n_frames)
+    assert len(plain) == len(followed)
+    grew = 0
+    for a, b in zip(plain, followed):
+        assert [x.frame for x in a.boxes] == [x.frame for x in b.boxes]
+        assert [x.source for x in a.boxes] == [x.source for x in b.boxes]
+        for x, y in zip(a.boxes, b.boxes):
+            assert contains(y.box, x.box)
+            grew += y.box != x.box
+    assert grew > 0, "the motion must have been used somewhere"

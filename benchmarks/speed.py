@@ -12,7 +12,8 @@ into a temporary file, so all tools read the same bytes), it times, as whole pro
 - r-faces: `redact run --text off` (faces only: what issue 3's speed target is about);
 - deface: `deface --thresh 0.2` (CenterFace on every frame), when the `deface` command is installed.
 
-It prints frames/s and the ratios, plus the machine it ran on. Figures quoted in issues come from here.
+It prints frames/s, the ratios and each command's peak resident memory, plus the machine it ran on.
+``--loops K`` adds a K-times-longer copy of each clip: redact streams, so its peak memory should not grow. Figures quoted in issues come from here.
 """
 
 from __future__ import annotations
@@ -56,23 +57,29 @@ def machine() -> str:
             f"PyAV {av.__version__}, onnxruntime {onnxruntime.__version__}")
 
 
-def scaled_copy(src: Path, height: int, workdir: Path) -> Path:
-    """Scale ``src`` to ``height`` (keeping aspect, even width) into an MP4 in ``workdir``."""
+def scaled_copy(src: Path, height: int, workdir: Path, loops: int = 1) -> Path:
+    """Scale ``src`` to ``height`` (keeping aspect, even width) into an MP4 in ``workdir``, ``loops`` times over
+    (a longer clip of the same content, for the memory check)."""
     import av
     import numpy as np  # noqa: F401  (PyAV's reformat needs numpy present)
 
-    dst = workdir / f"{src.stem}_{height}p.mp4"
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        vin = inp.streams.video[0]
-        rate = fractions.Fraction(vin.average_rate or 25)
-        w = int(round(vin.codec_context.width * height / vin.codec_context.height / 2)) * 2
-        vout = out.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast"})
-        vout.width, vout.height, vout.pix_fmt = w, height, "yuv420p"
-        for i, frame in enumerate(inp.decode(vin)):
-            f = frame.reformat(width=w, height=height, format="yuv420p")
-            f.pts, f.time_base = i, fractions.Fraction(1) / rate
-            for p in vout.encode(f):
-                out.mux(p)
+    dst = workdir / f"{src.stem}_{height}p{f'_x{loops}' if loops > 1 else ''}.mp4"
+    with av.open(str(dst), "w") as out:
+        vout, i = None, 0
+        for _ in range(loops):
+            with av.open(str(src)) as inp:
+                vin = inp.streams.video[0]
+                rate = fractions.Fraction(vin.average_rate or 25)
+                w = int(round(vin.codec_context.width * height / vin.codec_context.height / 2)) * 2
+                if vout is None:
+                    vout = out.add_stream("libx264", rate=rate, options={"crf": "18", "preset": "veryfast"})
+                    vout.width, vout.height, vout.pix_fmt = w, height, "yuv420p"
+                for frame in inp.decode(vin):
+                    f = frame.reformat(width=w, height=height, format="yuv420p")
+                    f.pts, f.time_base = i, fractions.Fraction(1) / rate
+                    i += 1
+                    for p in vout.encode(f):
+                        out.mux(p)
         for p in vout.encode():
             out.mux(p)
     return dst
@@ -85,13 +92,22 @@ def count_frames(path: Path) -> int:
         return sum(1 for _ in c.decode(video=0))
 
 
-def timed(cmd: list[str], repeat: int) -> float:
-    best = float("inf")
+PEAK_RSS = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def timed(cmd: list[str], repeat: int) -> tuple[float, float]:
+    """Best wall time of ``repeat`` runs (seconds) and the command's peak resident memory (MiB)."""
+    best, peak = float("inf"), 0.0
     for _ in range(repeat):
         t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out = subprocess.run([sys.executable, "-c", PEAK_RSS, *cmd], check=True, capture_output=True, text=True)
         best = min(best, time.perf_counter() - t0)
-    return best
+        peak = max(peak, int(out.stdout.split()[-1]) / 1024)  # Linux reports KiB
+    return best, peak
 
 
 MODES = {"all": [], "faces": ["--text", "off"]}
@@ -99,10 +115,11 @@ MODES = {"all": [], "faces": ["--text", "off"]}
 
 
 def bench_clip(clip: Path, repeat: int, crf: int, preset: str, workdir: Path,
-               modes: list[str]) -> dict[str, float]:
+               modes: list[str]) -> tuple[int, dict[str, tuple[float, float]]]:
+    """Frame count and, per tool, (best seconds, peak RSS MiB)."""
     n = count_frames(clip)
     py = sys.executable
-    results: dict[str, float] = {}
+    results: dict[str, tuple[float, float]] = {}
     out = workdir / "out.mp4"
     results["floor"] = timed([py, "-c", FLOOR_SNIPPET, str(clip), str(out), str(crf), preset], repeat)
     for mode in modes:
@@ -113,7 +130,7 @@ def bench_clip(clip: Path, repeat: int, crf: int, preset: str, workdir: Path,
                                         else None)
     if deface:
         results["deface"] = timed([deface, str(clip), "-o", str(workdir / "deface.mp4"), "--thresh", "0.2"], repeat)
-    return {"frames": n, **results}
+    return n, results
 
 
 def main() -> None:
@@ -123,24 +140,28 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="runs per command; the best is kept")
     ap.add_argument("--mode", action="append", choices=sorted(MODES),
                     help="redact configuration(s) to time: all (default settings) and/or faces (--text off)")
+    ap.add_argument("--loops", type=int, default=1,
+                    help="also time a copy of each scaled clip this many times as long (peak memory should not grow)")
     ap.add_argument("--crf", type=int, default=18)
     ap.add_argument("--preset", default="veryfast")
     args = ap.parse_args()
     clips = args.clip or [ROOT / "samples" / "demo.mp4"]
     print(f"machine: {machine()}")
-    print(f"{'clip':40s} {'frames':>6s} {'tool':>8s} {'seconds':>8s} {'fps':>7s} {'x floor':>8s} {'x deface':>9s}")
+    print(f"{'clip':40s} {'frames':>6s} {'tool':>8s} {'seconds':>8s} {'fps':>7s} {'x floor':>8s} {'x deface':>9s} "
+          f"{'peak MiB':>9s}")
     with tempfile.TemporaryDirectory(prefix="redact-bench-") as tmp:
         work = Path(tmp)
         for clip in clips:
             variants = [scaled_copy(clip, h, work) for h in args.height] if args.height else [clip]
+            if args.loops > 1:
+                variants += [scaled_copy(clip, h, work, args.loops) for h in (args.height or [720])]
             for v in variants:
-                r = bench_clip(v, args.repeat, args.crf, args.preset, work, args.mode or ["all", "faces"])
-                n = r.pop("frames")
-                for tool, secs in r.items():
-                    vs_floor = secs / r["floor"]
-                    vs_deface = f"{r['deface'] / secs:8.2f}x" if "deface" in r else "       -"
+                n, r = bench_clip(v, args.repeat, args.crf, args.preset, work, args.mode or ["all", "faces"])
+                for tool, (secs, mib) in r.items():
+                    vs_floor = secs / r["floor"][0]
+                    vs_deface = f"{r['deface'][0] / secs:8.2f}x" if "deface" in r else "       -"
                     print(f"{v.name[:40]:40s} {n:6d} {tool:>8s} {secs:8.2f} {n / secs:7.1f} {vs_floor:7.2f}x "
-                          f"{vs_deface}")
+                          f"{vs_deface} {mib:9.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ clips get the native pass only); duplicates are removed by NMS and containment. 
 own (heraldic beasts, hands, signs): look at the crops (--misses) before calling a miss a leak.
 A reference face is CONFIRMED when a reference face with IoU >= 0.3 exists in frame i-1 or i+1; it is UNCOVERED
 when no redacted box of the plan covers it in frame i. Flicker = frames with >= 1 uncovered confirmed face /
-frames. A GAP is an uncovered face whose best matches in i-1 and i+1 are both covered (target 0; crops *_gap.png).
+frames; the same share is also given for reference faces >= 24 px wide. A GAP is an uncovered face whose best matches in i-1 and i+1 are both covered (target 0; crops *_gap.png).
 Only the first --max-frames frames are analysed: the scan decodes the whole clip but no detector is due after
 that frame (the tracker sees those frames as never looked at), so the plan of the frames before it is the one a
 clip cut there would get. scan ms/frame = wall time from calling scan() to the last analysed frame's
@@ -306,7 +306,7 @@ def eval_clip(path: Path, stack: list, ref: Reference, max_frames: int, cache: P
         m = ious(box[None], refs[i])[0]
         return int(m.argmax()) if m.max() >= 0.3 else None
 
-    confirmed = uncovered = gaps = 0
+    confirmed = uncovered = gaps = wide = wide_uncovered = 0
     miss_frames: dict[int, list] = {}
     gap_frames = []
     for i in range(n):
@@ -315,9 +315,12 @@ def eval_clip(path: Path, stack: list, ref: Reference, max_frames: int, cache: P
             if prev is None and nxt is None:
                 continue
             confirmed += 1
+            is_wide = box[2] - box[0] >= MIN_WIDE
+            wide += is_wide
             if cov[i][j]:
                 continue
             uncovered += 1
+            wide_uncovered += is_wide
             gap = prev is not None and nxt is not None and bool(cov[i - 1][prev] and cov[i + 1][nxt])
             miss_frames.setdefault(i, []).append((box, gap))
             if gap:
@@ -328,6 +331,7 @@ def eval_clip(path: Path, stack: list, ref: Reference, max_frames: int, cache: P
     return {"clip": path.name, "frames": n, "size": f"{result.plan.input.width}x{result.plan.input.height}",
             "ref_faces": sum(len(r) for r in refs), "confirmed": confirmed, "uncovered": uncovered,
             "uncovered_pct": round(100 * uncovered / confirmed, 1) if confirmed else 0.0,
+            "wide": wide, "wide_uncovered": wide_uncovered,
             "frames_uncovered": len(miss_frames), "flicker_pct": round(100 * len(miss_frames) / max(n, 1), 1),
             "gaps": gaps, "scan_ms": round(1000 * scan_s / max(n, 1), 1), "ref_ms": round(1000 * ref_s / max(n, 1), 1),
             "uncovered_frames": sorted(miss_frames), "gap_frames": gap_frames}
@@ -375,16 +379,22 @@ def print_images(rows: list[dict], title: str) -> None:
 
 
 def print_clips(rows: list[dict]) -> None:
-    print(f"\n{'clip':<48} {'frames':>6} {'refs':>5} {'uncov':>6} {'%':>6} {'frames':>6} {'flicker':>7} {'gaps':>4} "
-          f"{'scan ms/f':>9} {'ref ms/f':>8}")
+    print(f"\n{'clip':<40} {'frames':>6} {'refs':>5} {'uncov':>6} {'%':>6} {'>=24px':>6} {'uncov':>5} {'%':>6} "
+          f"{'frames':>6} {'flicker':>7} {'gaps':>4} {'scan ms/f':>9} {'ref ms/f':>8}")
+
+    def pct(a: int, b: int) -> str:
+        return f"{round(100 * a / max(b, 1), 1):>5}%"
+
     for r in rows:
-        print(f"{r['clip'][:48]:<48} {r['frames']:>6} {r['confirmed']:>5} {r['uncovered']:>6} {r['uncovered_pct']:>5}% "
+        print(f"{r['clip'][:40]:<40} {r['frames']:>6} {r['confirmed']:>5} {r['uncovered']:>6} {r['uncovered_pct']:>5}% "
+              f"{r['wide']:>6} {r['wide_uncovered']:>5} {pct(r['wide_uncovered'], r['wide'])} "
               f"{r['frames_uncovered']:>6} {r['flicker_pct']:>6}% {r['gaps']:>4} {r['scan_ms']:>9} {r['ref_ms']:>8}")
     if rows:
-        f, c, u, fu = (sum(r[k] for r in rows) for k in ("frames", "confirmed", "uncovered", "frames_uncovered"))
+        f, c, u, w, wu, fu = (sum(r[k] for r in rows) for k in ("frames", "confirmed", "uncovered", "wide",
+                                                               "wide_uncovered", "frames_uncovered"))
         ms = sum(r["scan_ms"] * r["frames"] for r in rows) / max(f, 1)
-        print(f"{'ALL':<48} {f:>6} {c:>5} {u:>6} {round(100 * u / max(c, 1), 1):>5}% {fu:>6} "
-              f"{round(100 * fu / max(f, 1), 1):>6}% {sum(r['gaps'] for r in rows):>4} {ms:>9.1f}")
+        print(f"{'ALL':<40} {f:>6} {c:>5} {u:>6} {pct(u, c)} {w:>6} {wu:>5} {pct(wu, w)} {fu:>6} "
+              f"{pct(fu, f)} {sum(r['gaps'] for r in rows):>4} {ms:>9.1f}")
 
 
 def main() -> None:

@@ -21,7 +21,8 @@ clips get the native pass only); duplicates are removed by NMS and containment. 
 own (heraldic beasts, hands, signs): look at the crops (--misses) before calling a miss a leak.
 A reference face is CONFIRMED when a reference face with IoU >= 0.3 exists in frame i-1 or i+1; it is UNCOVERED
 when no redacted box of the plan covers it in frame i. Flicker = frames with >= 1 uncovered confirmed face /
-frames; the same share is also given for reference faces >= 24 px wide. A GAP is an uncovered face whose best matches in i-1 and i+1 are both covered (target 0; crops *_gap.png).
+frames; the uncovered share is also given for reference faces >= 24 px wide. A GAP is an uncovered face
+whose best matches in i-1 and i+1 are both covered (target 0; crops *_gap.png).
 Only the first --max-frames frames are analysed: the scan decodes the whole clip but no detector is due after
 that frame (the tracker sees those frames as never looked at), so the plan of the frames before it is the one a
 clip cut there would get. scan ms/frame = wall time from calling scan() to the last analysed frame's
@@ -66,7 +67,8 @@ MIN_WIDE = 24
 
 # -- detector stacks -------------------------------------------------------------------------------------
 def make_stack(spec: str) -> list:
-    """``default[:<detect_every>[:<tile_every>[:<face_min_side>[:<tile_idle_factor>]]]]`` (what scan() builds with those options),
+    """``default[:<detect_every>[:<tile_every>[:<face_min_side>[:<tile_idle_factor>]]]]`` (what scan() builds
+    with those options),
     ``centerface:<max_side|native>[:<threshold>]``, or ``module:factory`` (a callable returning a list of
     detectors, plain or :class:`Scheduled`)."""
     if spec == "default" or spec.startswith("default:"):

@@ -168,7 +168,8 @@ class ScheduledTiles(Scheduled):
 
     def _due_tiles(self, frame_index: int, n_tiles: int) -> list[int]:
         never = -(10**9)
-        return [i for i in range(n_tiles) if self._cut or frame_index - self._tile_last.get(i, never) >= self._stride(i)]
+        return [i for i in range(n_tiles)
+                if self._cut or frame_index - self._tile_last.get(i, never) >= self._stride(i)]
 
     def due(self, frame_index: int, cut: bool) -> bool:
         self._cut = cut

@@ -37,9 +37,11 @@ def texts(*boxes) -> Detections:
     return Detections(np.array(boxes, np.float32).reshape(-1, 4), np.full(len(boxes), 0.9, np.float32), "text")
 
 
-def card_image(width: int, photo: np.ndarray | None, band_colour=NHS_BLUE, blank: bool = False) -> Image.Image:
+def card_image(width: int, photo: np.ndarray | None, band_colour=NHS_BLUE, blank: bool = False,
+               band_only: bool = False) -> Image.Image:
     """An ID card ``width`` px wide (ID-1 landscape, 85.6 x 54): a band (NHS blue), photo, name and role, a
-    stripe; ``blank``: just the white card (the back of a badge)."""
+    stripe; ``blank``: just the white card (the back of a badge); ``band_only``: the card and its band (a badge
+    too far away or too blurred for its print to show)."""
     h = round(width * 54 / 85.6)
     card = Image.new("RGBA", (width, h), (0, 0, 0, 0))
     d = ImageDraw.Draw(card)
@@ -48,6 +50,8 @@ def card_image(width: int, photo: np.ndarray | None, band_colour=NHS_BLUE, blank
         return card
     band = max(2, h // 5)
     d.rectangle((1, 1, width - 2, band), fill=band_colour)
+    if band_only:
+        return card
     pw, ph = max(3, width // 4), max(4, h // 2)
     px, py = max(2, width // 20), band + max(2, h // 10)
     card.paste(Image.fromarray(photo).resize((pw, ph)), (px, py))
@@ -64,7 +68,8 @@ def card_image(width: int, photo: np.ndarray | None, band_colour=NHS_BLUE, blank
 
 
 def person(face_photo: np.ndarray, size=(1280, 720), face_w: int = 110, badge_w: int | None = 150,
-           angle: float = 0.0, shirt: str = "plain", head: bool = True, at=(640, 120), **card):
+           angle: float = 0.0, shirt: str = "plain", head: bool = True, at=(640, 120), lanyard: bool = False,
+           **card):
     """A person in front of a wall: a head (the astronaut's face), a tunic and maybe a badge on a lanyard.
 
     Returns the RGB image, the face box (None when ``head`` is False) and a mask of the card's pixels."""
@@ -82,16 +87,20 @@ def person(face_photo: np.ndarray, size=(1280, 720), face_w: int = 110, badge_w:
     if shirt == "stripes":
         for y in range(body[1] + 6, h, max(6, face_w // 8)):
             d.rectangle((body[0] + 8, y, body[2] - 8, y + max(3, face_w // 16)), fill=(210, 214, 222))
-    elif shirt == "pocket":  # a plain breast pocket: card-shaped, but nothing on it
+    elif shirt == "pocket":  # a light breast pocket, card-shaped, but nothing on it
         pw = int(0.6 * face_w)
-        d.rectangle((cx - pw - 20, chin + face_w, cx - 20, chin + face_w + int(pw / 1.4)), outline=(20, 50, 110),
-                    width=2, fill=(34, 78, 150))
+        d.rectangle((cx - pw - 20, chin + face_w, cx - 20, chin + face_w + int(pw / 1.4)), outline=(120, 130, 150),
+                    width=2, fill=(200, 205, 215))
     d.rectangle((cx - face_w // 5, chin - fh // 6, cx + face_w // 5, chin + face_w // 3), fill=(222, 180, 152))
     face_box = None
     if head:
         img.paste(Image.fromarray(face_photo).resize((face_w, fh)), (cx - face_w // 2, top))
         face_box = (cx - face_w // 2, top, cx + face_w // 2, top + fh)
     mask = np.zeros((h, w), bool)
+    if lanyard and not badge_w:  # the card tucked into a pocket: just the straps
+        for side in (-1, 1):
+            d.line([(cx + side * face_w * 0.25, chin), (cx - int(0.35 * face_w) + side * 6, chin + int(1.4 * face_w))],
+                   fill=NHS_BLUE, width=max(2, face_w // 30))
     if badge_w:
         card = card_image(badge_w, face_photo, **card).rotate(angle, resample=Image.BICUBIC, expand=True)
         bx, by = cx - int(0.35 * face_w) - card.width // 2, chin + int(0.9 * face_w)
@@ -169,6 +178,24 @@ def test_blank_card_is_not_a_badge(face_photo):
     assert len(BadgeDetector().detect(img, context={"face": faces(face)})) == 0
 
 
+def test_a_plain_card_with_an_nhs_blue_band_is_a_badge(face_photo):
+    img, face, mask = person(face_photo, band_only=True)
+    dets = BadgeDetector().detect(img, context={"face": faces(face)})
+    assert len(dets) == 1
+    assert coverage(dets, mask) >= 0.9
+
+
+def test_blue_straps_across_a_blank_card_are_not_a_band(face_photo):
+    """The back of a badge with its NHS-blue lanyard across it: thin blue lines are not a printed band."""
+    img, face, mask = person(face_photo, blank=True)
+    ys, xs = np.nonzero(mask)
+    d = ImageDraw.Draw(pil := Image.fromarray(img))
+    for dx in (20, 60):
+        d.line([(xs.min() + dx, ys.min() - 30), (xs.min() + dx + 30, ys.max() + 30)], fill=NHS_BLUE, width=3)
+    img = np.asarray(pil)
+    assert len(BadgeDetector().detect(img, context={"face": faces(face)})) == 0
+
+
 @pytest.mark.parametrize("shirt", ["plain", "stripes", "pocket", "white"])
 def test_no_badge_on_a_card_free_torso(face_photo, shirt):
     img, face, mask = person(face_photo, badge_w=None, shirt=shirt)
@@ -176,6 +203,13 @@ def test_no_badge_on_a_card_free_torso(face_photo, shirt):
     dets = BadgeDetector().detect(img, context={"face": faces(face)})
     check(dets, img)
     assert len(dets) == 0, dets.xyxy
+
+
+@pytest.mark.parametrize("face_w,at", [(110, (300, 120)), (110, (640, 120)), (44, (400, 200)), (70, (900, 150))])
+def test_a_lanyard_without_its_card_is_not_a_badge(face_photo, face_w, at):
+    """NHS-blue straps over the throat: the neck between them is card-shaped, blue and bright, but no badge."""
+    img, face, _ = person(face_photo, face_w=face_w, at=at, badge_w=None, lanyard=True)
+    assert len(BadgeDetector().detect(img, context={"face": faces(face)})) == 0
 
 
 def test_text_in_the_torso_is_a_badge_even_without_a_card_outline(face_photo):

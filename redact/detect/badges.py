@@ -35,7 +35,7 @@ from typing import Any, Mapping
 import cv2
 import numpy as np
 
-from redact.detect.base import merge_enclosing
+from redact.detect.base import iou_matrix, merge_enclosing
 from redact.detect.faces import check_image
 from redact.types import Detections
 
@@ -53,6 +53,12 @@ MIN_CARD_PX = 8.0
 """A card's short side in working pixels: below this the shape cannot be told."""
 PHOTO_MAX = 0.75
 """A face in a torso is taken for an ID photo when at most this many times the wearer's face width."""
+BAND = 0.45
+"""A card grows to a line parallel to one of its sides at most this fraction of its other dimension away."""
+PRINT_SHRINK = 0.88
+"""Print is looked for in the card shrunk to this about its centre (clear of its outline)."""
+PHOTO_WORK = 2.0
+"""A face searched as an ID photo is scaled to ``work_face / PHOTO_WORK`` pixels wide (its card is larger)."""
 PHOTO_CARD = (1.4, 6.0)
 """Long side of a card around an ID photo, in widths of the photo's face box."""
 CANNY = (40, 120)
@@ -99,6 +105,72 @@ def _inner_mask(corners: np.ndarray, shrink: float,
     cv2.fillConvexPoly(mask, np.round(q - (x1, y1)).astype(np.int32), 1)
     m = mask.astype(bool)
     return ((slice(y1, y2), slice(x1, x2)), m) if m.sum() >= 16 else None
+
+
+def _print_density(edges: np.ndarray, corners: np.ndarray, hole: np.ndarray | None = None) -> float:
+    """Print on a card: the edge pixels of marks lying wholly inside the card's inner part (``PRINT_SHRINK``
+    of it, less ``hole``, a box) per pixel of that part. Lines that cross it (a lanyard, stripes, the
+    card's own outline) touch its rim and do not count."""
+    inner = _inner_mask(corners, PRINT_SHRINK, edges.shape)
+    if inner is None:
+        return 0.0
+    (sy, sx), m = inner
+    if hole is not None:
+        m = m.copy()
+        hx1, hy1 = max(0, int(hole[0]) - sx.start), max(0, int(hole[1]) - sy.start)
+        m[hy1:max(0, int(np.ceil(hole[3])) - sy.start), hx1:max(0, int(np.ceil(hole[2])) - sx.start)] = False
+    area = int(m.sum())
+    if area < 16:
+        return 0.0
+    e = (edges[sy, sx] > 0) & m
+    if not e.any():
+        return 0.0
+    n, labels = cv2.connectedComponents(e.view(np.uint8), connectivity=8)
+    core = cv2.erode(m.view(np.uint8), np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    crossing = np.zeros(n, bool)
+    crossing[labels[e & (core == 0)]] = True
+    return float((e & ~crossing[labels]).sum() / area)
+
+
+def _grow_to_bands(corners: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """``corners`` moved out, side by side, to the farthest line parallel to that side within ``BAND`` of the
+    card's other dimension: a header or footer band whose colour is too close to the clothing's for the
+    band and the card to come out as one region (the band's far edge is still a line in ``closed``)."""
+    out = corners.astype(np.float32).copy()
+    centre = corners.mean(axis=0)
+    h, w = closed.shape
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        side = b - a
+        length = float(np.hypot(*side))
+        other = float(np.hypot(*(corners[(i + 2) % 4] - b)))
+        reach = int(BAND * other)
+        if length < 8 or reach < 3:
+            continue
+        normal = np.array([side[1], -side[0]], np.float32) / length
+        if np.dot(normal, (a + b) / 2 - centre) < 0:
+            normal = -normal
+        t = np.linspace(0.1, 0.9, max(8, int(0.8 * length)), dtype=np.float32)[None, :, None]
+        d = np.arange(3, reach + 1, dtype=np.float32)[:, None, None]
+        pts = np.round(a + t * side + d * normal).astype(np.int32)  # (offsets, samples, 2)
+        ok = (pts[..., 0] >= 0) & (pts[..., 0] < w) & (pts[..., 1] >= 0) & (pts[..., 1] < h)
+        hit = np.where(ok, closed[np.clip(pts[..., 1], 0, h - 1), np.clip(pts[..., 0], 0, w - 1)] > 0, False)
+        lines = np.nonzero(hit.mean(axis=1) >= 0.8)[0]
+        if len(lines):
+            shift = float(d[lines[-1], 0, 0]) * normal
+            out[i] += shift
+            out[(i + 1) % 4] += shift
+    return out
+
+
+def _distinct(shapes: list[np.ndarray], iou: float = 0.9) -> list[np.ndarray]:
+    """``shapes`` (4x2 corners) less those whose bounding box nearly repeats an earlier one's (the outer and
+    inner contour of one outline)."""
+    if len(shapes) < 2:
+        return shapes
+    boxes = np.array([[c[:, 0].min(), c[:, 1].min(), c[:, 0].max(), c[:, 1].max()] for c in shapes])
+    same = iou_matrix(boxes, boxes) >= iou
+    return [c for i, c in enumerate(shapes) if not same[i, :i].any()]
 
 
 def _empty() -> Detections:
@@ -266,45 +338,29 @@ class BadgeDetector:
     def _shapes(self, crop: np.ndarray, lo: float, hi: float) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         """Card-shaped regions of ``crop`` whose long side is ``lo`` to ``hi`` pixels, as 4x2 corner arrays;
         also the crop's edge map and grey image."""
-        grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
         smooth = cv2.GaussianBlur(crop, (3, 3), 0)
+        grey = cv2.cvtColor(smooth, cv2.COLOR_RGB2GRAY)
         edges = cv2.Canny(smooth, *CANNY)  # on colour: the strongest gradient of the three channels
         closed = cv2.dilate(edges, np.ones((3, 3), np.uint8))
         contours = list(cv2.findContours(closed, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)[0])
-        _, bright = cv2.threshold(cv2.GaussianBlur(grey, (3, 3), 0), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        _, bright = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         contours += list(cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0])
         ch, cw = crop.shape[:2]
-        pieces = []  # filled, rectangle-like regions of any aspect, not cut by the crop's border
+        shapes = []
         for cnt in contours:
             if len(cnt) < 4:
                 continue
             area = cv2.contourArea(cnt)
-            if area < 3 * MIN_CARD_PX:
+            if area < MIN_CARD_PX * MIN_CARD_PX * MIN_FILL:
                 continue
             rect = cv2.minAreaRect(cnt)
-            if min(rect[1]) < 2 or max(rect[1]) > hi or area < MIN_FILL * rect[1][0] * rect[1][1]:
+            if not self._card_like(rect[1], lo, hi) or area < MIN_FILL * rect[1][0] * rect[1][1]:
                 continue
             x, y, bw, bh = cv2.boundingRect(cnt)
             if x <= 0 or y <= 0 or x + bw >= cw or y + bh >= ch:  # cut by the search region: not a whole card
                 continue
-            pieces.append((cnt.reshape(-1, 2), area, rect, (x, y, x + bw, y + bh)))
-        shapes = [cv2.boxPoints(rect) for _, _, rect, _ in pieces if self._card_like(rect[1], lo, hi)]
-        # a card is often two pieces to the edges: a coloured band and a white body; try adjacent pairs
-        if len(pieces) > 1:
-            bb = np.array([p[3] for p in pieces], np.float32)
-            gap_x = np.maximum(bb[:, None, 0], bb[None, :, 0]) - np.minimum(bb[:, None, 2], bb[None, :, 2])
-            gap_y = np.maximum(bb[:, None, 1], bb[None, :, 1]) - np.minimum(bb[:, None, 3], bb[None, :, 3])
-            near = np.triu((gap_x <= 3) & (gap_y <= 3), 1)
-            for i, j in zip(*np.nonzero(near)):
-                (pa, aa, _, ba), (pb, ab, _, bb_) = pieces[i], pieces[j]
-                ix = min(ba[2], bb_[2]) - max(ba[0], bb_[0])
-                iy = min(ba[3], bb_[3]) - max(ba[1], bb_[1])
-                if ix > 0 and iy > 0 and ix * iy > 0.2 * min(aa, ab):  # nested or overlapping, not side by side
-                    continue
-                rect = cv2.minAreaRect(np.concatenate([pa, pb]))
-                if self._card_like(rect[1], lo, hi) and aa + ab >= MIN_FILL * rect[1][0] * rect[1][1]:
-                    shapes.append(cv2.boxPoints(rect))
-        return shapes, edges, grey
+            shapes.append(cv2.boxPoints(rect))
+        return [_grow_to_bands(c, closed) for c in _distinct(shapes)], edges, grey
 
     def _card_like(self, size: tuple[float, float], lo: float, hi: float) -> bool:
         long, short = max(size), min(size)
@@ -319,13 +375,14 @@ class BadgeDetector:
             card.text = bool(np.any(_inside(text_c, box)))
         if len(photos):
             card.photo = bool(np.any(_inside(_centres(photos), box)))
+        card.print = _print_density(edges, corners) >= self.min_edge_density
         inner = _inner_mask(corners, 0.8, edges.shape)
         if inner is not None:
             sl, m = inner
-            card.print = float((edges[sl][m] > 0).mean()) >= self.min_edge_density
-            pixels = crop[sl][m].astype(np.float32)
-            blue = np.linalg.norm(pixels - np.asarray(NHS_BLUE, np.float32), axis=1) < BLUE_DISTANCE
-            card.band = bool(blue.mean() >= 0.05 and (grey[sl][m] >= BRIGHT).mean() >= 0.3)
+            diff = crop[sl].astype(np.int32) - np.asarray(NHS_BLUE, np.int32)
+            blue = (((diff * diff).sum(axis=2) < BLUE_DISTANCE ** 2) & m).view(np.uint8)
+            blue = cv2.morphologyEx(blue, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))  # a band, not a lanyard
+            card.band = bool(blue[m].mean() >= 0.08 and (grey[sl][m] >= BRIGHT).mean() >= 0.3)
         return card
 
     def _cards_in(self, image: np.ndarray, torso: np.ndarray, face_w: float, texts: np.ndarray,
@@ -344,8 +401,8 @@ class BadgeDetector:
         reach = PHOTO_CARD[1] - 1  # the photo may be at either end of the longest card
         region = np.array([max(0.0, face[0] - reach * fw), max(0.0, face[1] - 1.5 * fh),
                            min(float(w), face[2] + reach * fw), min(float(h), face[3] + 1.5 * fh)], np.float32)
-        # a photo is small on its card: at most 2/3 of the working face width (the card's print must stay sharp)
-        crop, scale, x0, y0 = self._region(image, region, float(fw) * 1.5)
+        # a photo is small on its card: it is worked on at 1/PHOTO_WORK of the working face width
+        crop, scale, x0, y0 = self._region(image, region, float(fw) * PHOTO_WORK)
         if min(crop.shape[:2]) < MIN_CARD_PX + 2:
             return []
         sw = float(fw) * scale
@@ -353,22 +410,14 @@ class BadgeDetector:
         cards = []
         centre = _centres(face[None])
         for corners in shapes:
+            box = np.concatenate([corners.min(axis=0), corners.max(axis=0)]) / scale + (x0, y0, x0, y0)
+            if not _inside(centre, box)[0] or fw * fh > 0.4 * (box[2] - box[0]) * (box[3] - box[1]):
+                continue
+            # print beside the photo, not just the face itself: marks on the card outside the face box
+            hole = ((face - (x0, y0, x0, y0)) * scale).astype(np.float32)
+            if _print_density(edges, corners, hole) < self.min_edge_density:
+                continue
             card = self._judge(corners, crop, edges, grey, scale, x0, y0, texts, text_c, face[None])
-            area = (card.box[2] - card.box[0]) * (card.box[3] - card.box[1])
-            if not _inside(centre, card.box)[0] or fw * fh > 0.4 * area:
-                continue
-            # print beside the photo, not just the face itself: edges in the card outside the face box
-            fx1, fy1 = (face[0] - x0) * scale, (face[1] - y0) * scale
-            fx2, fy2 = (face[2] - x0) * scale, (face[3] - y0) * scale
-            inner = _inner_mask(corners, 0.85, edges.shape)
-            if inner is None:
-                continue
-            (sy, sx), m = inner
-            m = m.copy()
-            m[max(0, int(fy1) - sy.start):max(0, int(np.ceil(fy2)) - sy.start),
-              max(0, int(fx1) - sx.start):max(0, int(np.ceil(fx2)) - sx.start)] = False
-            if m.sum() < 16 or (edges[sy, sx][m] > 0).mean() < self.min_edge_density:
-                continue
             card.photo = card.print = True
             cards.append(card)
         return cards

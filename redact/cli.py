@@ -143,6 +143,24 @@ detect_every_opt = click.option(
 text_opt = click.option(
     "--text", type=click.Choice(["all", "pii", "off"]), default="all", show_default=True,
     help="On-screen text: redact all of it, only personal data (names, dates, NHS numbers, ...), or none.")
+
+
+def _parse_keep(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int]:
+    from .policy import parse_ids
+
+    if not value:
+        return []
+    try:
+        return parse_ids(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+keep_opt = click.option("--keep", "keep_ids", metavar="IDS", default=None, callback=_parse_keep,
+                        help="Leave these face tracks visible, e.g. --keep 3,7 (ids from the plan or report).")
+keep_face_opt = click.option(
+    "--keep-face", type=click.Path(path_type=Path), default=None, metavar="PHOTO",
+    help="Leave visible the face tracks that match the one face in PHOTO (needs pip install '.[keep-face]').")
 truncated_opt = click.option("--strict/--allow-truncated", default=False, show_default=True,
                              help="--strict refuses damaged/truncated inputs instead of processing what decodes.")
 
@@ -188,10 +206,13 @@ def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | N
 @crf_opt
 @preset_opt
 @audio_opt
+@keep_opt
+@keep_face_opt
 @scan_opts
 @click.pass_context
 def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | None, report: bool, html: bool,
-        style: str, crf: int, preset: str, audio: str, **scan_kw: Any) -> None:
+        style: str, crf: int, preset: str, audio: str, keep_ids: list[int], keep_face: Path | None,
+        **scan_kw: Any) -> None:
     """Scan INPUT and write a cleaned copy plus a report of what was removed."""
     from .pipeline import RenderOptions, run as run_pipeline
 
@@ -199,12 +220,37 @@ def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | N
     with _errors(obj["debug"]):
         output = output or _default_output(input)
         _check_out_suffix(input, output)
+        edit = _keep_editor(input, keep_ids, keep_face, scan_kw["provider"], not scan_kw["strict"])
         with _progress(obj["quiet"]) as prog:
             res = run_pipeline(input, output, _scan_options(**scan_kw),
                                RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
                                              allow_truncated=not scan_kw["strict"]),
-                               progress=prog, write_report=report, html=html, plan_out=plan_out)
+                               progress=prog, write_report=report, html=html, plan_out=plan_out, edit_plan=edit)
         _summary(res.report, output, res.report_json, res.report_html, obj["quiet"])
+
+
+def _keep_editor(input: Path, keep_ids: list[int], keep_face: Path | None, provider: str,
+                 allow_truncated: bool) -> Any:
+    """A plan editor applying --keep / --keep-face (None if neither). The reference photo is checked first,
+    before any long analysis."""
+    if not keep_ids and keep_face is None:
+        return None
+    from .policy import apply_keep, keep_matching_faces
+
+    embedder = reference = None
+    if keep_face is not None:
+        from .identity import FaceEmbedder, embed_reference
+
+        embedder = FaceEmbedder(provider="cpu" if provider == "auto" else provider)
+        reference = embed_reference(embedder, keep_face)
+
+    def edit(plan: Any) -> None:
+        if keep_ids:
+            apply_keep(plan, keep_ids)
+        if embedder is not None:
+            keep_matching_faces(plan, input, reference, embedder, allow_truncated=allow_truncated)
+
+    return edit
 
 
 def _summary(report: dict[str, Any], output: Path, rjson: Path | None, rhtml: Path | None, quiet: bool) -> None:
@@ -214,6 +260,12 @@ def _summary(report: dict[str, Any], output: Path, rjson: Path | None, rhtml: Pa
     counts = s.get("tracks_by_kind", {})
     found = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing"
     click.echo(f"redacted: {found}", err=True)
+    kept = [t for t in report.get("tracks", []) if t.get("action") == "keep"]
+    if kept:
+        click.echo("kept (not redacted): " + ", ".join(f"track {t['id']} ({t['kind']})" for t in kept), err=True)
+    if "by_face" in report.get("settings", {}).get("keep", {}) and not any(
+            v.get("kept") for v in report["settings"]["keep"]["by_face"].get("tracks", [])):
+        click.echo("warning: no face track matched the reference photo; every face stays redacted", err=True)
     for w in report.get("warnings", []):
         click.echo(f"warning: {w}", err=True)
     click.echo(f"wrote {output}", err=True)
@@ -265,18 +317,27 @@ def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None,
 @crf_opt
 @preset_opt
 @audio_opt
+@keep_opt
+@keep_face_opt
 @truncated_opt
 @click.pass_context
 def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None, report: bool, html: bool,
-           style: str, crf: int, preset: str, audio: str, strict: bool) -> None:
+           style: str, crf: int, preset: str, audio: str, keep_ids: list[int], keep_face: Path | None,
+           strict: bool) -> None:
     """Apply a (possibly edited) plan to INPUT and write the cleaned copy."""
     from .pipeline import RenderOptions, finish_report, load_plan, render as render_pipeline
 
     obj = ctx.obj
     with _errors(obj["debug"]):
+        from .policy import warn_unusual_keeps
+
         plan = load_plan(plan_path)
+        warn_unusual_keeps(plan)
         output = output or _default_output(input)
         _check_out_suffix(input, output)
+        edit = _keep_editor(input, keep_ids, keep_face, "auto", not strict)
+        if edit is not None:
+            edit(plan)
         opts = RenderOptions(style=style, crf=crf, preset=preset, audio=audio, allow_truncated=not strict)
         plan.settings["render"] = opts.to_dict()
         with _progress(obj["quiet"]) as prog:

@@ -1,0 +1,191 @@
+"""Keep policy: which tracks stay visible (``action: "keep"``). Everything else stays redacted.
+
+Two ways to keep a track, both only for **face** tracks:
+
+- by id (``--keep 3,7``): :func:`apply_keep`. Unknown ids or tracks of another kind are an error and nothing is
+  changed. Text, badge and whole-frame tracks cover personal data or unanalysed frames; keeping one is a
+  deliberate edit of the plan file (``"action": "keep"``), which ``render`` honours and the report shows.
+- by reference photo (``--keep-face me.jpg``): :func:`keep_matching_faces`. A face track is kept only when
+  *every* sampled frame of it holds a face whose embedding is within the threshold of the photo's (see
+  :mod:`redact.identity`). Unsure (no embedding, two faces in the box, too small, a frame too far) means redact,
+  so a track that switches to another person when people cross is not kept.
+
+Keeping never un-redacts anything else: ``render`` draws every ``redact`` box, including where it overlaps a
+kept one. What was kept, and why, is recorded in ``plan.settings["keep"]`` (ids, counts and distances only;
+no embeddings).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .errors import RedactError
+from .types import Plan, Track
+
+log = logging.getLogger(__name__)
+
+KEEPABLE_KINDS = ("face",)
+MAX_SAMPLES = 16
+"""Evenly spaced detected frames embedded per candidate track (plus the crossing frames below)."""
+MAX_CROSSING_SAMPLES = 16
+"""Detected frames where the track's box touches another face track's box (where identities can swap)."""
+
+
+class KeepError(RedactError):
+    """A keep request cannot be honoured (unknown track id, a kind that cannot be kept by id)."""
+
+
+def parse_ids(text: str) -> list[int]:
+    """``"3,7"`` -> ``[3, 7]``. Raises ValueError on anything but comma-separated positive integers."""
+    ids = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) < 1:
+            raise ValueError(f"not a track id: {part!r} (expected ids like 3,7)")
+        ids.append(int(part))
+    return sorted(set(ids))
+
+
+def _record(plan: Plan, key: str, value: Any) -> None:
+    keep = plan.settings.setdefault("keep", {})
+    keep[key] = value
+    keep["kept"] = sorted(t.id for t in plan.tracks if t.action == "keep")
+
+
+def apply_keep(plan: Plan, ids: Iterable[int]) -> list[int]:
+    """Mark the face tracks ``ids`` as kept. All ids are checked first: on any error nothing changes."""
+    ids = sorted(set(int(i) for i in ids))
+    by_id = {t.id: t for t in plan.tracks}
+    unknown = [i for i in ids if i not in by_id]
+    if unknown:
+        have = ", ".join(f"{t.id} ({t.kind})" for t in sorted(plan.tracks, key=lambda t: t.id)) or "none"
+        raise KeepError(f"unknown track id(s) {', '.join(map(str, unknown))}; the plan's tracks are: {have}")
+    wrong = [by_id[i] for i in ids if by_id[i].kind not in KEEPABLE_KINDS]
+    if wrong:
+        listed = ", ".join(f"{t.id} ({t.kind})" for t in wrong)
+        raise KeepError(f"only face tracks can be kept with --keep; refusing {listed} "
+                        "(to keep one anyway, set its \"action\" to \"keep\" in the plan and use render --plan)")
+    for i in ids:
+        by_id[i].action = "keep"
+    _record(plan, "by_id", ids)
+    return ids
+
+
+def kept_tracks(plan: Plan) -> list[Track]:
+    return sorted((t for t in plan.tracks if t.action == "keep"), key=lambda t: t.id)
+
+
+def warn_unusual_keeps(plan: Plan) -> list[int]:
+    """Log a warning for kept tracks that are not faces (possible only by editing the plan); their ids."""
+    odd = [t.id for t in kept_tracks(plan) if t.kind not in KEEPABLE_KINDS]
+    if odd:
+        log.warning("the plan keeps non-face track(s) %s unredacted (edited by hand)", ", ".join(map(str, odd)))
+    return odd
+
+
+# -- keep by reference photo -------------------------------------------------------------------------------------
+
+@dataclass
+class FaceMatch:
+    """The verdict on one face track (no embeddings: ids, counts and distances only)."""
+
+    id: int
+    samples: int
+    matched: int
+    unsure: int
+    max_distance: float | None
+    kept: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if d["max_distance"] is not None:
+            d["max_distance"] = round(d["max_distance"], 3)
+        return d
+
+
+def _evenly(items: Sequence[int], n: int) -> list[int]:
+    if len(items) <= n:
+        return list(items)
+    step = (len(items) - 1) / (n - 1) if n > 1 else 0
+    return sorted({items[round(k * step)] for k in range(n)})
+
+
+def _touches(a: Sequence[float], b: Sequence[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def face_boxes_by_frame(tracks: Iterable[Track]) -> dict[int, list[tuple[int, Sequence[float]]]]:
+    """``{frame: [(track id, box), ...]}`` of the face tracks among ``tracks``."""
+    out: dict[int, list[tuple[int, Sequence[float]]]] = {}
+    for t in tracks:
+        if t.kind == "face":
+            for b in t.boxes:
+                out.setdefault(b.frame, []).append((t.id, b.box))
+    return out
+
+
+def sample_frames(track: Track, faces_by_frame: dict[int, list[tuple[int, Sequence[float]]]],
+                  max_samples: int = MAX_SAMPLES, max_crossing: int = MAX_CROSSING_SAMPLES) -> list[int]:
+    """Frames of ``track`` to verify: evenly spaced detected frames (first and last included) plus the detected
+    frames where its box touches another face track's box (where a tracker could swap people)."""
+    detected = sorted({b.frame for b in track.boxes if b.source == "detected"})
+    chosen = set(_evenly(detected, max_samples))
+    boxes = {b.frame: b.box for b in track.boxes}
+    near = [f for f in detected
+            if any(tid != track.id and _touches(boxes[f], box) for tid, box in faces_by_frame.get(f, ()))]
+    chosen.update(_evenly(near, max_crossing))
+    return sorted(chosen)
+
+
+def keep_matching_faces(plan: Plan, path: str | Path, reference: Any, embedder: Any,
+                        threshold: float | None = None, *, allow_truncated: bool = True) -> list[FaceMatch]:
+    """Keep the face tracks of ``plan`` whose every sampled face matches the ``reference`` embedding.
+
+    Stage 1 embeds one frame per face track (its middle sample) and drops the tracks that do not match; stage 2
+    embeds all samples of the remaining candidates (see :func:`sample_frames`). A track is kept only if every
+    sample gave an embedding within ``threshold`` (default :data:`redact.identity.DEFAULT_THRESHOLD`).
+    Tracks already kept stay kept. Returns a verdict per face track.
+    """
+    from .identity import DEFAULT_THRESHOLD, distance, embed_regions
+
+    threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+    faces = [t for t in plan.tracks if t.kind == "face"]
+    by_frame = face_boxes_by_frame(faces)
+    samples = {t.id: sample_frames(t, by_frame) for t in faces}
+    boxes = {t.id: {b.frame: b.box for b in t.boxes} for t in faces}
+    dist: dict[int, dict[int, float | None]] = {t.id: {} for t in faces}
+
+    def embed(frames_by_track: dict[int, list[int]]) -> None:
+        wanted: dict[int, list[tuple[int, Any]]] = {}
+        for tid, frames in frames_by_track.items():
+            for f in frames:
+                wanted.setdefault(f, []).append((tid, boxes[tid][f]))
+        for (f, tid), emb in embed_regions(path, wanted, embedder, allow_truncated=allow_truncated).items():
+            dist[tid][f] = None if emb is None else distance(emb, reference)
+
+    def matches(tid: int) -> bool:
+        return all(d is not None and d < threshold for d in dist[tid].values())
+
+    first = {tid: [s[len(s) // 2]] for tid, s in samples.items() if s}
+    embed(first)
+    candidates = [tid for tid in first if matches(tid) and len(dist[tid]) == 1]
+    embed({tid: [f for f in samples[tid] if f not in dist[tid]] for tid in candidates})
+
+    verdicts = []
+    for t in faces:
+        d = dist[t.id]
+        got = [v for v in d.values() if v is not None]
+        complete = bool(samples[t.id]) and len(d) == len(samples[t.id])
+        kept = t.id in candidates and complete and matches(t.id)
+        if kept:
+            t.action = "keep"
+        verdicts.append(FaceMatch(t.id, len(d), sum(v < threshold for v in got), len(d) - len(got),
+                                  max(got) if got else None, kept))
+    _record(plan, "by_face", {"threshold": threshold, "model": embedder.describe(),
+                              "tracks": [v.to_dict() for v in verdicts]})
+    log.info("keep-face: kept %s of %d face track(s)",
+             ", ".join(str(v.id) for v in verdicts if v.kept) or "none", len(faces))
+    return verdicts

@@ -8,9 +8,11 @@ where badges are worn.
   either side of the face's centre) it looks for card-shaped regions: closed contours of colour edges or of the
   bright regions whose minimum-area rectangle is filled (``>= MIN_FILL``), of card aspect (``min_aspect`` to
   ``max_aspect``, either way up, so rotated and foreshortened cards pass) and of a size plausible for a badge
-  (long side ``min_width`` to ``max_width`` face widths). A card counts as a badge when it shows evidence:
-  a text box or a smaller face (the ID photo) inside it, dense edges inside it (print too small to read), or
-  a bright card with an NHS-blue band.
+  (long side ``min_width`` to ``max_width`` face widths). A card grows to a line parallel to one of its sides
+  close by (a header band too close in colour to the tunic to come out with the card). A card counts as a
+  badge when it shows evidence: a text box or a smaller face (the ID photo) inside it, print (edges of marks
+  lying wholly inside the card: text too small to read, a logo; lines crossing it, such as lanyard straps or
+  stripes, do not count), or a bright card with an NHS-blue band (thicker than a strap).
 * **Without a card**, text boxes and small faces (an ID photo) in a torso are badges on their own: a
   card-sized box is returned around them (the card's outline may be lost to blur or a low-contrast tunic).
 * **A face that is not below any other face** (the wearer's head out of shot, e.g. a camera at chest height)
@@ -18,13 +20,15 @@ where badges are worn.
   beside the face (print), is a badge. Text alone, away from any face, is *not* searched for a card: a
   sheet of paper, a notice or a monitor look the same by shape and text, and their text is the text
   detector's job.
-* **No faces and no text in the context**: nothing (there is nowhere a badge is expected); see
-  :meth:`BadgeDetector.detect`.
+* **No faces in the context**: nothing, even with text in it (there is nowhere a badge is expected, and text
+  alone is the text detector's); see :meth:`BadgeDetector.detect`.
 
 Boxes are padded by ``pad`` of their size on every side (fail closed) and clipped to the image. Every box has
 category ``"badge"``. No text is read here; the text boxes of the context are used only as boxes.
 
-The cost is a few Canny passes over each torso, downscaled so a face is at most ``work_face`` pixels wide.
+The cost is two small searches per face (its torso; around it, as a photo), each one colour Canny pass plus
+contours on a crop scaled so the face is at most ``work_face`` (or ``work_face / PHOTO_WORK``) pixels wide:
+about a full-frame colour Canny of a 720p frame for three people.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ MIN_CARD_PX = 8.0
 PHOTO_MAX = 0.75
 """A face in a torso is taken for an ID photo when at most this many times the wearer's face width."""
 BAND = 0.45
-"""A card grows to a line parallel to one of its sides at most this fraction of its other dimension away."""
+"""A card grows to a line parallel to one of its sides at most this fraction of its shorter side away."""
 PRINT_SHRINK = 0.88
 """Print is looked for in the card shrunk to this about its centre (clear of its outline)."""
 PHOTO_WORK = 2.0
@@ -134,7 +138,7 @@ def _print_density(edges: np.ndarray, corners: np.ndarray, hole: np.ndarray | No
 
 def _grow_to_bands(corners: np.ndarray, closed: np.ndarray) -> np.ndarray:
     """``corners`` moved out, side by side, to the farthest line parallel to that side within ``BAND`` of the
-    card's other dimension: a header or footer band whose colour is too close to the clothing's for the
+    card's shorter dimension: a header or footer band whose colour is too close to the clothing's for the
     band and the card to come out as one region (the band's far edge is still a line in ``closed``)."""
     out = corners.astype(np.float32).copy()
     centre = corners.mean(axis=0)
@@ -144,7 +148,7 @@ def _grow_to_bands(corners: np.ndarray, closed: np.ndarray) -> np.ndarray:
         side = b - a
         length = float(np.hypot(*side))
         other = float(np.hypot(*(corners[(i + 2) % 4] - b)))
-        reach = int(BAND * other)
+        reach = int(BAND * min(length, other))
         if length < 8 or reach < 3:
             continue
         normal = np.array([side[1], -side[0]], np.float32) / length
@@ -254,8 +258,8 @@ class BadgeDetector:
     # -- detection -------------------------------------------------------------------------------------
     def detect(self, image: np.ndarray, context: Mapping[str, Detections] | None = None) -> Detections:
         """Badges in ``image`` (``HxWx3`` uint8 RGB), searched around ``context["face"]`` and
-        ``context["text"]`` of the same frame. With neither in the context the result is empty: badges are
-        only looked for where a person (a face) or their print (text) was found."""
+        ``context["text"]`` of the same frame. Without faces in the context the result is empty, text or not:
+        badges are looked for where a person (a face, or an ID photo's face) was found."""
         check_image(image)
         faces = _boxes(context, "face")
         texts = _boxes(context, "text")

@@ -347,6 +347,9 @@ def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None
         _summary(rep, output, rjson, rhtml, obj["quiet"])
 
 
+from . import cli_batch  # noqa: E402,F401  (registers batch, check, verify on the group above)
+
+
 def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="redact", standalone_mode=True)
 

@@ -1,0 +1,205 @@
+"""``redact batch``, ``redact check`` and ``redact verify``: commands on the ``redact`` group (registered by
+importing this module from :mod:`redact.cli`).
+
+Exit status: batch 0 all items cleaned, 1 some failed (or an error); check 0 nothing identifiable, 3 something
+identifiable found, 1 error; verify 0 every recorded hash matches, 1 otherwise. 2 usage, 130/143 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli import (_errors, _progress, _scan_options, audio_opt, cli, crf_opt, preset_opt, scan_opts,
+                  style_opt)
+
+CHECK_FOUND = 3
+IDENTIFIABLE_KINDS = ("face", "badge", "text", "frame")
+
+
+@cli.command()
+@click.argument("in_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder for the cleaned copies (mirrors IN_DIR), their plans and reports, and the manifest.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Items cleaned in parallel (local worker processes or concurrent Ray tasks).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: worker processes on this machine; ray: Ray tasks (needs pip install '.[ray]').")
+@click.option("--address", default=None, metavar="ray://HOST:PORT",
+              help="Ray cluster to use (default: start a local Ray). Workers must see IN_DIR and OUT_DIR.")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="CPU threads per item (default: this machine's CPUs divided by --jobs; Ray: 1).")
+@click.option("--retry-failed", is_flag=True, help="Try again items that failed in an earlier run.")
+@click.option("--html/--no-html", default=True, show_default=True, help="Also write the HTML reports.")
+@style_opt
+@crf_opt
+@preset_opt
+@audio_opt
+@scan_opts
+@click.pass_context
+def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: str, address: str | None,
+          threads: int | None, retry_failed: bool, html: bool, style: str, crf: int, preset: str, audio: str,
+          **scan_kw: Any) -> None:
+    """Clean every clip and photo under IN_DIR into OUT_DIR, in parallel, with a manifest.
+
+    Re-running resumes: items already cleaned from the same bytes with the same settings are not redone."""
+    from .batch import LocalExecutor, RayExecutor, run_batch, settings_from
+    from .pipeline import RenderOptions
+
+    obj = ctx.obj
+    if address is not None and executor != "ray":
+        raise click.UsageError("--address needs --executor ray")
+    with _errors(obj["debug"]):
+        settings = settings_from(_scan_options(**scan_kw),
+                                 RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
+                                               allow_truncated=not scan_kw["strict"]), html)
+        if executor == "ray":
+            ex: Any = RayExecutor(address=address, workers=jobs, threads=threads or 1)
+        else:
+            ex = LocalExecutor(jobs)
+            if threads is not None:
+                ex.threads = threads
+
+        def progress(rel: str, status: str, rec: dict[str, Any]) -> None:
+            if obj["quiet"] and status == "done":
+                return
+            if status == "failed":
+                err = rec.get("error") or {}
+                click.echo(f"failed  {rel}: {err.get('type')}: {err.get('message')}", err=True)
+            elif status == "skipped":
+                click.echo(f"skipped {rel}: {(rec.get('error') or {}).get('message')}", err=True)
+            else:
+                click.echo(f"done    {rel}", err=True)
+
+        try:
+            summary = run_batch(in_dir, out_dir, settings, ex, retry_failed=retry_failed, progress=progress)
+        except KeyboardInterrupt:
+            click.echo("redact: batch interrupted; finished items are recorded, re-run to resume", err=True)
+            raise
+        finally:
+            close = getattr(ex, "close", None)
+            if close is not None:
+                close()
+        if not obj["quiet"] or not summary.ok:
+            click.echo(f"batch: {len(summary.done)} cleaned, {len(summary.resumed)} already done, "
+                       f"{len(summary.failed)} failed, {len(summary.skipped)} skipped, "
+                       f"{summary.ignored} other file(s) ignored ({summary.seconds:.1f} s)", err=True)
+            if summary.failed_earlier:
+                click.echo(f"({summary.failed_earlier} of them failed in an earlier run and were not retried; "
+                           "use --retry-failed)", err=True)
+        if not summary.ok:
+            ctx.exit(1)
+
+
+def _ranges(frames: set[int], fps: float) -> list[list[float]]:
+    """Runs of consecutive frames as ``[start_s, end_s]`` (frame indices when ``fps`` is unknown)."""
+    out: list[list[float]] = []
+    start = prev = None
+    for f in sorted(frames):
+        if start is None:
+            start = prev = f
+        elif f == prev + 1:
+            prev = f
+        else:
+            out.append([start, prev + 1])
+            start = prev = f
+    if start is not None:
+        out.append([start, prev + 1])
+    if fps > 0:
+        return [[round(a / fps, 2), round(b / fps, 2)] for a, b in out]
+    return [[float(a), float(b)] for a, b in out]
+
+
+def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
+    """What ``check`` reports: per kind, how many tracks and when (never what was recognised)."""
+    found: dict[str, Any] = {}
+    for t in plan.tracks:
+        if t.action != "redact" or t.kind not in IDENTIFIABLE_KINDS:
+            continue
+        entry = found.setdefault(t.kind, {"tracks": 0, "frames": set()})
+        entry["tracks"] += 1
+        entry["frames"].update(b.frame for b in t.boxes)
+    inp = plan.input
+    fps = inp.fps if inp.kind == "video" else 0.0
+    return {
+        "input": {"path": inp.path, "kind": inp.kind, "frames": inp.frames, "fps": inp.fps,
+                  "width": inp.width, "height": inp.height},
+        "identifiable": bool(found),
+        "found": {k: {"tracks": v["tracks"], "frames": len(v["frames"]), "ranges_s" if fps else "ranges_frames":
+                      _ranges(v["frames"], fps)} for k, v in sorted(found.items())},
+        "warnings": list(warnings),
+    }
+
+
+@cli.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@scan_opts
+@click.pass_context
+def check(ctx: click.Context, input: Path, as_json: bool, **scan_kw: Any) -> None:
+    """Analyse INPUT and say whether it shows anything identifiable; writes nothing.
+
+    Exit status 3 when faces, badges or on-screen text were found, 0 when none, 1 on error."""
+    from .pipeline import scan as scan_pipeline
+
+    obj = ctx.obj
+    with _errors(obj["debug"]):
+        with _progress(obj["quiet"] or as_json) as prog:
+            res = scan_pipeline(input, _scan_options(**scan_kw), progress=prog)
+        summary = check_summary(res.plan, res.warnings)
+        if as_json:
+            click.echo(json.dumps(summary, indent=1))
+        else:
+            click.echo(_check_text(input, summary))
+            if not obj["quiet"]:
+                for w in res.warnings:
+                    click.echo(f"warning: {w}", err=True)
+        if summary["identifiable"]:
+            ctx.exit(CHECK_FOUND)
+
+
+def _check_text(input: Path, summary: dict[str, Any]) -> str:
+    if not summary["identifiable"]:
+        return f"{input}: nothing identifiable found ({summary['input']['frames']} frame(s) analysed)"
+    lines = [f"{input}: identifiable content found"]
+    for kind, v in summary["found"].items():
+        if "ranges_s" in v:
+            when = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in v["ranges_s"])
+        else:
+            when = "in the image" if summary["input"]["kind"] == "image" else \
+                ", ".join(f"frames {int(a)}-{int(b) - 1}" for a, b in v["ranges_frames"])
+        lines.append(f"  {kind}: {v['tracks']} track(s), {when}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.pass_context
+def verify(ctx: click.Context, out_dir: Path, as_json: bool) -> None:
+    """Re-hash every cleaned copy, plan and report in OUT_DIR against the batch manifest.
+
+    Exit status 0 when every file matches its recorded SHA-256, 1 otherwise (mismatches and missing files are
+    listed)."""
+    from .manifest import verify as verify_manifest
+
+    obj = ctx.obj
+    with _errors(obj["debug"]):
+        res = verify_manifest(out_dir)
+        if as_json:
+            click.echo(json.dumps({"ok": res.ok, "items": res.items, "files": res.checked,
+                                   "problems": [{"path": p, "problem": what} for p, what in res.problems],
+                                   "failed_items": res.failed_items}, indent=1))
+        else:
+            for p, what in res.problems:
+                click.echo(f"{what}: {p}")
+            if res.failed_items and not obj["quiet"]:
+                click.echo(f"note: {len(res.failed_items)} item(s) failed and have no output "
+                           f"(see the manifest)", err=True)
+            click.echo(f"verify: {res.checked} file(s) of {res.items} item(s) checked, "
+                       f"{len(res.problems)} problem(s)", err=True)
+        if not res.ok:
+            ctx.exit(1)

@@ -1,0 +1,335 @@
+"""`redact batch` and `redact verify`: a folder in, a mirrored folder of cleaned copies out, a manifest that
+verify confirms, resume without redoing, one bad file never stopping the rest, and no path out of OUT_DIR."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from redact.batch import (BatchSettings, InlineExecutor, LocalExecutor, assign_outputs, process_item, run_batch,
+                          walk)
+from redact.cli import cli
+from redact.errors import RedactError
+from redact.manifest import MANIFEST_NAME, Manifest, read_records, safe_error, verify
+from redact.pipeline import RenderOptions, ScanOptions
+
+from .media import make_image, make_video
+
+FAST = ["--text", "off", "--preset", "ultrafast", "--no-html"]
+
+
+def settings() -> BatchSettings:
+    return BatchSettings(ScanOptions(text="off").to_dict(), RenderOptions(preset="ultrafast").to_dict(), html=False)
+
+
+def tiny(path: Path, frames: int = 5) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return make_video(path, width=64, height=48, frames=frames, fps=10)
+
+
+def corrupt(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(3000))
+    return path
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """path -> (size, mtime_ns) of every file under ``folder`` (links not followed)."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            st = p.stat()
+            out[p.relative_to(folder).as_posix()] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def records(out: Path) -> list[dict]:
+    return read_records(out / MANIFEST_NAME)
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def folder(tmp_path, face_scene):
+    src = tmp_path / "in"
+    (src / "ward 7").mkdir(parents=True)
+    make_video(src / "ward 7" / "face.mp4", width=320, height=240, frames=3, fps=10, draw=face_scene)
+    tiny(src / "plain.mp4")
+    tiny(src / "ward 7" / "bed" / "other.mov")
+    make_image(src / "photo.png", width=64, height=48)
+    corrupt(src / "ward 7" / "broken.mp4")
+    (src / "notes.txt").write_text("not media\n")
+    return src
+
+
+def test_batch_cleans_good_files_records_the_bad_one_verifies_and_resumes(folder, tmp_path):
+    out = tmp_path / "out"
+    before_inputs = snapshot(folder)
+    r = invoke("batch", folder, "-o", out, "-j", "2", *FAST)
+    assert r.exit_code == 1, r.output  # one file failed
+    assert "failed  ward 7/broken.mp4: InputError" in r.output
+
+    recs = {rec["input"]["path"]: rec for rec in records(out)}
+    assert set(recs) == {"plain.mp4", "photo.png", "ward 7/face.mp4", "ward 7/bed/other.mov", "ward 7/broken.mp4"}
+    assert recs["ward 7/broken.mp4"]["status"] == "failed"
+    assert recs["ward 7/broken.mp4"]["output"] is None
+    assert all(recs[k]["status"] == "done" for k in recs if k != "ward 7/broken.mp4")
+    # the tree is mirrored, the bad file left nothing
+    files = set(snapshot(out))
+    assert {"plain.clean.mp4", "photo.clean.png", "ward 7/face.clean.mp4", "ward 7/bed/other.clean.mp4",
+            "ward 7/face.clean.report.json", "ward 7/face.clean.plan.json"} <= files
+    assert not [f for f in files if "broken" in f]
+    assert not [f for f in files if ".redact-tmp-" in f]
+    # the face clip was actually redacted, and the manifest says so without any text
+    face = recs["ward 7/face.mp4"]
+    assert face["summary"]["tracks_by_kind"].get("face", 0) >= 1
+    assert face["output"]["path"] == "ward 7/face.clean.mp4" and len(face["output"]["sha256"]) == 64
+    assert face["settings"]["scan"]["text"] == "off" and face["tool"]["name"] == "redact"
+    assert face["models"] and face["timings"]["total_s"] > 0
+    assert snapshot(folder) == before_inputs  # originals untouched
+
+    r = invoke("verify", out)
+    assert r.exit_code == 0, r.output
+
+    # a re-run redoes nothing: no new manifest line, no output rewritten; still exit 1 (the folder has a failure)
+    after_first = snapshot(out)
+    r = invoke("batch", folder, "-o", out, "-j", "2", *FAST)
+    assert r.exit_code == 1
+    assert "0 cleaned, 4 already done, 1 failed" in r.output
+    assert snapshot(out) == after_first
+
+    # --retry-failed tries the bad one again (and only it)
+    r = invoke("batch", folder, "-o", out, "--retry-failed", *FAST)
+    assert r.exit_code == 1
+    new = records(out)[len(recs):]
+    assert [rec["input"]["path"] for rec in new] == ["ward 7/broken.mp4"]
+
+    # once the bad file is gone and replaced by a good one, the folder is clean: exit 0
+    corrupt_path = folder / "ward 7" / "broken.mp4"
+    corrupt_path.unlink()
+    tiny(corrupt_path)
+    r = invoke("-q", "batch", folder, "-o", out, *FAST)
+    assert r.exit_code == 0, r.output
+    assert (out / "ward 7" / "broken.clean.mp4").is_file()
+    assert invoke("verify", out).exit_code == 0
+
+
+def test_verify_lists_mismatches_and_missing_files(folder, tmp_path):
+    out = tmp_path / "out"
+    (folder / "ward 7" / "broken.mp4").unlink()
+    run_batch(folder, out, settings(), InlineExecutor())
+    assert verify(out).ok
+    (out / "plain.clean.mp4").write_bytes(b"tampered")
+    (out / "photo.clean.report.json").unlink()
+    r = invoke("verify", out)
+    assert r.exit_code == 1
+    assert "sha256 mismatch: plain.clean.mp4" in r.output
+    assert "missing: photo.clean.report.json" in r.output
+    # a tampered manifest cannot make verify read outside OUT_DIR
+    rec = records(out)[0]
+    rec["input"]["path"] = "zzz.mp4"
+    rec["output"]["path"] = "../in/plain.mp4"
+    Manifest(out).append(rec)
+    assert any("not inside" in what for _p, what in verify(out).problems)
+    assert invoke("verify", tmp_path / "nowhere").exit_code == 1
+
+
+def test_changed_settings_or_input_redo_only_what_changed(tmp_path):
+    src, out = tmp_path / "in", tmp_path / "out"
+    tiny(src / "a.mp4")
+    tiny(src / "b.mp4")
+    s = run_batch(src, out, settings(), InlineExecutor())
+    assert sorted(s.done) == ["a.mp4", "b.mp4"]
+    tiny(src / "b.mp4", frames=6)  # new bytes
+    s = run_batch(src, out, settings(), InlineExecutor())
+    assert s.done == ["b.mp4"] and s.resumed == ["a.mp4"]
+    other = settings()
+    other.render["style"] = "fill"
+    s = run_batch(src, out, other, InlineExecutor())
+    assert sorted(s.done) == ["a.mp4", "b.mp4"]
+    # an output deleted by hand is made again
+    (out / "a.clean.mp4").unlink()
+    s = run_batch(src, out, other, InlineExecutor())
+    assert s.done == ["a.mp4"]
+    assert verify(out).ok
+
+
+def test_interrupted_item_leaves_no_output_and_is_done_on_the_next_run(tmp_path, monkeypatch):
+    import redact.pipeline as pipeline
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    tiny(src / "a.mp4")
+    tiny(src / "b.mp4")
+    real = pipeline.finish_report
+
+    def interrupt_on_b(plan, r, **kw):
+        if Path(r.output).name.startswith("b"):
+            raise KeyboardInterrupt()  # after b's cleaned copy was written
+        return real(plan, r, **kw)
+
+    monkeypatch.setattr(pipeline, "finish_report", interrupt_on_b)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(src, out, settings(), InlineExecutor())
+    assert [r["input"]["path"] for r in records(out)] == ["a.mp4"]
+    assert not [p for p in snapshot(out) if p.startswith("b") or ".redact-tmp-" in p]
+    # a temporary file a killed run left behind is removed by the next run
+    (out / ".b.clean.redact-tmp-0123456789ab.mp4").write_bytes(b"partial")
+    monkeypatch.setattr(pipeline, "finish_report", real)
+    s = run_batch(src, out, settings(), InlineExecutor())
+    assert s.done == ["b.mp4"] and s.resumed == ["a.mp4"]
+    assert not [p for p in snapshot(out) if ".redact-tmp-" in p]
+
+
+def test_folders_that_overlap_are_refused_or_left_out(tmp_path):
+    src = tmp_path / "in"
+    tiny(src / "a.mp4")
+    for bad in (src, src / ".", tmp_path):  # the same folder, or IN_DIR inside OUT_DIR
+        r = CliRunner().invoke(cli, ["batch", str(src), "-o", str(bad), *FAST])
+        assert r.exit_code == 1 and "folder" in r.output, r.output
+    assert sorted(p.name for p in src.iterdir()) == ["a.mp4"]
+    # OUT_DIR inside IN_DIR: left out of the walk, so a re-run does not clean the cleaned copies
+    inner = src / "cleaned"
+    s = run_batch(src, inner, settings(), InlineExecutor())
+    assert s.done == ["a.mp4"]
+    s = run_batch(src, inner, settings(), InlineExecutor())
+    assert s.done == [] and s.resumed == ["a.mp4"]
+    assert [r["input"]["path"] for r in records(inner)] == ["a.mp4"]
+
+
+def test_symlinks_and_odd_names_never_lead_out_of_the_folders(tmp_path):
+    src, out, elsewhere = tmp_path / "in", tmp_path / "out", tmp_path / "elsewhere"
+    tiny(elsewhere / "secret.mp4")
+    tiny(src / "real.mp4")
+    tiny(src / "-- odd name\u00e9 .mp4")
+    tiny(src / "..mp4")
+    (src / "linkdir").symlink_to(elsewhere, target_is_directory=True)  # a symlinked folder: not followed
+    (src / "outside.mp4").symlink_to(elsewhere / "secret.mp4")  # a symlinked file out of IN_DIR: skipped
+    (src / "inside.mp4").symlink_to(src / "real.mp4")  # a symlinked file within IN_DIR: cleaned
+    os.mkfifo(src / "pipe.mp4")  # not a regular file: skipped (reading it would block)
+    s = run_batch(src, out, settings(), InlineExecutor())
+    assert sorted(s.done) == ["-- odd name\u00e9 .mp4", "..mp4", "inside.mp4", "real.mp4"]
+    assert dict(s.skipped) == {"outside.mp4": "symlink_outside_input", "pipe.mp4": "not_a_regular_file"}
+    assert s.ok
+    made = snapshot(out)
+    assert "-- odd name\u00e9 .clean.mp4" in made and "..clean.mp4" in made
+    assert not [p for p in made if "secret" in p or p.startswith("linkdir")]
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["secret.mp4"]
+    for p in out.rglob("*"):
+        assert p.resolve().is_relative_to(out.resolve())
+    # skipped items are recorded once, not again on a re-run
+    n = len(records(out))
+    s = run_batch(src, out, settings(), InlineExecutor())
+    assert len(records(out)) == n and s.done == []
+
+
+def test_an_output_folder_that_is_a_symlink_is_not_written_through(tmp_path):
+    src, out, elsewhere = tmp_path / "in", tmp_path / "out", tmp_path / "elsewhere"
+    tiny(src / "sub" / "a.mp4")
+    elsewhere.mkdir()
+    out.mkdir()
+    (out / "sub").symlink_to(elsewhere, target_is_directory=True)
+    s = run_batch(src, out, settings(), InlineExecutor())
+    assert s.failed == [("sub/a.mp4", {"type": "OutputError", "message": "output_through_symlink"})]
+    assert list(elsewhere.iterdir()) == []
+    link_out = tmp_path / "link-out"
+    link_out.symlink_to(out, target_is_directory=True)
+    with pytest.raises(RedactError, match="symbolic link"):
+        run_batch(src, link_out, settings(), InlineExecutor())
+
+
+def test_colliding_output_names_get_distinct_files(tmp_path):
+    src = tmp_path / "in"
+    for name in ("clip.mp4", "clip.MOV", "shot.png", "shot.mp4"):
+        tiny(src / name) if not name.endswith(".png") else make_image(src / name, width=64, height=48)
+    items = walk(src, tmp_path / "out").items
+    assign_outputs(items, (tmp_path / "out").resolve(), html=True)
+    names = [p.name for it in items for p in (it.output, it.plan, it.report_json, it.report_html)]
+    assert len(names) == len({n.casefold() for n in names}) == 16
+    assert {it.rel: it.output.name for it in items} == {
+        "clip.MOV": "clip.clean.mp4", "clip.mp4": "clip.mp4.clean.mp4",
+        "shot.mp4": "shot.clean.mp4", "shot.png": "shot.png.clean.png"}  # first in sorted order wins
+
+
+def test_manifest_lines_are_whole_and_a_torn_line_is_ignored(tmp_path):
+    m = Manifest(tmp_path)
+    rec = {"record": "item", "status": "done", "input": {"path": "a.mp4"}, "n": 1}
+    m.append(rec)
+    m.append(dict(rec, n=2))
+    data = m.path.read_bytes()
+    assert data.count(b"\n") == 2 and data.endswith(b"\n")
+    with open(m.path, "ab") as f:
+        f.write(b'{"record": "item", "status": "do')  # a crash mid-line
+    assert [r["n"] for r in m.read()] == [1, 2]
+    assert m.latest()["a.mp4"]["n"] == 2
+
+
+def test_error_messages_cannot_carry_text_from_the_media():
+    class Weird(Exception):
+        pass
+
+    assert safe_error(Weird("NHS 943 476 5919 John Example"))["message"].startswith("unexpected error")
+    assert safe_error(Weird("x"))["type"] == "Weird"
+    e = safe_error(RedactError("input is not a recognised video: /data/in/a.mp4\nsecond line"),
+                   [("/data/in/", "")])
+    assert e == {"type": "RedactError", "message": "input is not a recognised video: a.mp4"}
+    assert len(safe_error(RedactError("x" * 1000))["message"]) == 200
+
+
+def _crash_on_name(task):
+    """A worker that kills its process for inputs named crash*, and pretends to clean the others."""
+    if Path(task.rel).name.startswith("crash"):
+        os._exit(1)
+    return {"status": "done", "input": {"path": task.rel, "sha256": "0" * 64, "size": 0}, "kind": "video",
+            "files": {}, "models": [], "summary": {}, "timings": {}}
+
+
+def test_a_worker_that_dies_fails_only_its_own_item(tmp_path):
+    from redact.batch import Task
+
+    tasks = [Task(f"{name}.mp4", str(tmp_path / name), "", "", "", None, {}) for name in ("a", "crash", "b", "c")]
+    got = dict((t.rel, r) for t, r in LocalExecutor(2).run(_crash_on_name, tasks))
+    assert sorted(got) == ["a.mp4", "b.mp4", "c.mp4", "crash.mp4"]
+    assert got["crash.mp4"]["status"] == "failed" and got["crash.mp4"]["error"]["type"] == "WorkerCrashed"
+    assert all(got[k]["status"] == "done" for k in ("a.mp4", "b.mp4", "c.mp4"))
+
+
+def test_ray_executor_same_semantics(tmp_path):
+    pytest.importorskip("ray")
+    from redact.batch import RayExecutor
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    tiny(src / "a.mp4")
+    tiny(src / "sub" / "b.mp4")
+    corrupt(src / "bad.mp4")
+    ex = RayExecutor(workers=2, threads=1, init_kwargs={"num_cpus": 2})
+    try:
+        s = run_batch(src, out, settings(), ex)
+        assert sorted(s.done) == ["a.mp4", "sub/b.mp4"] and [f for f, _e in s.failed] == ["bad.mp4"]
+        recs = records(out)
+        assert {r["executor"]["executor"] for r in recs} == {"ray"}
+        assert verify(out).ok
+        before = snapshot(out)
+        s = run_batch(src, out, settings(), ex)
+        assert s.done == [] and sorted(s.resumed) == ["a.mp4", "sub/b.mp4"] and s.failed_earlier == 1
+        assert snapshot(out) == before
+    finally:
+        ex.close()
+
+
+def test_process_item_reports_json_safe_results(tmp_path):
+    from redact.batch import Task
+
+    tiny(tmp_path / "in" / "a.mp4")
+    (tmp_path / "out").mkdir()
+    t = Task("a.mp4", str(tmp_path / "in" / "a.mp4"), str(tmp_path / "out" / "a.clean.mp4"),
+             str(tmp_path / "out" / "a.clean.plan.json"), str(tmp_path / "out" / "a.clean.report.json"), None,
+             {"scan": settings().scan, "render": settings().render}, str(tmp_path / "in"), str(tmp_path / "out"))
+    res = process_item(t)
+    assert res["status"] == "done"
+    json.dumps(res)  # plain data, as it crosses process boundaries and lands in the manifest

@@ -1,0 +1,92 @@
+"""`redact check`: analysis only, writes nothing; exit 3 when something identifiable is found, 0 when not,
+1 on error; --json for tools."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from redact.cli import cli
+
+from .conftest import ROOT, listdir
+from .media import make_image, make_video
+
+DEMO = ROOT / "samples" / "demo.mp4"
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def gradient(i: int, width: int = 96, height: int = 64) -> np.ndarray:
+    """A smooth horizontal gradient, no noise, nothing to find (shifts a little per frame)."""
+    x = (np.arange(width, dtype=np.float64) * 200 / width + 2 * i).astype(np.uint8)
+    img = np.empty((height, width, 3), np.uint8)
+    img[:] = x[None, :, None]
+    img[..., 2] = 120
+    return img
+
+
+@pytest.fixture
+def plain_clip(tmp_path):
+    return make_video(tmp_path / "plain.mp4", width=96, height=64, frames=5, fps=10, draw=gradient)
+
+
+@pytest.fixture
+def face_clip(tmp_path, face_scene):
+    return make_video(tmp_path / "face.mp4", width=320, height=240, frames=4, fps=10, draw=face_scene)
+
+
+def test_a_clip_with_no_people_or_text_exits_0_and_writes_nothing(plain_clip, tmp_path):
+    before = listdir(tmp_path)
+    r = invoke("check", plain_clip)  # default analysis, on-screen text included
+    assert r.exit_code == 0, r.output
+    assert "nothing identifiable" in r.output
+    assert listdir(tmp_path) == before
+
+
+def test_a_face_exits_3_with_time_ranges_and_json(face_clip, tmp_path):
+    before = listdir(tmp_path)
+    r = invoke("-q", "check", face_clip, "--text", "off")
+    assert r.exit_code == 3, r.output
+    assert "face:" in r.output and "0.00-0.40 s" in r.output
+    r = invoke("check", face_clip, "--text", "off", "--json")
+    assert r.exit_code == 3
+    summary = json.loads(r.stdout)
+    assert summary["identifiable"] is True
+    assert summary["found"]["face"]["ranges_s"] == [[0.0, 0.4]] and summary["found"]["face"]["frames"] == 4
+    assert summary["input"]["frames"] == 4
+    assert listdir(tmp_path) == before
+
+
+def test_a_photo_with_a_face_exits_3(tmp_path, face_scene):
+    photo = make_image(tmp_path / "p.jpg", width=320, height=240, draw=face_scene)
+    r = invoke("check", photo, "--text", "off")
+    assert r.exit_code == 3 and "in the image" in r.output
+
+
+def test_errors_exit_1_and_write_nothing(tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video" * 100)
+    r = CliRunner().invoke(cli, ["check", str(bad)])
+    assert r.exit_code == 1 and r.output.startswith("redact: error:")
+    assert CliRunner().invoke(cli, ["check", str(tmp_path / "missing.mp4")]).exit_code == 1
+    assert listdir(tmp_path) == ["bad.mp4"]
+
+
+@pytest.mark.slow
+def test_the_sample_clip_exits_3(tmp_path):
+    """samples/demo.mp4 shows four faces (and a badge and a monitor); faces alone decide the exit status, so
+    on-screen text is left off to keep the test short."""
+    before = sorted(p.name for p in DEMO.parent.iterdir())
+    r = invoke("-q", "check", DEMO, "--text", "off", "--json")
+    assert r.exit_code == 3, r.output
+    summary = json.loads(r.stdout)
+    face = summary["found"]["face"]
+    assert face["tracks"] >= 3 and face["ranges_s"][0][0] == 0.0 and face["ranges_s"][-1][1] == 4.0
+    assert sorted(p.name for p in DEMO.parent.iterdir()) == before
+    assert Path(summary["input"]["path"]) == DEMO

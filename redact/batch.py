@@ -24,6 +24,7 @@ Rules:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
@@ -291,18 +292,17 @@ def limit_threads(threads: int, cpus: list[int] | None = None) -> None:
     _WORKER["threads"] = threads
 
 
-def cpu_slices(workers: int) -> tuple[int, list[list[int]]]:
-    """``(threads per worker, CPU set of each worker slot)``: the usable CPUs split into ``workers`` disjoint
-    shares when there are enough, else every worker shares them all with one thread each."""
+def cpu_slices(workers: int, threads: int | None = None) -> tuple[int, list[list[int]]]:
+    """``(threads per worker, the CPUs of each worker slot)``. By default the usable CPUs are split into
+    ``workers`` disjoint shares (one CPU each, round robin, when there are more workers than CPUs); with
+    ``threads`` each slot gets that many CPUs, consecutive and wrapping around."""
     try:
         cpus = sorted(os.sched_getaffinity(0))
     except AttributeError:
         cpus = list(range(os.cpu_count() or 1))
     workers = max(1, workers)
-    per = len(cpus) // workers
-    if per < 1:
-        return 1, [cpus for _ in range(workers)]
-    return per, [cpus[i * per:(i + 1) * per] for i in range(workers)]
+    per = max(1, min(len(cpus), threads if threads else len(cpus) // workers))
+    return per, [[cpus[(i * per + j) % len(cpus)] for j in range(per)] for i in range(workers)]
 
 
 def _detector_stack(scan_options: Any) -> list[Any] | None:
@@ -411,13 +411,18 @@ class WorkerCrashed(RedactError):
     """The process running an item died (killed, out of memory, a crash in native code)."""
 
 
+OnResult = Callable[[Task, dict[str, Any]], None]
+
+
 class Executor(Protocol):
-    """Runs tasks and yields ``(task, result)`` as each finishes (any order). ``result`` is the worker's dict;
-    a task whose worker died yields a ``failed`` result for that task only."""
+    """Runs tasks and calls ``on_result(task, result)`` in the calling thread as each finishes (any order).
+    ``result`` is the worker's dict; a task whose worker died gets a ``failed`` result for that task only. On an
+    interrupt (``KeyboardInterrupt``, wherever it lands) the executor stops its workers (a running item removes its
+    own files), reports the results of items that still finished, and re-raises."""
 
     workers: int
 
-    def run(self, fn: Worker, tasks: list[Task]) -> Iterator[tuple[Task, dict[str, Any]]]: ...
+    def run(self, fn: Worker, tasks: list[Task], on_result: OnResult) -> None: ...
 
     def describe(self) -> dict[str, Any]: ...
 
@@ -427,31 +432,47 @@ class InlineExecutor:
 
     workers = 1
 
-    def run(self, fn: Worker, tasks: list[Task]) -> Iterator[tuple[Task, dict[str, Any]]]:
+    def run(self, fn: Worker, tasks: list[Task], on_result: OnResult) -> None:
         for t in tasks:
             try:
                 res = fn(t)
             except Exception as e:  # the worker function should return failures; never stop the batch
                 res = _failed(t, e)
-            yield t, res
+            on_result(t, res)
 
     def describe(self) -> dict[str, Any]:
         return {"executor": "inline", "workers": 1}
 
 
 def _init_worker(threads: int, slots: Any, cpu_sets: list[list[int]]) -> None:
-    """Pool initializer: take the next CPU share, limit threads, let SIGTERM clean up like Ctrl-C."""
+    """Pool initializer: take the next CPU share and limit threads. Signals: Ctrl-C reaches the whole process
+    group, but only the driver acts on it (SIGINT ignored here); the driver then sends SIGTERM, which interrupts a
+    running item like Ctrl-C would (its files are removed) and keeps the worker from starting another."""
     import signal
 
     with slots.get_lock():
         slot = slots.value
         slots.value += 1
     limit_threads(threads, cpu_sets[slot % len(cpu_sets)])
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm_in_worker)
 
 
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt()
+def _on_sigterm_in_worker(signum: int, frame: Any) -> None:
+    _WORKER["stopping"] = True
+    if _WORKER.get("busy"):
+        raise KeyboardInterrupt()
+    # idle (or an item that just finished and whose result is on its way): let the pool end the process
+
+
+def _call_in_worker(fn: Worker, task: Task) -> dict[str, Any]:
+    if _WORKER.get("stopping"):
+        raise KeyboardInterrupt()  # queued before the interrupt: do not start it
+    _WORKER["busy"] = True
+    try:
+        return fn(task)
+    finally:
+        _WORKER["busy"] = False
 
 
 class LocalExecutor:
@@ -460,11 +481,11 @@ class LocalExecutor:
     the pool is replaced and the tasks it was running are retried one per fresh single-worker pool; the one that
     kills its worker again is recorded as failed."""
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, threads: int | None = None) -> None:
         if workers < 1:
             raise ValueError("workers must be >= 1")
         self.workers = workers
-        self.threads, self.cpu_sets = cpu_slices(workers)
+        self.threads, self.cpu_sets = cpu_slices(workers, threads)
 
     def describe(self) -> dict[str, Any]:
         return {"executor": "local", "workers": self.workers, "threads_per_worker": self.threads}
@@ -480,12 +501,11 @@ class LocalExecutor:
         return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
                                    initargs=(threads, slots, cpu_sets))
 
-    def run(self, fn: Worker, tasks: list[Task]) -> Iterator[tuple[Task, dict[str, Any]]]:
+    def run(self, fn: Worker, tasks: list[Task], on_result: OnResult) -> None:
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
         todo = list(reversed(tasks))
-        suspects: list[Task] = []
         pool = self._pool(self.workers)
         running: dict[Any, Task] = {}
         try:
@@ -493,54 +513,56 @@ class LocalExecutor:
                 while todo and len(running) < 2 * self.workers:
                     t = todo.pop()
                     t.threads = self.threads
-                    running[pool.submit(fn, t)] = t
+                    running[pool.submit(_call_in_worker, fn, t)] = t
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
-                broken = False
+                suspects: list[Task] = []
                 for fut in done:
                     t = running.pop(fut)
                     try:
                         res = fut.result()
                     except BrokenProcessPool:
                         suspects.append(t)
-                        broken = True
                         continue
                     except Exception as e:  # the worker function itself raised (it should return failures)
                         res = _failed(t, e)
-                    yield t, res
-                if broken:
+                    on_result(t, res)
+                if suspects:
                     suspects.extend(running.values())  # every task of a broken pool is lost
                     running.clear()
                     pool.shutdown(wait=True, cancel_futures=True)
                     log.warning("a worker process died; retrying its %d item(s) one at a time", len(suspects))
                     for t in suspects:
-                        yield t, self._isolated(fn, t)
-                    suspects.clear()
+                        self._isolated(fn, t, on_result)
                     pool = self._pool(self.workers)
         except BaseException:
             _stop_pool(pool)
+            _late_results(running, on_result)
             raise
         pool.shutdown(wait=True)
 
-    def _isolated(self, fn: Worker, task: Task) -> dict[str, Any]:
+    def _isolated(self, fn: Worker, task: Task, on_result: OnResult) -> None:
         from concurrent.futures.process import BrokenProcessPool
 
         pool = self._pool(1)
+        fut = pool.submit(_call_in_worker, fn, task)
         try:
-            return pool.submit(fn, task).result()
+            res = fut.result()
         except BrokenProcessPool:
-            return _failed(task, WorkerCrashed("the worker process died while cleaning this file"))
+            res = _failed(task, WorkerCrashed("the worker process died while cleaning this file"))
         except Exception as e:
-            return _failed(task, e)
+            res = _failed(task, e)
         except BaseException:
             _stop_pool(pool)
+            _late_results({fut: task}, on_result)
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        on_result(task, res)
 
 
 def _stop_pool(pool: Any) -> None:
-    """Interrupt: cancel what has not started, ask running workers to stop (SIGTERM: they remove their temporary
-    files, as on Ctrl-C) and wait for them."""
+    """Interrupt: cancel what has not started, ask running workers to stop (SIGTERM: a running item removes its
+    files, as on Ctrl-C) and wait for them and for the pool to deliver what finished meanwhile."""
     import signal
 
     procs = list(getattr(pool, "_processes", {}).values())  # no public API lists a pool's processes
@@ -551,7 +573,15 @@ def _stop_pool(pool: Any) -> None:
         except (OSError, AttributeError):
             pass
     for p in procs:
-        p.join(timeout=30)
+        p.join(timeout=60)
+    pool.shutdown(wait=True)
+
+
+def _late_results(running: dict[Any, Task], on_result: OnResult) -> None:
+    """Report the items that finished while an interrupt was handled, so that their outputs are recorded."""
+    for fut, t in running.items():
+        if fut.done() and not fut.cancelled() and fut.exception() is None:
+            on_result(t, fut.result())
 
 
 class RayExecutor:
@@ -591,12 +621,21 @@ class RayExecutor:
         if not self.workers:
             self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // self.threads)
 
-    def run(self, fn: Worker, tasks: list[Task]) -> Iterator[tuple[Task, dict[str, Any]]]:
+    def run(self, fn: Worker, tasks: list[Task], on_result: OnResult) -> None:
         ray = self._ray
         self._start()
         remote = ray.remote(num_cpus=self.threads, max_retries=1, retry_exceptions=False)(_ray_call)
         refs: dict[Any, Task] = {}
         todo = list(reversed(tasks))
+
+        def collect(ref: Any, t: Task) -> None:
+            try:
+                res = ray.get(ref)
+            except ray.exceptions.RayError as e:  # the worker died, or the task raised
+                log.debug("ray task failed", exc_info=True)
+                res = _failed(t, WorkerCrashed(f"the Ray task failed ({type(e).__name__})"))
+            on_result(t, res)
+
         try:
             while todo or refs:
                 while todo and len(refs) < 2 * max(1, self.workers):
@@ -605,16 +644,17 @@ class RayExecutor:
                     refs[remote.remote(fn, t)] = t
                 ready, _ = ray.wait(list(refs), num_returns=1)
                 for ref in ready:
-                    t = refs.pop(ref)
-                    try:
-                        res = ray.get(ref)
-                    except ray.exceptions.RayError as e:  # the worker died or the task could not run
-                        log.debug("ray task failed", exc_info=True)
-                        res = _failed(t, WorkerCrashed(f"the Ray task failed ({type(e).__name__})"))
-                    yield t, res
+                    collect(ref, refs.pop(ref))
         except BaseException:
-            for ref in refs:
+            for ref in refs:  # KeyboardInterrupt inside each running task: it removes its own files
                 ray.cancel(ref, force=False)
+            ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=60) if refs else ([], [])
+            for ref in ready:
+                try:
+                    res = ray.get(ref)
+                except ray.exceptions.RayError:
+                    continue  # cancelled or interrupted: nothing written
+                on_result(refs[ref], res)
             raise
 
     def close(self) -> None:
@@ -656,6 +696,23 @@ class BatchSummary:
 
 Progress = Callable[[str, str, dict[str, Any]], None]
 """progress(input_rel, status, record) after each item is recorded."""
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM (delivered on exit) while a manifest line is written (main thread only)."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    sigs = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _file_entry(out_root: Path, value: Any) -> dict[str, Any] | None:
@@ -761,12 +818,15 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], s
                           str(item.report_html) if item.report_html else None,
                           {"scan": settings.scan, "render": settings.render}, str(rin), str(rout)))
 
-    for task, res in executor.run(worker, tasks):
+    def on_result(task: Task, res: dict[str, Any]) -> None:
         files = res.pop("files", None) or {}
         rec = dict(res)
         for k in FILE_KEYS:
             rec[k] = _file_entry(rout, files.get(k))
-        record(rec)
+        with _signals_deferred():  # an interrupt waits until the line is written and counted
+            record(rec)
+
+    executor.run(worker, tasks, on_result)
     summary.seconds = time.perf_counter() - t0
     return summary
 

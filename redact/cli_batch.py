@@ -59,9 +59,7 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
         if executor == "ray":
             ex: Any = RayExecutor(address=address, workers=jobs, threads=threads or 1)
         else:
-            ex = LocalExecutor(jobs)
-            if threads is not None:
-                ex.threads = threads
+            ex = LocalExecutor(jobs, threads)
 
         def progress(rel: str, status: str, rec: dict[str, Any]) -> None:
             if obj["quiet"] and status == "done":

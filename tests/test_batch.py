@@ -286,17 +286,26 @@ def _crash_on_name(task):
     if Path(task.rel).name.startswith("crash"):
         os._exit(1)
     return {"status": "done", "input": {"path": task.rel, "sha256": "0" * 64, "size": 0}, "kind": "video",
-            "files": {}, "models": [], "summary": {}, "timings": {}}
+            "files": {}, "models": [], "summary": {}, "timings": {},
+            "cpus": sorted(os.sched_getaffinity(0)), "omp": os.environ.get("OMP_NUM_THREADS"),
+            "threads": task.threads}
 
 
 def test_a_worker_that_dies_fails_only_its_own_item(tmp_path):
     from redact.batch import Task
 
     tasks = [Task(f"{name}.mp4", str(tmp_path / name), "", "", "", None, {}) for name in ("a", "crash", "b", "c")]
-    got = dict((t.rel, r) for t, r in LocalExecutor(2).run(_crash_on_name, tasks))
+    got: dict[str, dict] = {}
+    LocalExecutor(2).run(_crash_on_name, tasks, lambda t, r: got.__setitem__(t.rel, r))
     assert sorted(got) == ["a.mp4", "b.mp4", "c.mp4", "crash.mp4"]
     assert got["crash.mp4"]["status"] == "failed" and got["crash.mp4"]["error"]["type"] == "WorkerCrashed"
     assert all(got[k]["status"] == "done" for k in ("a.mp4", "b.mp4", "c.mp4"))
+    # each worker kept to its share of the CPUs: pinned to as many CPUs as it runs threads, within the machine's
+    ex = LocalExecutor(2)
+    allowed = set(os.sched_getaffinity(0))
+    for k in ("a.mp4", "b.mp4", "c.mp4"):
+        assert len(got[k]["cpus"]) == got[k]["threads"] == ex.threads == max(1, len(allowed) // 2)
+        assert set(got[k]["cpus"]) <= allowed and got[k]["omp"] == str(ex.threads)
 
 
 def test_ray_executor_same_semantics(tmp_path):
@@ -333,3 +342,40 @@ def test_process_item_reports_json_safe_results(tmp_path):
     res = process_item(t)
     assert res["status"] == "done"
     json.dumps(res)  # plain data, as it crosses process boundaries and lands in the manifest
+
+
+def test_sigterm_stops_the_batch_leaving_only_finished_items_and_a_rerun_completes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for i in range(6):
+        make_video(src / f"c{i}.mp4", width=160, height=120, frames=24, fps=10)
+    cmd = [sys.executable, "-c", "from redact.cli import main; main()", "batch", str(src), "-o", str(out), "-j", "2",
+           *FAST]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:
+            if line.startswith("done"):
+                proc.send_signal(signal.SIGTERM)
+                break
+        rest = proc.stderr.read()
+        rc = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert rc == 143, rest
+    recs = records(out)
+    assert 1 <= len(recs) < 6 and all(r["status"] == "done" for r in recs)
+    made = set(snapshot(out))
+    assert not [p for p in made if ".redact-tmp-" in p]
+    # every cleaned copy on disk belongs to a recorded item: the interrupted ones left nothing
+    assert {p for p in made if p.endswith(".clean.mp4")} == {r["output"]["path"] for r in recs}
+    assert verify(out).ok
+
+    r = invoke("batch", src, "-o", out, "-j", "2", *FAST)
+    assert r.exit_code == 0, r.output
+    assert f"{6 - len(recs)} cleaned, {len(recs)} already done, 0 failed" in r.output
+    assert verify(out).ok

@@ -27,7 +27,7 @@ from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, probe, sa
 from .io.colour import rgb_to_yuv
 from .motion import CameraMotion, MotionPath
 from .render import FILL_COLOUR, STYLES, Region, redact_planes, redact_regions
-from .track import Tracker
+from .track import Tracker, TrackerConfig
 from .types import InputInfo, Plan, Track, TrackBox, next_track_id
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,12 @@ DEFAULT_TEXT_EVERY = 25
 """OCR stride: text is read on frame 0, every 25 frames and on cuts, and tracked in between (OCR costs ~1.4 s
 per 720p frame on the 2-core development machine, see benchmarks/text.py)."""
 TEXT_MODES = ("all", "pii", "off")
+DEFAULT_BADGE_EVERY = 3
+"""Badge search stride: cheap (OpenCV only, a few ms per person), tracked in between like faces."""
+
+TRACKER_BASE = {"badge": TrackerConfig(pad=0.05)}
+"""Tracker settings per kind where the defaults do not fit: badge boxes come padded by their detector already
+(a card with a margin), so the tracker adds little more."""
 
 Progress = Callable[[str, int, int | None], None]
 """progress(stage, frames_done, frames_total_or_None)"""
@@ -62,6 +68,8 @@ class ScanOptions:
     face_min_side: float = DEFAULT_FACE_MIN_SIDE  # face boxes grown to at least this many pixels
     text: str = "all"  # on-screen text: "all" | "pii" (only personal data) | "off"
     text_every: int = DEFAULT_TEXT_EVERY  # OCR stride (frames); also on every scene cut
+    badges: bool = True  # look for ID badges below faces (always redacted unless kept)
+    badge_every: int = DEFAULT_BADGE_EVERY  # badge search stride (frames); also on every scene cut
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,6 +159,22 @@ def _make_text_detectors(options: ScanOptions) -> list[Scheduled]:
     return [Scheduled(TextDetector(backend, mode=options.text), every=options.text_every)]
 
 
+def _make_badge_detectors(options: ScanOptions) -> list[Scheduled]:
+    """ID badges (card-shaped regions with text, an ID photo, print or an NHS-blue band below a face); after the
+    face and text detectors, whose detections of the same frame it looks at (see :mod:`redact.detect.badges`)."""
+    if not options.badges:
+        return []
+    from .detect.badges import BadgeDetector
+
+    return [Scheduled(BadgeDetector(), every=options.badge_every)]
+
+
+def default_stack(options: ScanOptions) -> list[Scheduled]:
+    """Every detector ``scan`` runs with ``options``, in order: faces, text, badges (badges look at what the
+    detectors before them found in the same frame). Build it once to reuse its loaded models across clips."""
+    return _make_detectors(options) + _make_text_detectors(options) + _make_badge_detectors(options)
+
+
 def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Progress | None = None,
          detectors: list[Any] | None = None) -> ScanResult:
     """Analyse ``path`` and return the plan of what to redact.
@@ -165,16 +189,19 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
         raise ValueError("detect_every must be >= 1")
     if options.text not in TEXT_MODES or options.text_every < 1:
         raise ValueError(f"text must be one of {', '.join(TEXT_MODES)} and text_every >= 1")
+    if options.badge_every < 1:
+        raise ValueError("badge_every must be >= 1")
     t0 = time.perf_counter()
     path = Path(path)
     info = probe(path)
     digest = sha256_file(path)
-    raw = detectors if detectors is not None else _make_detectors(options) + _make_text_detectors(options)
+    raw = detectors if detectors is not None else default_stack(options)
     stack = [d if isinstance(d, Scheduled) else Scheduled(d) for d in raw]
     for s in stack:
         s.reset()  # a stack may be reused across clips: every clip starts with every detector due
     kinds = sorted({s.detector.kind for s in stack})
-    trackers = {k: Tracker(k, info.frames, info.width, info.height, tracker_config_for(stack, k)) for k in kinds}
+    trackers = {k: Tracker(k, info.frames, info.width, info.height,
+                           tracker_config_for(stack, k, TRACKER_BASE.get(k))) for k in kinds}
     cuts = CutDetector()
     camera, motion = CameraMotion(), MotionPath()
     uncovered: list[int] = []

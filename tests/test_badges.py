@@ -379,3 +379,36 @@ def test_demo_bystander_in_the_doorway_is_not_a_badge(demo_frames):
     assert len(dets) == 1  # the nurse's badge only
     cx = (dets.xyxy[0, 0] + dets.xyxy[0, 2]) / 2
     assert 300 < cx < 700
+
+
+@pytest.mark.slow
+def test_scan_of_the_sample_covers_the_badge_in_every_frame_without_ocr():
+    """The default stack with on-screen text off: the badge is still covered, by badge tracks alone, in every
+    frame (the detector runs every 3 frames; the tracker carries it in between)."""
+    from redact.pipeline import ScanOptions, scan
+
+    from .test_keep import SAMPLE, _truth
+
+    plan = scan(SAMPLE, ScanOptions(text="off")).plan
+    assert {t.kind for t in plan.tracks} == {"face", "badge"}
+    assert all(t.category == "badge" for t in plan.tracks if t.kind == "badge")
+    by_frame = plan.boxes_by_frame()
+    for i in range(plan.input.frames):
+        x1, y1, x2, y2 = _truth(i)["badge"]
+        area = (x2 - x1) * (y2 - y1)
+        best = 0.0
+        for t, b in by_frame.get(i, ()):
+            if t.kind == "badge":
+                bx1, by1, bx2, by2 = b.box
+                w, h = min(bx2, x2) - max(bx1, x1), min(by2, y2) - max(by1, y1)
+                best = max(best, max(w, 0) * max(h, 0) / area)
+        assert best >= 0.95, (i, best)
+
+
+def test_default_stack_puts_badges_after_faces_and_text():
+    from redact.pipeline import ScanOptions, default_stack
+
+    kinds = [s.detector.kind for s in default_stack(ScanOptions(provider="cpu", text="all"))]
+    assert kinds[-1] == "badge" and kinds.index("text") < kinds.index("badge") and kinds[0] == "face"
+    assert default_stack(ScanOptions(provider="cpu", text="all"))[-1].every == 3
+    assert "badge" not in [s.detector.kind for s in default_stack(ScanOptions(provider="cpu", badges=False))]

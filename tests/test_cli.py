@@ -99,6 +99,9 @@ def test_run_scan_render_roundtrip(clip, tmp_path):
     plan = json.loads(r.output)
     assert plan["version"] == 1 and plan["input"]["frames"] == 8
     assert any(t["kind"] == "face" for t in plan["tracks"])
+    assert plan["settings"]["scan"]["badges"] is True and plan["settings"]["scan"]["text"] == "all"
+    r = invoke("-q", "scan", clip, "--json", "--no-badges", "--text", "off")
+    assert json.loads(r.output)["settings"]["scan"]["badges"] is False
     plan_path = tmp_path / "plan.json"
     plan_path.write_text(r.output)
 

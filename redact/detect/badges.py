@@ -56,6 +56,9 @@ MIN_FILL = 0.72
 MIN_CARD_PX = 8.0
 """A card's short side in working pixels: below this the shape cannot be told."""
 PHOTO_MAX = 0.75
+MERGE_IOU = 0.3
+"""Badge boxes overlapping at least this much become their enclosing box (looser overlaps stay separate
+boxes: both are redacted, and one box spanning both would cover much that is not badge)."""
 """A face in a torso is taken for an ID photo when at most this many times the wearer's face width."""
 BAND = 0.45
 """A card grows to a line parallel to one of its sides at most this fraction of its shorter side away."""
@@ -175,6 +178,17 @@ def _distinct(shapes: list[np.ndarray], iou: float = 0.9) -> list[np.ndarray]:
     boxes = np.array([[c[:, 0].min(), c[:, 1].min(), c[:, 0].max(), c[:, 1].max()] for c in shapes])
     same = iou_matrix(boxes, boxes) >= iou
     return [c for i, c in enumerate(shapes) if not same[i, :i].any()]
+
+
+def _without_contained(dets: Detections, cover: float = 0.9) -> Detections:
+    """``dets`` less the boxes lying (``cover`` of their area) inside a larger one: redacting the larger covers them."""
+    a = dets.xyxy
+    ix = np.clip(np.minimum(a[:, None, 2], a[None, :, 2]) - np.maximum(a[:, None, 0], a[None, :, 0]), 0, None)
+    iy = np.clip(np.minimum(a[:, None, 3], a[None, :, 3]) - np.maximum(a[:, None, 1], a[None, :, 1]), 0, None)
+    area = np.maximum((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]), 1e-6)
+    inside = (ix * iy / area[:, None] >= cover) & (area[:, None] < area[None, :])
+    keep = ~inside.any(axis=1)
+    return dets if keep.all() else dets.filter(keep)
 
 
 def _empty() -> Detections:
@@ -305,7 +319,7 @@ class BadgeDetector:
         if not boxes:
             return _empty()
         dets = Detections(np.asarray(boxes, np.float32), np.asarray(scores, np.float32), "badge")
-        dets = merge_enclosing(dets, 0.01)
+        dets = merge_enclosing(_without_contained(dets), MERGE_IOU)
         xyxy = dets.xyxy.copy()
         bw = xyxy[:, 2] - xyxy[:, 0]
         bh = xyxy[:, 3] - xyxy[:, 1]

@@ -120,8 +120,6 @@ def check_folders(in_dir: Path, out_dir: Path) -> tuple[Path, Path]:
         raise RedactError("the output folder must not be the input folder")
     if _is_inside(rin, rout):
         raise RedactError("the input folder must not be inside the output folder")
-    if out_dir.is_symlink():
-        raise RedactError(f"the output folder is a symbolic link; refusing to write through it: {out_dir}")
     if out_dir.exists() and not out_dir.is_dir():
         raise RedactError(f"the output path is not a folder: {out_dir}")
     return rin, rout
@@ -307,18 +305,19 @@ def cpu_slices(workers: int, threads: int | None = None) -> tuple[int, list[list
 
 def _detector_stack(scan_options: Any) -> list[Any] | None:
     """The default detector stack, built once per worker and settings (loading models per clip would cost more
-    than a small clip's analysis). ``scan`` resets a stack before every clip."""
+    than a small clip's analysis; ``scan`` resets a stack before every clip). Only the pipeline's own public
+    ``default_stack`` is used: without it, None lets ``scan`` build its complete default stack itself, so a
+    batch never analyses with fewer detectors than ``redact run``."""
     from . import pipeline
 
-    make_faces = getattr(pipeline, "_make_detectors", None)
-    make_text = getattr(pipeline, "_make_text_detectors", None)
-    if make_faces is None or make_text is None:
-        return None  # let scan build its own stack
+    make = getattr(pipeline, "default_stack", None)
+    if make is None:
+        return None
     key = repr(sorted(scan_options.to_dict().items()))
     cache = _WORKER.setdefault("stacks", {})
     if key not in cache:
         cache.clear()
-        cache[key] = make_faces(scan_options) + make_text(scan_options)
+        cache[key] = make(scan_options)
     return list(cache[key])
 
 
@@ -333,8 +332,10 @@ def process_item(task: Task) -> dict[str, Any]:
     written: list[Path] = []
     src, out = Path(task.source), Path(task.output)
     digest: str | None = None
+    own: list[Path] = []  # this item's names in OUT_DIR, once they are known to be safe to touch
     try:
         _make_parent(out, Path(task.out_root))
+        own = [Path(p) for p in (task.output, task.plan, task.report_json, task.report_html) if p]
         digest = sha256_file(src)
         timings["hash_s"] = round(time.perf_counter() - t0, 3)
         scan_opts = ScanOptions(**task.settings["scan"])
@@ -345,6 +346,8 @@ def process_item(task: Task) -> dict[str, Any]:
         s.plan.settings["render"] = render_opts.to_dict()
         r = render(src, s.plan, out, render_opts, check_hash=False)
         written.append(out)
+        if sha256_file(src) != digest:  # the plan must describe the bytes that were rendered
+            raise RedactError("the input changed while it was being processed")
         _rep, jpath, hpath = finish_report(s.plan, r, models=s.models, warnings=s.warnings + r.warnings,
                                            timings={"scan_s": round(s.seconds, 3), "render_s": round(r.seconds, 3)},
                                            write=True, html=task.report_html is not None)
@@ -369,7 +372,7 @@ def process_item(task: Task) -> dict[str, Any]:
         }
     except Exception as e:  # one bad file must never stop the batch: recorded as failed (type + safe message)
         log.debug("item failed", exc_info=True)
-        _remove(written)
+        _remove(written + own)  # also an earlier run's outputs of this item: the record will say failed
         result = _failed(task, e, digest)
     except BaseException:  # an interrupt: leave none of this item's files and let it propagate
         _remove(written)

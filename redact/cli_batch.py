@@ -190,10 +190,13 @@ def verify(ctx: click.Context, out_dir: Path, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps({"ok": res.ok, "items": res.items, "files": res.checked,
                                    "problems": [{"path": p, "problem": what} for p, what in res.problems],
-                                   "failed_items": res.failed_items}, indent=1))
+                                   "failed_items": res.failed_items, "unrecorded": res.unrecorded}, indent=1))
         else:
             for p, what in res.problems:
                 click.echo(f"{what}: {p}")
+            if res.unrecorded and not obj["quiet"]:
+                click.echo(f"note: {len(res.unrecorded)} file(s) in the folder are not in the manifest "
+                           f"(not verified), e.g. {res.unrecorded[0]}", err=True)
             if res.failed_items and not obj["quiet"]:
                 click.echo(f"note: {len(res.failed_items)} item(s) failed and have no output "
                            f"(see the manifest)", err=True)

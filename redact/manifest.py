@@ -153,6 +153,7 @@ class VerifyResult:
     items: int = 0  # done items checked
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path relative to OUT_DIR, what is wrong)
     failed_items: list[str] = field(default_factory=list)  # input paths whose latest record is "failed"
+    unrecorded: list[str] = field(default_factory=list)  # files in OUT_DIR that no latest record names
 
     @property
     def ok(self) -> bool:
@@ -181,6 +182,7 @@ def verify(out_dir: str | os.PathLike[str]) -> VerifyResult:
     if not man.exists():
         raise RedactError(f"no manifest in {out} ({MANIFEST_NAME} not found)")
     res = VerifyResult()
+    named: set[str] = set()
     for rel_in, rec in sorted(man.latest().items()):
         if rec["status"] == "failed":
             res.failed_items.append(rel_in)
@@ -195,6 +197,7 @@ def verify(out_dir: str | os.PathLike[str]) -> VerifyResult:
                 continue
             rel = entry.get("path") if isinstance(entry, dict) else None
             full = _inside(out, rel) if isinstance(rel, str) else None
+            named.add(str(rel))
             if full is None:
                 res.problems.append((str(rel), f"{key} path is not inside the output folder"))
                 continue
@@ -209,4 +212,10 @@ def verify(out_dir: str | os.PathLike[str]) -> VerifyResult:
             res.checked += 1
             if digest != entry.get("sha256"):
                 res.problems.append((rel, "sha256 mismatch"))
+    for dirpath, _dirs, files in os.walk(out, followlinks=False):
+        for name in files:
+            rel = (Path(dirpath) / name).relative_to(out).as_posix()
+            if rel != MANIFEST_NAME and rel not in named:
+                res.unrecorded.append(rel)
+    res.unrecorded.sort()
     return res

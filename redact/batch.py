@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from . import __version__
 from .errors import OutputError, RedactError
-from .manifest import FILE_KEYS, MANIFEST_NAME, Manifest, now_iso, safe_error, settings_key
+from .manifest import FILE_KEYS, LOCK_NAME, MANIFEST_NAME, Manifest, now_iso, safe_error, settings_key
 
 log = logging.getLogger(__name__)
 
@@ -743,8 +743,6 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], s
               executor: Executor | None = None, *, retry_failed: bool = False, progress: Progress | None = None,
               worker: Worker = process_item) -> BatchSummary:
     """Clean every media file under ``in_dir`` into ``out_dir`` (see the module docstring for the rules)."""
-    from .io import sha256_file
-
     t0 = time.perf_counter()
     in_path, out_path = Path(in_dir), Path(out_dir)
     check_folders(in_path, out_path)
@@ -753,7 +751,35 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], s
     except OSError as e:
         raise OutputError(f"cannot create the output folder {out_path}: {e.strerror or e}") from e
     rin, rout = check_folders(in_path, out_path)
-    executor = executor or LocalExecutor(1)
+    with _folder_lock(rout):
+        return _run_batch(rin, rout, settings, executor or LocalExecutor(1), retry_failed, progress, worker, t0)
+
+
+@contextlib.contextmanager
+def _folder_lock(rout: Path) -> Iterator[None]:
+    """One batch at a time per OUT_DIR (a second one would remove the first's temporary files as stale)."""
+    import fcntl
+
+    path = rout / LOCK_NAME
+    try:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags, 0o666)
+    except OSError as e:
+        raise OutputError(f"cannot create {path}: {e.strerror or e}") from e
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RedactError(f"another batch is writing to {rout}; wait for it to finish") from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executor, retry_failed: bool,
+               progress: Progress | None, worker: Worker, t0: float) -> BatchSummary:
+    from .io import sha256_file
+
     manifest = Manifest(rout)
     previous = manifest.latest()
     stale = remove_stale_temporaries(rout)

@@ -38,6 +38,8 @@ from .errors import OutputError, RedactError
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "redact-manifest.jsonl"
+LOCK_NAME = ".redact-batch.lock"
+"""Held (flock) by the batch writing to the folder; empty."""
 MANIFEST_VERSION = 1
 STATUSES = ("done", "failed", "skipped")
 FILE_KEYS = ("output", "plan", "report_json", "report_html")
@@ -215,7 +217,7 @@ def verify(out_dir: str | os.PathLike[str]) -> VerifyResult:
     for dirpath, _dirs, files in os.walk(out, followlinks=False):
         for name in files:
             rel = (Path(dirpath) / name).relative_to(out).as_posix()
-            if rel != MANIFEST_NAME and rel not in named:
+            if rel not in (MANIFEST_NAME, LOCK_NAME) and rel not in named:
                 res.unrecorded.append(rel)
     res.unrecorded.sort()
     return res

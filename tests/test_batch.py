@@ -399,3 +399,99 @@ def test_sigterm_stops_the_batch_leaving_only_finished_items_and_a_rerun_complet
     assert r.exit_code == 0, r.output
     assert f"{6 - len(recs)} cleaned, {len(recs)} already done, 0 failed" in r.output
     assert verify(out).ok
+
+
+class _FakeRef:
+    def __init__(self, fn, args):
+        self.fn, self.args = fn, args
+
+
+class _FakeRay:
+    """Just enough of Ray's API for RayExecutor, run in this process: tasks run when their result is fetched;
+    a task named crash* behaves like a Ray worker that died."""
+
+    class exceptions:  # noqa: N801  (mirrors ray.exceptions)
+        class RayError(Exception):
+            pass
+
+    def __init__(self):
+        self.inited = None
+        self.cancelled = []
+
+    def is_initialized(self):
+        return self.inited is not None
+
+    def init(self, **kwargs):
+        self.inited = kwargs
+
+    def shutdown(self):
+        self.inited = None
+
+    def cluster_resources(self):
+        return {"CPU": 2.0}
+
+    def remote(self, **options):
+        ray = self
+
+        def wrap(fn):
+            class Remote:
+                @staticmethod
+                def remote(*args):
+                    return _FakeRef(fn, args)
+            ray.options = options
+            return Remote
+
+        return wrap
+
+    def wait(self, refs, num_returns=1, timeout=None):
+        return refs[:num_returns], refs[num_returns:]
+
+    def get(self, ref):
+        fn, args = ref.fn, ref.args
+        if Path(args[1].rel).name.startswith("crash"):
+            raise self.exceptions.RayError("worker died")
+        return fn(*args)
+
+    def cancel(self, ref, force=False):
+        self.cancelled.append(ref)
+
+
+def test_ray_executor_logic_with_a_fake_ray(tmp_path, monkeypatch):
+    """Runs where Ray is not installed too: the driver records every result, a dead task fails only itself, a
+    local Ray is started with the CPUs asked for, and the thread limit travels with each task."""
+    import sys
+
+    from redact.batch import RayExecutor
+
+    import redact.batch
+
+    fake = _FakeRay()
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    # tasks run in this process here: keep _ray_call from pinning the test process to one CPU
+    monkeypatch.setitem(redact.batch._WORKER, "threads", 1)
+    src, out = tmp_path / "in", tmp_path / "out"
+    tiny(src / "a.mp4")
+    tiny(src / "crash.mp4")
+    corrupt(src / "bad.mp4")
+    ex = RayExecutor(workers=2, threads=1)
+    s = run_batch(src, out, settings(), ex)
+    assert fake.inited["num_cpus"] == 2 and "address" not in fake.inited and fake.options["num_cpus"] == 1
+    assert s.done == ["a.mp4"]
+    assert {rel: e["type"] for rel, e in s.failed} == {"bad.mp4": "InputError", "crash.mp4": "WorkerCrashed"}
+    assert verify(out).ok and {r["executor"]["executor"] for r in records(out)} == {"ray"}
+    ex.close()
+    assert not fake.is_initialized()
+    RayExecutor(address="ray://head:10001")._start()
+    assert fake.inited["address"] == "ray://head:10001"
+
+
+def test_one_batch_at_a_time_per_output_folder(tmp_path):
+    from redact.batch import _folder_lock
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    tiny(src / "a.mp4")
+    out.mkdir()
+    with _folder_lock(out.resolve()):  # as if another batch were running
+        with pytest.raises(RedactError, match="another batch"):
+            run_batch(src, out, settings(), InlineExecutor())
+    assert run_batch(src, out, settings(), InlineExecutor()).done == ["a.mp4"]

@@ -192,7 +192,7 @@ def test_unreadable_text_is_redacted_in_pii_mode():
     detector = TextDetector(FakeBackend(boxes), mode="pii", min_score=0.5)
     dets, cats = detector.detect_with_categories(np.zeros((200, 200, 3), np.uint8))
     assert cats == ["unreadable"] * 3
-    np.testing.assert_allclose(dets.xyxy[:, 1], [7, 37, 67])  # padded by 0.15 x 20 px height
+    np.testing.assert_allclose(dets.xyxy[:, 1], [4, 34, 64])  # padded by 0.3 x 20 px height
     _, cats_all = TextDetector(FakeBackend(boxes), mode="all").detect_with_categories(np.zeros((200, 200, 3), np.uint8))
     assert cats_all == ["unreadable"] * 3 + [None]
 
@@ -234,3 +234,48 @@ def test_easyocr_missing_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "easyocr", None)  # import easyocr -> ImportError
     with pytest.raises(RedactError, match=r"pip install \.\[easyocr\]"):
         EasyOcrBackend()
+
+
+class ScaledBackend(FakeBackend):
+    """Finds one big line at every size, and a small word only when the image is enlarged."""
+
+    def read(self, image):
+        self.shapes.append(image.shape)
+        s = image.shape[1] / 300
+        found = [TextBox(quad(10 * s, 10 * s, 90 * s, 30 * s), 0.9, "Ward 7", 0.99)]
+        if s > 1.5:
+            found.append(TextBox(quad(200 * s, 50 * s, 220 * s, 54 * s), 0.8, "DOB", 0.9))
+        return found
+
+
+def test_scales_are_unioned_without_duplicates():
+    backend = ScaledBackend([])
+    dets, cats = TextDetector(backend, mode="all", pad=0.0, scales=(1.0, 2.0)).detect_with_categories(
+        np.zeros((100, 300, 3), np.uint8))
+    assert backend.shapes == [(100, 300, 3), (200, 600, 3)]
+    np.testing.assert_allclose(dets.xyxy, [[8, 8, 92, 32], [198, 48, 222, 56]], atol=0.01)  # in frame pixels
+    assert len(cats) == 2
+    assert len(TextDetector(ScaledBackend([]), mode="all").detect(np.zeros((100, 300, 3), np.uint8))) == 1
+    with pytest.raises(ValueError):
+        TextDetector(backend, scales=())
+    with pytest.raises(ValueError):
+        TextDetector(backend, scales=(1.0, 9.0))
+
+
+def test_mostly_inside():
+    from redact.detect.text import mostly_inside
+
+    box = np.array([10, 10, 20, 20], np.float32)
+    assert mostly_inside(box, [np.array([0, 0, 19, 30], np.float32)])  # 90% inside
+    assert not mostly_inside(box, [np.array([0, 0, 15, 30], np.float32), np.array([15, 0, 30, 30], np.float32)])
+    assert not mostly_inside(box, [])
+
+
+def test_backend_reports_its_settings_and_step_times(ocr_run):
+    d = ocr_run["backend"].describe()
+    assert {"box_thresh", "det_thresh", "unclip_ratio", "det_limit_side", "max_side_len"} <= set(d)
+    assert set(ocr_run["backend"].last_seconds) == {"det", "cls", "rec"}
+    assert ocr_run["backend"].last_seconds["det"] > 0
+    # defaults chosen by benchmarks/text.py: small text on 720p frames, boxes that reach past the letters
+    assert d["det_limit_side"] == 1088 and d["unclip_ratio"] == 2.0
+    assert ocr_run["detector"].describe()["pad"] == 0.3 and ocr_run["detector"].describe()["scales"] == [1.0]

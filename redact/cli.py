@@ -351,6 +351,7 @@ def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None
 
 
 from . import cli_batch  # noqa: E402,F401  (registers batch, check, verify on the group above)
+from .review import command as _review_command  # noqa: E402,F401  (registers review)
 
 
 def main(argv: list[str] | None = None) -> None:

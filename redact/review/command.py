@@ -1,0 +1,66 @@
+"""``redact review [INPUT]``: registered on the ``redact`` group by importing this module from :mod:`redact.cli`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..cli import _errors, _scan_options, audio_opt, cli, crf_opt, preset_opt, scan_opts, style_opt
+
+
+@cli.command()
+@click.argument("input", required=False, type=click.Path(path_type=Path))
+@click.option("--plan", "plan_path", type=click.Path(path_type=Path), default=None,
+              help="Plan file to resume (used if it was made for INPUT; default: OUTPUT's .plan.json).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Cleaned copy written by Export (default: INPUT.clean.mp4 beside the input).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; print the page's address.")
+@style_opt
+@crf_opt
+@preset_opt
+@audio_opt
+@scan_opts
+@click.pass_context
+def review(ctx: click.Context, input: Path | None, plan_path: Path | None, output: Path | None, no_browser: bool,
+           style: str, crf: int, preset: str, audio: str, **scan_kw: Any) -> None:
+    """Open a page on this computer to check what will be blurred, keep faces, draw boxes and export.
+
+    Without INPUT the page asks for a video. The page is served on 127.0.0.1 only, behind a random address
+    that only this command prints; stop with Ctrl-C or the page's Close button.
+    """
+    obj = ctx.obj
+    with _errors(obj["debug"]):
+        from ..pipeline import RenderOptions
+        from .server import ReviewServer
+        from .session import ReviewSession
+
+        if input is None and (plan_path is not None or output is not None):
+            raise click.UsageError("--plan and --output need an INPUT")
+        session = ReviewSession(_scan_options(**scan_kw),
+                                RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
+                                              allow_truncated=not scan_kw["strict"]))
+        try:
+            if input is not None:
+                session.open(input, plan_path=plan_path, output=output)
+            server = ReviewServer(session)
+        except BaseException:
+            session.close()
+            raise
+        click.echo(f"Review page: {server.url}", err=True)
+        click.echo("(keep this window open while you use the page; Ctrl-C or the page's Close button stops it)",
+                   err=True)
+        if not no_browser:
+            import webbrowser
+
+            if not webbrowser.open(server.url):
+                click.echo("could not open a browser: open the address above", err=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt as e:
+            if type(e) is not KeyboardInterrupt:  # SIGTERM: the usual exit status (143)
+                raise
+            click.echo("redact: review closed", err=True)
+            sys.exit(0)

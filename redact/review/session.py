@@ -1,0 +1,453 @@
+"""One review: a clip, its plan (saved atomically on every change), and the background scan and export jobs.
+
+No HTTP here (see :mod:`redact.review.server`). Rules the page cannot bend:
+
+- only face tracks may be kept (:func:`redact.policy.apply_keep`); everything else stays redacted;
+- detected tracks cannot be deleted, only the boxes drawn by hand (``source: "manual"``) can;
+- a change that cannot be saved to the plan file is undone, so the page, the plan file and an export agree;
+- an export renders a snapshot of the plan with :func:`redact.pipeline.render` (atomic) and writes the report;
+  if the report fails the cleaned copy is removed too: an error leaves no output behind.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import re
+import shutil
+import tempfile
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Callable
+
+from ..errors import OutputError, PlanMismatchError, RedactError
+from ..io import IMAGE_WRITE_FORMATS, probe, same_file, sha256_file
+from ..types import Plan, Track, TrackBox, next_track_id
+from .frames import FrameStore
+
+log = logging.getLogger(__name__)
+
+DRAWABLE_KINDS = ("face", "badge", "text")
+MIN_BOX_SIDE = 2.0
+UPLOAD_CHUNK = 1 << 20
+MAX_UPLOAD_BYTES = 16 << 30
+
+
+class ReviewError(RedactError):
+    """A request the review cannot honour (shown to the user as it is: it never quotes recognised text)."""
+
+
+class NotFound(ReviewError):
+    """No such track, frame or file."""
+
+
+class Cancelled(Exception):
+    """The review is closing: a running job stops (its outputs are removed by the atomic writers)."""
+
+
+@dataclass
+class Job:
+    name: str  # "scan" | "export"
+    state: str = "running"  # "running" | "done" | "error"
+    stage: str = ""
+    done: int = 0
+    total: int | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def default_output(src: Path, kind: str) -> Path:
+    """``clip.mp4`` -> ``clip.clean.mp4``; photos keep their type where it can be written (else PNG)."""
+    if kind == "image":
+        suffix = src.suffix.lower() if src.suffix.lower() in IMAGE_WRITE_FORMATS else ".png"
+        return src.with_name(f"{src.stem}.clean{suffix}")
+    return src.with_name(f"{src.stem}.clean.mp4")
+
+
+def default_plan_path(output: Path) -> Path:
+    """The plan lives next to the cleaned copy: ``clip.clean.mp4`` -> ``clip.clean.plan.json``."""
+    return output.with_name(f"{output.stem}.plan.json")
+
+
+def safe_name(name: str) -> str:
+    """A plain file name for an upload (no folders, no odd characters), keeping its extension."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[^A-Za-z0-9._ -]", "_", base).strip(" .") or "clip"
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    stem = stem[:80] or "clip"
+    return f"{stem}.{ext[:10]}" if ext else stem
+
+
+def error_message(e: BaseException) -> str:
+    """What the page may show: our own one-line errors, else only the type (a message could quote text)."""
+    if isinstance(e, RedactError):
+        return str(e)
+    return f"unexpected error ({type(e).__name__})"
+
+
+def thumbnail_spec(t: Track) -> tuple[tuple, int, tuple[float, ...]] | None:
+    """``(key, frame, box)`` of the picture that stands for ``t``: its best detection, else its middle box."""
+    if not t.boxes:
+        return None
+    detected = [b for b in t.boxes if b.source == "detected"]
+    if detected:
+        b = max(detected, key=lambda b: (b.score, -b.frame))
+    else:
+        ordered = sorted(t.boxes, key=lambda b: b.frame)
+        b = ordered[len(ordered) // 2]
+    box = tuple(float(v) for v in b.box)
+    return (t.id, b.frame, box), b.frame, box
+
+
+def _is_manual(t: Track) -> bool:
+    return bool(t.boxes) and all(b.source == "manual" for b in t.boxes)
+
+
+class ReviewSession:
+    """The state behind the review page. Every public method is thread-safe."""
+
+    def __init__(self, scan_options: Any = None, render_options: Any = None) -> None:
+        from ..pipeline import RenderOptions, ScanOptions
+
+        self.scan_options = scan_options or ScanOptions()
+        self.render_options = render_options or RenderOptions()
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._tmp: Path | None = None
+        self.clip: Path | None = None
+        self.kind = "video"
+        self.uploaded = False
+        self.output: Path | None = None
+        self.plan_path: Path | None = None
+        self.plan: Plan | None = None
+        self.frames: FrameStore | None = None
+        self.job: Job | None = None
+        self.result: dict[str, Path] | None = None
+
+    # -- opening a clip ----------------------------------------------------------------------------------------
+    def open(self, path: str | Path, *, plan_path: str | Path | None = None, output: str | Path | None = None,
+             uploaded: bool = False) -> None:
+        """Review ``path``: reuse its plan file if it was made for these bytes, else scan it in the background.
+
+        An explicit ``plan_path`` that exists must be a valid plan for this clip (otherwise an error: it is not
+        overwritten). The default plan file (next to the output) is replaced when it belongs to other bytes."""
+        from ..pipeline import load_plan
+
+        path = Path(path).expanduser()
+        info = probe(path)  # InputError for anything that is not readable media
+        out = Path(output).expanduser() if output is not None else default_output(path, info.kind)
+        if same_file(path, out):
+            raise OutputError(f"refusing to overwrite the input: {out}")
+        if not out.parent.is_dir():
+            raise OutputError(f"output directory does not exist: {out.parent}")
+        explicit = plan_path is not None
+        ppath = Path(plan_path).expanduser() if plan_path is not None else default_plan_path(out)
+        if same_file(path, ppath):
+            raise OutputError(f"refusing to use the input as the plan file: {ppath}")
+        existing: Plan | None = None
+        if ppath.exists():
+            try:
+                existing = load_plan(ppath)
+            except RedactError:
+                if explicit:
+                    raise
+                log.warning("the plan file next to the output is not a valid plan; scanning again")
+            if existing is not None and existing.input.sha256 != sha256_file(path):
+                if explicit:
+                    raise PlanMismatchError(f"the plan {ppath} was made for another file; choose another --plan "
+                                            "(it is not overwritten)")
+                existing = None
+        with self._lock:
+            if self.busy():
+                raise ReviewError("please wait: the video is still being processed")
+            self._reset()
+            self.clip, self.kind, self.output, self.plan_path, self.uploaded = path, info.kind, out, ppath, uploaded
+            if existing is not None:
+                self._ready(existing)
+            else:
+                self.job = Job("scan", stage="scan", total=info.frames)
+                self._spawn(self._scan_job, self.job, path, ppath)
+
+    def open_upload(self, name: str, stream: BinaryIO, length: int) -> None:
+        """Copy ``length`` bytes of an uploaded file into a private temporary folder and review the copy."""
+        if length <= 0:
+            raise ReviewError("the file is empty")
+        if length > MAX_UPLOAD_BYTES:
+            raise ReviewError("the file is too large to review here")
+        with self._lock:
+            if self.busy():
+                raise ReviewError("please wait: the video is still being processed")
+            folder = Path(tempfile.mkdtemp(prefix="upload-", dir=self._tempdir()))
+        dst = folder / safe_name(name)
+        left = length
+        try:
+            with open(dst, "xb") as f:
+                while left > 0:
+                    chunk = stream.read(min(UPLOAD_CHUNK, left))
+                    if not chunk:
+                        raise ReviewError("the upload was interrupted")
+                    f.write(chunk)
+                    left -= len(chunk)
+            self.open(dst, uploaded=True)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def _tempdir(self) -> Path:
+        if self._tmp is None:
+            self._tmp = Path(tempfile.mkdtemp(prefix="redact-review-"))  # mode 0700
+        return self._tmp
+
+    def _reset(self) -> None:
+        if self.frames is not None:
+            self.frames.close()
+        self.plan = self.frames = self.job = self.result = None
+
+    def _ready(self, plan: Plan) -> None:
+        self.plan = plan
+        self.frames = FrameStore(self.clip, allow_truncated=self.scan_options.allow_truncated)  # type: ignore[arg-type]
+        self.frames.want_thumbnails([s for s in map(thumbnail_spec, plan.tracks) if s is not None])
+        self._spawn(self.frames.warm, plan.input.frames, self._stop)
+
+    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
+        t = threading.Thread(target=target, args=args, daemon=True, name="redact-review")
+        self._threads = [x for x in self._threads if x.is_alive()] + [t]
+        t.start()
+
+    def _progress(self, job: Job) -> Callable[[str, int, int | None], None]:
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if self._stop.is_set():
+                raise Cancelled()
+            job.stage, job.done, job.total = stage, done, total
+
+        return progress
+
+    def _scan_job(self, job: Job, clip: Path, ppath: Path) -> None:
+        from ..pipeline import save_plan, scan
+
+        try:
+            plan = scan(clip, self.scan_options, progress=self._progress(job)).plan
+            save_plan(plan, ppath)
+        except Exception as e:  # shown on the page; the scan wrote nothing
+            log.debug("review scan failed", exc_info=True)
+            job.state, job.error = "error", error_message(e)
+            return
+        with self._lock:
+            if self.job is job:
+                self._ready(plan)
+                job.state = "done"
+
+    # -- what the page shows -----------------------------------------------------------------------------------
+    def busy(self) -> bool:
+        with self._lock:
+            return self.job is not None and self.job.state == "running"
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            if self.clip is None:
+                state = "choose"
+            elif self.plan is not None:
+                state = "exporting" if self.busy() else "ready"
+            else:
+                state = "scanning" if self.busy() else "error"
+            out: dict[str, Any] = {"state": state, "job": self.job.to_dict() if self.job else None,
+                                   "clip": self.clip.name if self.clip else None}
+            if self.result is not None:
+                out["result"] = {k: str(v) for k, v in self.result.items()}
+            return out
+
+    def view(self) -> dict[str, Any]:
+        """The plan as the page needs it (ids, kinds, actions, categories and boxes; no text)."""
+        from ..report import safe_category
+
+        with self._lock:
+            plan = self._need_plan()
+            inp = plan.input
+            tracks = []
+            for t in sorted(plan.tracks, key=lambda t: (t.first_frame, t.id)):
+                boxes = sorted(t.boxes, key=lambda b: b.frame)
+                tracks.append({
+                    "id": t.id, "kind": t.kind, "action": t.action, "category": safe_category(t.category),
+                    "manual": _is_manual(t), "keepable": t.kind == "face", "first": t.first_frame,
+                    "last": t.last_frame,
+                    "boxes": [[b.frame, *(round(float(v), 1) for v in b.box)] for b in boxes],
+                })
+            return {
+                "input": {"name": self.clip.name if self.clip else "", "kind": inp.kind, "width": inp.width,
+                          "height": inp.height, "frames": inp.frames, "fps": inp.fps},
+                "plan_path": str(self.plan_path), "output": str(self.output), "uploaded": self.uploaded,
+                "tracks": tracks,
+            }
+
+    def frame_jpeg(self, index: int) -> bytes:
+        with self._lock:
+            plan, frames = self._need_plan(), self.frames
+        if not 0 <= index < plan.input.frames or frames is None:
+            raise NotFound(f"no frame {index}")
+        try:
+            return frames.preview(index)
+        except KeyError:
+            raise NotFound(f"frame {index} could not be decoded") from None
+
+    def thumbnail_jpeg(self, track_id: int) -> bytes:
+        with self._lock:
+            t = self._track(track_id)
+            spec, frames = thumbnail_spec(t), self.frames
+        if spec is None or frames is None:
+            raise NotFound(f"track {track_id} has no boxes")
+        try:
+            return frames.thumbnail(*spec)
+        except KeyError:
+            raise NotFound(f"track {track_id}'s frame could not be decoded") from None
+
+    def download(self, what: str) -> Path:
+        with self._lock:
+            p = (self.result or {}).get(what)
+        if p is None or not p.is_file():
+            raise NotFound("nothing to download yet")
+        return p
+
+    # -- edits (each saved to the plan file, or undone) --------------------------------------------------------
+    def set_action(self, track_id: int, action: str) -> None:
+        from ..policy import KeepError, apply_keep
+
+        if action not in ("keep", "redact"):
+            raise ReviewError("action must be 'keep' or 'redact'")
+        with self._lock:
+            plan = self._need_plan()
+            t = self._track(track_id)
+            before, settings = t.action, copy.deepcopy(plan.settings)
+            by_id = set(plan.settings.get("keep", {}).get("by_id", []))
+            if action == "keep":
+                try:
+                    apply_keep(plan, [track_id])
+                except KeepError:
+                    raise ReviewError("only faces can be left visible; name badges and writing are always "
+                                      "blurred") from None
+                by_id.add(track_id)
+            else:
+                t.action = "redact"
+                by_id.discard(track_id)
+            keep = plan.settings.setdefault("keep", {})
+            keep["by_id"] = sorted(by_id)
+            keep["kept"] = sorted(x.id for x in plan.tracks if x.action == "keep")
+
+            def undo() -> None:
+                t.action, plan.settings = before, settings
+
+            self._save(undo)
+
+    def add_manual(self, kind: str, box: Any, first: Any, last: Any) -> int:
+        """A new redact track of ``kind`` with ``box`` (display pixels) on frames ``first..last``."""
+        if kind not in DRAWABLE_KINDS:
+            raise ReviewError(f"kind must be one of {', '.join(DRAWABLE_KINDS)}")
+        if not (isinstance(box, list) and len(box) == 4 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in box)):
+            raise ReviewError("box must be [x1, y1, x2, y2]")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (first, last)):
+            raise ReviewError("first and last must be frame numbers")
+        with self._lock:
+            plan = self._need_plan()
+            w, h, n = plan.input.width, plan.input.height, plan.input.frames
+            x1, x2 = sorted((min(max(float(box[0]), 0.0), w), min(max(float(box[2]), 0.0), w)))
+            y1, y2 = sorted((min(max(float(box[1]), 0.0), h), min(max(float(box[3]), 0.0), h)))
+            if x2 - x1 < MIN_BOX_SIDE or y2 - y1 < MIN_BOX_SIDE:
+                raise ReviewError("the box is too small: drag a larger box over the picture")
+            if not 0 <= first <= last < n:
+                raise ReviewError(f"the time range must be within frames 0 to {n - 1}, start before end")
+            t = Track(next_track_id(plan.tracks), kind,
+                      [TrackBox(f, (x1, y1, x2, y2), 1.0, "manual") for f in range(first, last + 1)])
+            plan.tracks.append(t)
+            self._save(lambda: plan.tracks.remove(t))
+            spec = thumbnail_spec(t)
+            if self.frames is not None and spec is not None:
+                self.frames.want_thumbnails([spec])
+            return t.id
+
+    def remove_manual(self, track_id: int) -> None:
+        with self._lock:
+            plan = self._need_plan()
+            t = self._track(track_id)
+            if not _is_manual(t):
+                raise ReviewError("only boxes drawn by hand can be removed; what was found stays blurred "
+                                  "(faces can be left visible instead)")
+            i = plan.tracks.index(t)
+            plan.tracks.remove(t)
+            self._save(lambda: plan.tracks.insert(i, t))
+
+    def _save(self, undo: Callable[[], None]) -> None:
+        from ..pipeline import save_plan
+
+        assert self.plan is not None and self.plan_path is not None
+        try:
+            save_plan(self.plan, self.plan_path)
+        except BaseException:
+            undo()
+            raise
+
+    def _need_plan(self) -> Plan:
+        if self.plan is None:
+            raise NotFound("no video is ready for review yet")
+        return self.plan
+
+    def _track(self, track_id: int) -> Track:
+        try:
+            return self._need_plan().track(track_id)
+        except KeyError:
+            raise NotFound(f"no track {track_id}") from None
+
+    # -- export ------------------------------------------------------------------------------------------------
+    def export(self) -> None:
+        """Render the cleaned copy and its report from a snapshot of the plan, in the background."""
+        with self._lock:
+            plan = copy.deepcopy(self._need_plan())
+            if self.busy():
+                raise ReviewError("please wait: the video is still being processed")
+            plan.settings["render"] = self.render_options.to_dict()
+            self.result = None
+            self.job = Job("export", stage="render", total=plan.input.frames)
+            self._spawn(self._export_job, self.job, self.clip, plan, self.output)
+
+    def _export_job(self, job: Job, clip: Path, plan: Plan, output: Path) -> None:
+        from ..pipeline import finish_report, render, report_paths
+
+        try:
+            r = render(clip, plan, output, self.render_options, progress=self._progress(job))
+            try:
+                _, rjson, rhtml = finish_report(plan, r, models=[], warnings=r.warnings,
+                                                timings={"render_s": round(r.seconds, 3)})
+            except BaseException:
+                for p in (output, *report_paths(output)):  # a cleaned copy without its report is unfinished
+                    p.unlink(missing_ok=True)
+                raise
+        except Exception as e:  # shown on the page; the atomic writers left nothing behind
+            log.debug("review export failed", exc_info=True)
+            job.state, job.error = "error", error_message(e)
+            return
+        with self._lock:
+            if self.job is job:
+                self.result = {"video": output, "report_json": rjson, "report_html": rhtml}  # type: ignore[dict-item]
+                job.state = "done"
+
+    # -- closing -----------------------------------------------------------------------------------------------
+    def close(self, wait: float = 10.0) -> None:
+        """Stop running jobs and remove the temporary folder of uploads (the review's own copies)."""
+        self._stop.set()
+        for t in list(self._threads):
+            t.join(timeout=wait)
+        with self._lock:
+            self._reset()
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+                self._tmp = None
+
+
+__all__ = ["Cancelled", "Job", "NotFound", "ReviewError", "ReviewSession", "default_output",
+           "default_plan_path", "safe_name"]

@@ -1,0 +1,213 @@
+"""The review page in a real headless browser (Playwright driving the system's Chromium).
+
+Skipped when the ``playwright`` package or a Chromium binary is missing (``pip install -e '.[review-test]'``
+installs the driver; Playwright's own browser downloads are never used: the system Chromium is launched via
+``executable_path``). Screenshots go to the test's tmp folder, and also to ``$REDACT_REVIEW_SCREENSHOTS`` if set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from redact.pipeline import ScanOptions, load_plan, save_plan, scan
+from redact.review.server import ReviewServer
+from redact.review.session import ReviewSession
+
+from .conftest import ROOT
+from .media import make_video
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need: pip install -e '.[review-test]'")
+CHROMIUM = os.environ.get("REDACT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+if not CHROMIUM:
+    pytest.skip("browser tests need a Chromium binary (apt-get install chromium)", allow_module_level=True)
+
+SAMPLE = ROOT / "samples" / "demo.mp4"
+SCAN_TIMEOUT_MS = 600_000  # bounds on waiting for background work, never timing assertions
+EXPORT_TIMEOUT_MS = 300_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        # offline: no background connections of Chromium's own (updates, sync, field trials)
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+class Page:
+    """A browser page on a review server that records every request and every script error."""
+
+    def __init__(self, browser, server: ReviewServer, shots: Path) -> None:
+        self.server, self.shots = server, shots
+        self.page = browser.new_page(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.goto(server.url)
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
+        extra = os.environ.get("REDACT_REVIEW_SCREENSHOTS")
+        if extra:
+            self.page.screenshot(path=str(Path(extra) / f"{name}.png"), full_page=True)
+
+    def check_clean(self) -> None:
+        """No script errors, and nothing requested from anywhere but this server, under its token."""
+        assert self.errors == []
+        assert self.requests and all(u.startswith(self.server.url) for u in self.requests), self.requests
+
+
+def _plan_action(path: Path, tid: int) -> str:
+    return load_plan(path).track(tid).action
+
+
+def _wait_for(page, fn, what: str) -> None:
+    """Poll ``fn()`` (a file-side check) from the page's event loop until it holds (bounded, not timed)."""
+    for _ in range(200):
+        if fn():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"never happened: {what}")
+
+
+# -- the issue's done-when: scan the sample, keep the patient, render, from the page ----------------------------
+
+@pytest.mark.slow
+def test_from_the_page_alone_pick_a_clip_keep_the_patient_and_save(browser, tmp_path):
+    from redact.io import read_frames
+
+    from .test_keep import _crop, _patient_track, _psnr, _truth
+
+    session = ReviewSession()  # the default analysis: faces, badges and on-screen text
+    with ReviewServer(session) as server:
+        ui = Page(browser, server, tmp_path)
+        page = ui.page
+        page.wait_for_selector("#choose", state="visible")
+        ui.shot("1-choose")
+        page.set_input_files("#file-input", str(SAMPLE))  # an upload: copied into a private temp folder
+        page.wait_for_selector("#scanning", state="visible")
+        page.wait_for_selector("#scan-text:has-text('frames')", timeout=SCAN_TIMEOUT_MS)
+        ui.shot("2-scanning")
+        page.wait_for_selector("#review", state="visible", timeout=SCAN_TIMEOUT_MS)
+        page.wait_for_selector(".track img")
+        plan = session.plan
+        patient = _patient_track(plan)
+        ui.shot("3-review")
+        assert {t.kind for t in plan.tracks} >= {"face", "badge", "text"}
+        # only faces offer a Blur/Show switch
+        for t in plan.tracks:
+            assert page.locator(f".track[data-id='{t.id}'] .switch").count() == (1 if t.kind == "face" else 0)
+        page.click(f".track[data-id='{patient.id}'] button.show")
+        page.wait_for_selector(f".track[data-id='{patient.id}'] .pill.visible")
+        _wait_for(page, lambda: _plan_action(session.plan_path, patient.id) == "keep", "keep saved")
+        assert [t.id for t in load_plan(session.plan_path).tracks if t.action == "keep"] == [patient.id]
+        page.click("#export-btn")
+        page.wait_for_selector("#export-done", state="visible", timeout=EXPORT_TIMEOUT_MS)
+        ui.shot("4-saved")
+        out = Path(session.result["video"])
+        with page.expect_download() as dl:
+            page.click("#dl-video")
+        saved = tmp_path / "downloaded.mp4"
+        dl.value.save_as(saved)
+        assert saved.read_bytes() == out.read_bytes()
+        ui.check_clean()
+
+        src, dst = read_frames(SAMPLE), read_frames(out)
+        assert len(src) == len(dst) == 100
+        kept = {b.frame: b.box for b in patient.boxes}
+        by_frame = plan.boxes_by_frame()
+        for i in range(0, 100, 3):
+            x1, y1, x2, y2 = (int(v) for v in kept[i])
+            mask = np.ones((y2 - y1, x2 - x1), bool)  # the patient's box minus what is redacted across it
+            for t, b in by_frame[i]:
+                if t.action == "redact":
+                    bx1, by1, bx2, by2 = (int(v) for v in b.box)
+                    mask[max(by1 - y1, 0):max(by2 - y1, 0), max(bx1 - x1, 0):max(bx2 - x1, 0)] = False
+            assert mask.mean() > 0.7, i
+            assert _psnr(_crop(src[i], kept[i])[mask], _crop(dst[i], kept[i])[mask]) >= 30, i
+            truth = _truth(i)
+            for name in ("screen_text", "badge"):
+                assert _psnr(_crop(src[i], truth[name]), _crop(dst[i], truth[name])) < 22, (i, name)
+        upload_dir = session._tmp
+    assert not upload_dir.exists()  # the private copy is gone once the review closes
+
+
+# -- editing: draw a box, keep a face, resume ------------------------------------------------------------------------
+
+@pytest.fixture
+def small(tmp_path, face_scene):
+    clip = make_video(tmp_path / "clip.mp4", width=320, height=240, frames=8, fps=10, audio=False, draw=face_scene)
+    save_plan(scan(clip, ScanOptions(text="off")).plan, tmp_path / "clip.clean.plan.json")
+    return clip
+
+
+def test_draw_a_box_keep_a_face_and_resume(browser, small, tmp_path):
+    ppath = tmp_path / "clip.clean.plan.json"
+    found = [t.id for t in load_plan(ppath).tracks]
+    session = ReviewSession(ScanOptions(text="off"))
+    session.open(small)
+    with ReviewServer(session) as server:
+        ui = Page(browser, server, tmp_path)
+        page = ui.page
+        page.wait_for_selector(".track img")
+        assert page.locator(".track").count() == len(found)
+        # draw a box over the lower right of the picture, frames 2..5, as a name badge
+        page.click("#next-btn")
+        page.click("#next-btn")
+        page.click("#draw-btn")
+        canvas = page.locator("#view")
+        canvas.scroll_into_view_if_needed()
+        r = canvas.bounding_box()
+        page.mouse.move(r["x"] + 0.5 * r["width"], r["y"] + 0.5 * r["height"])
+        page.mouse.down()
+        page.mouse.move(r["x"] + 0.9 * r["width"], r["y"] + 0.9 * r["height"], steps=6)
+        page.mouse.up()
+        page.check("#kind-badge")
+        page.click("#from-btn")
+        for _ in range(3):
+            page.click("#next-btn")
+        page.click("#to-btn")
+        ui.shot("5-drawing")
+        page.click("#add-btn")
+        page.wait_for_selector(f".track[data-id='{max(found) + 1}']")
+        plan = load_plan(ppath)
+        t = plan.track(max(found) + 1)
+        assert t.kind == "badge" and t.action == "redact" and {b.source for b in t.boxes} == {"manual"}
+        assert sorted(b.frame for b in t.boxes) == [2, 3, 4, 5]
+        assert np.allclose(t.boxes[0].box, (160, 120, 288, 216), atol=3)
+        # keep the face: saved at once; a badge offers no such switch
+        page.click(".track[data-id='1'] button.show")
+        _wait_for(page, lambda: _plan_action(ppath, 1) == "keep", "keep saved")
+        assert page.locator(f".track[data-id='{t.id}'] .switch").count() == 0
+        ui.shot("6-edited")
+        # a reload (or a later `redact review clip.mp4`) resumes from the plan file
+        page.reload()
+        page.wait_for_selector(".track[data-id='1'] .pill.visible")
+        page.click(f".track[data-id='{t.id}'] button.remove")
+        page.wait_for_selector(f".track[data-id='{t.id}']", state="detached")
+        assert [x.id for x in load_plan(ppath).tracks] == found
+        ui.check_clean()
+
+
+def test_a_file_that_is_not_a_video_is_a_clear_message(browser, tmp_path):
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("not a video\n" * 20)
+    with ReviewServer(ReviewSession(ScanOptions(text="off"))) as server:
+        ui = Page(browser, server, tmp_path)
+        page = ui.page
+        page.fill("#path-input", str(notes))
+        page.click("#open-btn")
+        page.wait_for_selector("#message", state="visible")
+        assert page.locator("#choose").is_visible()
+        assert "Traceback" not in page.inner_text("#message")
+        ui.shot("7-bad-file")

@@ -48,9 +48,10 @@ TEXT_MODES = ("all", "pii", "off")
 DEFAULT_BADGE_EVERY = 3
 """Badge search stride: cheap (OpenCV only, a few ms per person), tracked in between like faces."""
 
-TRACKER_BASE = {"badge": TrackerConfig(pad=0.05)}
-"""Tracker settings per kind where the defaults do not fit: badge boxes come padded by their detector already
-(a card with a margin), so the tracker adds little more."""
+TRACKER_BASE = {"badge": TrackerConfig(pad=0.05), "text": TrackerConfig(pad=0.05)}
+"""Tracker settings per kind where the defaults do not fit. Badge and text boxes come padded by their detectors
+already (a card with a margin; a line of text grown by a share of its height on every side), and the default
+padding is a share of the box's width: a quarter of a long line of text on each side would cover much else."""
 
 Progress = Callable[[str, int, int | None], None]
 """progress(stage, frames_done, frames_total_or_None)"""

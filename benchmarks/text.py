@@ -10,7 +10,7 @@ There are no labels, so recall is measured against a label-free REFERENCE READIN
 1. Each photo is placed as a video frame: fitted into a grey canvas (``1080p``: 1920x1080, ``720p``:
    1280x720; ``native``: the photo as it is). The reference is taken on the photo's pixels AS THEY ARE IN
    THAT FRAME (the canvas crop), so words the frame has shrunk past legibility do not count.
-2. That crop is read by RapidOCR (PP-OCRv6 det + cls + rec, box_thresh 0.3) twice: at its own size and
+2. That crop is read by RapidOCR (PP-OCRv6 det + cls + rec; box_thresh 0.3, det_limit_side 736, unclip 1.6) twice: at its own size and
    upscaled 2x (bicubic; rapidocr's 2000 px input limit lifted). Both readings are unioned.
 3. A box is a LEGIBLE REFERENCE WORD when its recognition score is >= 0.8 and its text has >= 2 letters or
    digits. Duplicates across the two readings (a box with >= 50% of its area inside a better-read one) are
@@ -105,7 +105,9 @@ class Reference:
     """The reference reading (see the module docstring): RapidOCR at 1x and 2x, unioned."""
 
     def __init__(self) -> None:
-        self.backend = RapidOcrBackend(provider="cpu", box_thresh=0.3, max_side_len=8192)
+        # pinned, so that the reference does not move when the product's defaults do
+        self.backend = RapidOcrBackend(provider="cpu", box_thresh=0.3, det_limit_side=736, unclip_ratio=1.6,
+                                       max_side_len=8192)
 
     def read(self, frame: np.ndarray, where: tuple[int, int, int, int], min_score: float) -> list[Word]:
         x1, y1, x2, y2 = where

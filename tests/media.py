@@ -124,18 +124,22 @@ def make_video(
     pix_fmt: str | None = None,
     bframes: bool = True,
     faststart: bool = False,
+    times_ms: list[int] | None = None,
 ) -> Path:
     """Encode a small clip. ``container`` defaults from the suffix (.mp4 .mov .3gp .mkv .webm
     .h264 .h265 .gif). ``rotation`` uses :class:`MediaInfo`'s convention: the clockwise degrees a
     player rotates the stored frames by (written as a display matrix; MP4/MOV only).
     ``faststart`` puts the MP4 index (moov) before the media data.
-    ``draw(i)`` returns frame ``i`` as H x W x 3 uint8 RGB (default: :func:`pattern`)."""
+    ``draw(i)`` returns frame ``i`` as H x W x 3 uint8 RGB (default: :func:`pattern`).
+    ``times_ms`` gives every frame's presentation time (ms, increasing) instead of ``fps``/``vfr``."""
     path = Path(path)
     fmt, default_audio = CONTAINERS[path.suffix.lower()] if container is None else (container, "aac")
     if codec == "gif" or fmt == "gif":
         codec, fmt = "gif", "gif"
     draw = draw or (lambda i: pattern(i, width, height))
-    pts_ms = frame_pts_ms(frames, fps, vfr)
+    pts_ms = frame_pts_ms(frames, fps, vfr) if times_ms is None else list(times_ms)
+    if len(pts_ms) != frames:
+        raise ValueError(f"times_ms has {len(pts_ms)} entries for {frames} frames")
     options = {"movflags": "+faststart"} if faststart else None
     with av.open(str(path), mode="w", format=fmt, options=options) as out:
         if metadata:
@@ -248,6 +252,46 @@ def ffmpeg(*args: str) -> None:
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
         raise RuntimeError(f"ffmpeg failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr}")
+
+
+def with_extra_tracks(
+    src: str | Path,
+    dst: str | Path,
+    *,
+    subtitle: str | None = None,
+    timecode: bool = False,
+    attachment: str | None = None,
+    audio_copies: int = 1,
+) -> Path:
+    """Copy ``src`` (video + audio) into ``dst`` adding tracks a phone or editor may write: a subtitle track
+    whose only cue says ``subtitle``, a QuickTime timecode (data) track, a text attachment (Matroska only), and
+    ``audio_copies`` copies of each audio stream. Nothing is re-encoded."""
+    src, dst = Path(src), Path(dst)
+    args: list[str] = ["-i", str(src)]
+    maps = ["-map", "0:v"] + ["-map", "0:a?"] * audio_copies
+    codecs = ["-c", "copy"]
+    if subtitle is not None:
+        srt = dst.with_suffix(".srt")
+        srt.write_text(f"1\n00:00:00,000 --> 00:00:00,500\n{subtitle}\n", encoding="utf-8")
+        args += ["-i", str(srt)]
+        maps += ["-map", "1:s"]
+        codecs += ["-c:s", "mov_text" if dst.suffix.lower() in (".mp4", ".mov", ".m4v") else "srt"]
+    extra: list[str] = []
+    if timecode:
+        extra += ["-timecode", "01:00:00:00"]
+    if attachment is not None:
+        att = dst.with_suffix(".notes.txt")
+        att.write_text(attachment, encoding="utf-8")
+        extra += ["-attach", str(att), "-metadata:s:t", "mimetype=text/plain"]
+    ffmpeg(*args, *maps, *codecs, *extra, str(dst))
+    return dst
+
+
+def interlace(src: str | Path, dst: str | Path) -> Path:
+    """Re-encode ``src`` as interlaced H.264 (top field first; frames flagged interlaced)."""
+    ffmpeg("-i", str(src), "-an", "-c:v", "libx264", "-preset", "ultrafast", "-flags", "+ildct+ilme",
+           "-x264-params", "tff=1", str(dst))
+    return Path(dst)
 
 
 def ffmpeg_frame(path: str | Path, index: int = 0) -> np.ndarray:

@@ -108,6 +108,11 @@ class AudioOut:
         self.in_streams = tuple(in_streams) if mode != "strip" else ()
         self._routes: dict[int, Any] = {}
         for s in self.in_streams:
+            if s.codec_context is None:
+                raise OutputError(
+                    f"the input's audio stream #{s.index} uses an unknown codec (damaged header?) and cannot be "
+                    f"{'copied' if mode == 'keep' else 're-encoded'} into {dst_name}; use --audio strip"
+                )
             self._routes[s.index] = _Copy(out, s, dst_name, offset) if mode == "keep" else _Reencode(out, s, offset)
         if not in_streams:
             self.result = "none"

@@ -8,11 +8,13 @@ GPS, ICC profile, comment or thumbnail of the source can reach the output.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
+import warnings
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
@@ -43,12 +45,24 @@ WEBP_QUALITY = 95
 _EXIF_ORIENTATION = 0x0112
 
 
+@contextlib.contextmanager
+def _pillow_quiet() -> Iterator[None]:
+    """Pillow reports some problems with ``warnings`` (printed on stderr): corrupt EXIF, and images above ~89 MP
+    (it raises above ~179 MP). Library code prints nothing: they are logged instead, and a big phone photo
+    (108 MP) is processed without a stray line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        log.debug("Pillow: %s", w.message)
+
+
 def sniff(path: str | os.PathLike[str]) -> tuple[str, bool] | None:
     """``(pillow_format, animated)`` if Pillow recognises ``path`` as an image, else ``None``.
 
     Raises :class:`InputError` for an image too large to decode safely."""
     try:
-        with Image.open(path, formats=READ_FORMATS) as im:
+        with _pillow_quiet(), Image.open(path, formats=READ_FORMATS) as im:
             animated = bool(getattr(im, "is_animated", False)) and im.format != "MPO"
             return str(im.format), animated
     except Image.DecompressionBombError as e:
@@ -59,7 +73,8 @@ def sniff(path: str | os.PathLike[str]) -> tuple[str, bool] | None:
 
 def _open(path: str | os.PathLike[str]) -> Image.Image:
     try:
-        return Image.open(path, formats=READ_FORMATS)
+        with _pillow_quiet():
+            return Image.open(path, formats=READ_FORMATS)
     except Image.DecompressionBombError as e:
         raise InputError(f"image is too large to process safely: {path} ({e})") from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
@@ -68,7 +83,8 @@ def _open(path: str | os.PathLike[str]) -> Image.Image:
 
 def _orientation(im: Image.Image) -> orient.Orientation:
     try:
-        return orient.from_exif(im.getexif().get(_EXIF_ORIENTATION, 1))
+        with _pillow_quiet():
+            return orient.from_exif(im.getexif().get(_EXIF_ORIENTATION, 1))
     except (OSError, ValueError, SyntaxError, KeyError, TypeError) as e:
         log.warning("ignoring unreadable EXIF in %s: %s", getattr(im, "filename", "image"), e)
         return orient.NONE
@@ -132,9 +148,10 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     with _open(path) as im:
         o = _orientation(im)
         try:
-            im.seek(0)
-            im.load()
-            rgb = _pixels(im)
+            with _pillow_quiet():
+                im.seek(0)
+                im.load()
+                rgb = _pixels(im)
         except (OSError, ValueError, SyntaxError) as e:
             raise InputError(f"image is corrupt or truncated: {path} ({e})") from None
     return o.apply(rgb)

@@ -12,6 +12,7 @@ import errno
 import fractions
 import logging
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any, Iterator
@@ -43,6 +44,11 @@ _REFUSED_FORMATS = {
 _ANIMATED_VIA_FFMPEG = ("GIF", "PNG")
 # Container families whose stream frame count comes from a sample index (trustworthy).
 _INDEXED_FORMATS = ("mov", "mp4", "avi")
+
+# Largest video frame accepted (display size, either orientation): 8K, DCI included. A decoded 8K frame is
+# ~100 MB as RGB and a run peaks near 2 GB; anything bigger is refused before it is decoded, with one line.
+MAX_VIDEO_SIDE = 8192
+MAX_VIDEO_PIXELS = 8192 * 4320
 
 # FFmpeg errors: av.error.FFmpegError subclasses OSError/ValueError... in PyAV; catch both.
 AV_ERRORS: tuple[type[BaseException], ...] = (av.error.FFmpegError, OSError, ValueError, EOFError)
@@ -121,8 +127,11 @@ def open_container(path: str | os.PathLike[str]) -> Iterator[Any]:
 def pick_video_stream(container: Any, path: str | os.PathLike[str]) -> Any:
     """The main video stream (cover art / attached pictures do not count)."""
     candidates = [
-        s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)
+        s for s in container.streams.video
+        if not (s.disposition & av.stream.Disposition.attached_pic) and s.codec_context is not None
     ]
+    if not candidates and container.streams.video:
+        raise InputError(f"input's video uses a codec that cannot be decoded (unknown or damaged header): {path}")
     if not candidates:
         if not len(container.streams):
             raise InputError(f"input has no media streams (header only or truncated?): {path}")
@@ -146,7 +155,21 @@ def frame_orientation(frame: Any) -> orient.Orientation:
     return orient.from_display_matrix(display_matrix(frame))
 
 
+def check_video_size(width: int, height: int, path: str | os.PathLike[str]) -> None:
+    """Raise :class:`InputError` for a frame size above the resolution cap (or a nonsensical one)."""
+    if width <= 0 or height <= 0:
+        raise InputError(f"input has an invalid frame size {width}x{height}: {path}")
+    if max(width, height) > MAX_VIDEO_SIDE or width * height > MAX_VIDEO_PIXELS:
+        raise InputError(
+            f"video frames are {width}x{height}, larger than the supported maximum "
+            f"({MAX_VIDEO_SIDE} pixels a side, {MAX_VIDEO_PIXELS / 1e6:.1f} megapixels; 8K): {path}"
+        )
+
+
 def _first_frame(container: Any, stream: Any, path: Path) -> Any:
+    cc = stream.codec_context
+    if cc.width and cc.height:  # from the header: refuse before decoding a huge frame
+        check_video_size(cc.width, cc.height, path)
     try:
         for packet in container.demux(stream):
             for frame in packet.decode():
@@ -157,8 +180,13 @@ def _first_frame(container: Any, stream: Any, path: Path) -> Any:
 
 
 def one_line(e: BaseException) -> str:
+    """The first line of ``e``'s message: FFmpeg's own reason (without the file name, which may be a temporary
+    file's, or the C function), else the message without Python's ``[Errno N]`` prefix."""
+    if isinstance(e, av.error.FFmpegError) and e.strerror:
+        return str(e.strerror).strip().splitlines()[0]
     text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
+    line = text[0] if text else type(e).__name__
+    return re.sub(r"^\[Errno -?\d+\] ", "", line)
 
 
 def _fps(stream: Any) -> float:
@@ -190,6 +218,9 @@ def _audio_info(container: Any) -> list[dict[str, Any]]:
     out = []
     for s in container.streams.audio:
         cc = s.codec_context
+        if cc is None:  # a codec FFmpeg does not know (or a damaged header)
+            out.append({"codec": "unknown", "channels": 0, "sample_rate": 0})
+            continue
         out.append({"codec": cc.name, "channels": int(cc.channels or 0), "sample_rate": int(cc.sample_rate or 0)})
     return out
 
@@ -199,6 +230,7 @@ def probe_video(path: Path) -> MediaInfo:
         stream = pick_video_stream(container, path)
         stream.thread_type = "AUTO"
         first = _first_frame(container, stream, path)
+        check_video_size(first.width, first.height, path)
         o = frame_orientation(first)
         w, h = o.display_size(first.width, first.height)
         tb = stream.time_base

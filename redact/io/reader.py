@@ -21,6 +21,7 @@ from . import yuv
 from .model import Frame, MediaInfo, YuvFrame
 from .probe import (
     AV_ERRORS,
+    check_video_size,
     one_line,
     check_input_path,
     frame_orientation,
@@ -94,12 +95,13 @@ class VideoDecoder:
         return [self._frame(f) for f in raw]
 
     def fail(self, exc: BaseException) -> list[Frame | YuvFrame]:
-        """Stop at a demux/decode error; return the frames still buffered in the decoder."""
-        self._stop(f"decoding stopped after {self.index} frames: {one_line(exc)}")
+        """Stop at a demux/decode error; return the frames still buffered in the decoder (with frame threading
+        these include frames after the damaged one, so the count in the message is taken after draining)."""
         try:
             raw = list(self.stream.codec_context.decode(None))
         except AV_ERRORS:
             raw = []
+        self._stop(f"decoding stopped after {self.index + len(raw)} frames: {one_line(exc)}")
         return [self._frame(f) for f in raw]
 
     def finish(self) -> None:
@@ -151,6 +153,7 @@ class VideoDecoder:
             self._orientation = frame_orientation(vf)
             self._size = (vf.width, vf.height)
         elif (vf.width, vf.height) != self._size:
+            check_video_size(vf.width, vf.height, self.info.path)
             log.warning(
                 "frame %d is %dx%d, the stream started at %dx%d: scaling it", self.index, vf.width, vf.height, *self._size
             )

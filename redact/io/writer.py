@@ -17,6 +17,7 @@ conversion at all, about 15 ms less per 720p frame).
 
 from __future__ import annotations
 
+import errno
 import fractions
 import logging
 import os
@@ -123,8 +124,13 @@ def start_offset(container: Any) -> fractions.Fraction:
     return fractions.Fraction(int(start), av.time_base)
 
 
+def _is_disk_error(e: BaseException) -> bool:
+    return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS)
+
+
 def _output_error(dst: Path, e: BaseException) -> OutputError:
-    return OutputError(f"cannot write output {dst}: {one_line(e)}")
+    hint = "" if _is_disk_error(e) else " (the MP4 muxer refused what the input holds; is the input damaged?)"
+    return OutputError(f"cannot write output {dst}: {one_line(e)}{hint}")
 
 
 def write_video(
@@ -138,6 +144,7 @@ def write_video(
     audio: str = "keep",
     allow_truncated: bool = True,
     progress: Callable[[int], None] | None = None,
+    expect_frames: int | None = None,
 ) -> WriteResult:
     """Decode ``src`` like :class:`FrameSource`, pass every frame through ``process`` and write
     the returned images (H x W x 3 uint8 RGB, display orientation) to ``dst`` as an MP4.
@@ -152,6 +159,10 @@ def write_video(
     ``process``/``process_yuv`` propagate unchanged (after cleanup). Input problems raise :class:`InputError`,
     output problems (same file as input, unsupported audio for ``audio="keep"``, disk full...)
     :class:`OutputError`.
+
+    ``expect_frames`` (the number of frames a scan of the same bytes saw): decoding a different number this
+    time (a read error mid-file, a file changed in between) raises :class:`InputError` and writes nothing,
+    instead of a shorter copy.
     """
     src, dst = Path(src_path), Path(dst_path)
     _check_args(dst, crf, preset, audio)
@@ -169,7 +180,8 @@ def write_video(
         except AV_ERRORS as e:
             raise _output_error(dst, e) from e
         try:
-            result = _transcode(container, decoder, out, info, (process, process_yuv), crf, preset, audio, dst, progress)
+            result = _transcode(container, decoder, out, info, (process, process_yuv), crf, preset, audio, dst, progress,
+                                expect_frames)
         except BaseException:
             _close_quietly(out)
             raise
@@ -198,6 +210,7 @@ def _transcode(
     audio: str,
     dst: Path,
     progress: Callable[[int], None] | None,
+    expect_frames: int | None = None,
 ) -> WriteResult:
     offset = start_offset(container)
     video = _VideoOut(out, info, decoder, crf, preset, offset)
@@ -211,7 +224,12 @@ def _transcode(
         try:
             audio_out.packet(packet)
         except AV_ERRORS as e:
-            raise _output_error(dst, e) from e
+            if _is_disk_error(e):
+                raise _output_error(dst, e) from e
+            raise OutputError(
+                f"cannot copy the input's audio into {dst}: {one_line(e)} (damaged or out-of-order audio "
+                "timestamps?); use --audio reencode or --audio strip"
+            ) from e
 
     process, process_yuv = processes
     n = 0
@@ -234,6 +252,10 @@ def _transcode(
             progress(n)
     if n == 0:
         raise InputError(f"input has no decodable video frames: {info.path}")
+    if expect_frames is not None and n != expect_frames:
+        why = f" ({decoder.error})" if decoder.error else ""
+        raise InputError(f"the input decoded differently while writing: {n} frames, the analysis saw {expect_frames}"
+                         f"{why}; nothing was written: {info.path}")
     try:
         video.flush()
         audio_out.flush()

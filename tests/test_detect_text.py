@@ -279,3 +279,68 @@ def test_backend_reports_its_settings_and_step_times(ocr_run):
     # defaults chosen by benchmarks/text.py: small text on 720p frames, boxes that reach past the letters
     assert d["det_limit_side"] == 1088 and d["unclip_ratio"] == 2.0
     assert ocr_run["detector"].describe()["pad"] == 0.3 and ocr_run["detector"].describe()["scales"] == [1.0]
+
+
+class PartialBackend:
+    """A backend that recognises only the lines ``recognise`` asks for, counting them."""
+
+    name = "partial"
+    partial_recognition = True
+
+    def __init__(self, lines):
+        self.lines = lines  # [(xyxy, text)]
+        self.recognised = 0
+
+    def read(self, image, recognise=None):
+        xyxy = np.array([b for b, _ in self.lines], np.float32)
+        want = np.ones(len(xyxy), bool) if recognise is None else np.asarray(recognise(xyxy), bool)
+        self.recognised += int(want.sum())
+        return [TextBox(quad(*b), 0.9, t if w else None, 0.99 if w else 0.0)
+                for (b, t), w in zip(self.lines, want)]
+
+    def describe(self):
+        return {"name": self.name}
+
+
+def test_mode_all_recognises_only_lines_not_read_before_at_that_place():
+    lines = [((10, 10, 200, 30), "Name: John Example"), ((10, 50, 200, 70), "EXIT")]
+    backend = PartialBackend(lines)
+    detector = TextDetector(backend, mode="all", refresh_every=3)
+    img = np.zeros((100, 300, 3), np.uint8)
+    first = detector.detect_with_categories(img)[1]
+    assert first == ["name", None] and backend.recognised == 2
+    assert detector.detect_with_categories(img)[1] == first and backend.recognised == 2  # nothing read again
+    backend.lines = lines + [((10, 80, 120, 98), "DOB: 01/02/1960")]  # a new line appears
+    assert detector.detect_with_categories(img)[1] == ["name", None, "date"] and backend.recognised == 3
+    detector.detect_with_categories(img)  # every 3rd reading reads everything again
+    assert backend.recognised == 6
+    backend.lines = [((60, 40, 250, 60), "Ward 7")]  # moved: not the same line
+    detector.detect_with_categories(img)
+    assert backend.recognised == 7
+    detector.reset()
+    detector.detect_with_categories(img)
+    assert backend.recognised == 8
+
+
+def test_mode_pii_always_reads_every_line():
+    """In pii mode what a line says decides whether it is redacted: a screen can show a new name in the same
+    place, so nothing is taken from an earlier reading."""
+    backend = PartialBackend([((10, 10, 200, 30), "Name: John Example")])
+    detector = TextDetector(backend, mode="pii")
+    img = np.zeros((100, 300, 3), np.uint8)
+    for _ in range(3):
+        assert detector.detect_with_categories(img)[1] == ["name"]
+    assert backend.recognised == 3 and not detector.reuse
+
+
+def test_rapidocr_skips_recognition_of_lines_it_was_told_it_knows(ocr_run):
+    from redact.detect.text import RapidOcrBackend
+
+    backend = RapidOcrBackend(provider="cpu")
+    image, _ = draw(FORM)
+    detector = TextDetector(backend, mode="all")
+    first = detector.detect_with_categories(image)[1]
+    assert backend.last_seconds["rec"] > 0
+    second = detector.detect_with_categories(image)[1]
+    assert second == first and backend.last_seconds["rec"] == 0.0
+    assert sum(b.text is None for b in backend.read(image, lambda xyxy: np.zeros(len(xyxy), bool))) == len(first)

@@ -136,3 +136,17 @@ def test_context_detector_sees_the_frames_earlier_detections_merged_per_kind():
     late = Looker()
     run_due([Scheduled(late), Scheduled(Recorder((1, 1, 5, 5)))], 0, img, cut=False)
     assert late.seen == [{}]
+
+
+def test_reset_also_resets_a_detector_with_state():
+    class Stateful(Recorder):
+        resets = 0
+
+        def reset(self):
+            self.resets += 1
+
+    det = Stateful()
+    s = Scheduled(det, every=5)
+    s.run(0, np.zeros((4, 4, 3), np.uint8))
+    s.reset()
+    assert det.resets == 1 and s.due(1, cut=False)

@@ -35,8 +35,11 @@ class Scheduled:
             raise ValueError(f"every must be an integer >= 1, got {self.every!r}")
 
     def reset(self) -> None:
-        """Forget the last run (call before each new clip)."""
+        """Forget the last run (call before each new clip); a detector with a ``reset()`` forgets its state too."""
         self._last = -(10**9)
+        reset = getattr(self.detector, "reset", None)
+        if callable(reset):
+            reset()
 
     def due(self, frame_index: int, cut: bool) -> bool:
         return self.every == 1 or cut or frame_index - self._last >= self.every

@@ -21,14 +21,15 @@ import importlib.metadata
 import importlib.resources
 import logging
 import re
+import time
 from pathlib import Path
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import cv2
 import numpy as np
 
 from redact import pii
-from redact.detect.base import CUDA, cpu_threads, providers
+from redact.detect.base import CUDA, cpu_threads, iou_matrix, providers
 from redact.detect.faces import check_image
 from redact.errors import RedactError
 from redact.types import Detections
@@ -47,7 +48,13 @@ EASYOCR_MODELS = {
     "rec": ("english_g2.pth", "e2272681d9d67a04e2dff396b6e95077bc19001f8f6d3593c307b9852e1c29e8"),
 }
 UNREADABLE = "unreadable"
+Recognise = Callable[[np.ndarray], np.ndarray]
+"""Given N x 4 line boxes, which of them to recognise (see :meth:`RapidOcrBackend.read`)."""
 MODES = ("all", "pii")
+REUSE_IOU = 0.5
+REFRESH_EVERY = 4
+"""In mode "all", lines found again where the last reading recognised them are not recognised again, except on
+every 4th reading (recognition costs about as much as detection per 720p frame, and grows with the lines)."""
 
 
 class TextBox:
@@ -170,7 +177,12 @@ class RapidOcrBackend:
             raise RedactError(f"CUDA was requested but rapidocr's onnxruntime session runs on {self.provider}")
         log.debug("RapidOCR ready on %s (det_only %s, cls %s)", self.provider, det_only, self.use_cls)
 
-    def read(self, image: np.ndarray) -> list[TextBox]:
+    partial_recognition = True
+    """:meth:`read` accepts ``recognise``: the text detector may skip recognising lines it has read before."""
+
+    def read(self, image: np.ndarray, recognise: Recognise | None = None) -> list[TextBox]:
+        """Text lines of ``image``. ``recognise``: given the lines' ``[x1, y1, x2, y2]`` boxes (N x 4, image
+        pixels), which of them to recognise (N booleans); the others come back with ``text=None``."""
         from rapidocr.utils.process_img import map_boxes_to_original
 
         check_image(image)
@@ -178,17 +190,54 @@ class RapidOcrBackend:
         h, w = image.shape[:2]
         bgr = np.ascontiguousarray(image[:, :, ::-1])
         img, record = self._engine.preprocess_img(bgr)
-        det, cls, rec, _ = self._engine.run_ocr_steps(img, record)
-        self.last_seconds = {"det": float(det.elapse or 0.0), "cls": float(cls.elapse or 0.0),
-                             "rec": float(rec.elapse or 0.0)}
-        if det.boxes is None or len(det.boxes) == 0:
+        t0 = time.perf_counter()
+        crops, det = self._detect_and_crop(img, record)
+        self.last_seconds = {"det": time.perf_counter() - t0, "cls": 0.0, "rec": 0.0}
+        if det is None or det.boxes is None or len(det.boxes) == 0:
             return []
         quads = map_boxes_to_original(np.array(det.boxes, np.float32), record, h, w)
         n = len(quads)
-        texts: Sequence[str | None] = rec.txts if rec.txts is not None and len(rec.txts) == n else [None] * n
-        text_scores = rec.scores if rec.txts is not None and len(rec.scores) == n else [0.0] * n
+        texts: list[str | None] = [None] * n
+        text_scores = [0.0] * n
+        if not self.det_only:
+            want = np.ones(n, bool)
+            if recognise is not None:
+                xyxy = np.concatenate([quads.min(axis=1), quads.max(axis=1)], axis=1)
+                want = np.asarray(recognise(xyxy), bool).reshape(n)
+            idx = [int(i) for i in np.nonzero(want)[0]]
+            for i, text, score in zip(idx, *self._recognise([crops[i] for i in idx])):
+                texts[i], text_scores[i] = text, score
         return [TextBox(q, s, t, ts if t is not None else 0.0)
                 for q, s, t, ts in zip(quads, det.scores, texts, text_scores)]
+
+    def _detect_and_crop(self, img: np.ndarray, record: dict[str, Any]) -> tuple[list[np.ndarray], Any]:
+        from rapidocr.main import RapidOCRError
+
+        try:
+            return self._engine.detect_and_crop(img, record)
+        except RapidOCRError:  # rapidocr raises it only for an empty result: no text in the image
+            return [], None
+
+    def _recognise(self, crops: list[np.ndarray]) -> tuple[list[str | None], list[float]]:
+        """Texts and confidences of ``crops`` (line images), turned upright first when ``use_cls``; lines
+        rapidocr could not read come back as ``None`` (counted unreadable: fail closed)."""
+        from rapidocr.main import RapidOCRError
+
+        none: tuple[list[str | None], list[float]] = ([None] * len(crops), [0.0] * len(crops))
+        if not crops:
+            return none
+        try:
+            t0 = time.perf_counter()
+            if self.use_cls:
+                crops, _ = self._engine.cls_and_rotate(crops)
+            t1 = time.perf_counter()
+            rec = self._engine.recognize_txt(crops)
+            self.last_seconds.update(cls=t1 - t0, rec=time.perf_counter() - t1)
+        except RapidOCRError:  # raised for an empty result only
+            return none
+        if rec.txts is None or len(rec.txts) != len(crops):
+            return none
+        return list(rec.txts), [float(x) for x in rec.scores]
 
     def describe(self) -> dict[str, Any]:
         roles = ["det"] if self.det_only else ["det", "rec"] + (["cls"] if self.use_cls else [])
@@ -285,7 +334,7 @@ class TextDetector:
 
     def __init__(self, backend: OcrBackend, mode: str = "all", min_score: float = 0.5,
                  min_text_score: float = 0.5, max_side: int | None = 1920, pad: float = 0.3,
-                 scales: Sequence[float] = (1.0,)):
+                 scales: Sequence[float] = (1.0,), reuse: bool = True, refresh_every: int = REFRESH_EVERY):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not 0.0 <= min_score < 1.0:
@@ -299,6 +348,18 @@ class TextDetector:
         self.max_side, self.pad = max_side, float(pad)
         self.scales = tuple(float(x) for x in scales)
         self.name = backend.name
+        if refresh_every < 1:
+            raise ValueError(f"refresh_every must be >= 1, got {refresh_every}")
+        # mode "all" redacts every line whatever it says: a line found where the last reading recognised one
+        # keeps that line's category instead of being read again (only the report's category depends on it)
+        self.reuse = bool(reuse) and mode == "all" and getattr(backend, "partial_recognition", False)
+        self.refresh_every = int(refresh_every)
+        self._memory: tuple[tuple[int, int], np.ndarray, list[str | None]] | None = None
+        self._readings = 0
+
+    def reset(self) -> None:
+        """Forget the lines read so far (a new clip)."""
+        self._memory, self._readings = None, 0
 
     def detect(self, image: np.ndarray) -> Detections:
         return self.detect_with_categories(image)[0]
@@ -311,8 +372,11 @@ class TextDetector:
         scale = 1.0 if self.max_side is None else min(1.0, self.max_side / max(h, w))
         small = image if scale == 1.0 else cv2.resize(
             image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-        boxes = self.read(small)
+        boxes, remembered = self._read_remembering(small)
         cats = self.categories(boxes)
+        cats = [remembered[i] if i in remembered else c for i, c in enumerate(cats)]
+        if self.reuse:
+            self._memory = (small.shape[:2], np.array([b.xyxy for b in boxes], np.float32).reshape(-1, 4), cats)
         keep = [i for i, c in enumerate(cats) if self.mode == "all" or c is not None]
         xyxy = np.zeros((len(keep), 4), np.float32)
         for row, i in enumerate(keep):
@@ -326,13 +390,34 @@ class TextDetector:
         kept = [cats[i] for i in keep]
         return Detections(xyxy, score, self.kind, category=np.array(kept, dtype=object)), kept
 
-    def read(self, image: np.ndarray) -> list[TextBox]:
-        """Boxes scoring at least ``min_score`` at every scale, in ``image`` pixels, duplicates dropped."""
+    def _read_remembering(self, image: np.ndarray) -> tuple[list[TextBox], dict[int, str | None]]:
+        """:meth:`read`, recognising only lines the last reading did not recognise at the same place (IoU >=
+        ``REUSE_IOU``; every ``refresh_every``-th reading recognises everything). Returns the boxes and, for the
+        lines not recognised this time, the category remembered for them."""
+        self._readings += 1
+        memory = self._memory
+        if (not self.reuse or memory is None or memory[0] != image.shape[:2] or not len(memory[1])
+                or (self._readings - 1) % self.refresh_every == 0):
+            return self.read(image), {}
+        _, known, known_cats = memory
+
+        def seen(xyxy: np.ndarray) -> np.ndarray:  # index of the remembered line at the same place, or -1
+            iou = iou_matrix(np.asarray(xyxy, np.float32).reshape(-1, 4), known)
+            best = iou.argmax(axis=1)
+            return np.where(iou[np.arange(len(best)), best] >= REUSE_IOU, best, -1)
+
+        boxes = self.read(image, lambda xyxy: seen(xyxy) < 0)
+        where = seen(np.array([b.xyxy for b in boxes], np.float32)) if boxes else np.zeros(0, int)
+        return boxes, {i: known_cats[int(j)] for i, j in enumerate(where) if j >= 0 and boxes[i].text is None}
+
+    def read(self, image: np.ndarray, recognise: Recognise | None = None) -> list[TextBox]:
+        """Boxes scoring at least ``min_score`` at every scale, in ``image`` pixels, duplicates dropped.
+        ``recognise`` (one scale only, a backend with ``partial_recognition``): see :meth:`RapidOcrBackend.read`."""
         h, w = image.shape[:2]
         boxes: list[TextBox] = []
         for s in self.scales:
             if s == 1.0:
-                found = self.backend.read(image)
+                found = self.backend.read(image, recognise) if recognise is not None else self.backend.read(image)
             else:
                 size = (max(1, round(w * s)), max(1, round(h * s)))
                 found = [TextBox(b.quad / s, b.score, b.text, b.text_score) for b in self.backend.read(
@@ -356,7 +441,7 @@ class TextDetector:
     def describe(self) -> dict[str, Any]:
         return {**self.backend.describe(), "kind": self.kind, "mode": self.mode, "min_score": self.min_score,
                 "min_text_score": self.min_text_score, "max_side": self.max_side, "pad": self.pad,
-                "scales": list(self.scales)}
+                "scales": list(self.scales), "reuse": self.reuse, "refresh_every": self.refresh_every}
 
 
 def mostly_inside(box: np.ndarray, others: Sequence[np.ndarray], share: float = 0.8) -> bool:

@@ -329,12 +329,16 @@ def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOpti
         processed()
         return out
 
+    # with check_hash the input is also hashed again before the output is renamed into place: a file that changed
+    # since the scan (replaced, still being copied) writes nothing rather than frames nobody analysed
+    expect_sha256 = plan.input.sha256 if check_hash else None
     if plan.input.kind == "image":
-        result = write_image(path, output, process)
+        result = write_image(path, output, process, expect_sha256=expect_sha256)
     else:
         result = write_video(path, output, process, process_yuv=process_yuv, crf=options.crf, preset=options.preset,
                              audio=options.audio, allow_truncated=options.allow_truncated,
-                             expect_frames=n_planned)  # a read error mid-render: no shorter copy
+                             expect_frames=n_planned,  # a read error mid-render: no shorter copy
+                             expect_sha256=expect_sha256)
     warnings = []
     if result.frames != n_planned:
         warnings.append(f"{result.frames} frames written, the plan covers {n_planned}")
@@ -378,7 +382,7 @@ def run(path: str | Path, output: str | Path, scan_options: ScanOptions | None =
     s.plan.settings["render"] = render_options.to_dict()
     if plan_out is not None:
         save_plan(s.plan, plan_out)
-    r = render(path, s.plan, output, render_options, progress=progress, check_hash=False)
+    r = render(path, s.plan, output, render_options, progress=progress)  # the input must not change meanwhile
     try:
         rep, jpath, hpath = finish_report(s.plan, r, models=s.models, warnings=s.warnings + r.warnings,
                                           timings={"scan_s": round(s.seconds, 3), "render_s": round(r.seconds, 3)},

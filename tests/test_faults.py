@@ -261,3 +261,59 @@ def test_decoder_error_only_while_rendering_writes_nothing(tmp_path, clip, monke
     assert r.exit_code == 1
     assert_one_error_line(r.output, "decoded differently", "the analysis saw 12", "Input/output error")
     assert os.listdir(out) == []
+
+
+# -- the input changes underneath -----------------------------------------------------------------------------------
+def test_input_replaced_between_scan_and_render_writes_nothing(tmp_path, clip):
+    """``run`` analyses one file; if another with the same frame count takes its place before the render, its
+    frames were never analysed: nothing is written."""
+    from redact.errors import RedactError
+    from redact.pipeline import ScanOptions, run
+
+    other = make_video(tmp_path / "other.mp4", width=W, height=H, frames=12, fps=10, audio=True,
+                       draw=lambda i: np.full((H, W, 3), 200, np.uint8))
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def swap(plan):  # runs between the scan and the render
+        os.replace(other, clip)
+
+    with pytest.raises(RedactError, match="another file"):
+        run(clip, out / "o.mp4", ScanOptions(text="off", badges=False), edit_plan=swap)
+    assert os.listdir(out) == []
+
+
+@pytest.mark.parametrize("kind", ["video", "image"])
+def test_input_changing_while_it_is_written_writes_nothing(tmp_path, kind):
+    """The writers hash the input again before renaming the output into place."""
+    from redact.errors import InputError
+    from redact.io import write_image, write_video
+
+    from .media import make_image
+
+    src = (make_video(tmp_path / "in.mp4", width=W, height=H, frames=6, audio=True) if kind == "video"
+           else make_image(tmp_path / "in.png", width=W, height=H))
+    digest = sha256_file(src)
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def process(frame):
+        if frame.index == (0 if kind == "image" else 2):
+            with open(src, "ab") as f:  # someone appends to the file mid-write
+                f.write(b"\0" * 16)
+        return frame.image
+
+    with pytest.raises(InputError, match="changed while it was being processed"):
+        if kind == "video":
+            write_video(src, out / "o.mp4", process, expect_sha256=digest)
+        else:
+            write_image(src, out / "o.png", process, expect_sha256=digest)
+    assert os.listdir(out) == []
+    # and without a change the same call succeeds
+    src.write_bytes(src.read_bytes()[:-16])
+    assert sha256_file(src) == digest
+    if kind == "video":
+        write_video(src, out / "o.mp4", lambda f: f.image, expect_sha256=digest)
+    else:
+        write_image(src, out / "o.png", lambda f: f.image, expect_sha256=digest)
+    assert os.listdir(out) == ["o.mp4" if kind == "video" else "o.png"]

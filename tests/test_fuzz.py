@@ -82,5 +82,5 @@ def test_fuzz_run(tmp_path):
     assert len(results) == CASES
     outcomes = {d["outcome"] for d in results}
     assert {"ok", "error"} <= outcomes, outcomes  # both paths exercised: damaged files that still decode, and not
-    assert {d["seed"] for d in results} == {"mp4", "mov", "mkv", "jpg", "png"}
+    assert {d["seed"] for d in results} == {"mp4", "mov", "mkv", "webm", "hevc", "gif", "jpg", "png", "webp"}
     assert sum("cli" in d for d in results) == CASES // 30

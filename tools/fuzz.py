@@ -1,7 +1,7 @@
 """Mutation fuzzing of redact's input handling: damaged copies of real (generated) media through scan + render.
 
-Seeds are tiny generated files (H.264+AAC MP4, rotated MOV, Matroska, JPEG with EXIF orientation, PNG with
-alpha). Each case takes one seed and applies seeded mutations (byte flips, truncation, chunk duplication or
+Seeds are tiny generated files (H.264+AAC MP4, rotated MOV, VFR Matroska, VP9+Opus WebM, 10-bit HEVC MP4, GIF,
+JPEG with EXIF orientation, PNG with alpha, WebP). Each case takes one seed and applies seeded mutations (byte flips, truncation, chunk duplication or
 deletion, zeroed runs, and overwriting the fields after a known header tag such as ``stsz`` or ``IHDR``), then:
 
 * in-process: probe, ``pipeline.scan`` (a cheap stand-in detector that marks a corner of every frame) and
@@ -54,7 +54,11 @@ TAGS = {
     "png": [b"IHDR", b"IDAT", b"PLTE", b"tRNS", b"IEND"],
     "mkv": [b"\x1a\x45\xdf\xa3", b"\x18\x53\x80\x67", b"\x16\x54\xae\x6b", b"\x1f\x43\xb6\x75", b"\xa3", b"\xa1"],
 }
-TAGS["mov"] = TAGS["mp4"]
+TAGS["mov"] = TAGS["hevc"] = TAGS["mp4"]
+TAGS["webm"] = TAGS["mkv"]
+TAGS["gif"] = [b"GIF89a", b"\x21\xf9", b"\x2c", b"NETSCAPE"]
+TAGS["webp"] = [b"RIFF", b"WEBP", b"VP8 ", b"VP8L", b"VP8X"]
+SUFFIX = {"hevc": "mp4"}
 INTERESTING = [0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
 
 
@@ -69,6 +73,11 @@ def make_seeds(directory: Path) -> dict[str, Path]:
         "mkv": make_video(directory / "seed.mkv", width=64, height=48, frames=6, fps=10, audio=True, vfr=True),
         "jpg": make_image(directory / "seed.jpg", width=64, height=48, orientation=6, gps=True),
         "png": make_image(directory / "seed.png", width=64, height=48, mode="RGBA"),
+        "webm": make_video(directory / "seed.webm", width=64, height=48, frames=6, fps=10, codec="vp9", audio=True),
+        "hevc": make_video(directory / "seed.hevc.mp4", width=64, height=48, frames=6, fps=10, codec="hevc",
+                           pix_fmt="yuv420p10le"),
+        "gif": make_video(directory / "seed.gif", width=64, height=48, frames=4, fps=10),
+        "webp": make_image(directory / "seed.webp", width=64, height=48),
     }
 
 
@@ -247,7 +256,7 @@ def run_case(i: int, seed: int, seeds: dict[str, Path], work: Path, cli: bool, t
     if case_dir.exists():
         shutil.rmtree(case_dir)
     (case_dir / "out").mkdir(parents=True)
-    src = case_dir / f"input.{kind}"
+    src = case_dir / f"input.{SUFFIX.get(kind, kind)}"
     src.write_bytes(data)
     digest = _sha(src)
     t0 = time.monotonic()
@@ -265,7 +274,7 @@ def run_case(i: int, seed: int, seeds: dict[str, Path], work: Path, cli: bool, t
     if res["violations"]:
         keep = work / "failures"
         keep.mkdir(exist_ok=True)
-        shutil.copy(src, keep / f"case{i}.{kind}")
+        shutil.copy(src, keep / f"case{i}.{src.suffix[1:]}")
     shutil.rmtree(case_dir, ignore_errors=True)
     return res
 

@@ -16,7 +16,7 @@ import secrets
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import OutputError
+from ..errors import InputError, OutputError
 
 log = logging.getLogger(__name__)
 
@@ -130,3 +130,18 @@ def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
                 break
             h.update(chunk)
     return h.hexdigest()
+
+
+def check_unchanged(src: str | os.PathLike[str], expect_sha256: str | None) -> None:
+    """Raise :class:`InputError` if ``src``'s bytes no longer hash to ``expect_sha256`` (``None``: no check).
+
+    Called by the writers just before an output is renamed into place: a file replaced or still being copied
+    between the analysis and the end of the write must not produce an output with frames nobody analysed."""
+    if expect_sha256 is None:
+        return
+    try:
+        digest = sha256_file(src)
+    except OSError as e:
+        raise InputError(f"cannot read the input again to check it did not change: {src} ({e.strerror or e})") from None
+    if digest != expect_sha256:
+        raise InputError(f"the input changed while it was being processed; nothing was written: {src}")

@@ -21,7 +21,7 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 
 from ..errors import InputError, OutputError
 from . import orient
-from .atomic import atomic_path, same_file
+from .atomic import atomic_path, check_unchanged, same_file
 from .model import Frame, MediaInfo, WriteResult
 
 log = logging.getLogger(__name__)
@@ -194,11 +194,14 @@ def write_image(
     src_path: str | os.PathLike[str],
     dst_path: str | os.PathLike[str],
     process: Callable[[Frame], np.ndarray],
+    *,
+    expect_sha256: str | None = None,
 ) -> WriteResult:
     """Read ``src`` (display orientation), run ``process`` and write the result atomically.
 
     The output format follows ``dst``'s extension; the output carries no metadata at all.
-    Exceptions raised by ``process`` propagate unchanged and leave no file behind.
+    Exceptions raised by ``process`` propagate unchanged and leave no file behind. ``expect_sha256``: as for
+    :func:`redact.io.write_video` (nothing is written if the input changed since it was analysed).
     """
     fmt = output_format(dst_path)
     if same_file(src_path, dst_path):
@@ -211,4 +214,5 @@ def write_image(
             clean.save(tmp, format=fmt, **_save_kwargs(fmt))
         except OSError as e:
             raise OutputError(f"cannot write image {dst_path}: {e}") from e
+        check_unchanged(src_path, expect_sha256)
     return WriteResult(frames=1, truncated=False, error=None, audio="none", width=frame.width, height=frame.height)

@@ -30,7 +30,7 @@ from av.video.reformatter import Interpolation
 
 from ..errors import InputError, OutputError
 from . import yuv
-from .atomic import atomic_path, same_file
+from .atomic import atomic_path, check_unchanged, same_file
 from .audio import AUDIO_MODES, AudioOut
 from .colour import AVCOL_RANGE_JPEG, AVCOL_RANGE_MPEG, ColourPlan
 from .image import check_processed
@@ -145,6 +145,7 @@ def write_video(
     allow_truncated: bool = True,
     progress: Callable[[int], None] | None = None,
     expect_frames: int | None = None,
+    expect_sha256: str | None = None,
 ) -> WriteResult:
     """Decode ``src`` like :class:`FrameSource`, pass every frame through ``process`` and write
     the returned images (H x W x 3 uint8 RGB, display orientation) to ``dst`` as an MP4.
@@ -162,7 +163,9 @@ def write_video(
 
     ``expect_frames`` (the number of frames a scan of the same bytes saw): decoding a different number this
     time (a read error mid-file, a file changed in between) raises :class:`InputError` and writes nothing,
-    instead of a shorter copy.
+    instead of a shorter copy. ``expect_sha256`` (the digest the analysis was made for): the input is hashed
+    again once everything is encoded, and if it changed meanwhile :class:`InputError` is raised and nothing is
+    written (frames nobody analysed never reach the output).
     """
     src, dst = Path(src_path), Path(dst_path)
     _check_args(dst, crf, preset, audio)
@@ -189,6 +192,7 @@ def write_video(
             out.close()
         except AV_ERRORS as e:
             raise _output_error(dst, e) from e
+        check_unchanged(src, expect_sha256)
     return result
 
 

@@ -8,6 +8,7 @@ untouched; see the tool's docstring) and prints one JSON line per case; a watchd
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
@@ -16,9 +17,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-
-import fuzz  # noqa: E402
+_spec = importlib.util.spec_from_file_location("redact_tools_fuzz", ROOT / "tools" / "fuzz.py")
+fuzz = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fuzz)
 
 CASES = int(os.environ.get("FUZZ_CASES", "300"))
 SEED = int(os.environ.get("FUZZ_SEED", "1"))

@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from redact.cli import cli
 from redact.io import FrameSource, probe, read_image, sha256_file
 
-from .media import audio_packets, ffmpeg, interlace, make_image, make_video, pattern, video_frame_times, with_extra_tracks
+from .media import (audio_packets, ffmpeg, interlace, make_image, make_video, pattern, video_frame_times,
+                    with_extra_tracks)
 
 W, H = 64, 48
 

@@ -1,8 +1,8 @@
 """Mutation fuzzing of redact's input handling: damaged copies of real (generated) media through scan + render.
 
 Seeds are tiny generated files (H.264+AAC MP4, rotated MOV, VFR Matroska, VP9+Opus WebM, 10-bit HEVC MP4, GIF,
-JPEG with EXIF orientation, PNG with alpha, WebP). Each case takes one seed and applies seeded mutations (byte flips, truncation, chunk duplication or
-deletion, zeroed runs, and overwriting the fields after a known header tag such as ``stsz`` or ``IHDR``), then:
+JPEG with EXIF orientation, PNG with alpha, WebP). Each case takes one seed and applies seeded mutations (byte
+flips, truncation, chunk duplication or deletion, zeroed runs, and overwriting the fields after a known header tag such as ``stsz`` or ``IHDR``), then:
 
 * in-process: probe, ``pipeline.scan`` (a cheap stand-in detector that marks a corner of every frame) and
   ``pipeline.render``; every ``--cli-every``-th case also through ``redact -q run`` in a subprocess.
@@ -220,7 +220,8 @@ def check_cli(src: Path, out_dir: Path, timeout: float) -> dict[str, Any]:
     except RedactError:
         kind = "video"
     out = out_dir / ("cli.mp4" if kind == "video" else "cli.png")
-    cmd = [sys.executable, "-c", "from redact.cli import main; main()", "-q", "run", str(src), "-o", str(out), "--text", "off", "--no-html"]
+    cmd = [sys.executable, "-c", "from redact.cli import main; main()", "-q", "run", str(src), "-o", str(out),
+           "--text", "off", "--no-html"]
     violations: list[str] = []
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=str(out_dir))

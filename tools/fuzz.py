@@ -2,7 +2,8 @@
 
 Seeds are tiny generated files (H.264+AAC MP4, rotated MOV, VFR Matroska, VP9+Opus WebM, 10-bit HEVC MP4, GIF,
 JPEG with EXIF orientation, PNG with alpha, WebP). Each case takes one seed and applies seeded mutations (byte
-flips, truncation, chunk duplication or deletion, zeroed runs, and overwriting the fields after a known header tag such as ``stsz`` or ``IHDR``), then:
+flips, truncation, chunk duplication or deletion, zeroed runs, and overwriting the fields after a known header
+tag such as ``stsz`` or ``IHDR``), then:
 
 * in-process: probe, ``pipeline.scan`` (a cheap stand-in detector that marks a corner of every frame) and
   ``pipeline.render``; every ``--cli-every``-th case also through ``redact -q run`` in a subprocess.
@@ -311,8 +312,10 @@ def main(argv: list[str] | None = None) -> int:
         counts[res["outcome"]] = counts.get(res["outcome"], 0) + 1
         bad += bool(res["violations"])
         print(json.dumps(res), flush=True)
+    if args.workdir is None and not bad:  # a temporary folder of our own with nothing worth keeping
+        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"summary": counts, "violations": bad, "seconds": round(time.monotonic() - t0, 1),
-                      "workdir": str(work)}), flush=True)
+                      "workdir": str(work) if work.exists() else None}), flush=True)
     return 1 if bad else 0
 
 

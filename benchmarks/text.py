@@ -37,8 +37,7 @@ costs about 2.2x the detection of a 720p one; TextDetector max_side scales a fra
 
 Configurations: FRAME[@MAX_SIDE][:option...], FRAME one of native, 1080p, 720p; MAX_SIDE TextDetector's
 max_side (default: its default). Options: det (det_only backend), pad=F, scales=A+B (TextDetector scales),
-box=F (box_thresh), thresh=F (det_thresh), unclip=F (unclip_ratio), limit=N (det_limit_side), nocls,
-coarse=N (TextDetector coarse: a second, detection-only pass with the frame's longer side shrunk to N).
+box=F (box_thresh), thresh=F (det_thresh), unclip=F (unclip_ratio), limit=N (det_limit_side), nocls.
 
 The recognised words are kept in memory only: this script prints and writes counts, sizes and categories,
 never text.
@@ -188,9 +187,6 @@ def parse(config: str) -> tuple[str, dict, dict]:
             det["pad"] = float(val)
         elif key == "scales":
             det["scales"] = tuple(float(v) for v in val.split("+"))
-        elif key == "coarse":
-            det["coarse"] = RapidOcrBackend(provider="cpu", det_only=True, det_limit_side=int(val),
-                                            det_limit_type="max")
         else:
             raise SystemExit(f"unknown option {opt!r} in {config!r}")
     return frame, back, det

@@ -345,17 +345,3 @@ def test_rapidocr_skips_recognition_of_lines_it_was_told_it_knows(ocr_run):
     assert second == first and backend.last_seconds["rec"] == 0.0
     assert sum(b.text is None for b in backend.read(image, lambda xyxy: np.zeros(len(xyxy), bool))) == len(first)
 
-
-def test_coarse_pass_adds_lettering_the_main_reading_missed_or_cut():
-    fine = FakeBackend([TextBox(quad(10, 10, 90, 30), 0.9, "EXIT", 0.99),
-                        TextBox(quad(120, 60, 160, 140), 0.9, "J", 0.4)])  # a fragment of large lettering
-    coarse = FakeBackend([TextBox(quad(11, 11, 89, 29), 0.8),  # the same line: nothing added
-                          TextBox(quad(100, 50, 400, 150), 0.8),  # the whole large word
-                          TextBox(quad(300, 300, 320, 310), 0.2)])  # below min_score
-    img = np.zeros((400, 500, 3), np.uint8)
-    dets, cats = TextDetector(fine, mode="pii", coarse=coarse, pad=0.0).detect_with_categories(img)
-    assert cats == ["unreadable", "unreadable"]  # the fragment and the whole word: both redacted
-    np.testing.assert_allclose(dets.xyxy[-1], [98, 48, 402, 152])  # padded by the 2 px minimum
-    _, cats_all = TextDetector(fine, mode="all", coarse=coarse).detect_with_categories(img)
-    assert len(cats_all) == 3
-    assert TextDetector(fine, coarse=coarse).describe()["coarse"] == {"name": "fake"}

@@ -122,8 +122,6 @@ class RapidOcrBackend:
     at 1920x1088 (rapidocr's own default, 736, detects it at 1312x736 and misses text under ~12 px
     tall: recall of legible words on a 720p frame of benchmarks/text.py went from 0.36 to 0.91 on
     the subset measured, for about 2.2x the detection time), a 1920x1080 one at its own size.
-    ``det_limit_type="max"`` makes it the *longer* side's upper limit instead (a shrunk, cheap
-    detection: large lettering comes out whole, see :class:`TextDetector` ``coarse``).
     ``unclip_ratio`` defaults to 2.0 (rapidocr: 1.6): boxes reach further around the letters. ``det_thresh``: the DB detector's per-pixel text threshold.
     ``unclip_ratio``: how far DB grows each text kernel into a box. ``max_side_len``: rapidocr first
     scales an image whose longer side is above this down to it. Logging by rapidocr is switched
@@ -137,7 +135,6 @@ class RapidOcrBackend:
 
     def __init__(self, provider: str = "cpu", det_only: bool = False, use_cls: bool = True,
                  box_thresh: float = 0.5, det_limit_side: int = 1088, threads: int | None = None,
-                 det_limit_type: str = "min",
                  det_thresh: float = 0.3, unclip_ratio: float = 2.0, max_side_len: int = 2000):
         try:
             from rapidocr import RapidOCR
@@ -148,9 +145,6 @@ class RapidOcrBackend:
         paths = {r: checked_file(folder, *RAPIDOCR_MODELS[r], RAPIDOCR) for r in roles}
         self.det_only, self.use_cls = det_only, use_cls and not det_only
         self.box_thresh, self.det_limit_side = float(box_thresh), int(det_limit_side)
-        if det_limit_type not in ("min", "max"):
-            raise ValueError(f"det_limit_type must be 'min' or 'max', got {det_limit_type!r}")
-        self.det_limit_type = det_limit_type
         self.det_thresh, self.unclip_ratio, self.max_side_len = float(det_thresh), float(unclip_ratio), int(max_side_len)
         self.last_seconds = {"det": 0.0, "cls": 0.0, "rec": 0.0}
         cuda = providers(provider)[0] == CUDA
@@ -165,7 +159,6 @@ class RapidOcrBackend:
             "Det.thresh": self.det_thresh,
             "Det.unclip_ratio": self.unclip_ratio,
             "Det.limit_side_len": self.det_limit_side,
-            "Det.limit_type": self.det_limit_type,
             "EngineConfig.onnxruntime.use_cuda": cuda,
             "EngineConfig.onnxruntime.intra_op_num_threads": threads or cpu_threads(),
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
@@ -258,7 +251,6 @@ class RapidOcrBackend:
             "use_cls": self.use_cls,
             "box_thresh": self.box_thresh,
             "det_limit_side": self.det_limit_side,
-            "det_limit_type": self.det_limit_type,
             "det_thresh": self.det_thresh,
             "unclip_ratio": self.unclip_ratio,
             "max_side_len": self.max_side_len,
@@ -335,19 +327,14 @@ class TextDetector:
     (>= 80% of its area) inside a box found at an earlier scale is dropped. A scale above 1 finds
     small text; note that rapidocr enlarges any image whose shorter side is below its
     ``det_limit_side`` before detection, so a scale that brings a frame below that changes
-    nothing for detection. ``coarse``: a second, detection-only backend (e.g. RapidOCR with
-    ``det_limit_type="max"``) whose boxes are added where the main reading has none: lettering
-    too large for the main detector's scale comes out whole (its boxes are not recognised: in
-    mode ``"pii"`` they count as unreadable, so they are redacted). ``reuse`` / ``refresh_every``:
-    see :data:`REFRESH_EVERY`.
+    nothing for detection. ``reuse`` / ``refresh_every``: see :data:`REFRESH_EVERY`.
     """
 
     kind = "text"
 
     def __init__(self, backend: OcrBackend, mode: str = "all", min_score: float = 0.5,
                  min_text_score: float = 0.5, max_side: int | None = 1920, pad: float = 0.3,
-                 scales: Sequence[float] = (1.0,), reuse: bool = True, refresh_every: int = REFRESH_EVERY,
-                 coarse: OcrBackend | None = None):
+                 scales: Sequence[float] = (1.0,), reuse: bool = True, refresh_every: int = REFRESH_EVERY):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not 0.0 <= min_score < 1.0:
@@ -367,7 +354,6 @@ class TextDetector:
         # keeps that line's category instead of being read again (only the report's category depends on it)
         self.reuse = bool(reuse) and mode == "all" and getattr(backend, "partial_recognition", False)
         self.refresh_every = int(refresh_every)
-        self.coarse = coarse
         self._memory: tuple[tuple[int, int], np.ndarray, list[str | None]] | None = None
         self._readings = 0
 
@@ -438,9 +424,6 @@ class TextDetector:
                     cv2.resize(image, size, interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA))]
             found = [b for b in found if b.score >= self.min_score]
             boxes += [b for b in found if not boxes or not mostly_inside(b.xyxy, [k.xyxy for k in boxes])]
-        if self.coarse is not None:  # large lettering, found whole on a shrunk frame (not recognised)
-            found = [TextBox(b.quad, b.score) for b in self.coarse.read(image) if b.score >= self.min_score]
-            boxes += [b for b in found if not boxes or not mostly_inside(b.xyxy, [k.xyxy for k in boxes])]
         return boxes
 
     def categories(self, boxes: Sequence[TextBox]) -> list[str | None]:
@@ -458,8 +441,7 @@ class TextDetector:
     def describe(self) -> dict[str, Any]:
         return {**self.backend.describe(), "kind": self.kind, "mode": self.mode, "min_score": self.min_score,
                 "min_text_score": self.min_text_score, "max_side": self.max_side, "pad": self.pad,
-                "scales": list(self.scales), "reuse": self.reuse, "refresh_every": self.refresh_every,
-                "coarse": None if self.coarse is None else self.coarse.describe()}
+                "scales": list(self.scales), "reuse": self.reuse, "refresh_every": self.refresh_every}
 
 
 def mostly_inside(box: np.ndarray, others: Sequence[np.ndarray], share: float = 0.8) -> bool:

@@ -9,7 +9,7 @@ into a temporary file, so all tools read the same bytes), it times, as whole pro
           (redact's own writer, fast YUV path where the clip allows, with an identity frame function:
           the best redact could ever do);
 - r-all:   `redact run` with its defaults (faces, badges and on-screen text; scan + render + report);
-- r-faces: `redact run --text off` (faces only: what issue 3's speed target is about);
+- r-faces: `redact run --text off --no-badges` (faces only);
 - deface: `deface --thresh 0.2` (CenterFace on every frame), when the `deface` command is installed.
 
 It prints frames/s, the ratios and each command's peak resident memory, plus the machine it ran on.
@@ -110,7 +110,7 @@ def timed(cmd: list[str], repeat: int) -> tuple[float, float]:
     return best, peak
 
 
-MODES = {"all": [], "faces": ["--text", "off"]}
+MODES = {"all": [], "faces": ["--text", "off", "--no-badges"]}
 """redact's configurations: "all" is the default (faces, badges, on-screen text); "faces" only faces."""
 
 

@@ -167,6 +167,13 @@ truncated_opt = click.option("--strict/--allow-truncated", default=False, show_d
                              help="--strict refuses damaged/truncated inputs instead of processing what decodes.")
 
 
+def render_opts(f: Any) -> Any:
+    """How the cleaned copy is written: --style, --crf, --preset, --audio (keyword arguments of those names)."""
+    for opt in reversed((style_opt, crf_opt, preset_opt, audio_opt)):
+        f = opt(f)
+    return f
+
+
 def scan_opts(f: Any) -> Any:
     """The analysis options shared by `run` and `scan` (passed on as keyword arguments to _scan_options)."""
     for opt in reversed((provider_opt, unanalysable_opt, threshold_opt, detect_every_opt, text_opt, badges_opt,
@@ -205,10 +212,7 @@ def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | N
 @click.option("--plan-out", type=click.Path(path_type=Path), default=None, help="Also save the plan here.")
 @click.option("--report/--no-report", default=True, show_default=True, help="Write OUTPUT.report.json (+ .html).")
 @click.option("--html/--no-html", default=True, show_default=True, help="Also write the HTML report.")
-@style_opt
-@crf_opt
-@preset_opt
-@audio_opt
+@render_opts
 @keep_opt
 @keep_face_opt
 @scan_opts
@@ -316,10 +320,7 @@ def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None,
               help="Cleaned copy (default: INPUT.clean.mp4 beside the input).")
 @click.option("--report/--no-report", default=True, show_default=True)
 @click.option("--html/--no-html", default=True, show_default=True)
-@style_opt
-@crf_opt
-@preset_opt
-@audio_opt
+@render_opts
 @keep_opt
 @keep_face_opt
 @truncated_opt

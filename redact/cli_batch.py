@@ -13,8 +13,7 @@ from typing import Any
 
 import click
 
-from .cli import (_errors, _progress, _scan_options, audio_opt, cli, crf_opt, preset_opt, scan_opts,
-                  style_opt)
+from .cli import _errors, _progress, _scan_options, cli, render_opts, scan_opts
 
 CHECK_FOUND = 3
 IDENTIFIABLE_KINDS = ("face", "badge", "text", "frame")
@@ -34,10 +33,7 @@ IDENTIFIABLE_KINDS = ("face", "badge", "text", "frame")
               help="CPU threads per item (default: this machine's CPUs divided by --jobs; Ray: 1).")
 @click.option("--retry-failed", is_flag=True, help="Try again items that failed in an earlier run.")
 @click.option("--html/--no-html", default=True, show_default=True, help="Also write the HTML reports.")
-@style_opt
-@crf_opt
-@preset_opt
-@audio_opt
+@render_opts
 @scan_opts
 @click.pass_context
 def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: str, address: str | None,

@@ -86,7 +86,7 @@ def _wait_for(page, fn, what: str) -> None:
 def test_from_the_page_alone_pick_a_clip_keep_the_patient_and_save(browser, tmp_path):
     from redact.io import read_frames
 
-    from .test_keep import _crop, _patient_track, _psnr, _truth
+    from .test_keep import _patient_track, check_patient_kept
 
     session = ReviewSession()  # the default analysis: faces, badges and on-screen text
     with ReviewServer(session) as server:
@@ -124,20 +124,7 @@ def test_from_the_page_alone_pick_a_clip_keep_the_patient_and_save(browser, tmp_
 
         src, dst = read_frames(SAMPLE), read_frames(out)
         assert len(src) == len(dst) == 100
-        kept = {b.frame: b.box for b in patient.boxes}
-        by_frame = plan.boxes_by_frame()
-        for i in range(0, 100, 3):
-            x1, y1, x2, y2 = (int(v) for v in kept[i])
-            mask = np.ones((y2 - y1, x2 - x1), bool)  # the patient's box minus what is redacted across it
-            for t, b in by_frame[i]:
-                if t.action == "redact":
-                    bx1, by1, bx2, by2 = (int(v) for v in b.box)
-                    mask[max(by1 - y1, 0):max(by2 - y1, 0), max(bx1 - x1, 0):max(bx2 - x1, 0)] = False
-            assert mask.mean() > 0.7, i
-            assert _psnr(_crop(src[i], kept[i])[mask], _crop(dst[i], kept[i])[mask]) >= 30, i
-            truth = _truth(i)
-            for name in ("screen_text", "badge"):
-                assert _psnr(_crop(src[i], truth[name]), _crop(dst[i], truth[name])) < 22, (i, name)
+        check_patient_kept(src, dst, plan, patient)
         upload_dir = session._tmp
     assert not upload_dir.exists()  # the private copy is gone once the review closes
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..cli import _errors, _scan_options, audio_opt, cli, crf_opt, preset_opt, scan_opts, style_opt
+from ..cli import _errors, _scan_options, cli, render_opts, scan_opts
 
 
 @cli.command()
@@ -18,10 +18,7 @@ from ..cli import _errors, _scan_options, audio_opt, cli, crf_opt, preset_opt, s
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Cleaned copy written by Export (default: INPUT.clean.mp4 beside the input).")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser; print the page's address.")
-@style_opt
-@crf_opt
-@preset_opt
-@audio_opt
+@render_opts
 @scan_opts
 @click.pass_context
 def review(ctx: click.Context, input: Path | None, plan_path: Path | None, output: Path | None, no_browser: bool,

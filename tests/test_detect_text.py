@@ -192,7 +192,7 @@ def test_unreadable_text_is_redacted_in_pii_mode():
     detector = TextDetector(FakeBackend(boxes), mode="pii", min_score=0.5)
     dets, cats = detector.detect_with_categories(np.zeros((200, 200, 3), np.uint8))
     assert cats == ["unreadable"] * 3
-    np.testing.assert_allclose(dets.xyxy[:, 1], [4, 34, 64])  # padded by 0.3 x 20 px height
+    np.testing.assert_allclose(dets.xyxy[:, 1], [0, 30, 60])  # padded by 0.5 x 20 px height
     _, cats_all = TextDetector(FakeBackend(boxes), mode="all").detect_with_categories(np.zeros((200, 200, 3), np.uint8))
     assert cats_all == ["unreadable"] * 3 + [None]
 
@@ -278,7 +278,7 @@ def test_backend_reports_its_settings_and_step_times(ocr_run):
     assert ocr_run["backend"].last_seconds["det"] > 0
     # defaults chosen by benchmarks/text.py: small text on 720p frames, boxes that reach past the letters
     assert d["det_limit_side"] == 1088 and d["unclip_ratio"] == 2.0
-    assert ocr_run["detector"].describe()["pad"] == 0.3 and ocr_run["detector"].describe()["scales"] == [1.0]
+    assert ocr_run["detector"].describe()["pad"] == 0.5 and ocr_run["detector"].describe()["scales"] == [1.0]
 
 
 class PartialBackend:

@@ -499,10 +499,11 @@ class LocalExecutor:
 
         ctx = mp.get_context("spawn")
         slots = ctx.Value("i", 0)
-        cpu_sets = self.cpu_sets if workers == self.workers else [sorted(set().union(*self.cpu_sets))]
-        threads = self.threads if workers == self.workers else max(1, len(cpu_sets[0]))
+        # a single-worker pool (retrying the tasks of a pool whose worker died) gets one worker's share, like the
+        # task it runs was told (task.threads): the same limits whichever pool an item ends up in
+        cpu_sets = self.cpu_sets if workers == self.workers else self.cpu_sets[:1]
         return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(threads, slots, cpu_sets))
+                                   initargs=(self.threads, slots, cpu_sets))
 
     def run(self, fn: Worker, tasks: list[Task], on_result: OnResult) -> None:
         from concurrent.futures import FIRST_COMPLETED, wait

@@ -199,7 +199,7 @@ def test_unreadable_text_is_redacted_in_pii_mode():
 
 def test_large_images_are_scaled_down_and_boxes_scaled_back():
     fake = FakeBackend([TextBox(quad(100, 50, 200, 70), 0.9, "Ward 7", 0.99)])
-    dets = TextDetector(fake, mode="all", max_side=500, pad=0.0).detect(np.zeros((1000, 2000, 3), np.uint8))
+    dets = TextDetector(fake, mode="all", max_side=500, pad=0.0, tall_pad=0.0).detect(np.zeros((1000, 2000, 3), np.uint8))
     assert fake.shapes == [(250, 500, 3)]
     np.testing.assert_allclose(dets.xyxy, [[398, 198, 802, 282]])  # pad=0 still grows by 2 px
 
@@ -345,3 +345,15 @@ def test_rapidocr_skips_recognition_of_lines_it_was_told_it_knows(ocr_run):
     assert second == first and backend.last_seconds["rec"] == 0.0
     assert sum(b.text is None for b in backend.read(image, lambda xyxy: np.zeros(len(xyxy), bool))) == len(first)
 
+
+
+def test_tall_lines_are_padded_by_a_whole_line_height():
+    """Large lettering (a sign, a whiteboard heading): the detector's box hugs the letter bodies, so a line at
+    least TALL_LINE px tall grows by its own height on every side; ordinary lines by ``pad`` of theirs."""
+    from redact.detect.text import TALL_LINE
+
+    small = TextBox(quad(10, 10, 200, 30), 0.9, "EXIT", 0.99)  # 20 px
+    tall = TextBox(quad(300, 100, 700, 100 + TALL_LINE), 0.9, "WARD", 0.99)
+    dets = TextDetector(FakeBackend([small, tall]), mode="all").detect(np.zeros((400, 800, 3), np.uint8))
+    np.testing.assert_allclose(dets.xyxy[0], [0, 0, 210, 40])  # 0.5 x 20 px, clipped at the frame's edge
+    np.testing.assert_allclose(dets.xyxy[1], [300 - TALL_LINE, 100 - TALL_LINE, 700 + TALL_LINE, 100 + 2 * TALL_LINE])

@@ -303,21 +303,17 @@ def cpu_slices(workers: int, threads: int | None = None) -> tuple[int, list[list
     return per, [[cpus[(i * per + j) % len(cpus)] for j in range(per)] for i in range(workers)]
 
 
-def _detector_stack(scan_options: Any) -> list[Any] | None:
-    """The default detector stack, built once per worker and settings (loading models per clip would cost more
-    than a small clip's analysis; ``scan`` resets a stack before every clip). Only the pipeline's own public
-    ``default_stack`` is used: without it, None lets ``scan`` build its complete default stack itself, so a
-    batch never analyses with fewer detectors than ``redact run``."""
-    from . import pipeline
+def _detector_stack(scan_options: Any) -> list[Any]:
+    """The default detector stack (``pipeline.default_stack``, the very stack ``redact run`` builds), built once
+    per worker and settings (loading models per clip would cost more than a small clip's analysis; ``scan``
+    resets a stack before every clip)."""
+    from .pipeline import default_stack
 
-    make = getattr(pipeline, "default_stack", None)
-    if make is None:
-        return None
     key = repr(sorted(scan_options.to_dict().items()))
     cache = _WORKER.setdefault("stacks", {})
     if key not in cache:
         cache.clear()
-        cache[key] = make(scan_options)
+        cache[key] = default_stack(scan_options)
     return list(cache[key])
 
 

@@ -39,7 +39,7 @@ from typing import Any, Mapping
 import cv2
 import numpy as np
 
-from redact.detect.base import iou_matrix, merge_enclosing
+from redact.detect.base import cover_matrix, iou_matrix, merge_enclosing
 from redact.detect.faces import check_image
 from redact.types import Detections
 
@@ -183,10 +183,8 @@ def _distinct(shapes: list[np.ndarray], iou: float = 0.9) -> list[np.ndarray]:
 def _without_contained(dets: Detections, cover: float = 0.9) -> Detections:
     """``dets`` less the boxes lying (``cover`` of their area) inside a larger one: redacting the larger covers them."""
     a = dets.xyxy
-    ix = np.clip(np.minimum(a[:, None, 2], a[None, :, 2]) - np.maximum(a[:, None, 0], a[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], a[None, :, 3]) - np.maximum(a[:, None, 1], a[None, :, 1]), 0, None)
-    area = np.maximum((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]), 1e-6)
-    inside = (ix * iy / area[:, None] >= cover) & (area[:, None] < area[None, :])
+    area = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    inside = (cover_matrix(a, a) >= cover) & (area[:, None] < area[None, :])
     keep = ~inside.any(axis=1)
     return dets if keep.all() else dets.filter(keep)
 

@@ -155,19 +155,34 @@ class MultiDetector:
         return {"name": self.name, "merge_iou": self.merge_iou, "parts": [d.describe() for d in self.detectors]}
 
 
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of boxes ``a`` ``(N, 4)`` and ``b`` ``(M, 4)`` as an ``(N, M)`` array."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
+def _boxes(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, np.float64).reshape(-1, 4)
+
+
+def _areas(a: np.ndarray) -> np.ndarray:
+    return (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+
+
+def _intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ix1 = np.maximum(a[:, None, 0], b[None, :, 0])
     iy1 = np.maximum(a[:, None, 1], b[None, :, 1])
     ix2 = np.minimum(a[:, None, 2], b[None, :, 2])
     iy2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
+    return np.clip(ix2 - ix1, 0, None) * np.clip(iy2 - iy1, 0, None)
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise IoU of boxes ``a`` ``(N, 4)`` and ``b`` ``(M, 4)`` as an ``(N, M)`` array."""
+    a, b = _boxes(a), _boxes(b)
+    inter = _intersections(a, b)
+    union = _areas(a)[:, None] + _areas(b)[None, :] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+def cover_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(N, M)``: the share of box ``a[n]``'s area that lies inside box ``b[m]`` (0 for an empty ``a[n]``)."""
+    a, b = _boxes(a), _boxes(b)
+    return _intersections(a, b) / np.maximum(_areas(a), 1e-9)[:, None]
 
 
 def nms(xyxy: np.ndarray, score: np.ndarray, iou: float) -> np.ndarray:

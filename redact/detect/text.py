@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from redact import pii
-from redact.detect.base import CUDA, cpu_threads, iou_matrix, providers
+from redact.detect.base import CUDA, cover_matrix, cpu_threads, iou_matrix, providers
 from redact.detect.faces import check_image
 from redact.errors import RedactError
 from redact.types import Detections
@@ -458,11 +458,7 @@ class TextDetector:
 
 def mostly_inside(box: np.ndarray, others: Sequence[np.ndarray], share: float = 0.8) -> bool:
     """Whether at least ``share`` of ``box``'s area lies inside one of ``others`` (all ``[x1, y1, x2, y2]``)."""
-    o = np.asarray(others, np.float32).reshape(-1, 4)
-    iw = np.clip(np.minimum(o[:, 2], box[2]) - np.maximum(o[:, 0], box[0]), 0, None)
-    ih = np.clip(np.minimum(o[:, 3], box[3]) - np.maximum(o[:, 1], box[1]), 0, None)
-    area = max(float((box[2] - box[0]) * (box[3] - box[1])), 1e-9)
-    return bool(np.any(iw * ih >= share * area))
+    return bool(np.any(cover_matrix(box, others) >= share))
 
 
 def group_lines(xyxy: Sequence[np.ndarray], overlap: float = 0.5) -> list[list[int]]:

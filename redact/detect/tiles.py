@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 import cv2
 import numpy as np
 
-from redact.detect.base import Detector, iou_matrix, merge_enclosing
+from redact.detect.base import Detector, cover_matrix, iou_matrix, merge_enclosing
 from redact.detect.schedule import Scheduled
 from redact.detect.faces import grow_to
 from redact.types import Detections
@@ -207,10 +207,5 @@ def adds_faces(found: Detections, others: Detections | None) -> bool:
     if others is None or len(others) == 0:
         return True
     a, b = found.xyxy, others.xyxy
-    iou = iou_matrix(a, b)
-    ix = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    iy = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    area = np.maximum((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]), 1e-6)
-    cover = ix * iy / area[:, None]
-    matched = (iou >= NEW_IOU) | (cover >= NEW_COVER)
+    matched = (iou_matrix(a, b) >= NEW_IOU) | (cover_matrix(a, b) >= NEW_COVER)
     return bool((~matched.any(axis=1)).any())

@@ -184,7 +184,7 @@ class ScheduledTiles(Scheduled):
         det: TiledDetector = self.detector  # type: ignore[assignment]
         h, w = image.shape[:2]
         n = len(det.tiles(w, h))
-        which = list(range(n)) if not self._tile_last else self._due_tiles(frame_index, n)
+        which = self._due_tiles(frame_index, n)  # every tile on the first run: none has run yet
         per_tile = det.detect_tiles(image, which)
         others = (context or {}).get(det.kind)
         for i, found in per_tile.items():

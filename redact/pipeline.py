@@ -385,31 +385,32 @@ def run(path: str | Path, output: str | Path, scan_options: ScanOptions | None =
     if plan_out is not None:
         save_plan(s.plan, plan_out)
     r = render(path, s.plan, output, render_options, progress=progress)  # the input must not change meanwhile
-    try:
-        rep, jpath, hpath = finish_report(s.plan, r, models=s.models, warnings=s.warnings + r.warnings,
-                                          timings={"scan_s": round(s.seconds, 3), "render_s": round(r.seconds, 3)},
-                                          write=write_report, html=html)
-    except BaseException:
-        # a cleaned copy without its report is not a finished job: leave nothing behind
-        for p in (Path(output), *report_paths(output)):
-            p.unlink(missing_ok=True)
-        raise
+    rep, jpath, hpath = finish_report(s.plan, r, models=s.models, warnings=s.warnings + r.warnings,
+                                      timings={"scan_s": round(s.seconds, 3), "render_s": round(r.seconds, 3)},
+                                      write=write_report, html=html)
     return RunResult(s, r, rep, jpath, hpath)
 
 
 def finish_report(plan: Plan, r: RenderResult, *, models: list[dict[str, Any]], warnings: list[str],
                   timings: dict[str, Any], write: bool = True, html: bool = True
                   ) -> tuple[dict[str, Any], Path | None, Path | None]:
+    """The report of a finished render, written beside its output (unless ``write`` is false). A cleaned copy
+    without its report is not a finished job: if the report fails, the output and any report file are removed."""
     from .report import build_report, write_report_html, write_report_json
 
-    rep = build_report(plan, output_path=r.output, output_sha256=r.sha256, render=r.to_dict(), timings=timings,
-                       models=models, warnings=warnings)
-    if not write:
-        return rep, None, None
-    jpath, hpath = report_paths(r.output)
-    write_report_json(rep, jpath)
-    if html:
-        write_report_html(rep, plan, hpath)
+    try:
+        rep = build_report(plan, output_path=r.output, output_sha256=r.sha256, render=r.to_dict(), timings=timings,
+                           models=models, warnings=warnings)
+        if not write:
+            return rep, None, None
+        jpath, hpath = report_paths(r.output)
+        write_report_json(rep, jpath)
+        if html:
+            write_report_html(rep, plan, hpath)
+    except BaseException:
+        for p in (Path(r.output), *report_paths(r.output)):
+            p.unlink(missing_ok=True)
+        raise
     return rep, jpath, (hpath if html else None)
 
 

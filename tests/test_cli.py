@@ -149,3 +149,34 @@ def test_truncated_clip_is_processed_up_to_the_break_and_the_report_says_so(tmp_
     r = CliRunner().invoke(cli, ["run", "--strict", str(cut), "-o", str(strict_out)])
     assert r.exit_code == 1 and r.output.startswith("redact: error:")
     assert not strict_out.exists()
+
+
+def test_ocr_easyocr_without_the_extra_is_one_clear_line_and_writes_nothing(tmp_path, clip, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "easyocr", None)  # as on a machine without the extra
+    before = listdir(tmp_path)
+    r = invoke("run", clip, "--ocr", "easyocr")
+    assert r.exit_code == 1
+    assert "pip install .[easyocr]" in r.output and "Traceback" not in r.output
+    assert listdir(tmp_path) == before
+
+
+def test_ocr_option_picks_the_backend(monkeypatch):
+    from redact import pipeline
+    from redact.detect import text
+
+    made = []
+
+    class FakeEasy:
+        name = "easyocr-en"
+
+        def __init__(self, provider="cpu"):
+            made.append(provider)
+
+    monkeypatch.setattr(text, "EasyOcrBackend", FakeEasy)
+    stack = pipeline.default_stack(pipeline.ScanOptions(ocr="easyocr", provider="cpu", badges=False))
+    assert made == ["cpu"] and any(getattr(s.detector, "backend", None).__class__ is FakeEasy for s in stack)
+    assert r"ocr" in pipeline.ScanOptions().to_dict() and pipeline.ScanOptions().ocr == "rapidocr"
+    with pytest.raises(ValueError, match="ocr must be one of"):
+        pipeline.default_stack(pipeline.ScanOptions(ocr="tesseract", badges=False))

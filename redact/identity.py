@@ -47,6 +47,21 @@ LFW); this is stricter. Measured with benchmarks/keep_face.py on faces-dev (real
 people): the closest pair of different people was 0.563 across photos and 0.496 within one photo (0.543 and
 0.462 when faces down to 20 px are embedded); 0.6 would have let 4 of 391 cross-photo pairs match."""
 
+CEILING = 0.52
+"""No sampled face of a kept track may be this far (or farther) from the reference, whatever the track's median.
+The keep rule (redact.policy.track_matches) is: every sample embedded, the MEDIAN sample closer than
+:data:`DEFAULT_THRESHOLD`, and EVERY sample closer than this ceiling. A single turned or blurred frame of the right
+person may sit a little over the threshold (the head-pose clips: 0.48-0.50), while a stranger's faces sit at
+0.44-0.6+ with medians >= 0.49 (benchmarks/keep_face.py --strangers, 2,280 reference x track pairs); a track
+that swaps to another person shows samples far past the ceiling."""
+
+JITTERS = ((0, 0, 0.0, 1.0), (4, 0, 0.0, 1.0), (-4, 0, 0.0, 1.0), (0, 4, 0.0, 1.0), (0, -4, 0.0, 1.0),
+           (0, 0, 6.0, 1.0), (0, 0, -6.0, 1.0), (0, 0, 0.0, 0.93), (0, 0, 0.0, 1.07))
+"""The reference photo is embedded as the mean over these fixed small shifts (px), turns (degrees) and scales of
+its aligned 150x150 face, each also mirrored (18 copies): one photo is all there is of the person, and the mean
+is less tied to that photo's crop and pose. Fixed rather than dlib's random ``num_jitters``, whose result
+depends on how many faces were jittered before in the process (two calls on one photo came out 0.06 apart)."""
+
 MIN_FACE_SIDE = 32
 """Faces narrower than this many pixels are not embedded (too few pixels to tell people apart)."""
 
@@ -161,23 +176,42 @@ class FaceEmbedder:
             return None
         return best
 
-    def embed_box(self, image: np.ndarray, face_box: Sequence[float]) -> np.ndarray:
-        """The embedding of the face whose tight (CenterFace) box is ``face_box``."""
+    def embed_box(self, image: np.ndarray, face_box: Sequence[float], jitter: bool = False) -> np.ndarray:
+        """The embedding of the face whose tight (CenterFace) box is ``face_box``; with ``jitter``, the mean over
+        the :data:`JITTERS` copies of the aligned face (for the reference photo)."""
         dlib = self._dlib
         img = np.ascontiguousarray(image, dtype=np.uint8)
         shape = self._landmarks(img, dlib.rectangle(*dlib_rect(face_box)))
         chip = dlib.get_face_chip(img, shape, size=150, padding=0.25)
-        return np.asarray(self._resnet.compute_face_descriptor(chip), np.float32)
+        if not jitter:
+            return np.asarray(self._resnet.compute_face_descriptor(chip), np.float32)
+        embs = [np.asarray(self._resnet.compute_face_descriptor(c), np.float32) for c in jittered(chip)]
+        return np.mean(embs, axis=0).astype(np.float32)
 
-    def embed(self, image: np.ndarray, region: Sequence[float] | None = None) -> np.ndarray | None:
+    def embed(self, image: np.ndarray, region: Sequence[float] | None = None,
+              jitter: bool = False) -> np.ndarray | None:
         """The embedding of the one face in ``region`` (None: the whole image), or None when unsure."""
         box = self.locate(image, region)
-        return None if box is None else self.embed_box(image, box)
+        return None if box is None else self.embed_box(image, box, jitter)
 
     def describe(self) -> dict[str, Any]:
         return {"name": "dlib_resnet_v1", "package": DIST, "package_version": _version(DIST),
                 "runtime": "dlib-bin", "runtime_version": _version("dlib-bin"), "weights": RESNET,
                 "sha256": MODEL_SHA256[RESNET]}
+
+
+def jittered(chip: np.ndarray) -> list[np.ndarray]:
+    """The :data:`JITTERS` copies of an aligned face chip, then the same mirrored (deterministic)."""
+    import cv2
+
+    h, w = chip.shape[:2]
+    out = []
+    for base in (chip, np.ascontiguousarray(chip[:, ::-1])):
+        for dx, dy, angle, scale in JITTERS:
+            m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+            m[:, 2] += (dx, dy)
+            out.append(cv2.warpAffine(base, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+    return out
 
 
 def _version(dist: str) -> str | None:
@@ -200,31 +234,42 @@ def embed_reference(embedder: FaceEmbedder, photo: str | Path) -> np.ndarray:
     if n != 1:
         raise RedactError(f"the reference photo must show exactly one face; found {n} in {photo.name} "
                           "(crop it to your face)")
-    emb = embedder.embed(image)
+    emb = embedder.embed(image, jitter=True)
     if emb is None:
         raise RedactError(f"the face in {photo.name} is too small to recognise (at least {MIN_FACE_SIDE} px wide)")
     return emb
 
 
-def embed_regions(path: str | Path, wanted: Mapping[int, Iterable[tuple[int, Sequence[float]]]],
-                  embedder: FaceEmbedder, *, allow_truncated: bool = True) -> dict[tuple[int, int], np.ndarray | None]:
+def embed_regions(path: str | Path, wanted: Mapping[int, Iterable[tuple[Any, Sequence[float]]]],
+                  embedder: FaceEmbedder, *, allow_truncated: bool = True) -> dict[tuple[int, Any], np.ndarray | None]:
     """Embed the faces at ``wanted`` = ``{frame: [(key, region), ...]}`` of the video/photo at ``path``.
 
     Frames are decoded in order by the scan's own decoder (so indices agree with the plan) and decoding stops
     after the last wanted frame; only the wanted frames are looked at. Returns ``{(frame, key): embedding or
     None}``; a wanted frame that never decodes is missing from the result.
     """
+    return _each_region(path, wanted, embedder.embed, allow_truncated)
+
+
+def locate_regions(path: str | Path, wanted: Mapping[int, Iterable[tuple[Any, Sequence[float]]]],
+                   embedder: FaceEmbedder, *, allow_truncated: bool = True) -> dict[tuple[int, Any], Any]:
+    """Like :func:`embed_regions`, but each value is :meth:`FaceEmbedder.locate`'s tight face box (or None)."""
+    return _each_region(path, wanted, embedder.locate, allow_truncated)
+
+
+def _each_region(path: str | Path, wanted: Mapping[int, Iterable[tuple[Any, Sequence[float]]]],
+                 fn: Any, allow_truncated: bool) -> dict[tuple[int, Any], Any]:
     from .io import FrameSource
 
     todo = {int(f): list(v) for f, v in wanted.items()}
-    out: dict[tuple[int, int], np.ndarray | None] = {}
+    out: dict[tuple[int, Any], Any] = {}
     if not todo:
         return out
     last = max(todo)
     with FrameSource(path, allow_truncated=allow_truncated) as src:
         for frame in src:
             for key, region in todo.get(frame.index, ()):
-                out[(frame.index, key)] = embedder.embed(frame.image, region)
+                out[(frame.index, key)] = fn(frame.image, region)
             if frame.index >= last:
                 break
     return out

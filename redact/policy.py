@@ -6,7 +6,8 @@ Two ways to keep a track, both only for **face** tracks:
   changed. Text, badge and whole-frame tracks cover personal data or unanalysed frames; keeping one is a
   deliberate edit of the plan file (``"action": "keep"``), which ``render`` honours and the report shows.
 - by reference photo (``--keep-face me.jpg``): :func:`keep_matching_faces`. A face track is kept only when
-  *every* sampled frame of it holds a face whose embedding is within the threshold of the photo's (see
+  *every* sampled frame of it holds a face that can be embedded, the median distance of those embeddings to the
+  photo's is under the threshold and none of them reaches the ceiling (see :func:`track_matches` and
   :mod:`redact.identity`). Unsure (no embedding, two faces in the box, too small, a frame too far) means redact,
   so a track that switches to another person when people cross is not kept.
 
@@ -21,6 +22,8 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
+
+import numpy as np
 
 from .errors import RedactError
 from .types import Plan, Track
@@ -96,14 +99,28 @@ class FaceMatch:
     samples: int
     matched: int
     unsure: int
+    median_distance: float | None
     max_distance: float | None
     kept: bool
+    duplicate_of: int | None = None  # kept as a second track on the same face as this kept track
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        if d["max_distance"] is not None:
-            d["max_distance"] = round(d["max_distance"], 3)
+        for key in ("median_distance", "max_distance"):
+            if d[key] is not None:
+                d[key] = round(d[key], 3)
         return d
+
+
+def track_matches(distances: Sequence[float | None], threshold: float, ceiling: float) -> bool:
+    """The keep rule for one face track's sampled distances to the reference (None: a sample that could not be
+    embedded): every sample embedded, the median below ``threshold`` and every sample below ``ceiling``."""
+    if not distances or any(d is None for d in distances):
+        return False
+    ordered = sorted(float(d) for d in distances)  # type: ignore[arg-type]
+    n = len(ordered)
+    median = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+    return median < threshold and ordered[-1] < ceiling
 
 
 def _evenly(items: Sequence[int], n: int) -> list[int]:
@@ -141,17 +158,22 @@ def sample_frames(track: Track, faces_by_frame: dict[int, list[tuple[int, Sequen
 
 
 def keep_matching_faces(plan: Plan, path: str | Path, reference: Any, embedder: Any,
-                        threshold: float | None = None, *, allow_truncated: bool = True) -> list[FaceMatch]:
-    """Keep the face tracks of ``plan`` whose every sampled face matches the ``reference`` embedding.
+                        threshold: float | None = None, ceiling: float | None = None, *,
+                        allow_truncated: bool = True) -> list[FaceMatch]:
+    """Keep the face tracks of ``plan`` whose sampled faces match the ``reference`` embedding.
 
-    Stage 1 embeds one frame per face track (its middle sample) and drops the tracks that do not match; stage 2
-    embeds all samples of the remaining candidates (see :func:`sample_frames`). A track is kept only if every
-    sample gave an embedding within ``threshold`` (default :data:`redact.identity.DEFAULT_THRESHOLD`).
-    Tracks already kept stay kept. Returns a verdict per face track.
+    Stage 1 embeds one frame per face track (its middle sample) and drops the tracks where it is not below
+    ``ceiling``; stage 2 embeds all samples of the remaining candidates (see :func:`sample_frames`). A track is
+    kept only by :func:`track_matches`: every sample embedded, their median below ``threshold`` (default
+    :data:`redact.identity.DEFAULT_THRESHOLD`) and every one below ``ceiling`` (default
+    :data:`redact.identity.CEILING`). Tracks already kept stay kept. Returns a verdict per face track.
     """
-    from .identity import DEFAULT_THRESHOLD, distance, embed_regions
+    from .identity import CEILING, DEFAULT_THRESHOLD, distance, embed_regions
 
     threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+    ceiling = CEILING if ceiling is None else float(ceiling)
+    if ceiling < threshold:
+        raise ValueError(f"ceiling {ceiling} is below the threshold {threshold}")
     faces = [t for t in plan.tracks if t.kind == "face"]
     by_frame = face_boxes_by_frame(faces)
     samples = {t.id: sample_frames(t, by_frame) for t in faces}
@@ -167,25 +189,89 @@ def keep_matching_faces(plan: Plan, path: str | Path, reference: Any, embedder: 
             dist[tid][f] = None if emb is None else distance(emb, reference)
 
     def matches(tid: int) -> bool:
-        return all(d is not None and d < threshold for d in dist[tid].values())
+        return track_matches(list(dist[tid].values()), threshold, ceiling)
 
     first = {tid: [s[len(s) // 2]] for tid, s in samples.items() if s}
     embed(first)
-    candidates = [tid for tid in first if matches(tid) and len(dist[tid]) == 1]
+    candidates = [tid for tid in first if len(dist[tid]) == 1 and track_matches(list(dist[tid].values()), ceiling,
+                                                                                 ceiling)]
     embed({tid: [f for f in samples[tid] if f not in dist[tid]] for tid in candidates})
 
+    matched = {tid for tid in candidates if bool(samples[tid]) and len(dist[tid]) == len(samples[tid])
+               and matches(tid)}
+    duplicates = _same_face_duplicates(faces, matched, path, embedder, allow_truncated)
     verdicts = []
     for t in faces:
         d = dist[t.id]
         got = [v for v in d.values() if v is not None]
         complete = bool(samples[t.id]) and len(d) == len(samples[t.id])
-        kept = t.id in candidates and complete and matches(t.id)
+        kept = (t.id in candidates and complete and matches(t.id)) or t.id in duplicates
         if kept:
             t.action = "keep"
         verdicts.append(FaceMatch(t.id, len(d), sum(v < threshold for v in got), len(d) - len(got),
-                                  max(got) if got else None, kept))
-    _record(plan, "by_face", {"threshold": threshold, "model": embedder.describe(),
+                                  float(np.median(got)) if got else None, max(got) if got else None, kept,
+                                  duplicates.get(t.id)))
+    _record(plan, "by_face", {"threshold": threshold, "ceiling": ceiling, "duplicate_cover": DUPLICATE_COVER,
+                              "model": embedder.describe(),
                               "tracks": [v.to_dict() for v in verdicts]})
     log.info("keep-face: kept %s of %d face track(s)",
              ", ".join(str(v.id) for v in verdicts if v.kept) or "none", len(faces))
     return verdicts
+
+
+DUPLICATE_COVER = 0.9
+"""A face track is a second track on a kept person's face when each of its detected boxes lies at least this
+share inside the kept track's box in the same frame (and re-detection resolves both to one face)."""
+
+
+def _same_face_duplicates(faces: Sequence[Track], kept: set[int], path: str | Path, embedder: Any,
+                          allow_truncated: bool) -> dict[int, int]:
+    """``{track id: kept track id}`` for the face tracks that are a second track on a kept face.
+
+    A detector can put a second, weaker box on part of a face (the chin, a turned half) that the tracker follows
+    as its own track; left redacted it would blur part of the face the user kept. Such a track is kept with its
+    host only if EVERY one of its detected boxes lies :data:`DUPLICATE_COVER` inside the host's box in the same
+    frame, and at every sampled one of those frames the face re-detected in its region (the one face centred
+    there, as for embedding) is the face re-detected in the host's region (IoU >= 0.5). Another person's face
+    near the kept one fails one of the two (it sticks out of the box, or re-detects as itself or as two faces).
+    """
+    from .detect.base import cover_matrix, iou_matrix
+    from .identity import locate_regions
+
+    if not kept:
+        return {}
+    hosts = {t.id: {b.frame: b.box for b in t.boxes} for t in faces if t.id in kept}
+    pending: dict[int, tuple[int, list[int]]] = {}
+    for t in faces:
+        if t.id in kept:
+            continue
+        detected = [b for b in t.boxes if b.source == "detected"]
+        if not detected:
+            continue
+        for hid, host in hosts.items():
+            if all(b.frame in host and float(cover_matrix(np.asarray(b.box, np.float32).reshape(1, 4),
+                                                          np.asarray(host[b.frame], np.float32).reshape(1, 4))[0, 0])
+                   >= DUPLICATE_COVER for b in detected):
+                pending[t.id] = (hid, _evenly([b.frame for b in detected], MAX_SAMPLES))
+                break
+    if not pending:
+        return {}
+    own = {t.id: {b.frame: b.box for b in t.boxes} for t in faces if t.id in pending}
+    wanted: dict[int, list[tuple[Any, Any]]] = {}
+    for tid, (hid, frames) in pending.items():
+        for f in frames:
+            wanted.setdefault(f, []).extend([((tid, "own"), own[tid][f]), ((tid, "host"), hosts[hid][f])])
+    found = locate_regions(path, wanted, embedder, allow_truncated=allow_truncated)
+    out = {}
+    for tid, (hid, frames) in pending.items():
+        same = True
+        for f in frames:
+            a, b = found.get((f, (tid, "own"))), found.get((f, (tid, "host")))
+            if a is None or b is None or float(iou_matrix(np.asarray(a, np.float32).reshape(1, 4),
+                                                          np.asarray(b, np.float32).reshape(1, 4))[0, 0]) < 0.5:
+                same = False
+                break
+        if same:
+            out[tid] = hid
+            log.info("keep-face: track %d is a second track on kept face %d; kept with it", tid, hid)
+    return out

@@ -17,7 +17,7 @@ from redact.cli import cli
 from redact.policy import KeepError, apply_keep, keep_matching_faces, parse_ids, sample_frames, face_boxes_by_frame
 from redact.types import InputInfo, Plan, Track, TrackBox
 
-from .conftest import ROOT, listdir
+from .conftest import ROOT, SHARED, listdir
 from .media import make_video
 
 SAMPLE = ROOT / "samples" / "demo.mp4"
@@ -386,3 +386,37 @@ def test_cli_render_honours_keep_in_an_edited_plan_and_keep_option(clip, tmp_pat
     r = CliRunner().invoke(cli, ["render", str(clip), "--plan", str(p), "-o", str(tmp_path / "b.mp4"), "--keep", "99"])
     assert r.exit_code == 1 and "unknown track id(s) 99" in r.output
     assert not (tmp_path / "b.mp4").exists()
+
+
+HEAD_POSE = SHARED / "footage" / "intel_preview_head-pose-face-detection-{}.gif"
+
+
+@pytest.mark.slow
+@needs_identity
+@pytest.mark.skipif(not HEAD_POSE.with_name(HEAD_POSE.name.format("female")).is_file(),
+                    reason="../shared footage not present")
+def test_keep_face_on_real_footage_keeps_the_woman_and_not_the_man(tmp_path):
+    """The done-when on shared footage: a photo of the woman from one clip keeps her, and only her, in another
+    (her face untouched, the man's face blurred)."""
+    from redact.identity import FaceEmbedder, embed_reference
+    from redact.io import FrameSource
+    from redact.pipeline import ScanOptions, scan
+
+    embedder = FaceEmbedder(provider="cpu")
+    with FrameSource(str(HEAD_POSE).format("female")) as src:
+        image = next(f.image for f in src if f.index == 10)
+    x1, y1, x2, y2 = embedder.locate(image)
+    w, h = x2 - x1, y2 - y1
+    photo = tmp_path / "her.png"
+    Image.fromarray(image[max(0, int(y1 - h)):int(y2 + h), max(0, int(x1 - w)):int(x2 + w)]).save(photo)
+    clip = str(HEAD_POSE).format("female-and-male")
+    plan = scan(clip, ScanOptions(text="off", badges=False, provider="cpu")).plan
+    keep_matching_faces(plan, clip, embed_reference(embedder, photo), embedder)
+    faces = [t for t in plan.tracks if t.kind == "face"]
+    centre_x = {t.id: float(np.mean([(b.box[0] + b.box[2]) / 2 for b in t.boxes])) for t in faces}
+    kept = {t.id for t in faces if t.action == "keep"}
+    her = {tid for tid, x in centre_x.items() if x < 240}  # she is on the left half of the 480 px frame
+    assert kept and kept <= her  # her track (and a second track on her chin, if the detector made one) only
+    assert any(len(t.boxes) >= 50 for t in faces if t.id in kept), [(t.id, len(t.boxes)) for t in faces]
+    assert all(t.action == "redact" for t in faces if t.id not in her)  # the man
+    assert all(t.action == "keep" for t in faces if t.id in her)  # no part of her face left to blur

@@ -322,6 +322,27 @@ def test_mode_all_recognises_only_lines_not_read_before_at_that_place():
     assert backend.recognised == 8
 
 
+class ScaledPartialBackend(PartialBackend):
+    """Finds the same line at every scale (in scaled pixels) and, at 2x, a small one only that scale sees."""
+
+    def read(self, image, recognise=None):
+        s = image.shape[1] / 300
+        self.lines = [((10 * s, 10 * s, 200 * s, 30 * s), "Name: John Example")]
+        if s > 1.5:
+            self.lines.append(((210 * s, 80 * s, 240 * s, 86 * s), "01/02/1960"))
+        return super().read(image, recognise)
+
+
+@pytest.mark.parametrize("mode", ["all", "pii"])
+def test_a_line_found_again_at_a_later_scale_is_not_recognised_again(mode):
+    backend = ScaledPartialBackend([])
+    dets, cats = TextDetector(backend, mode=mode, pad=0.0, scales=(1.0, 2.0)).detect_with_categories(
+        np.zeros((100, 300, 3), np.uint8))
+    assert backend.recognised == 2  # the name line once (at 1x), the small date once (at 2x)
+    assert cats == ["name", "date"]
+    np.testing.assert_allclose(dets.xyxy[1], [208, 78, 242, 88], atol=0.01)  # 2x box in frame pixels, 2 px pad
+
+
 def test_mode_pii_always_reads_every_line():
     """In pii mode what a line says decides whether it is redacted: a screen can show a new name in the same
     place, so nothing is taken from an earlier reading."""

@@ -423,18 +423,31 @@ class TextDetector:
 
     def read(self, image: np.ndarray, recognise: Recognise | None = None) -> list[TextBox]:
         """Boxes scoring at least ``min_score`` at every scale, in ``image`` pixels, duplicates dropped.
-        ``recognise`` (one scale only, a backend with ``partial_recognition``): see :meth:`RapidOcrBackend.read`."""
+        ``recognise`` (a backend with ``partial_recognition``): see :meth:`RapidOcrBackend.read`. With such a
+        backend, a line found again at a later scale (mostly inside an earlier scale's box, so dropped) is not
+        recognised either."""
         h, w = image.shape[:2]
+        partial = getattr(self.backend, "partial_recognition", False)
         boxes: list[TextBox] = []
         for s in self.scales:
-            if s == 1.0:
-                found = self.backend.read(image, recognise) if recognise is not None else self.backend.read(image)
-            else:
-                size = (max(1, round(w * s)), max(1, round(h * s)))
-                found = [TextBox(b.quad / s, b.score, b.text, b.text_score) for b in self.backend.read(
-                    cv2.resize(image, size, interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA))]
+            earlier = [k.xyxy for k in boxes]
+
+            def want(xyxy: np.ndarray, s: float = s, earlier: list = earlier) -> np.ndarray:
+                xy = np.asarray(xyxy, np.float32).reshape(-1, 4) / s
+                new = np.ones(len(xy), bool)
+                if earlier:
+                    new = cover_matrix(xy, np.asarray(earlier, np.float32)).max(axis=1) < 0.8
+                return new & np.asarray(recognise(xy), bool) if recognise is not None else new
+
+            scaled = image if s == 1.0 else cv2.resize(
+                image, (max(1, round(w * s)), max(1, round(h * s))),
+                interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA)
+            use = partial and (recognise is not None or bool(earlier))
+            found = self.backend.read(scaled, want) if use else self.backend.read(scaled)
+            if s != 1.0:
+                found = [TextBox(b.quad / s, b.score, b.text, b.text_score) for b in found]
             found = [b for b in found if b.score >= self.min_score]
-            boxes += [b for b in found if not boxes or not mostly_inside(b.xyxy, [k.xyxy for k in boxes])]
+            boxes += [b for b in found if not earlier or not mostly_inside(b.xyxy, earlier)]
         return boxes
 
     def categories(self, boxes: Sequence[TextBox]) -> list[str | None]:

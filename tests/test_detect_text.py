@@ -262,6 +262,20 @@ def test_scales_are_unioned_without_duplicates():
         TextDetector(backend, scales=(1.0, 9.0))
 
 
+def test_a_small_frame_is_enlarged_to_the_engines_detection_size_here():
+    """sharpen: a frame under the backend's det_limit_side is enlarged (bicubic) before the engine sees it, and
+    the boxes come back in frame pixels; without a det_limit_side, or with sharpen off, it is passed as it is."""
+    backend = ScaledBackend([])
+    backend.det_limit_side = 200
+    dets = TextDetector(backend, mode="all", pad=0.0).detect(np.zeros((100, 300, 3), np.uint8))
+    assert backend.shapes == [(200, 600, 3)]
+    np.testing.assert_allclose(dets.xyxy, [[8, 8, 92, 32], [198, 48, 222, 56]], atol=0.01)
+    backend.shapes.clear()
+    TextDetector(backend, mode="all", sharpen=False).detect(np.zeros((100, 300, 3), np.uint8))
+    TextDetector(backend, mode="all").detect(np.zeros((300, 900, 3), np.uint8))  # already big enough
+    assert backend.shapes == [(100, 300, 3), (300, 900, 3)]
+
+
 def test_mostly_inside():
     from redact.detect.text import mostly_inside
 

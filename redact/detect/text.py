@@ -335,7 +335,10 @@ class TextDetector:
     (>= 80% of its area) inside a box found at an earlier scale is dropped. A scale above 1 finds
     small text; note that rapidocr enlarges any image whose shorter side is below its
     ``det_limit_side`` before detection, so a scale that brings a frame below that changes
-    nothing for detection. ``reuse`` / ``refresh_every``: see :data:`REFRESH_EVERY`.
+    nothing for detection. ``sharpen``: a frame whose shorter side is below the backend's ``det_limit_side``
+    is enlarged to it here, bicubic, instead of by the engine's own (bilinear) resize - same detection size,
+    sharper small letters (benchmarks/text.py, 720p frames: recall 0.976 -> 0.993, words readable after blurring
+    4 -> 2). ``reuse`` / ``refresh_every``: see :data:`REFRESH_EVERY`.
     """
 
     kind = "text"
@@ -343,7 +346,7 @@ class TextDetector:
     def __init__(self, backend: OcrBackend, mode: str = "all", min_score: float = 0.5,
                  min_text_score: float = 0.5, max_side: int | None = 1920, pad: float = 0.5,
                  scales: Sequence[float] = (1.0,), reuse: bool = True, refresh_every: int = REFRESH_EVERY,
-                 tall_pad: float = 1.0):
+                 tall_pad: float = 1.0, sharpen: bool = True):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not 0.0 <= min_score < 1.0:
@@ -356,6 +359,7 @@ class TextDetector:
             raise ValueError(f"scales must be one or more numbers in [0.1, 4], got {scales!r}")
         self.max_side, self.pad, self.tall_pad = max_side, float(pad), float(tall_pad)
         self.scales = tuple(float(x) for x in scales)
+        self.sharpen = bool(sharpen)
         self.name = backend.name
         if refresh_every < 1:
             raise ValueError(f"refresh_every must be >= 1, got {refresh_every}")
@@ -428,8 +432,10 @@ class TextDetector:
         recognised either."""
         h, w = image.shape[:2]
         partial = getattr(self.backend, "partial_recognition", False)
+        limit = getattr(self.backend, "det_limit_side", None) if self.sharpen else None
+        up = max(1.0, limit / min(h, w)) if limit else 1.0  # the engine would enlarge it anyway, less sharply
         boxes: list[TextBox] = []
-        for s in self.scales:
+        for s in (x * up for x in self.scales):
             earlier = [k.xyxy for k in boxes]
 
             def want(xyxy: np.ndarray, s: float = s, earlier: list = earlier) -> np.ndarray:
@@ -466,7 +472,8 @@ class TextDetector:
         return {**self.backend.describe(), "kind": self.kind, "mode": self.mode, "min_score": self.min_score,
                 "min_text_score": self.min_text_score, "max_side": self.max_side, "pad": self.pad,
                 "tall_pad": self.tall_pad, "tall_line": TALL_LINE,
-                "scales": list(self.scales), "reuse": self.reuse, "refresh_every": self.refresh_every}
+                "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse,
+                "refresh_every": self.refresh_every}
 
 
 def mostly_inside(box: np.ndarray, others: Sequence[np.ndarray], share: float = 0.8) -> bool:

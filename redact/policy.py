@@ -204,8 +204,7 @@ def keep_matching_faces(plan: Plan, path: str | Path, reference: Any, embedder: 
     for t in faces:
         d = dist[t.id]
         got = [v for v in d.values() if v is not None]
-        complete = bool(samples[t.id]) and len(d) == len(samples[t.id])
-        kept = (t.id in candidates and complete and matches(t.id)) or t.id in duplicates
+        kept = t.id in matched or t.id in duplicates
         if kept:
             t.action = "keep"
         verdicts.append(FaceMatch(t.id, len(d), sum(v < threshold for v in got), len(d) - len(got),

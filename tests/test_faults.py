@@ -156,6 +156,11 @@ def test_read_only_output_folder(tmp_path, clip):
 
 
 # -- signals --------------------------------------------------------------------------------------------------------
+def _sigint_as_from_a_terminal() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
 def test_signal_while_writing_leaves_nothing(tmp_path, sig, code, word):
@@ -167,8 +172,13 @@ def test_signal_while_writing_leaves_nothing(tmp_path, sig, code, word):
     digest = sha256_file(src)
     out = tmp_path / "out"
     out.mkdir()
+    # the child starts with SIGINT at its default and unblocked, as from a terminal. In the full suite (only
+    # there, 3 runs of 3) the child ignored the SIGINT and finished with exit 0: it inherits an ignored
+    # disposition or a blocked mask from the pytest process, and redact rightly leaves an ignored SIGINT ignored
+    # (as under nohup). Which earlier test leaves it so was not pinned down.
     p = subprocess.Popen([*CLI, "render", str(src), "--plan", str(plan), "-o", str(out / "o.mp4"), "--crf", "0",
-                          "--preset", "slow"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                          "--preset", "slow"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=_sigint_as_from_a_terminal)
     try:
         seen = 0
         deadline = time.monotonic() + 240

@@ -53,9 +53,9 @@ def clip(tmp_path):
     return make_video(d / "clip.mp4", width=W, height=H, frames=12, fps=10, audio=True)
 
 
-def _planned(src: Path, tmp_path: Path) -> Path:
-    """A plan for ``src`` made without detectors (render is what is under test)."""
-    plan = tmp_path / "in" / "plan.json"
+def _planned(src: Path) -> Path:
+    """A plan for ``src`` made without detectors (render is what is under test), saved beside it."""
+    plan = src.parent / "plan.json"
     save_plan(scan(src, detectors=[]).plan, plan)
     return plan
 
@@ -98,8 +98,7 @@ def _can_unshare_mount() -> bool:
 def test_real_disk_full_on_a_tiny_tmpfs(tmp_path):
     """A 256 KiB file system (in a private mount namespace, gone when the process exits) fills up mid-render."""
     src = make_video(tmp_path / "noise.mp4", width=320, height=240, frames=30, fps=10, draw=noise)
-    plan = tmp_path / "plan.json"
-    save_plan(scan(src, detectors=[]).plan, plan)
+    plan = _planned(src)
     small = tmp_path / "small"
     small.mkdir()
     cmd = " ".join(f"'{c}'" for c in [*CLI, "-q", "render", str(src), "--plan", str(plan), "-o",
@@ -115,8 +114,7 @@ def test_real_disk_full_on_a_tiny_tmpfs(tmp_path):
 def test_file_size_limit_mid_write(tmp_path):
     """A real write error from the OS (RLIMIT_FSIZE: EFBIG), no root needed: the output stops growing at 200 KB."""
     src = make_video(tmp_path / "noise.mp4", width=320, height=240, frames=30, fps=10, draw=noise)
-    plan = tmp_path / "plan.json"
-    save_plan(scan(src, detectors=[]).plan, plan)
+    plan = _planned(src)
     out = tmp_path / "out"
     out.mkdir()
 
@@ -167,8 +165,7 @@ def test_signal_while_writing_leaves_nothing(tmp_path, sig, code, word):
     """The signal arrives once the temporary output holds encoded data: the process exits with 130/143, one line,
     and neither the partial output nor its temporary file remains."""
     src = make_video(tmp_path / "long.mp4", width=320, height=240, frames=200, fps=25, draw=noise, bframes=False)
-    plan = tmp_path / "plan.json"
-    save_plan(scan(src, detectors=[]).plan, plan)
+    plan = _planned(src)
     digest = sha256_file(src)
     out = tmp_path / "out"
     out.mkdir()

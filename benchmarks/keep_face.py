@@ -51,26 +51,30 @@ THRESHOLDS = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 PAD = 0.25
 
 
-def faces_dev(root: Path, embedder: FaceEmbedder) -> dict[str, object]:
+def labelled_embeddings(root: Path, embedder: FaceEmbedder, jitter: bool = False) -> list[tuple]:
+    """Every labelled faces-dev box, grown by PAD per side, embedded as a sampled track box is (``jitter``: as the
+    reference photo is): ``[(file, index, (w, h), embedding or None, seconds), ...]``."""
     labels = json.loads((root / "labels.json").read_text())
-    embs: list[tuple[str, int, np.ndarray]] = []
-    missing = []
-    seconds = []
+    out = []
     for name, boxes in sorted(labels.items()):
         image = read_image(root / "images" / name)
         for i, (x1, y1, x2, y2) in enumerate(boxes):
             w, h = x2 - x1, y2 - y1
             t0 = time.perf_counter()
-            e = embedder.embed(image, (x1 - PAD * w, y1 - PAD * h, x2 + PAD * w, y2 + PAD * h))
-            seconds.append(time.perf_counter() - t0)
-            if e is None:
-                missing.append(f"{name}#{i} ({w}x{h})")
-            else:
-                embs.append((name, i, e))
+            e = embedder.embed(image, (x1 - PAD * w, y1 - PAD * h, x2 + PAD * w, y2 + PAD * h), jitter=jitter)
+            out.append((name, i, (w, h), e, time.perf_counter() - t0))
+    return out
+
+
+def faces_dev(root: Path, embedder: FaceEmbedder) -> dict[str, object]:
+    faces = labelled_embeddings(root, embedder)
+    embs = [(name, i, e) for name, i, _, e, _ in faces if e is not None]
+    missing = [f"{name}#{i} ({w}x{h})" for name, i, (w, h), e, _ in faces if e is None]
+    seconds = [t for *_, t in faces]
     pairs = {"other_photos": [], "same_photo": []}
     for a, b in itertools.combinations(embs, 2):
         pairs["same_photo" if a[0] == b[0] else "other_photos"].append(distance(a[2], b[2]))
-    out: dict[str, object] = {"faces": sum(len(v) for v in labels.values()), "embedded": len(embs),
+    out: dict[str, object] = {"faces": len(faces), "embedded": len(embs),
                               "not_embedded": missing, "ms_per_face": round(1000 * float(np.median(seconds)), 1)}
     for key, d in pairs.items():
         v = np.array(d)
@@ -104,15 +108,8 @@ def track_samples(path: Path, faces: list, embedder: FaceEmbedder) -> tuple[dict
 
 
 def strangers(root: Path, clips: list[Path], embedder: FaceEmbedder) -> dict[str, object]:
-    labels = json.loads((root / "labels.json").read_text())
-    refs = []
-    for name, boxes in sorted(labels.items()):
-        image = read_image(root / "images" / name)
-        for i, (x1, y1, x2, y2) in enumerate(boxes):
-            w, h = x2 - x1, y2 - y1
-            e = embedder.embed(image, (x1 - PAD * w, y1 - PAD * h, x2 + PAD * w, y2 + PAD * h), jitter=True)
-            if e is not None:
-                refs.append((f"{name}#{i}", e))
+    refs = [(f"{name}#{i}", e) for name, i, _, e, _ in labelled_embeddings(root, embedder, jitter=True)
+            if e is not None]
     pairs, kept, kept_old, rows = 0, [], [], []
     for clip in clips:
         faces = [t for t in face_plan(clip).tracks if t.kind == "face"]

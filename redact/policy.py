@@ -188,17 +188,15 @@ def keep_matching_faces(plan: Plan, path: str | Path, reference: Any, embedder: 
         for (f, tid), emb in embed_regions(path, wanted, embedder, allow_truncated=allow_truncated).items():
             dist[tid][f] = None if emb is None else distance(emb, reference)
 
-    def matches(tid: int) -> bool:
-        return track_matches(list(dist[tid].values()), threshold, ceiling)
-
     first = {tid: [s[len(s) // 2]] for tid, s in samples.items() if s}
     embed(first)
     candidates = [tid for tid in first if len(dist[tid]) == 1 and track_matches(list(dist[tid].values()), ceiling,
                                                                                  ceiling)]
     embed({tid: [f for f in samples[tid] if f not in dist[tid]] for tid in candidates})
 
-    matched = {tid for tid in candidates if bool(samples[tid]) and len(dist[tid]) == len(samples[tid])
-               and matches(tid)}
+    # every sample decoded (a frame that never decodes is missing from dist) and the rule holds
+    matched = {tid for tid in candidates if len(dist[tid]) == len(samples[tid])
+               and track_matches(list(dist[tid].values()), threshold, ceiling)}
     duplicates = _same_face_duplicates(faces, matched, path, embedder, allow_truncated)
     verdicts = []
     for t in faces:

@@ -31,6 +31,23 @@ def test_version():
     assert r.exit_code == 0 and __version__ in r.output
 
 
+@pytest.mark.parametrize("preset", [None, "3"])
+def test_the_command_keeps_spinning_thread_pools_to_one_thread(monkeypatch, preset):
+    """BLAS and OpenCV pools default to one thread (before numpy or cv2 is imported); a value already set wins."""
+    from redact.cli import QUIET_POOLS, main
+
+    for name in QUIET_POOLS:
+        if preset is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, preset)
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert QUIET_POOLS == {"OPENBLAS_NUM_THREADS": "1", "OPENCV_FOR_THREADS_NUM": "1"}
+    assert all(os.environ[name] == (preset or "1") for name in QUIET_POOLS)
+
+
 def test_usage_error_exits_2():
     r = invoke("run")
     assert r.exit_code == 2

@@ -354,3 +354,12 @@ def test_small_masked_face_is_covered_by_the_default_stack(astronaut, dressing):
     ix = np.clip(np.minimum(found.xyxy[:, 2], x2) - np.maximum(found.xyxy[:, 0], x1), 0, None)
     iy = np.clip(np.minimum(found.xyxy[:, 3], y2) - np.maximum(found.xyxy[:, 1], y1), 0, None)
     assert (ix * iy / ((x2 - x1) * (y2 - y1))).max() >= 0.7  # the benchmark's "covered"
+
+
+def test_sessions_do_not_spin_between_runs():
+    """Idle onnxruntime workers sleep: spinning ones take the CPU from decoding, tracking and encoding."""
+    from redact.detect.base import session_options
+
+    assert session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    d = CenterFaceDetector(provider="cpu")
+    assert d._session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"

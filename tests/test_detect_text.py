@@ -392,3 +392,22 @@ def test_tall_lines_are_padded_by_a_whole_line_height():
     dets = TextDetector(FakeBackend([small, tall]), mode="all").detect(np.zeros((400, 800, 3), np.uint8))
     np.testing.assert_allclose(dets.xyxy[0], [0, 0, 210, 40])  # 0.5 x 20 px, clipped at the frame's edge
     np.testing.assert_allclose(dets.xyxy[1], [300 - TALL_LINE, 100 - TALL_LINE, 700 + TALL_LINE, 100 + 2 * TALL_LINE])
+
+
+def test_rapidocr_runs_on_sessions_made_here(ocr_run):
+    """rapidocr's own sessions turn the memory arena off and let idle threads spin; ours do neither, and the
+    faster detection preprocessing gives rapidocr's values."""
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+
+    engine = ocr_run["backend"]._engine
+    for step in (engine.text_det, engine.text_rec, engine.text_cls):
+        options = step.session.session.get_session_options()
+        assert options.enable_cpu_mem_arena
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    det = engine.text_det
+    image = np.ascontiguousarray(draw(FORM)[0][:, :, ::-1])
+    theirs = DetPreProcess(det.limit_side_len, det.limit_type, det.mean, det.std)(image)
+    ours = det.get_preprocess()(image)
+    assert type(det.get_preprocess()).__name__ != "DetPreProcess"
+    assert ours.shape == theirs.shape and ours.dtype == np.float32
+    assert np.abs(ours - theirs).max() < 1e-5

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from redact import pii
-from redact.detect.base import CUDA, cover_matrix, cpu_threads, iou_matrix, providers
+from redact.detect.base import CUDA, cover_matrix, cpu_threads, create_session, iou_matrix, providers
 from redact.detect.faces import check_image
 from redact.errors import RedactError
 from redact.types import Detections
@@ -177,6 +177,9 @@ class RapidOcrBackend:
             self._engine._load_rec_model()
             if self.use_cls:
                 self._engine._load_cls_model()
+        for role, path in paths.items():  # our session options instead of rapidocr's (see _own_session)
+            _own_session(getattr(self._engine, f"text_{role}"), path, provider, threads)
+        _fast_det_preprocess(self._engine.text_det)
         self.provider = self._engine.text_det.session.session.get_providers()[0]
         if provider == "cuda" and self.provider != CUDA:
             raise RedactError(f"CUDA was requested but rapidocr's onnxruntime session runs on {self.provider}")
@@ -260,6 +263,34 @@ class RapidOcrBackend:
             "unclip_ratio": self.unclip_ratio,
             "max_side_len": self.max_side_len,
         }
+
+
+def _own_session(step: Any, path: Path, provider: str, threads: int | None) -> None:
+    """Run one rapidocr step (its ``session.session`` an onnxruntime session) on a session made with
+    :func:`~redact.detect.base.create_session` from the same checked file: rapidocr's own turns onnxruntime's
+    memory arena off and lets idle worker threads spin (RapidOCR alone on 5 frames of a 720p clip: 5.6-5.75 s,
+    user 8.2-8.3 s, system 1.4-2.2 s; on ours 4.9 s, 7.5 s, 0.8 s)."""
+    step.session.session = create_session(str(path), provider, threads)
+
+
+def _fast_det_preprocess(det: Any) -> None:
+    """Normalise detection input in one OpenCV pass (``blobFromImage``: float32, channels first) instead of
+    rapidocr's NumPy steps, which go through float64: 110 ms -> 32 ms for a 1920x1088 input, same values to
+    1.2e-7. Kept as rapidocr's when its mean/std are not the same on every channel (one scale cannot express it)."""
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+
+    mean, std = np.asarray(det.mean or [0.5] * 3, float), np.asarray(det.std or [0.5] * 3, float)
+    if np.ptp(mean) or np.ptp(std):
+        return
+
+    class Fast(DetPreProcess):
+        def __call__(self, img: np.ndarray) -> np.ndarray | None:
+            resized = self.resize(img)
+            if resized is None:
+                return None
+            return cv2.dnn.blobFromImage(resized, 1.0 / (255.0 * std[0]), mean=tuple(255.0 * mean), swapRB=False)
+
+    det.get_preprocess = lambda: Fast(det.limit_side_len, det.limit_type, det.mean, det.std)
 
 
 def silence_rapidocr() -> None:

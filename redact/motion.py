@@ -151,16 +151,25 @@ def _h(m: np.ndarray) -> np.ndarray:
     return np.vstack([m, [0.0, 0.0, 1.0]])
 
 
+def _compose(second: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The 2x3 affine transform doing ``first``, then ``second`` (both 2x3)."""
+    out = second[:, :2] @ first
+    out[:, 2] += second[:, 2]
+    return out
+
+
 class MotionPath:
     """Per-frame camera transforms of one clip, chained so boxes can be carried between frames.
 
     :meth:`add` each frame's transform (from the frame before it) in frame order. Internally each frame keeps
     its transform from the first frame of its *segment*, a run of frames linked by reliable transforms; a frame
-    whose transform was not ``ok`` starts a new segment. Memory: 7 floats per frame.
+    whose transform was not ``ok`` starts a new segment. Memory: 13 numbers per frame (the transform, its inverse, the
+    segment).
     """
 
     def __init__(self) -> None:
         self._cum = np.zeros((0, 2, 3))
+        self._inv = np.zeros((0, 2, 3))  # each _cum inverted, once (map_box runs for every carried box)
         self._seg = np.zeros((0,), np.int64)
         self._n = 0
         self._segments = 0
@@ -193,7 +202,7 @@ class MotionPath:
         """The 2x3 transform taking frame ``a``'s pixels to frame ``b``'s (either order), or None if unreliable."""
         if not self.reliable(a, b):
             return None
-        return (_h(self._cum[b]) @ np.linalg.inv(_h(self._cum[a])))[:2]
+        return _compose(self._cum[b], self._inv[a])
 
     def map_box(self, box: np.ndarray, a: int, b: int) -> np.ndarray | None:
         """``[x1, y1, x2, y2]`` seen in frame ``a``, where it is in frame ``b``: the axis-aligned box around its
@@ -201,20 +210,23 @@ class MotionPath:
         t = self.transform(a, b)
         if t is None:
             return None
+        (a00, a01, a02), (a10, a11, a12) = t.tolist()
         x1, y1, x2, y2 = (float(v) for v in box[:4])
-        corners = np.array([[x1, y1, 1.0], [x2, y1, 1.0], [x1, y2, 1.0], [x2, y2, 1.0]])
-        mapped = corners @ t.T
-        return np.array([mapped[:, 0].min(), mapped[:, 1].min(), mapped[:, 0].max(), mapped[:, 1].max()])
+        xs = [a00 * x + a01 * y + a02 for x, y in ((x1, y1), (x2, y1), (x1, y2), (x2, y2))]
+        ys = [a10 * x + a11 * y + a12 for x, y in ((x1, y1), (x2, y1), (x1, y2), (x2, y2))]
+        return np.array([min(xs), min(ys), max(xs), max(ys)])
 
     def _append(self, t: np.ndarray | None) -> None:
         if self._n == len(self._cum):
             grow = max(256, len(self._cum))
             self._cum = np.concatenate([self._cum, np.zeros((grow, 2, 3))])
+            self._inv = np.concatenate([self._inv, np.zeros((grow, 2, 3))])
             self._seg = np.concatenate([self._seg, np.zeros(grow, np.int64)])
         if t is None:
             self._segments += 1
             self._cum[self._n] = identity()
         else:
-            self._cum[self._n] = (_h(t) @ _h(self._cum[self._n - 1]))[:2]
+            self._cum[self._n] = _compose(t, self._cum[self._n - 1])
+        self._inv[self._n] = cv2.invertAffineTransform(self._cum[self._n])
         self._seg[self._n] = self._segments
         self._n += 1

@@ -142,7 +142,7 @@ def test_path_memory_is_flat_per_frame():
     mp = MotionPath()
     for i in range(5000):
         mp.add(i, identity(), True)
-    assert mp._cum.nbytes + mp._seg.nbytes <= 2 * 5000 * 56 + 8192
+    assert mp._cum.nbytes + mp._inv.nbytes + mp._seg.nbytes <= 2 * 5000 * 104 + 8192
 
 
 # -- through scan ------------------------------------------------------------------------------

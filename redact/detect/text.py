@@ -196,7 +196,7 @@ class RapidOcrBackend:
         check_image(image)
         silence_rapidocr()  # again: any RapidOCR built since (by anyone) resets its logger's level
         h, w = image.shape[:2]
-        bgr = np.ascontiguousarray(image[:, :, ::-1])
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)  # one pass: 4 ms at 1920x1088 (a reversed view made contiguous: 30 ms)
         img, record = self._engine.preprocess_img(bgr)
         t0 = time.perf_counter()
         crops, det = self._detect_and_crop(img, record)

@@ -163,7 +163,7 @@ def _noise(h: int, w: int, seed: int, k: int) -> np.ndarray:
 
 def _restyle(patch: np.ndarray, style: str, grid: tuple[int, int], noise: np.ndarray | None) -> np.ndarray:
     """``blur`` or ``pixelate`` of one plane's patch over a coarse grid of (at most) ``grid`` cells."""
-    h, w = patch.shape
+    h, w = patch.shape[:2]
     gw, gh = min(grid[0], w), min(grid[1], h)
     small = cv2.resize(patch, (gw, gh), interpolation=cv2.INTER_AREA)
     if style == "pixelate":
@@ -181,8 +181,9 @@ def _restyle(patch: np.ndarray, style: str, grid: tuple[int, int], noise: np.nda
     return out if noise is None else cv2.add(out, noise, dtype=cv2.CV_8U)
 
 
-def _redact_patch(patch: np.ndarray, style: str, grid: tuple[int, int], value: int, mask: np.ndarray | None,
-                  noise: np.ndarray | None = None) -> None:
+def _redact_patch(patch: np.ndarray, style: str, grid: tuple[int, int], value: int | tuple[int, ...],
+                  mask: np.ndarray | None, noise: np.ndarray | None = None) -> None:
+    """One region of one plane (H x W) or of the interleaved chroma planes (H x W x 2), in place."""
     if style == "fill":
         if mask is None:
             patch[...] = value
@@ -193,7 +194,7 @@ def _redact_patch(patch: np.ndarray, style: str, grid: tuple[int, int], value: i
     if mask is None:
         patch[...] = new
     else:
-        np.copyto(patch, new, where=mask)
+        np.copyto(patch, new, where=mask if patch.ndim == 2 else mask[..., None])
 
 
 def redact_planes(
@@ -216,10 +217,12 @@ def redact_planes(
     """
     if style not in STYLES:
         raise ValueError(f"unknown style {style!r}; choose one of {', '.join(STYLES)}")
-    y, u, v = (np.array(p, dtype=np.uint8, copy=True) for p in planes)
+    y = np.array(planes[0], dtype=np.uint8, copy=True)
+    u, v = (np.asarray(p, dtype=np.uint8) for p in planes[1:3])
     h, w = y.shape
     if u.shape != ((h + 1) // 2, (w + 1) // 2) or v.shape != u.shape:
         raise ValueError(f"chroma planes {u.shape}/{v.shape} do not match a {w}x{h} 4:2:0 frame")
+    uv = cv2.merge([u, v])  # U and V interleaved: each region's chroma is one OpenCV call per step, not two
     for k, r in enumerate(regions):
         ib = _box(r.box, w, h)
         if ib is None:
@@ -234,6 +237,6 @@ def redact_planes(
         grid = _grid(bw, bh)
         noise = _noise(bh, bw, seed, k) if style == "blur" else None
         _redact_patch(y[y1:y2, x1:x2], style, grid, fill[0], luma_mask, noise)
-        _redact_patch(u[cy1:cy2, cx1:cx2], style, grid, fill[1], chroma_mask)
-        _redact_patch(v[cy1:cy2, cx1:cx2], style, grid, fill[2], chroma_mask)
+        _redact_patch(uv[cy1:cy2, cx1:cx2], style, grid, (fill[1], fill[2]), chroma_mask)
+    u, v = cv2.split(uv)
     return y, u, v

@@ -134,6 +134,11 @@ class Track:
     boxes: list[TrackBox] = field(default_factory=list)
     action: str = "redact"
     category: str | None = None
+    evidence: dict[str, Any] | None = None
+    """What the detectors saw of this track (set by the tracker; None for manual and whole-frame tracks):
+    ``{"detections": frames with a detection, "best_score": the highest detection score, "confirmed": whether
+    that was enough to carry the track beyond its detections}``. An unconfirmed track is covered only where and
+    near where it was seen; the review page marks it as low confidence for a person to check."""
 
     @property
     def first_frame(self) -> int:
@@ -151,6 +156,8 @@ class Track:
         d: dict[str, Any] = {"id": int(self.id), "kind": self.kind, "action": self.action}
         if self.category is not None:
             d["category"] = self.category
+        if self.evidence is not None:
+            d["evidence"] = dict(self.evidence)
         d["boxes"] = [b.to_dict() for b in sorted(self.boxes, key=lambda b: b.frame)]
         return d
 
@@ -229,7 +236,9 @@ class Plan:
                          b.get("source", "detected"))
                 for b in t["boxes"]
             ]
-            tracks.append(Track(int(t["id"]), t["kind"], boxes, t.get("action", "redact"), t.get("category")))
+            ev = t.get("evidence")
+            tracks.append(Track(int(t["id"]), t["kind"], boxes, t.get("action", "redact"), t.get("category"),
+                                None if ev is None else dict(ev)))
         return cls(info, tracks, dict(d.get("settings", {})), dict(d.get("tool", {})), int(d["version"]))
 
     @classmethod
@@ -279,6 +288,10 @@ def validate_plan_dict(d: Any) -> None:
         _req(t.get("action", "redact") in ACTIONS, f"{where}.action must be 'redact' or 'keep'")
         cat = t.get("category")
         _req(cat is None or isinstance(cat, str), f"{where}.category must be a string")
+        ev = t.get("evidence")
+        _req(ev is None or (isinstance(ev, Mapping) and _is_int(ev.get("detections")) and ev["detections"] >= 0
+                            and _is_num(ev.get("best_score")) and isinstance(ev.get("confirmed"), bool)),
+             f"{where}.evidence must be an object with detections, best_score and confirmed")
         boxes = t.get("boxes")
         _req(isinstance(boxes, list), f"{where}.boxes must be a list")
         for j, b in enumerate(boxes):

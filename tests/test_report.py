@@ -215,3 +215,51 @@ def test_timeline_stays_small_on_long_clips():
     svg = timeline_svg(plan)
     assert len(_rects(svg, "#c0392b")) <= 3
     assert len(svg) < 20_000
+
+
+# -- evidence and low confidence --------------------------------------------------------------------------
+
+def _evidence_plan():
+    tracks = [
+        Track(1, "face", _boxes(range(0, 50)), evidence={"detections": 40, "best_score": 0.93, "confirmed": True}),
+        Track(2, "text", _boxes([60]), category="name",
+              evidence={"detections": 1, "best_score": 0.2449, "confirmed": False, "words": "John Example"}),
+        Track(3, "badge", _boxes(range(70, 72), "manual")),  # drawn by hand: no evidence
+        Track(4, "frame", _boxes([90], "failsafe", (0, 0, 640, 360))),  # a whole-frame cover: none either
+    ]
+    return _plan(tracks=tracks)
+
+
+def test_json_report_lists_each_tracks_evidence_numbers_only():
+    rep = _report(_evidence_plan())
+    t1, t2, t3, t4 = rep["tracks"]
+    assert t1["evidence"] == {"detections": 40, "best_score": 0.93, "confirmed": True}
+    assert not t1["low_confidence"]
+    assert t2["evidence"] == {"detections": 1, "best_score": 0.245, "confirmed": False} and t2["low_confidence"]
+    assert t3["evidence"] is None and t4["evidence"] is None and not t3["low_confidence"]
+    assert rep["summary"]["low_confidence"] == 1
+    assert "John" not in json.dumps(rep)
+    # malformed evidence is left out, never copied
+    plan = _plan(tracks=[Track(1, "face", _boxes([1]), evidence={"detections": "John", "best_score": 0.1,
+                                                                  "confirmed": False})])
+    rep = _report(plan)
+    assert rep["tracks"][0]["evidence"] is None and rep["summary"]["low_confidence"] == 0
+    assert "John" not in json.dumps(rep)
+
+
+def test_html_report_marks_low_confidence_tracks():
+    plan = _evidence_plan()
+    page = render_html(_report(plan), plan)
+    assert page.count('<span class="low" title="seen in 1 frame, best score 0.24">low confidence</span>') == 1
+    assert page.count('class="lowrow"') == 1
+    assert "1 region was found with low confidence and redacted only where seen: check it." in page
+    assert "low confidence, to check" in page  # the summary card
+    assert '<td class="num">0.93</td>' in page and '<td class="num">0.24</td>' in page  # best score column
+    assert "John" not in page
+    svg = timeline_svg(plan)
+    assert "⚠ #2 text<" in svg and "low confidence: check" in svg and ", low confidence</title>" in svg
+    # nothing is marked when every track is confirmed (or has no evidence)
+    plain = _plan()
+    page = render_html(_report(plain), plain)
+    body = page.split("<main>", 1)[1]  # (the style sheet names the classes)
+    assert "low confidence" not in body and "lowrow" not in body and "⚠" not in body

@@ -237,6 +237,59 @@ def test_a_manual_box_is_added_saved_and_removable_but_found_tracks_are_not(serv
     assert [t.id for t in load_plan(ppath).tracks] == found
 
 
+def _with_evidence(clip_dir, evidence) -> Path:
+    """The clip's plan with ``evidence`` on track 1, and a whole-frame cover (which has none) on frame 7."""
+    from redact.types import Track, TrackBox, next_track_id
+
+    ppath = clip_dir / "clip.clean.plan.json"
+    plan = load_plan(ppath)
+    plan.track(1).evidence = evidence
+    w, h = plan.input.width, plan.input.height
+    plan.tracks.append(Track(next_track_id(plan.tracks), "frame", [TrackBox(7, (0, 0, w, h), 1.0, "failsafe")]))
+    save_plan(plan, ppath)
+    return ppath
+
+
+def test_the_page_gets_each_tracks_evidence_as_numbers_only(clip_dir):
+    _with_evidence(clip_dir, {"detections": 1, "best_score": 0.23871, "confirmed": False,
+                              "note": "Name: John Example"})  # anything else in it never reaches the page
+    session = ReviewSession(FAST)
+    session.open(clip_dir / "clip.mp4")
+    try:
+        tid = session.add_manual("badge", [10, 10, 60, 40], 2, 4)
+        view = session.view()
+        by_id = {t["id"]: t for t in view["tracks"]}
+        assert by_id[1]["evidence"] == {"detections": 1, "best_score": 0.24, "confirmed": False}
+        assert by_id[tid]["manual"] and by_id[tid]["evidence"] is None  # drawn by hand: no evidence
+        frame = [t for t in view["tracks"] if t["kind"] == "frame"]
+        assert len(frame) == 1 and frame[0]["evidence"] is None  # a whole-frame cover: none either
+        assert "John" not in json.dumps(view) and "note" not in json.dumps(view)
+        # a confirmed track, and a plan made before evidence was recorded
+        session.plan.track(1).evidence = {"detections": 6, "best_score": 0.9, "confirmed": True}
+        assert session.view()["tracks"][0]["evidence"] == {"detections": 6, "best_score": 0.9, "confirmed": True}
+        session.plan.track(1).evidence = None
+        assert session.view()["tracks"][0]["evidence"] is None
+        # malformed evidence (a hand-edited plan) is left out rather than passed on
+        session.plan.track(1).evidence = {"detections": "1", "best_score": 0.2, "confirmed": False}
+        assert session.view()["tracks"][0]["evidence"] is None
+    finally:
+        session.close()
+
+
+def test_the_plan_api_carries_the_evidence_and_edits_keep_it(clip_dir):
+    ppath = _with_evidence(clip_dir, {"detections": 2, "best_score": 0.31, "confirmed": False})
+    session = ReviewSession(FAST)
+    session.open(clip_dir / "clip.mp4")
+    with ReviewServer(session) as srv:
+        view = api(srv, "GET", "api/plan")
+        assert view["tracks"][0]["id"] == 1
+        assert view["tracks"][0]["evidence"] == {"detections": 2, "best_score": 0.31, "confirmed": False}
+        view = api(srv, "POST", "api/track/1", {"action": "keep"})  # an edit saves the plan: evidence stays
+        assert [t["evidence"] for t in view["tracks"] if t["id"] == 1] == [
+            {"detections": 2, "best_score": 0.31, "confirmed": False}]
+    assert load_plan(ppath).track(1).evidence == {"detections": 2, "best_score": 0.31, "confirmed": False}
+
+
 def test_a_review_resumes_from_its_plan_file(clip_dir):
     clip = clip_dir / "clip.mp4"
     first = ReviewSession(FAST)

@@ -186,6 +186,66 @@ def test_draw_a_box_keep_a_face_and_resume(browser, small, tmp_path):
         ui.check_clean()
 
 
+YELLOW_NEAR = """([x1, y1, x2, y2]) => {
+  // pixels of the "please check" yellow in a band around a box on the canvas
+  const c = document.getElementById("view");
+  const m = 24, d = c.getContext("2d").getImageData(x1 - m, y1 - m, x2 - x1 + 2 * m, y2 - y1 + 2 * m).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i] > 225 && d[i + 1] > 180 && d[i + 1] < 235 && d[i + 2] < 110) n++;
+  return n;
+}"""
+
+
+def test_low_confidence_tracks_are_marked_and_the_next_button_goes_through_them(browser, small, tmp_path):
+    from redact.types import Track, TrackBox, next_track_id
+
+    ppath = tmp_path / "clip.clean.plan.json"
+    plan = load_plan(ppath)
+    found = [t.id for t in plan.tracks]  # the face (confirmed)
+    for t in plan.tracks:
+        t.evidence = {"detections": 8, "best_score": 0.91, "confirmed": True}
+    text_id, badge_id = next_track_id(plan.tracks), next_track_id(plan.tracks) + 1
+    badge_box, text_box = (200.0, 185.0, 300.0, 230.0), (20.0, 195.0, 120.0, 225.0)  # clear of the face
+    plan.tracks += [
+        Track(text_id, "text", [TrackBox(5, text_box, 0.31, "detected"), TrackBox(6, text_box, 0.2, "tracked")],
+              category="name", evidence={"detections": 1, "best_score": 0.31, "confirmed": False}),
+        Track(badge_id, "badge", [TrackBox(3, badge_box, 0.24, "detected"), TrackBox(4, badge_box, 0.2, "tracked")],
+              evidence={"detections": 1, "best_score": 0.2418, "confirmed": False}),
+    ]
+    save_plan(plan, ppath)
+    session = ReviewSession(ScanOptions(text="off"))
+    session.open(small)
+    with ReviewServer(session) as server:
+        ui = Page(browser, server, tmp_path)
+        page = ui.page
+        page.wait_for_selector(".track img")
+        # the list: the two unconfirmed tracks are marked, with what was seen of them; the face is not
+        assert page.inner_text("#lowconf-count") == "Low confidence: 2 to check"
+        low = page.locator(".track.low").evaluate_all("cs => cs.map(c => Number(c.dataset.id))")
+        assert sorted(low) == [text_id, badge_id]
+        assert page.locator(".track .pill.check").count() == 2
+        badge = page.locator(f".track[data-id='{badge_id}']")
+        assert badge.locator(".pill.check").inner_text() == "⚠ Please check"
+        assert "seen in 1 frame, best score 0.24" in badge.inner_text()
+        assert badge.get_attribute("title") == "Seen in 1 frame, best score 0.24"
+        for tid in found:
+            title = page.locator(f".track[data-id='{tid}']").get_attribute("title")
+            assert title == "Seen in 8 frames, best score 0.91"
+        assert "low confidence" in page.inner_text("#legend")
+        assert page.evaluate(YELLOW_NEAR, badge_box) == 0  # frame 0: the badge is not on screen
+        # "next" seeks to each one's first frame in turn (in time order), selects it, and wraps around
+        for tid, first, pos in ((badge_id, 3, "1 of 2"), (text_id, 5, "2 of 2"), (badge_id, 3, "1 of 2")):
+            page.click("#lowconf-next")
+            page.wait_for_selector(f".track.selected[data-id='{tid}']")
+            assert page.input_value("#seek") == str(first)
+            assert page.inner_text("#lowconf-pos") == pos
+            # on the picture: a yellow and black outline and a "please check" label around its box
+            box = badge_box if tid == badge_id else text_box
+            page.wait_for_function(f"({YELLOW_NEAR})({list(box)}) > 150")
+        ui.shot("8-low-confidence")
+        ui.check_clean()
+
+
 def test_a_file_that_is_not_a_video_is_a_clear_message(browser, tmp_path):
     notes = tmp_path / "notes.mp4"
     notes.write_text("not a video\n" * 20)

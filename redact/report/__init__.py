@@ -1,8 +1,9 @@
 """The report of what was removed, derived from the plan (the single source of truth).
 
-The report copies only whitelisted fields: kinds, categories, actions, frame and time ranges, box sizes,
-hashes, versions and settings. The plan holds no recognised text, and neither does the report: a track's
-category must look like a category name (``nhs_number``, ``date``); anything else is reported as ``other``.
+The report copies only whitelisted fields: kinds, categories, actions, frame and time ranges, box sizes, the
+detectors' evidence for each track (numbers only), hashes, versions and settings. The plan holds no recognised
+text, and neither does the report: a track's category must look like a category name (``nhs_number``,
+``date``); anything else is reported as ``other``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,26 @@ def safe_category(category: str | None) -> str | None:
     return "other"
 
 
+def track_evidence(t: Track) -> dict[str, Any] | None:
+    """``{"detections", "best_score", "confirmed"}`` of ``t`` (numbers and a flag, nothing else of the plan's
+    ``evidence``), or None when it has none (boxes drawn by hand, whole-frame covers, older plans)."""
+    ev = t.evidence
+    if not isinstance(ev, dict):
+        return None
+    n, score, confirmed = ev.get("detections"), ev.get("best_score"), ev.get("confirmed")
+    if not (isinstance(n, int) and not isinstance(n, bool) and n >= 0 and isinstance(confirmed, bool)
+            and isinstance(score, (int, float)) and not isinstance(score, bool) and math.isfinite(score)):
+        log.warning("a track's evidence is malformed; left out of the report")
+        return None
+    return {"detections": n, "best_score": round(float(score), 3), "confirmed": confirmed}
+
+
+def is_low_confidence(t: Track) -> bool:
+    """An unconfirmed track: the detectors saw it only weakly, so it is covered only where it was seen."""
+    ev = track_evidence(t)
+    return ev is not None and not ev["confirmed"]
+
+
 def _track_row(t: Track, plan: Plan, category: str | None) -> dict[str, Any]:
     fps = plan.input.fps
     area = plan.input.width * plan.input.height or 1
@@ -59,6 +80,8 @@ def _track_row(t: Track, plan: Plan, category: str | None) -> dict[str, Any]:
         "frames": t.frame_count,
         "detected_frames": len({b.frame for b in boxes if b.source == "detected"}),
         "mean_box_area_pct": round(100.0 * mean_area / area, 2),
+        "evidence": track_evidence(t),
+        "low_confidence": is_low_confidence(t),
     }
 
 
@@ -80,6 +103,7 @@ def _summary(plan: Plan, categories: dict[int, str | None]) -> dict[str, Any]:
         "frames_with_redaction": len(redacted_frames),
         "share_of_frames_redacted": round(len(redacted_frames) / n, 4) if n else 0.0,
         "frames_covered_whole": len(covered_whole),
+        "low_confidence": sum(is_low_confidence(t) for t in plan.tracks),
     }
 
 

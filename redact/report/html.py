@@ -14,9 +14,11 @@ from string import Template
 from typing import Any, Iterable
 
 from ..types import Plan, Track
+from . import is_low_confidence
 
 COLOURS = {"face": "#c0392b", "badge": "#d68910", "text": "#2874a6", "frame": "#424949"}
 KEPT = "#1e8449"
+CHECK = "#ffd23f"  # the marker of low-confidence tracks (as on the review page)
 NOUNS = {"face": ("face", "faces"), "badge": ("name badge", "name badges"),
          "text": ("text region", "text regions"), "frame": ("whole-frame cover", "whole-frame covers")}
 LEGEND = {"face": "face", "badge": "name badge", "text": "text", "frame": "whole frame (not analysable)"}
@@ -86,7 +88,8 @@ def _track_label(t: Track, category: str | None) -> str:
 
 def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None] | None = None) -> str:
     """One row per track with a bar wherever the track has a box, coloured by kind; kept tracks are dashed
-    outlines. The axis is in seconds (frame index / nominal frame rate)."""
+    outlines; low-confidence tracks have a yellow label and dashed dark outlines. The axis is in seconds
+    (frame index / nominal frame rate)."""
     n = max(plan.input.frames, 1)
     fps = plan.input.fps
     cats = categories or {}
@@ -119,7 +122,11 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
     p.append(f'<line x1="{left}" y1="{axis_y}" x2="{left + plot_w}" y2="{axis_y}" stroke="#99a3a4"/>')
     for i, t in enumerate(tracks):
         y = top + i * row_h
-        p.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{_e(_track_label(t, cats.get(t.id)))}</text>')
+        low = is_low_confidence(t)
+        if low:
+            p.append(f'<rect x="4" y="{y + 1}" width="{left - 8}" height="{row_h - 2}" rx="3" fill="{CHECK}"/>')
+        label = ("⚠ " if low else "") + _track_label(t, cats.get(t.id))
+        p.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{_e(label)}</text>')
         colour = COLOURS.get(t.kind, "#7f8c8d")
         for a, b in _runs(sorted({bx.frame for bx in t.boxes}), merge_gap):
             x, w = left + px * a, max(px * (b - a + 1), 1.5)
@@ -129,6 +136,9 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
                 style = f'fill="#eafaf1" stroke="{KEPT}" stroke-width="1.2" stroke-dasharray="3 2"'
             else:
                 style = f'fill="{colour}"'
+            if low:
+                style += ' stroke="#1c2833" stroke-width="1.2" stroke-dasharray="3 2"'
+                tip += ", low confidence"
             p.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" rx="2" {style}>'
                      f'<title>{_e(tip)}</title></rect>')
     if not tracks:
@@ -142,6 +152,8 @@ def _legend(plan: Plan, left: int) -> str:
     items = [(f'fill="{COLOURS[k]}"', LEGEND[k]) for k in kinds]
     if any(t.action == "keep" for t in plan.tracks):
         items.append((f'fill="#eafaf1" stroke="{KEPT}" stroke-dasharray="3 2"', "kept visible"))
+    if any(is_low_confidence(t) for t in plan.tracks):
+        items.append((f'fill="{CHECK}" stroke="#1c2833" stroke-dasharray="3 2"', "low confidence: check"))
     out, x = [], left
     for style, label in items:
         out.append(f'<rect x="{x}" y="4" width="14" height="10" rx="2" {style}/>'
@@ -166,12 +178,17 @@ def _kind_badge(kind: str) -> str:
     return f'<span class="kind" style="background:{COLOURS.get(kind, "#7f8c8d")}">{_e(kind)}</span>'
 
 
+def _evidence_text(ev: dict[str, Any]) -> str:
+    n = ev["detections"]
+    return f"seen in {n} frame{'' if n == 1 else 's'}, best score {ev['best_score']:.2f}"
+
+
 def _tracks_table(report: dict[str, Any]) -> str:
     if not report["tracks"]:
         return "<p>Nothing was found to redact.</p>"
     rows = ['<table><thead><tr><th>#</th><th>kind</th><th>category</th><th>action</th><th>time</th>'
-            '<th class="num">frames</th><th class="num">detected in</th><th class="num">mean size</th>'
-            "</tr></thead><tbody>"]
+            '<th class="num">frames</th><th class="num">detected in</th><th class="num">best score</th>'
+            '<th class="num">mean size</th></tr></thead><tbody>']
     for t in report["tracks"]:
         if t.get("start_s") is not None:
             when = f"{t['start_s']:.2f}–{t['end_s']:.2f} s"
@@ -180,15 +197,27 @@ def _tracks_table(report: dict[str, Any]) -> str:
         else:
             when = "—"
         action = '<span class="kept">kept</span>' if t["action"] == "keep" else "redacted"
+        ev = t.get("evidence")
+        kind = _kind_badge(t["kind"])
+        if t.get("low_confidence") and ev:
+            kind += f' <span class="low" title="{_e(_evidence_text(ev))}">low confidence</span>'
+        best = f"{ev['best_score']:.2f}" if ev else "—"
+        row_class = ' class="lowrow"' if t.get("low_confidence") else ""
         rows.append(
-            f"<tr><td>{_e(t['id'])}</td><td>{_kind_badge(t['kind'])}</td><td>{_e(t.get('category') or '—')}</td>"
+            f"<tr{row_class}><td>{_e(t['id'])}</td><td>{kind}</td>"
+            f"<td>{_e(t.get('category') or '—')}</td>"
             f"<td>{action}</td><td>{_e(when)}</td><td class=\"num\">{_e(t['frames'])}</td>"
-            f"<td class=\"num\">{_e(t['detected_frames'])}</td>"
+            f"<td class=\"num\">{_e(t['detected_frames'])}</td><td class=\"num\">{_e(best)}</td>"
             f"<td class=\"num\">{_e(t['mean_box_area_pct'])}%</td></tr>")
     rows.append("</tbody></table>")
-    return "".join(rows) + ('<p class="note">“detected in”: frames where a detector found it; in the other '
-                            "frames the region was followed by tracking or interpolated, or padded before and "
-                            "after. “mean size”: the average share of the picture covered.</p>")
+    note = ('<p class="note">“detected in”: frames where a detector found it; in the other frames the region was '
+            "followed by tracking or interpolated, or padded before and after. “best score”: the detector's "
+            "highest confidence (0–1), — for regions drawn by hand or covered whole. “mean size”: the average "
+            "share of the picture covered.")
+    if any(t.get("low_confidence") for t in report["tracks"]):
+        note += (" <b>low confidence</b>: seen only weakly (few detections, low score), so redacted only where "
+                 "and near where it was seen; worth checking in the cleaned copy.")
+    return "".join(rows) + note + "</p>"
 
 
 def _models(report: dict[str, Any]) -> str:
@@ -262,6 +291,10 @@ def _lead(report: dict[str, Any]) -> str:
     if covered:
         text += (f" {covered} frame{'s' if covered != 1 else ''} could not be analysed and "
                  f"{'were' if covered != 1 else 'was'} covered completely.")
+    low = s.get("low_confidence") or 0
+    if low:
+        text += (f" {low} region{' was' if low == 1 else 's were'} found with low confidence and "
+                 f"redacted only where seen: check {'it' if low == 1 else 'them'}.")
     kept = sum(s["kept_by_kind"].values())
     if kept:
         text += f" {kept} region{' was' if kept == 1 else 's were'} left visible on request (kept)."
@@ -278,6 +311,8 @@ def _cards(report: dict[str, Any]) -> str:
         cards.append((f"{100 * s['share_of_frames_redacted']:.0f}%", "of frames have a redaction", "#005eb8"))
     if s.get("frames_covered_whole"):
         cards.append((s["frames_covered_whole"], "frames covered whole (not analysable)", COLOURS["frame"]))
+    if s.get("low_confidence"):
+        cards.append((s["low_confidence"], "low confidence, to check", CHECK))
     cards.append((sum(s["kept_by_kind"].values()), "kept visible on request", KEPT))
     return '<div class="cards">' + "".join(
         f'<div class="card" style="--c:{c}"><b>{_e(v)}</b><span>{_e(label)}</span></div>' for v, label, c in cards

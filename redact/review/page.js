@@ -4,6 +4,7 @@
 
 const COLOURS = {face: "#c0392b", badge: "#d68910", text: "#2874a6", frame: "#424949"};
 const KEPT = "#1e8449";
+const CHECK = "#ffd23f";  // the "please check" marker of low-confidence tracks (unlike any kind's colour)
 const NAMES = {face: "Face", badge: "Name badge", text: "Writing", frame: "Whole picture"};
 const CATEGORIES = {nhs_number: "NHS number", hospital_number: "hospital number", name: "a name",
   date: "a date", address: "an address", postcode: "a postcode", phone: "a phone number", email: "an email",
@@ -196,6 +197,22 @@ function trackName(t) {
   return `${NAMES[t.kind] || t.kind} ${t.id}${cat}`;
 }
 
+// a track the detectors saw only weakly (one faint detection, say) is covered only where it was seen
+function isLow(t) {
+  return Boolean(t.evidence && !t.evidence.confirmed);
+}
+
+function evidenceText(t) {
+  const ev = t.evidence;
+  if (!ev) return "";
+  const n = ev.detections;
+  return `seen in ${n} frame${n === 1 ? "" : "s"}, best score ${Number(ev.best_score).toFixed(2)}`;
+}
+
+function lowTracks() {
+  return state.plan.tracks.filter(isLow).sort((a, b) => a.first - b.first || a.id - b.id);
+}
+
 function fmtTime(frame) {
   const fps = state.plan ? state.plan.input.fps : 0;
   if (!fps) return `frame ${frame}`;
@@ -215,17 +232,44 @@ function renderTracks() {
     p.textContent = "We found nothing to blur. You can still draw a box over anything you want hidden.";
     box.appendChild(p);
   }
-  // faces first (the choices to make), then boxes drawn by hand, then what is always blurred
+  // faces first (the choices to make), then boxes drawn by hand, then what is always blurred; in each, what
+  // to check first
   const rank = (t) => (t.keepable ? 0 : t.manual ? 1 : 2);
-  const ordered = [...tracks].sort((a, b) => rank(a) - rank(b) || a.first - b.first || a.id - b.id);
+  const ordered = [...tracks].sort((a, b) => rank(a) - rank(b) || isLow(b) - isLow(a) || a.first - b.first
+    || a.id - b.id);
   for (const t of ordered) box.appendChild(trackCard(t));
+  renderLowConf();
+}
+
+// -- low-confidence tracks: a count and a button that goes through them one by one ------------------------------
+function renderLowConf() {
+  const low = lowTracks();
+  $("lowconf").hidden = !low.length;
+  $("lowconf-count").textContent = `Low confidence: ${low.length} to check`;
+  const i = low.findIndex((t) => t.id === state.selected);
+  $("lowconf-pos").textContent = i >= 0 ? `${i + 1} of ${low.length}` : "";
+}
+
+function nextLow() {
+  const low = lowTracks();
+  if (!low.length) return;
+  pause();
+  const i = low.findIndex((t) => t.id === state.selected);
+  // after the one selected; else the first from here on; else from the start
+  let t = i >= 0 ? low[(i + 1) % low.length] : low.find((x) => x.first >= state.frame);
+  if (!t) t = low[0];
+  select(t.id, false);
+  show(t.first);
+  const card = document.querySelector(`.track[data-id='${t.id}']`);
+  if (card) card.scrollIntoView({block: "nearest"});
 }
 
 function trackCard(t) {
   const card = document.createElement("div");
-  card.className = "track" + (state.selected === t.id ? " selected" : "");
+  card.className = "track" + (state.selected === t.id ? " selected" : "") + (isLow(t) ? " low" : "");
   card.dataset.id = String(t.id);
   card.dataset.kind = t.kind;
+  if (t.evidence) card.title = evidenceText(t).replace(/^s/, "S");
   card.style.setProperty("--c", t.action === "keep" ? KEPT : COLOURS[t.kind] || "#7f8c8d");
   const img = document.createElement("img");
   img.src = `thumb/${t.id}.jpg`;
@@ -242,6 +286,16 @@ function trackCard(t) {
   when.className = "when";
   when.textContent = state.plan.input.kind === "video" ? `${fmtTime(t.first)} to ${fmtTime(t.last + 1)}` : "";
   info.appendChild(when);
+  if (isLow(t)) {
+    const tag = document.createElement("div");
+    tag.className = "pill check";
+    tag.textContent = "⚠ Please check";
+    info.appendChild(tag);
+    const why = document.createElement("div");
+    why.className = "why";
+    why.textContent = `Low confidence: ${evidenceText(t)}`;
+    info.appendChild(why);
+  }
   if (t.keepable) {
     const sw = document.createElement("div");
     sw.className = "switch";
@@ -293,6 +347,7 @@ function select(id, seek) {
   if (seek && t && !(state.frame >= t.first && state.frame <= t.last)) show(t.first);
   else draw();
   renderTimeline();
+  renderLowConf();
 }
 
 async function setAction(id, action) {
@@ -314,10 +369,12 @@ function renderLegend() {
     .filter(([k]) => state.plan.tracks.some((t) => t.kind === k && t.action === "redact"))
     .map(([k, label]) => [COLOURS[k], label + " (blurred)"]);
   if (state.plan.tracks.some((t) => t.action === "keep")) items.push([KEPT, "left visible"]);
+  if (state.plan.tracks.some(isLow)) items.push([null, "low confidence: please check"]);
   for (const [colour, label] of items) {
     const s = document.createElement("span");
     const i = document.createElement("i");
-    i.style.background = colour;
+    if (colour) i.style.background = colour;
+    else i.className = "check";
     s.appendChild(i);
     s.appendChild(document.createTextNode(label));
     lg.appendChild(s);
@@ -375,17 +432,21 @@ function renderTimeline() {
   tracks.forEach((t, i) => {
     const y = top + i * rowH;
     const sel = state.selected === t.id;
+    const low = isLow(t);
+    if (low) svg.appendChild(el("rect", {x: 4, y: y + 3, width: left - 8, height: rowH - 6, rx: 4, fill: CHECK}));
     svg.appendChild(el("text", {x: left - 8, y: y + 16, "text-anchor": "end", "font-weight": sel ? 700 : 400},
-      short(trackName(t), 26)));
+      short((low ? "⚠ " : "") + trackName(t), 26)));
     const colour = COLOURS[t.kind] || "#7f8c8d";
     for (const [a, b] of runs(t.boxes.map((x) => x[0]))) {
       const attrs = {x: left + px * a, y: y + 4, width: Math.max(px * (b - a + 1), 2), height: rowH - 8, rx: 3};
       if (t.action === "keep") Object.assign(attrs, {fill: "#eafaf1", stroke: KEPT, "stroke-dasharray": "4 2",
         "stroke-width": 1.5});
       else attrs.fill = colour;
+      if (low && !sel) Object.assign(attrs, {stroke: "#1c2833", "stroke-width": 1.5, "stroke-dasharray": "3 2"});
       if (sel) Object.assign(attrs, {stroke: "#1c2833", "stroke-width": 2});
       const r = el("rect", attrs);
-      r.appendChild(el("title", {}, `${trackName(t)}: ${fmtTime(a)} to ${fmtTime(b + 1)}`));
+      const ev = low ? ` (low confidence: ${evidenceText(t)})` : "";
+      r.appendChild(el("title", {}, `${trackName(t)}: ${fmtTime(a)} to ${fmtTime(b + 1)}${ev}`));
       svg.appendChild(r);
     }
   });
@@ -487,21 +548,31 @@ function draw() {
       const kept = track.action === "keep";
       const colour = kept ? KEPT : COLOURS[track.kind] || "#7f8c8d";
       const sel = state.selected === track.id;
+      const low = isLow(track);
       ctx.lineWidth = (sel ? 4 : 2.5) * k;
-      ctx.strokeStyle = colour;
-      ctx.setLineDash(kept ? [8 * k, 5 * k] : []);
+      if (low) {  // low confidence: a yellow and black dashed outline, like a "please check" tape
+        ctx.strokeStyle = CHECK;
+        ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
+        ctx.strokeStyle = "#1c2833";
+        ctx.setLineDash([7 * k, 7 * k]);
+      } else {
+        ctx.strokeStyle = colour;
+        ctx.setLineDash(kept ? [8 * k, 5 * k] : []);
+      }
       ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
       ctx.setLineDash([]);
-      if (!(track.kind === "face" || track.manual || sel)) continue;  // name only what there is a choice about
-      const label = trackName(track) + (kept ? " · visible" : "");
+      if (!(track.kind === "face" || track.manual || sel || low)) continue;  // name what there is a choice about
+      const label = (low ? "⚠ " : "") + trackName(track) + (kept ? " · visible" : "")
+        + (low ? " · please check" : "");
       ctx.font = `600 ${14 * k}px system-ui, sans-serif`;
       const tw = ctx.measureText(label).width + 10 * k;
       const th = 20 * k;
       const ly = y1 - th >= 0 ? y1 - th : y2;
-      ctx.fillStyle = colour;
-      ctx.fillRect(x1, ly, tw, th);
-      ctx.fillStyle = "#fff";
-      ctx.fillText(label, x1 + 5 * k, ly + th * 0.75);
+      const lx = Math.max(0, Math.min(x1, W - tw));  // a box at the right edge keeps its label in the picture
+      ctx.fillStyle = low ? CHECK : colour;
+      ctx.fillRect(lx, ly, tw, th);
+      ctx.fillStyle = low ? "#1c2833" : "#fff";
+      ctx.fillText(label, lx + 5 * k, ly + th * 0.75);
     }
     const nb = state.drag || state.newBox;
     if (nb) {
@@ -646,6 +717,7 @@ function wire() {
   $("from-btn").addEventListener("click", () => { state.from = state.frame; updateRange(); });
   $("to-btn").addEventListener("click", () => { state.to = state.frame; updateRange(); });
   $("export-btn").addEventListener("click", () => guarded(startExport));
+  $("lowconf-next").addEventListener("click", nextLow);
   $("another-btn").addEventListener("click", () => { pause(); showMessage(""); showSection("choose"); });
   $("close-btn").addEventListener("click", () => guarded(async () => {
     pause();

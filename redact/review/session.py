@@ -109,6 +109,17 @@ def _is_manual(t: Track) -> bool:
     return bool(t.boxes) and all(b.source == "manual" for b in t.boxes)
 
 
+def evidence_view(t: Track) -> dict[str, Any] | None:
+    """What the detectors saw of ``t`` for the page: ``{"detections", "best_score" (2 decimals), "confirmed"}``,
+    numbers only, or None (boxes drawn by hand, whole-frame covers, plans made before evidence was recorded)."""
+    from ..report import track_evidence
+
+    ev = track_evidence(t)
+    if ev is not None:
+        ev["best_score"] = round(ev["best_score"], 2)
+    return ev
+
+
 class ReviewSession:
     """The state behind the review page. Every public method is thread-safe."""
 
@@ -264,7 +275,7 @@ class ReviewSession:
             return out
 
     def view(self) -> dict[str, Any]:
-        """The plan as the page needs it (ids, kinds, actions, categories and boxes; no text)."""
+        """The plan as the page needs it (ids, kinds, actions, categories, evidence and boxes; no text)."""
         from ..report import safe_category
 
         with self._lock:
@@ -276,7 +287,7 @@ class ReviewSession:
                 tracks.append({
                     "id": t.id, "kind": t.kind, "action": t.action, "category": safe_category(t.category),
                     "manual": _is_manual(t), "keepable": t.kind == "face", "first": t.first_frame,
-                    "last": t.last_frame,
+                    "last": t.last_frame, "evidence": evidence_view(t),
                     "boxes": [[b.frame, *(round(float(v), 1) for v in b.box)] for b in boxes],
                 })
             return {

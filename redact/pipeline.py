@@ -51,13 +51,16 @@ DEFAULT_BADGE_EVERY = 6
 street clip with 12 faces): every 6th frame, tracked in between like faces (the sample's badge stays covered
 in every frame, tests/test_badges.py)."""
 
-TRACKER_BASE = {"badge": TrackerConfig(pad=0.05),
+TRACKER_BASE = {"badge": TrackerConfig(pad=0.05, confirm_score=0.75),
                 "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3)}
 """Tracker settings per kind where the defaults do not fit. Badge and text boxes come padded by their detectors
 already (a card with a margin; a line of text grown by a share of its height on every side), and the default
 padding is a share of the box's width: a quarter of a long line of text on each side would cover much else.
 Text is carried between OCR frames along the camera motion, so its boxes grow more slowly away from a reading
-(at most 30% of the line's size per side, against 100% for faces, which move on their own)."""
+(at most 30% of the line's size per side, against 100% for faces, which move on their own). A badge track is
+confirmed by three detections or by one with two kinds of evidence (score >= 0.75: a card with text and a photo
+or print, see :class:`redact.detect.badges._Card`); a card with one kind of evidence, or text or a small face
+in a torso without a card (0.5), is covered where and until the next badge search, tightly."""
 
 Progress = Callable[[str, int, int | None], None]
 """progress(stage, frames_done, frames_total_or_None)"""
@@ -224,8 +227,12 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
         for frame in src:
             _check_frame(frame, src.info)
             _follow_camera(camera, motion, frame.index, frame.image)
+            cut = cuts.update(frame.image)
+            if cut:
+                for tracker in trackers.values():
+                    tracker.cut(frame.index)
             try:
-                found = run_due(stack, frame.index, frame.image, cuts.update(frame.image))
+                found = run_due(stack, frame.index, frame.image, cut)
             except (RedactError, MemoryError):
                 raise
             except Exception as e:  # a detector crash must never let the frame through unseen

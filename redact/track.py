@@ -10,8 +10,8 @@ Rules (each is tested):
   interpolated between detections, and frames no detector looked at before a track's first
   detection / after its last are always covered (plus ``pre_roll`` / ``post_roll`` frames; source
   ``"tracked"``). Frames after the last :meth:`Tracker.update` count as not looked at.
-* Boxes are generous: ``pad`` of the box size on each side, plus ``motion_pad`` frames' worth of the
-  box's speed, plus uncertainty growing with the distance (in frames) to the nearest detection.
+* Boxes are generous: ``pad`` of the box size on each side, plus (away from a detection) ``motion_pad`` frames'
+  worth of the box's speed, plus uncertainty growing with the distance (in frames) to the nearest detection.
   Boxes are clipped to the frame and rounded outwards to whole pixels.
 * Camera motion (optional, a :class:`redact.motion.MotionPath` given to :meth:`Tracker.finish`) only ever
   grows a box: where the motion is known, a frame between two detections also covers the two detections
@@ -23,6 +23,17 @@ Rules (each is tested):
   whose motion is unknown (flat frame, cut) nothing is carried: the box is as without motion. This applies
   to every kind: it never shrinks a box, faces are detected on most frames (few frames between detections),
   and an object moving against the camera gets the blend, not the union, so its box does not balloon.
+* Evidence before persistence: a track is CONFIRMED when it has ``confirm_hits`` detections or one scoring at
+  least ``confirm_score``. Only confirmed tracks earn pre-/post-roll, motion padding and growth away from their
+  detections. An unconfirmed track (a weak, lone detection: often texture, sometimes a real face seen badly) is
+  still covered wherever it was seen, between its detections and on every frame no detector of its kind looked
+  at around it (fail closed), but tightly: padded by ``pad`` only. Each track records its evidence
+  (:attr:`redact.types.Track.evidence`).
+* Bounded boxes: padding, motion padding and growth together never take a box more than ``max_extra`` of its
+  detection's size past it on any side (a box is at most ``1 + 2 * max_extra`` times its detection per axis),
+  however fast a track seemed to move; boxes carried along the camera motion are bounded the same way.
+* Cuts (:meth:`Tracker.cut`): every track ends at a scene cut and no box is carried across one (rolls stop
+  there); the frames after a cut are a new scene, and the detectors all run on a cut frame.
 * Identities: tracks are matched to detections by a minimum-cost assignment (Hungarian
   algorithm, implemented here so the result never depends on whether scipy is installed) on
   the IoU with the track's constant-velocity prediction, with a centre-distance fallback for
@@ -35,7 +46,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -79,16 +90,22 @@ class TrackerConfig:
     carried along the camera motion to the second's frame, is off by at most this fraction of the box size
     (per axis, at least ``scene_tol_px``); then the frames between also cover both carried boxes whole."""
     scene_tol_px: float = 8.0
+    confirm_hits: int = 3
+    """A track with this many detections (frames) is confirmed ..."""
+    confirm_score: float = 0.5
+    """... and so is one with a detection scoring at least this. Unconfirmed tracks get no rolls or growth."""
+    max_extra: float = 0.6
+    """Padding + motion padding + growth: at most this fraction of the detection's size on each side."""
 
     def __post_init__(self) -> None:
         for name in ("iou_match", "centre_match", "pad", "motion_pad", "carry_growth", "max_growth", "scene_tol",
-                     "scene_tol_px"):
+                     "scene_tol_px", "confirm_score", "max_extra"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
         if not 0 < self.iou_match <= 1:
             raise ValueError(f"TrackerConfig.iou_match must be in (0, 1], got {self.iou_match}")
-        for name in ("max_gap", "pre_roll", "post_roll"):
+        for name in ("max_gap", "pre_roll", "post_roll", "confirm_hits"):
             v = getattr(self, name)
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be an integer >= 0, got {v!r}")
@@ -152,6 +169,21 @@ class Tracker:
         self._last_update = -1
         self._next_id = 1
         self._finished = False
+        self._cuts: list[int] = []
+
+    def cut(self, frame_index: int) -> None:
+        """A scene cut at ``frame_index`` (before its :meth:`update`): every live track ends before it, and no
+        track's rolls cross it."""
+        if self._finished:
+            raise RuntimeError("Tracker.cut() after finish()")
+        if frame_index <= self._last_update or (self._cuts and frame_index <= self._cuts[-1]):
+            raise ValueError(f"cut at frame {frame_index} after frame {self._last_update} was given")
+        for track in self._live:
+            if track.next_update is None:
+                track.next_update = frame_index
+        self._ended += self._live
+        self._live = []
+        self._cuts.append(frame_index)
 
     def update(self, frame_index: int, detections: Detections) -> None:
         """Add the detections of frame ``frame_index`` (later than any frame given before)."""
@@ -234,8 +266,15 @@ class Tracker:
         cost[by_iou] = 1 - iou[by_iou]
         return [(t, d) for t, d in assign(cost) if cost[t, d] < FORBIDDEN]
 
+    def confirmed(self, scores: Iterable[float]) -> bool:
+        """Whether detections with these scores confirm a track (see the module notes)."""
+        scores = list(scores)
+        return len(scores) >= self.config.confirm_hits or max(scores, default=0.0) >= self.config.confirm_score
+
     def _render(self, t: _Live, n_frames: int, motion: MotionPath | None = None) -> Track:
-        cfg = self.config
+        confirmed = self.confirmed(t.scores)
+        cfg = self.config if confirmed else replace(self.config, pre_roll=0, post_roll=0, motion_pad=0.0,
+                                                    carry_growth=0.0, max_extra=self.config.pad)
         frames = np.asarray(t.frames)
         boxes = np.stack(t.boxes)
         scores = np.asarray(t.scores)
@@ -249,13 +288,15 @@ class Tracker:
         unseen_until = n_frames - 1 if t.next_update is None else t.next_update - 1
         start = max(0, min(frames[0] - cfg.pre_roll, t.seen_before + 1))
         end = min(n_frames - 1, max(frames[-1] + cfg.post_roll, unseen_until))
+        start = max([start] + [c for c in self._cuts if c <= frames[0]])  # never carried across a cut
+        end = min([end] + [c - 1 for c in self._cuts if c > frames[-1]])
         for f in range(start, frames[0]):
-            tb = self._box(f, boxes[0], key_speed[0], frames[0] - f, scores[0], "tracked", drift=True)
+            tb = self._box(f, boxes[0], key_speed[0], frames[0] - f, scores[0], "tracked", drift=confirmed, cfg=cfg)
             if motion is not None:
-                tb = self._grown(tb, [motion.map_box(boxes[0], frames[0], f)], key_speed[0], frames[0] - f)
+                tb = self._grown(tb, [motion.map_box(boxes[0], frames[0], f)], key_speed[0], frames[0] - f, cfg)
             out.append(tb)
         for k in range(len(frames)):
-            out.append(self._box(frames[k], boxes[k], key_speed[k], 0, scores[k], "detected"))
+            out.append(self._box(frames[k], boxes[k], key_speed[k], 0, scores[k], "detected", cfg=cfg))
             if k + 1 < len(frames):
                 f0, f1 = frames[k], frames[k + 1]
                 static = motion is not None and f1 - f0 > 1 and self._static(motion, boxes[k], f0, boxes[k + 1], f1)
@@ -264,17 +305,19 @@ class Tracker:
                     box = (1 - a) * boxes[k] + a * boxes[k + 1]
                     score = min(scores[k], scores[k + 1])
                     dist = min(f - f0, f1 - f)
-                    tb = self._box(f, box, seg_speed[k], dist, score, "interpolated")
+                    tb = self._box(f, box, seg_speed[k], dist, score, "interpolated", cfg=cfg)
                     if motion is not None:
                         carried = _carried(motion, boxes[k], f0, boxes[k + 1], f1, f, static)
-                        tb = self._grown(tb, carried, seg_speed[k], dist)
+                        tb = self._grown(tb, carried, seg_speed[k], dist, cfg)
                     out.append(tb)
         for f in range(frames[-1] + 1, end + 1):
-            tb = self._box(f, boxes[-1], key_speed[-1], f - frames[-1], scores[-1], "tracked", drift=True)
+            tb = self._box(f, boxes[-1], key_speed[-1], f - frames[-1], scores[-1], "tracked", drift=confirmed,
+                           cfg=cfg)
             if motion is not None:
-                tb = self._grown(tb, [motion.map_box(boxes[-1], frames[-1], f)], key_speed[-1], f - frames[-1])
+                tb = self._grown(tb, [motion.map_box(boxes[-1], frames[-1], f)], key_speed[-1], f - frames[-1], cfg)
             out.append(tb)
-        return Track(t.id, self.kind, out, category=most_sensitive(t.categories))
+        evidence = {"detections": len(frames), "best_score": round(float(scores.max()), 4), "confirmed": confirmed}
+        return Track(t.id, self.kind, out, category=most_sensitive(t.categories), evidence=evidence)
 
     def _static(self, motion: MotionPath, b0: np.ndarray, f0: int, b1: np.ndarray, f1: int) -> bool:
         """Whether ``b0`` (frame ``f0``) carried along the camera motion lands on ``b1`` (frame ``f1``)."""
@@ -285,28 +328,32 @@ class Tracker:
         tol = np.maximum(self.config.scene_tol * size, self.config.scene_tol_px)
         return bool(np.all(np.abs(_centre(landed) - _centre(b1)) <= tol))
 
-    def _grown(self, tb: TrackBox, carried: list[np.ndarray | None], speed: np.ndarray, dist: int) -> TrackBox:
+    def _grown(self, tb: TrackBox, carried: list[np.ndarray | None], speed: np.ndarray, dist: int,
+               cfg: TrackerConfig) -> TrackBox:
         """``tb`` grown to also cover each carried box (padded like an interpolated box ``dist`` frames from a
         detection; parts outside the frame ignored)."""
         x1, y1, x2, y2 = tb.box
         for c in carried:
             if c is None:
                 continue
-            cx1, cy1, cx2, cy2 = self._box(tb.frame, c, speed, dist, tb.score, tb.source).box
+            cx1, cy1, cx2, cy2 = self._box(tb.frame, c, speed, dist, tb.score, tb.source, cfg=cfg).box
             if cx2 <= cx1 or cy2 <= cy1:
                 continue  # carried out of the frame: nothing there to cover
             x1, y1, x2, y2 = min(x1, cx1), min(y1, cy1), max(x2, cx2), max(y2, cy2)
         return TrackBox(tb.frame, (x1, y1, x2, y2), tb.score, tb.source)
 
     def _box(
-        self, frame: int, box: np.ndarray, speed: np.ndarray, dist: int, score: float, source: str, drift: bool = False
+        self, frame: int, box: np.ndarray, speed: np.ndarray, dist: int, score: float, source: str, drift: bool = False,
+        cfg: TrackerConfig | None = None,
     ) -> TrackBox:
-        """The padded box; ``dist`` frames from a detection, ``drift``: the box may have moved on at ``speed``."""
-        cfg = self.config
+        """The padded box; ``dist`` frames from a detection, ``drift``: the box may have moved on at ``speed``.
+        Everything added is bounded by ``max_extra`` of the box's size per side."""
+        cfg = cfg or self.config
         size = np.array([box[2] - box[0], box[3] - box[1]])
         grow = cfg.carry_growth * dist * size + (speed * dist if drift else 0.0)
         grow = np.minimum(grow, cfg.max_growth * size)
-        extra = cfg.pad * size + cfg.motion_pad * speed + grow
+        motion = cfg.motion_pad * speed if dist else 0.0  # a detected frame's box is where the object is
+        extra = np.minimum(cfg.pad * size + motion + grow, max(cfg.max_extra, cfg.pad) * size)
         x1 = float(max(0, math.floor(box[0] - extra[0])))
         y1 = float(max(0, math.floor(box[1] - extra[1])))
         x2 = float(min(self.width, math.ceil(box[2] + extra[0])))

@@ -214,14 +214,19 @@ def test_small_fast_face_is_one_track():
 
 
 def test_motion_pad_grows_with_speed():
-    cfg = TrackerConfig(pre_roll=0, post_roll=0)
-    still = build_tracks([(f, dets([100, 100, 140, 140])) for f in range(5)], 5, W, H, config=cfg)
-    moving = build_tracks([(f, dets([100 + 8 * f, 100, 140 + 8 * f, 140])) for f in range(5)], 5, W, H, config=cfg)
-    w_still = still[0].boxes[2].box[2] - still[0].boxes[2].box[0]
-    w_moving = moving[0].boxes[2].box[2] - moving[0].boxes[2].box[0]
-    h_moving = moving[0].boxes[2].box[3] - moving[0].boxes[2].box[1]
+    # detected on frames 0, 2 and 4 (the detector's stride): frames 1 and 3 are interpolated
+    cfg = TrackerConfig(pre_roll=0, post_roll=0, max_extra=1.0, carry_growth=0)
+    still = build_tracks([(f, dets([100, 100, 140, 140])) for f in range(0, 5, 2)], 5, W, H, config=cfg)
+    moving = build_tracks([(f, dets([100 + 8 * f, 100, 140 + 8 * f, 140])) for f in range(0, 5, 2)], 5, W, H,
+                          config=cfg)
+    w_still = still[0].boxes[1].box[2] - still[0].boxes[1].box[0]
+    w_moving = moving[0].boxes[1].box[2] - moving[0].boxes[1].box[0]
+    h_moving = moving[0].boxes[1].box[3] - moving[0].boxes[1].box[1]
+    assert moving[0].boxes[1].source == "interpolated"
     assert w_moving >= w_still + 2 * 2 * 8  # motion_pad=2 frames of 8 px/frame per side
-    assert h_moving == still[0].boxes[2].box[3] - still[0].boxes[2].box[1]  # no vertical motion
+    assert h_moving == still[0].boxes[1].box[3] - still[0].boxes[1].box[1]  # no vertical motion
+    # where it was detected the box is where the face is: padded, not widened by its speed
+    assert moving[0].boxes[2].source == "detected" and moving[0].boxes[2].box == (106.0, 90.0, 166.0, 150.0)
 
 
 def test_carried_boxes_grow_with_distance():
@@ -447,3 +452,62 @@ def test_camera_motion_only_ever_grows_boxes(seed):
             assert contains(y.box, x.box)
             grew += y.box != x.box
     assert grew > 0, "the motion must have been used somewhere"
+
+
+# -- evidence before persistence, bounded boxes, cuts (issue 14) -------------------------------
+def test_weak_lone_detection_is_covered_tightly_where_seen():
+    cfg = TrackerConfig(pre_roll=5, post_roll=10, pad=0.25)
+    seq = [(f, dets([100, 100, 140, 140], score=0.25) if f == 10 else dets()) for f in range(30)]
+    (t,) = build_tracks(seq, 30, W, H, config=cfg)
+    assert [b.frame for b in t.boxes] == [10], "every frame around it was looked at: no rolls"
+    assert t.boxes[0].box == (90.0, 90.0, 150.0, 150.0)  # pad only
+    assert t.evidence == {"detections": 1, "best_score": 0.25, "confirmed": False}
+
+
+def test_weak_detection_still_covers_frames_nobody_looked_at():
+    # the detector of this kind ran on frames 0, 10 and 20 only: frames 11-19 were never analysed
+    cfg = TrackerConfig(pre_roll=0, post_roll=0)
+    seq = [(0, dets()), (10, dets([100, 100, 140, 140], score=0.25)), (20, dets())]
+    (t,) = build_tracks(seq, 30, W, H, config=cfg)
+    assert [b.frame for b in t.boxes] == list(range(1, 20))
+    assert all(b.box == (90.0, 90.0, 150.0, 150.0) for b in t.boxes)
+
+
+@pytest.mark.parametrize("scores, confirmed", [([0.25, 0.25], False), ([0.25, 0.25, 0.25], True), ([0.6], True)])
+def test_repeated_or_strong_detections_confirm_a_track(scores, confirmed):
+    cfg = TrackerConfig(pre_roll=3, post_roll=4)
+    seq = [(f, dets([100, 100, 140, 140], score=scores[f - 10]) if 10 <= f < 10 + len(scores) else dets())
+           for f in range(30)]
+    (t,) = build_tracks(seq, 30, W, H, config=cfg)
+    assert t.evidence["confirmed"] is confirmed and t.evidence["detections"] == len(scores)
+    frames = [b.frame for b in t.boxes]
+    if confirmed:
+        assert frames == list(range(7, 10 + len(scores) + 4))
+    else:
+        assert frames == list(range(10, 10 + len(scores)))
+
+
+def test_boxes_never_grow_past_a_small_multiple_of_their_detection():
+    # a face that seems to jump 60 px a frame (a mis-association): speed padding and drift are bounded
+    cfg = TrackerConfig(pre_roll=8, post_roll=8, max_extra=0.6, centre_match=3.0)
+    seq = [(f, dets([20 + 60 * (f - 10), 100, 60 + 60 * (f - 10), 140]) if 10 <= f < 14 else dets())
+           for f in range(30)]
+    tracks = build_tracks(seq, 30, W, H, config=cfg)
+    for t in tracks:
+        for b in t.boxes:
+            x1, y1, x2, y2 = b.box
+            assert x2 - x1 <= 40 * 2.2 + 2 and y2 - y1 <= 40 * 2.2 + 2, b
+
+
+def test_a_cut_ends_tracks_and_stops_their_rolls():
+    cfg = TrackerConfig(pre_roll=5, post_roll=10)
+    tracker = Tracker("face", 30, W, H, cfg)
+    for f in range(30):
+        if f == 12:
+            tracker.cut(f)
+        tracker.update(f, dets([100, 100, 140, 140]) if 5 <= f < 10 or 14 <= f < 16 else dets())
+    with pytest.raises(ValueError):
+        tracker.cut(5)  # cuts come in frame order, before their frame's update
+    a, b = tracker.finish(30)
+    assert (a.first_frame, a.last_frame) == (0, 11), "post-roll stops before the cut"
+    assert (b.first_frame, b.last_frame) == (12, 25), "pre-roll starts at the cut; a new track after it"

@@ -411,3 +411,26 @@ def test_rapidocr_runs_on_sessions_made_here(ocr_run):
     assert type(det.get_preprocess()).__name__ != "DetPreProcess"
     assert ours.shape == theirs.shape and ours.dtype == np.float32
     assert np.abs(ours - theirs).max() < 1e-5
+
+
+def test_unreadable_boxes_not_shaped_like_a_line_are_texture():
+    boxes = [TextBox(quad(10, 10, 110, 30), 0.9),  # unreadable, a line 20 px tall: kept (fail closed)
+             TextBox(quad(10, 40, 90, 120), 0.9, "", 0.0),  # unreadable, square: texture (hair, a curtain)
+             TextBox(quad(200, 10, 500, 60), 0.9, "~", 0.3),  # unreadable, 50 px tall: large letters read
+             TextBox(quad(200, 100, 260, 160), 0.9, "7", 0.95),  # readable, square: kept
+             TextBox(quad(200, 200, 500, 260), 0.9, "EXIT", 0.99)]  # readable, tall: kept
+    for mode in ("all", "pii"):
+        dets, cats = TextDetector(FakeBackend(boxes), mode=mode).detect_with_categories(np.zeros((300, 600, 3), np.uint8))
+        assert cats == (["unreadable", None, None] if mode == "all" else ["unreadable"])
+        assert dets.xyxy[0, 0] < 10 and dets.xyxy[0, 2] > 110
+    # the letters' height is judged in frame pixels: a frame scaled down by max_side does not hide a tall box
+    big = [TextBox(quad(10, 10, 300, 40), 0.9)]  # 30 px at half size = 60 px in the frame
+    assert len(TextDetector(FakeBackend(big), max_side=600).detect(np.zeros((600, 1200, 3), np.uint8))) == 0
+    assert len(TextDetector(FakeBackend(big), max_side=None).detect(np.zeros((600, 1200, 3), np.uint8))) == 1
+
+
+def test_tall_lines_need_a_confident_reading():
+    boxes = [TextBox(quad(10, 10, 260, 290), 0.6, "Bq", 0.63),  # curly hair read as two letters
+             TextBox(quad(300, 10, 590, 90), 0.9, "EXIT", 0.99)]  # a sign in large letters
+    dets, cats = TextDetector(FakeBackend(boxes), mode="all").detect_with_categories(np.zeros((300, 600, 3), np.uint8))
+    assert cats == [None] and dets.xyxy[0, 0] < 300 < dets.xyxy[0, 2]

@@ -10,7 +10,9 @@ rapidocr's download-on-first-use path is never taken. :class:`EasyOcrBackend` is
 ``"all"`` it returns every text box; in mode ``"pii"`` only boxes that :mod:`redact.pii` classifies
 as personal data, plus (fail closed) every box whose text could not be read: not recognised, empty,
 no letter or digit, or recognised with confidence below ``min_text_score``; those get category
-``"unreadable"``. Recognised text never leaves this module: not in logs, exceptions, ``repr`` or
+``"unreadable"``. In both modes an unreadable box is kept only when it is shaped like a line of text
+(:func:`line_shaped`): large or square boxes that read as nothing are texture, not text. Recognised text never
+leaves this module: not in logs, exceptions, ``repr`` or
 ``describe()``.
 """
 
@@ -56,6 +58,14 @@ TALL_LINE = 40
 by ``tall_pad`` (a whole line height) instead of ``pad``: the detector's boxes of large
 lettering are tight on the letter bodies (benchmarks/text.py, 1080p: 3 of 5 missed words were 72-303 px tall, covered
 30-40%; a pad of one line height covered them)."""
+UNREAD_MIN_ASPECT = 1.5
+"""An unreadable box is kept as text only when it is shaped like a line: its long side at least this many times
+its short side, and its short side (the letters' height) under :data:`TALL_LINE` pixels in the frame. Letters that
+large are read when they are letters; square or tall boxes that read as nothing are texture (curly hair, curtains,
+a crowd, a patterned tunic: on the shared stage clip such boxes covered 62% of every frame)."""
+TALL_TEXT_SCORE = 0.8
+"""Recognition confidence a line at least :data:`TALL_LINE` pixels tall needs to count as read (the stage clip's
+curly hair, 296 px tall, read as two characters at 0.63; signs in large letters read at 0.99-1.0)."""
 REUSE_IOU = 0.5
 REFRESH_EVERY = 4
 """In mode "all", lines found again where the last reading recognised them are not recognised again, except on
@@ -417,11 +427,14 @@ class TextDetector:
         small = image if scale == 1.0 else cv2.resize(
             image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         boxes, remembered = self._read_remembering(small)
-        cats = self.categories(boxes)
+        cats = self.categories(boxes, scale)
         cats = [remembered[i] if i in remembered else c for i, c in enumerate(cats)]
         if self.reuse:
             self._memory = (small.shape[:2], np.array([b.xyxy for b in boxes], np.float32).reshape(-1, 4), cats)
-        keep = [i for i, c in enumerate(cats) if self.mode == "all" or c is not None]
+        texture = [c == UNREADABLE and not line_shaped(b, scale) for b, c in zip(boxes, cats)]
+        if any(texture):
+            log.debug("text: %d unreadable boxes not shaped like a line of text left out", sum(texture))
+        keep = [i for i, c in enumerate(cats) if not texture[i] and (self.mode == "all" or c is not None)]
         xyxy = np.zeros((len(keep), 4), np.float32)
         for row, i in enumerate(keep):
             x1, y1, x2, y2 = boxes[i].xyxy / scale
@@ -487,24 +500,52 @@ class TextDetector:
             boxes += [b for b in found if not earlier or not mostly_inside(b.xyxy, earlier)]
         return boxes
 
-    def categories(self, boxes: Sequence[TextBox]) -> list[str | None]:
-        """Most specific category per box, each box classified with the other boxes on its line."""
+    def categories(self, boxes: Sequence[TextBox], scale: float = 1.0) -> list[str | None]:
+        """Most specific category per box, each box classified with the other boxes on its line (``boxes`` in
+        pixels of a frame scaled by ``scale``)."""
         out: list[str | None] = [None] * len(boxes)
+        readable = [self.readable(b, scale) for b in boxes]
         for line in group_lines([b.xyxy for b in boxes]):
-            texts = [boxes[i].text or "" if self.readable(boxes[i]) else "" for i in line]
+            texts = [boxes[i].text or "" if readable[i] else "" for i in line]
             for i, cats in zip(line, pii.classify_line(texts)):
-                out[i] = pii.most_specific(cats) if self.readable(boxes[i]) else UNREADABLE
+                out[i] = pii.most_specific(cats) if readable[i] else UNREADABLE
         return out
 
-    def readable(self, box: TextBox) -> bool:
-        return box.text is not None and box.text_score >= self.min_text_score and bool(_ALNUM.search(box.text))
+    def readable(self, box: TextBox, scale: float = 1.0) -> bool:
+        """Recognised with a letter or digit and confidence >= ``min_text_score``; a line at least
+        :data:`TALL_LINE` frame pixels tall needs :data:`TALL_TEXT_SCORE` (large letters are read well when they are
+        letters; texture read as a character or two scores lower)."""
+        if box.text is None or not _ALNUM.search(box.text):
+            return False
+        tall = _short_side(box) / scale >= TALL_LINE
+        return box.text_score >= (max(self.min_text_score, TALL_TEXT_SCORE) if tall else self.min_text_score)
 
     def describe(self) -> dict[str, Any]:
         return {**self.backend.describe(), "kind": self.kind, "mode": self.mode, "min_score": self.min_score,
                 "min_text_score": self.min_text_score, "max_side": self.max_side, "pad": self.pad,
-                "tall_pad": self.tall_pad, "tall_line": TALL_LINE,
+                "tall_pad": self.tall_pad, "tall_line": TALL_LINE, "unreadable_min_aspect": UNREAD_MIN_ASPECT,
                 "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse,
                 "refresh_every": self.refresh_every}
+
+
+def line_shaped(box: TextBox, scale: float = 1.0) -> bool:
+    """Whether ``box`` (in pixels of a frame scaled by ``scale``) looks like a line of text whether or not it was
+    read: long side >= :data:`UNREAD_MIN_ASPECT` x short side, short side under :data:`TALL_LINE` frame pixels."""
+    short, long = _short_side(box), _long_side(box)
+    return short / scale < TALL_LINE and long >= UNREAD_MIN_ASPECT * max(short, 1e-6)
+
+
+def _sides(box: TextBox) -> tuple[float, float]:
+    q = box.quad
+    return float(np.linalg.norm(q[1] - q[0])), float(np.linalg.norm(q[3] - q[0]))
+
+
+def _short_side(box: TextBox) -> float:
+    return min(_sides(box))
+
+
+def _long_side(box: TextBox) -> float:
+    return max(_sides(box))
 
 
 def mostly_inside(box: np.ndarray, others: Sequence[np.ndarray], share: float = 0.8) -> bool:

@@ -412,3 +412,24 @@ def test_default_stack_puts_badges_after_faces_and_text():
     assert kinds[-1] == "badge" and kinds.index("text") < kinds.index("badge") and kinds[0] == "face"
     assert default_stack(ScanOptions(provider="cpu", text="all"))[-1].every == 6
     assert "badge" not in [s.detector.kind for s in default_stack(ScanOptions(provider="cpu", badges=False))]
+
+
+# -- grounded on people (issue 14) -------------------------------------------------------------------------------
+def test_a_person_further_back_is_not_an_id_photo(face_photo):
+    """A crowd or an audience: a face 0.6 of the front person's width sits in their torso region. It is a person
+    behind, not the photo on a badge (an ID photo is about a quarter of the wearer's face width)."""
+    img, face, _ = person(face_photo, badge_w=None)
+    fw = face[2] - face[0]
+    behind = (face[0] + 10, face[3] + 40, face[0] + 10 + int(0.6 * fw), face[3] + 40 + int(0.78 * fw))
+    assert len(BadgeDetector().detect(img, context={"face": faces(face, behind)})) == 0
+    photo = (face[0] + 10, face[3] + 40, face[0] + 10 + int(0.3 * fw), face[3] + 40 + int(0.39 * fw))
+    assert len(BadgeDetector().detect(img, context={"face": faces(face, photo)})) == 1
+
+
+def test_large_lettering_on_a_chest_is_not_a_badge_by_itself(face_photo):
+    """A T-shirt slogan or a sign behind someone, found by OCR in the torso region: too large for a badge's print,
+    so it is left to the text detector rather than grown into a card."""
+    img, face, _ = person(face_photo, badge_w=None)
+    fh = face[3] - face[1]
+    slogan = (560, face[3] + 40, 720, face[3] + 40 + int(0.6 * fh))
+    assert len(BadgeDetector().detect(img, context={"face": faces(face), "text": texts(slogan)})) == 0

@@ -55,11 +55,15 @@ MIN_FILL = 0.72
 """A contour's area over its minimum-area rectangle's area: below this it is not a card."""
 MIN_CARD_PX = 8.0
 """A card's short side in working pixels: below this the shape cannot be told."""
-PHOTO_MAX = 0.75
+PHOTO_MAX = 0.45
+"""A face in a torso is taken for an ID photo when at most this many times the wearer's face width (an ID photo is
+about a quarter of a face's width; a face 0.45-0.75 as wide is a person further back in a crowd)."""
+LOOSE_TEXT = (0.45, 2.0)
+"""Text in a torso is a badge without a card outline when its line is at most 0.45 face heights tall and 2 face
+widths long (a badge's print is small; larger lettering on a chest is a T-shirt or a sign, the text detector's)."""
 MERGE_IOU = 0.3
 """Badge boxes overlapping at least this much become their enclosing box (looser overlaps stay separate
 boxes: both are redacted, and one box spanning both would cover much that is not badge)."""
-"""A face in a torso is taken for an ID photo when at most this many times the wearer's face width."""
 BAND = 0.45
 """A card grows to a line parallel to one of its sides at most this fraction of its shorter side away."""
 PRINT_SHRINK = 0.88
@@ -301,7 +305,8 @@ class BadgeDetector:
             boxes += [c.box for c in found]
             scores += [c.score() for c in found]
             # text and ID photos in the torso are badges even where no card outline was found
-            loose = np.concatenate([texts[_inside(text_c, torso)], faces[photos]])
+            small = (texts[:, 3] - texts[:, 1] <= LOOSE_TEXT[0] * fh[i]) & (texts[:, 2] - texts[:, 0] <= LOOSE_TEXT[1] * fw[i])
+            loose = np.concatenate([texts[_inside(text_c, torso) & small], faces[photos]])
             for b in loose:
                 if not any(_inside(_centres(b[None]), c.box)[0] for c in found):
                     boxes.append(self._card_around(b, float(fw[i])))

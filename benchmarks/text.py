@@ -37,7 +37,7 @@ costs about 2.2x the detection of a 720p one; TextDetector max_side scales a fra
 
 Configurations: FRAME[@MAX_SIDE][:option...], FRAME one of native, 1080p, 720p; MAX_SIDE TextDetector's
 max_side (default: its default). Options: det (det_only backend), pad=F, scales=A+B (TextDetector scales),
-box=F (box_thresh), thresh=F (det_thresh), unclip=F (unclip_ratio), limit=N (det_limit_side), nocls, min=F
+tall=F (tall_pad), box=F (box_thresh), thresh=F (det_thresh), unclip=F (unclip_ratio), limit=N (det_limit_side), nocls, min=F
 (TextDetector min_score), nosharp (TextDetector sharpen off: the engine enlarges small frames itself).
 
 The recognised words are kept in memory only: this script prints and writes counts, sizes and categories,
@@ -184,8 +184,8 @@ def parse(config: str) -> tuple[str, dict, dict]:
         elif key in ("box", "thresh", "unclip", "limit"):
             name = {"box": "box_thresh", "thresh": "det_thresh", "unclip": "unclip_ratio", "limit": "det_limit_side"}[key]
             back[name] = int(val) if key == "limit" else float(val)
-        elif key == "pad":
-            det["pad"] = float(val)
+        elif key in ("pad", "tall"):
+            det["pad" if key == "pad" else "tall_pad"] = float(val)
         elif key == "min":
             det["min_score"] = float(val)
         elif key == "nosharp":

@@ -414,23 +414,27 @@ def test_rapidocr_runs_on_sessions_made_here(ocr_run):
 
 
 def test_unreadable_boxes_not_shaped_like_a_line_are_texture():
-    boxes = [TextBox(quad(10, 10, 110, 30), 0.9),  # unreadable, a line 20 px tall: kept (fail closed)
+    boxes = [TextBox(quad(10, 10, 110, 30), 0.9),  # unreadable, a line: kept (fail closed)
              TextBox(quad(10, 40, 90, 120), 0.9, "", 0.0),  # unreadable, square: texture (hair, a curtain)
-             TextBox(quad(200, 10, 500, 60), 0.9, "~", 0.3),  # unreadable, 50 px tall: large letters read
+             TextBox(quad(200, 10, 500, 60), 0.9, "~", 0.3),  # unreadable, a 50 px line: kept
              TextBox(quad(200, 100, 260, 160), 0.9, "7", 0.95),  # readable, square: kept
-             TextBox(quad(200, 200, 500, 260), 0.9, "EXIT", 0.99)]  # readable, tall: kept
+             TextBox(quad(200, 200, 500, 260), 0.9, "EXIT", 0.99),  # readable: kept
+             TextBox(quad(10, 300, 1000, 450), 0.9, "", 0.0)]  # unreadable, 0.2 of the frame high: texture
     for mode in ("all", "pii"):
-        dets, cats = TextDetector(FakeBackend(boxes), mode=mode).detect_with_categories(np.zeros((300, 600, 3), np.uint8))
-        assert cats == (["unreadable", None, None] if mode == "all" else ["unreadable"])
+        dets, cats = TextDetector(FakeBackend(boxes), mode=mode).detect_with_categories(np.zeros((720, 1280, 3), np.uint8))
+        assert cats == (["unreadable", "unreadable", None, None] if mode == "all" else ["unreadable"] * 2)
         assert dets.xyxy[0, 0] < 10 and dets.xyxy[0, 2] > 110
-    # the letters' height is judged in frame pixels: a frame scaled down by max_side does not hide a tall box
-    big = [TextBox(quad(10, 10, 300, 40), 0.9)]  # 30 px at half size = 60 px in the frame
-    assert len(TextDetector(FakeBackend(big), max_side=600).detect(np.zeros((600, 1200, 3), np.uint8))) == 0
-    assert len(TextDetector(FakeBackend(big), max_side=None).detect(np.zeros((600, 1200, 3), np.uint8))) == 1
+    # size is judged against the frame: the same box is big in a small frame, a line in a large one, whatever
+    # max_side scales the frame to before reading
+    box = [TextBox(quad(10, 10, 300, 80), 0.9)]
+    assert len(TextDetector(FakeBackend(box), max_side=None).detect(np.zeros((300, 600, 3), np.uint8))) == 0
+    assert len(TextDetector(FakeBackend(box), max_side=None).detect(np.zeros((600, 1200, 3), np.uint8))) == 1
+    assert len(TextDetector(FakeBackend(box), max_side=600).detect(np.zeros((1200, 2400, 3), np.uint8))) == 0
 
 
-def test_tall_lines_need_a_confident_reading():
+def test_square_boxes_need_a_confident_reading():
     boxes = [TextBox(quad(10, 10, 260, 290), 0.6, "Bq", 0.63),  # curly hair read as two letters
-             TextBox(quad(300, 10, 590, 90), 0.9, "EXIT", 0.99)]  # a sign in large letters
-    dets, cats = TextDetector(FakeBackend(boxes), mode="all").detect_with_categories(np.zeros((300, 600, 3), np.uint8))
-    assert cats == [None] and dets.xyxy[0, 0] < 300 < dets.xyxy[0, 2]
+             TextBox(quad(300, 10, 350, 60), 0.9, "12", 0.84),  # a short number
+             TextBox(quad(300, 100, 590, 190), 0.9, "EXIT", 0.65)]  # a sign in large letters, read less surely
+    dets, cats = TextDetector(FakeBackend(boxes), mode="all").detect_with_categories(np.zeros((720, 1280, 3), np.uint8))
+    assert cats == [None, None] and np.all(dets.xyxy[:, 0] >= 200), "the hair box is left out"

@@ -58,14 +58,18 @@ TALL_LINE = 40
 by ``tall_pad`` (a whole line height) instead of ``pad``: the detector's boxes of large
 lettering are tight on the letter bodies (benchmarks/text.py, 1080p: 3 of 5 missed words were 72-303 px tall, covered
 30-40%; a pad of one line height covered them)."""
-UNREAD_MIN_ASPECT = 1.5
-"""An unreadable box is kept as text only when it is shaped like a line: its long side at least this many times
-its short side, and its short side (the letters' height) under :data:`TALL_LINE` pixels in the frame. Letters that
-large are read when they are letters; square or tall boxes that read as nothing are texture (curly hair, curtains,
-a crowd, a patterned tunic: on the shared stage clip such boxes covered 62% of every frame)."""
-TALL_TEXT_SCORE = 0.8
-"""Recognition confidence a line at least :data:`TALL_LINE` pixels tall needs to count as read (the stage clip's
-curly hair, 296 px tall, read as two characters at 0.63; signs in large letters read at 0.99-1.0)."""
+LINE_ASPECT = 1.5
+"""A box is shaped like a line of text when its long side is at least this many times its short side ..."""
+BIG_LINE = 0.15
+"""A box whose short side is at least this share of the frame's shorter side is BIG: lettering that large is read
+surely when it is lettering. Unreadable boxes that are square or big are texture, not text: curly hair, curtains, a
+crowd, a patterned tunic (on the shared stage clip such boxes covered 62% of every frame; the detector also draws
+rotated, elongated boxes around such blobs, so shape alone does not tell). Real lines that could not be read are
+long and not big: on benchmarks/text.py's photos every one was 4x longer than tall and under 0.07 of the frame."""
+SQUARE_TEXT_SCORE = 0.8
+"""Recognition confidence a square or big box (a word of one to three letters, a sign, or texture) needs to count as
+read: the stage clip's curly hair, a 296 x 247 px box, read as two characters at 0.63; short words, numbers and big
+signs on benchmarks/text.py's photos read at 0.84-1.0 (one 7-letter line, 0.13 of the frame tall, at 0.78)."""
 REUSE_IOU = 0.5
 REFRESH_EVERY = 4
 """In mode "all", lines found again where the last reading recognised them are not recognised again, except on
@@ -427,11 +431,11 @@ class TextDetector:
         small = image if scale == 1.0 else cv2.resize(
             image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         boxes, remembered = self._read_remembering(small)
-        cats = self.categories(boxes, scale)
+        cats = self.categories(boxes, min(small.shape[:2]))
         cats = [remembered[i] if i in remembered else c for i, c in enumerate(cats)]
         if self.reuse:
             self._memory = (small.shape[:2], np.array([b.xyxy for b in boxes], np.float32).reshape(-1, 4), cats)
-        texture = [c == UNREADABLE and not line_shaped(b, scale) for b, c in zip(boxes, cats)]
+        texture = [c == UNREADABLE and not line_shaped(b, min(small.shape[:2])) for b, c in zip(boxes, cats)]
         if any(texture):
             log.debug("text: %d unreadable boxes not shaped like a line of text left out", sum(texture))
         keep = [i for i, c in enumerate(cats) if not texture[i] and (self.mode == "all" or c is not None)]
@@ -500,39 +504,41 @@ class TextDetector:
             boxes += [b for b in found if not earlier or not mostly_inside(b.xyxy, earlier)]
         return boxes
 
-    def categories(self, boxes: Sequence[TextBox], scale: float = 1.0) -> list[str | None]:
-        """Most specific category per box, each box classified with the other boxes on its line (``boxes`` in
-        pixels of a frame scaled by ``scale``)."""
+    def categories(self, boxes: Sequence[TextBox], image_short: float | None = None) -> list[str | None]:
+        """Most specific category per box, each box classified with the other boxes on its line (``image_short``:
+        the shorter side of the image the boxes are in; see :meth:`readable`)."""
         out: list[str | None] = [None] * len(boxes)
-        readable = [self.readable(b, scale) for b in boxes]
+        readable = [self.readable(b, image_short) for b in boxes]
         for line in group_lines([b.xyxy for b in boxes]):
             texts = [boxes[i].text or "" if readable[i] else "" for i in line]
             for i, cats in zip(line, pii.classify_line(texts)):
                 out[i] = pii.most_specific(cats) if readable[i] else UNREADABLE
         return out
 
-    def readable(self, box: TextBox, scale: float = 1.0) -> bool:
-        """Recognised with a letter or digit and confidence >= ``min_text_score``; a line at least
-        :data:`TALL_LINE` frame pixels tall needs :data:`TALL_TEXT_SCORE` (large letters are read well when they are
-        letters; texture read as a character or two scores lower)."""
+    def readable(self, box: TextBox, image_short: float | None = None) -> bool:
+        """Recognised with a letter or digit and confidence >= ``min_text_score``; a box that is not shaped like a
+        line (see :func:`line_shaped`; ``image_short``: the shorter side of the image the box is in, None: size not
+        judged) needs :data:`SQUARE_TEXT_SCORE` (texture read as a character or two scores lower than words)."""
         if box.text is None or not _ALNUM.search(box.text):
             return False
-        tall = _short_side(box) / scale >= TALL_LINE
-        return box.text_score >= (max(self.min_text_score, TALL_TEXT_SCORE) if tall else self.min_text_score)
+        sure = line_shaped(box, image_short)
+        return box.text_score >= (self.min_text_score if sure else max(self.min_text_score, SQUARE_TEXT_SCORE))
 
     def describe(self) -> dict[str, Any]:
         return {**self.backend.describe(), "kind": self.kind, "mode": self.mode, "min_score": self.min_score,
                 "min_text_score": self.min_text_score, "max_side": self.max_side, "pad": self.pad,
-                "tall_pad": self.tall_pad, "tall_line": TALL_LINE, "unreadable_min_aspect": UNREAD_MIN_ASPECT,
+                "tall_pad": self.tall_pad, "tall_line": TALL_LINE, "line_aspect": LINE_ASPECT,
+                "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE,
                 "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse,
                 "refresh_every": self.refresh_every}
 
 
-def line_shaped(box: TextBox, scale: float = 1.0) -> bool:
-    """Whether ``box`` (in pixels of a frame scaled by ``scale``) looks like a line of text whether or not it was
-    read: long side >= :data:`UNREAD_MIN_ASPECT` x short side, short side under :data:`TALL_LINE` frame pixels."""
+def line_shaped(box: TextBox, image_short: float | None = None) -> bool:
+    """Whether ``box`` looks like a line of text whatever it reads: long side >= :data:`LINE_ASPECT` x short side,
+    and (with ``image_short``, the shorter side of the image it is in) not big (:data:`BIG_LINE`)."""
     short, long = _short_side(box), _long_side(box)
-    return short / scale < TALL_LINE and long >= UNREAD_MIN_ASPECT * max(short, 1e-6)
+    big = image_short is not None and short >= BIG_LINE * image_short
+    return not big and long >= LINE_ASPECT * max(short, 1e-6)
 
 
 def _sides(box: TextBox) -> tuple[float, float]:

@@ -29,6 +29,9 @@ Rules (each is tested):
   still covered wherever it was seen, between its detections and on every frame no detector of its kind looked
   at around it (fail closed), but tightly: padded by ``pad`` only. Each track records its evidence
   (:attr:`redact.types.Track.evidence`).
+* Rolls follow the track's own cadence: a confirmed track re-detected every frame or two gets ``min_roll``
+  frames of pre-/post-roll (the detectors watched it come and go), one re-detected only every N frames gets
+  up to ``cadence_roll`` x N, never more than ``pre_roll`` / ``post_roll``; one detection: the full rolls.
 * Bounded boxes: padding, motion padding and growth together never take a box more than ``max_extra`` of its
   detection's size past it on any side (a box is at most ``1 + 2 * max_extra`` times its detection per axis),
   however fast a track seemed to move; boxes carried along the camera motion are bounded the same way.
@@ -96,16 +99,23 @@ class TrackerConfig:
     """... and so is one with a detection scoring at least this. Unconfirmed tracks get no rolls or growth."""
     max_extra: float = 0.6
     """Padding + motion padding + growth: at most this fraction of the detection's size on each side."""
+    cadence_roll: float = 2.0
+    """A confirmed track's rolls are at most this many times its longest interval between detections (0: off) ...
+    """
+    min_roll: int = 3
+    """... and at least this many frames (never more than ``pre_roll`` / ``post_roll``). A face that an every-frame
+    detector re-finds on each frame was watched coming and going: it needs a few frames of roll, not the stride of
+    the slowest detector of its kind; one found only every 8th or 16th frame keeps rolls of that stride."""
 
     def __post_init__(self) -> None:
         for name in ("iou_match", "centre_match", "pad", "motion_pad", "carry_growth", "max_growth", "scene_tol",
-                     "scene_tol_px", "confirm_score", "max_extra"):
+                     "scene_tol_px", "confirm_score", "max_extra", "cadence_roll"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
         if not 0 < self.iou_match <= 1:
             raise ValueError(f"TrackerConfig.iou_match must be in (0, 1], got {self.iou_match}")
-        for name in ("max_gap", "pre_roll", "post_roll", "confirm_hits"):
+        for name in ("max_gap", "pre_roll", "post_roll", "confirm_hits", "min_roll"):
             v = getattr(self, name)
             if not (isinstance(v, int) and not isinstance(v, bool) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be an integer >= 0, got {v!r}")
@@ -286,8 +296,12 @@ class Tracker:
         out: list[TrackBox] = []
         # No update after the last detection: the frames after it were never looked at.
         unseen_until = n_frames - 1 if t.next_update is None else t.next_update - 1
-        start = max(0, min(frames[0] - cfg.pre_roll, t.seen_before + 1))
-        end = min(n_frames - 1, max(frames[-1] + cfg.post_roll, unseen_until))
+        pre_roll, post_roll = cfg.pre_roll, cfg.post_roll
+        if len(frames) > 1 and cfg.cadence_roll:  # re-seen every few frames: its coming and going was watched
+            roll = max(cfg.min_roll, math.ceil(cfg.cadence_roll * int(np.diff(frames).max())))
+            pre_roll, post_roll = min(pre_roll, roll), min(post_roll, roll)
+        start = max(0, min(frames[0] - pre_roll, t.seen_before + 1))
+        end = min(n_frames - 1, max(frames[-1] + post_roll, unseen_until))
         start = max([start] + [c for c in self._cuts if c <= frames[0]])  # never carried across a cut
         end = min([end] + [c - 1 for c in self._cuts if c > frames[-1]])
         for f in range(start, frames[0]):

@@ -475,7 +475,7 @@ def test_weak_detection_still_covers_frames_nobody_looked_at():
 
 @pytest.mark.parametrize("scores, confirmed", [([0.25, 0.25], False), ([0.25, 0.25, 0.25], True), ([0.6], True)])
 def test_repeated_or_strong_detections_confirm_a_track(scores, confirmed):
-    cfg = TrackerConfig(pre_roll=3, post_roll=4)
+    cfg = TrackerConfig(pre_roll=3, post_roll=4, cadence_roll=0)
     seq = [(f, dets([100, 100, 140, 140], score=scores[f - 10]) if 10 <= f < 10 + len(scores) else dets())
            for f in range(30)]
     (t,) = build_tracks(seq, 30, W, H, config=cfg)
@@ -500,7 +500,7 @@ def test_boxes_never_grow_past_a_small_multiple_of_their_detection():
 
 
 def test_a_cut_ends_tracks_and_stops_their_rolls():
-    cfg = TrackerConfig(pre_roll=5, post_roll=10)
+    cfg = TrackerConfig(pre_roll=5, post_roll=10, cadence_roll=0)
     tracker = Tracker("face", 30, W, H, cfg)
     for f in range(30):
         if f == 12:
@@ -511,3 +511,16 @@ def test_a_cut_ends_tracks_and_stops_their_rolls():
     a, b = tracker.finish(30)
     assert (a.first_frame, a.last_frame) == (0, 11), "post-roll stops before the cut"
     assert (b.first_frame, b.last_frame) == (12, 25), "pre-roll starts at the cut; a new track after it"
+
+
+@pytest.mark.parametrize("step, roll", [(1, 3), (2, 4), (4, 8), (8, 10)])
+def test_rolls_follow_how_often_a_track_was_seen_again(step, roll):
+    """Seen on every frame: its coming and going was watched (min_roll); seen every 8th frame (a strided detector):
+    rolls of twice that, at most pre_roll / post_roll."""
+    cfg = TrackerConfig(pre_roll=10, post_roll=10, cadence_roll=2.0, min_roll=3, max_gap=20)
+    seq = [(f, dets([100, 100, 140, 140]) if 20 <= f <= 36 and (f - 20) % step == 0 else dets()) for f in range(60)]
+    (t,) = build_tracks(seq, 60, W, H, config=cfg)
+    assert (t.first_frame, t.last_frame) == (20 - roll, 36 + roll)
+    (lone,) = build_tracks([(f, dets([100, 100, 140, 140]) if f == 20 else dets()) for f in range(60)], 60, W, H,
+                           config=cfg)
+    assert (lone.first_frame, lone.last_frame) == (10, 30), "one strong detection: the full rolls"

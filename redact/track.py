@@ -13,21 +13,23 @@ Rules (each is tested):
 * Boxes are generous: ``pad`` of the box size on each side, plus (away from a detection) ``motion_pad`` frames'
   worth of the box's speed, plus uncertainty growing with the distance (in frames) to the nearest detection.
   Boxes are clipped to the frame and rounded outwards to whole pixels.
-* Camera motion (optional, a :class:`redact.motion.MotionPath` given to :meth:`Tracker.finish`) only ever
-  grows a box: where the motion is known, a frame between two detections also covers the two detections
-  carried to it along the camera motion, blended linearly (right for text on a monitor while the phone
-  shakes, and for an object moving steadily in the scene), and the two carried boxes themselves when the
-  object is static in the scene (the first detection, carried to the second one's frame, lands within
-  ``scene_tol`` of it); roll frames also cover the first / last detection carried along the camera motion
-  (whether the object stays put in the scene or the camera follows it, both are covered). Across a frame
-  whose motion is unknown (flat frame, cut) nothing is carried: the box is as without motion. This applies
-  to every kind: it never shrinks a box, faces are detected on most frames (few frames between detections),
-  and an object moving against the camera gets the blend, not the union, so its box does not balloon.
+* Camera motion (optional, a :class:`redact.motion.MotionPath` given to :meth:`Tracker.finish`): where the
+  motion is known, a frame between two detections also covers the two detections carried to it along the camera
+  motion, blended linearly (right for text on a monitor while the phone shakes, and for an object moving
+  steadily in the scene), and the two carried boxes themselves when the object is static in the scene (the first
+  detection, carried to the second one's frame, lands within ``scene_tol`` of it); roll frames also cover the
+  first / last detection carried along the camera motion (whether the object stays put in the scene or the
+  camera follows it, both are covered). Across a frame whose motion is unknown (flat frame, cut) nothing is
+  carried: the box is as without motion. Carried boxes are bounded: each at most :data:`CARRY_SCALE` times its
+  detection, and where covering both the box without motion and the carried ones would make a box more than
+  :data:`UNION_SCALE` times its detection on a side (a phone or a bus moving far between two OCR readings), the
+  measured motion is followed instead of kept beside the place the object left.
 * Evidence before persistence: a track is CONFIRMED when it has ``confirm_hits`` detections or one scoring at
   least ``confirm_score``. Only confirmed tracks earn pre-/post-roll, motion padding and growth away from their
   detections. An unconfirmed track (a weak, lone detection: often texture, sometimes a real face seen badly) is
-  still covered wherever it was seen, between its detections and on every frame no detector of its kind looked
-  at around it (fail closed), but tightly: padded by ``pad`` only. Each track records its evidence
+  still covered wherever it was seen, between its detections, as far before and after them as they were apart
+  (a far face that only a strided pass finds is re-found every N frames), and on every frame no detector of its
+  kind looked at around it (fail closed), but tightly: padded by ``pad`` only. Each track records its evidence
   (:attr:`redact.types.Track.evidence`).
 * Rolls follow the track's own cadence: a confirmed track re-detected every frame or two gets ``min_roll``
   frames of pre-/post-roll (the detectors watched it come and go), one re-detected only every N frames gets
@@ -62,6 +64,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CARRY_SCALE = 1.25
+"""A box carried along the camera motion is at most this many times the size of the detection it came from."""
+UNION_SCALE = 3.0
+"""A box that covers both where an object was and where the camera motion carried it is at most this many times the
+size of its detection per side; beyond that, the measured motion is followed (see :meth:`Tracker._grown`)."""
 FORBIDDEN = 1e6
 """Cost of a pair that must not be matched (any allowed pair costs at most 2)."""
 
@@ -99,6 +106,8 @@ class TrackerConfig:
     """... and so is one with a detection scoring at least this. Unconfirmed tracks get no rolls or growth."""
     max_extra: float = 0.6
     """Padding + motion padding + growth: at most this fraction of the detection's size on each side."""
+    pad_px: float = 0.0
+    """Padding on each side is at least this many pixels (a 12 px face in a crowd jitters by more than 15% of it)."""
     cadence_roll: float = 2.0
     """A confirmed track's rolls are at most this many times its longest interval between detections (0: off) ...
     """
@@ -109,7 +118,7 @@ class TrackerConfig:
 
     def __post_init__(self) -> None:
         for name in ("iou_match", "centre_match", "pad", "motion_pad", "carry_growth", "max_growth", "scene_tol",
-                     "scene_tol_px", "confirm_score", "max_extra", "cadence_roll"):
+                     "scene_tol_px", "confirm_score", "max_extra", "cadence_roll", "pad_px"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
@@ -283,8 +292,8 @@ class Tracker:
 
     def _render(self, t: _Live, n_frames: int, motion: MotionPath | None = None) -> Track:
         confirmed = self.confirmed(t.scores)
-        cfg = self.config if confirmed else replace(self.config, pre_roll=0, post_roll=0, motion_pad=0.0,
-                                                    carry_growth=0.0, max_extra=self.config.pad)
+        cfg = self.config if confirmed else replace(self.config, motion_pad=0.0, carry_growth=0.0,
+                                                    max_extra=self.config.pad)
         frames = np.asarray(t.frames)
         boxes = np.stack(t.boxes)
         scores = np.asarray(t.scores)
@@ -297,8 +306,11 @@ class Tracker:
         # No update after the last detection: the frames after it were never looked at.
         unseen_until = n_frames - 1 if t.next_update is None else t.next_update - 1
         pre_roll, post_roll = cfg.pre_roll, cfg.post_roll
-        if len(frames) > 1 and cfg.cadence_roll:  # re-seen every few frames: its coming and going was watched
-            roll = max(cfg.min_roll, math.ceil(cfg.cadence_roll * int(np.diff(frames).max())))
+        interval = int(np.diff(frames).max()) if len(frames) > 1 else 0
+        if not confirmed:  # as far as its own detections were apart (a far face seen every 16th frame), no further
+            pre_roll, post_roll = min(pre_roll, interval), min(post_roll, interval)
+        elif interval and cfg.cadence_roll:  # re-seen every few frames: its coming and going was watched
+            roll = max(cfg.min_roll, math.ceil(cfg.cadence_roll * interval))
             pre_roll, post_roll = min(pre_roll, roll), min(post_roll, roll)
         start = max(0, min(frames[0] - pre_roll, t.seen_before + 1))
         end = min(n_frames - 1, max(frames[-1] + post_roll, unseen_until))
@@ -307,7 +319,8 @@ class Tracker:
         for f in range(start, frames[0]):
             tb = self._box(f, boxes[0], key_speed[0], frames[0] - f, scores[0], "tracked", drift=confirmed, cfg=cfg)
             if motion is not None:
-                tb = self._grown(tb, [motion.map_box(boxes[0], frames[0], f)], key_speed[0], frames[0] - f, cfg)
+                tb = self._grown(tb, [motion.map_box(boxes[0], frames[0], f)], key_speed[0], frames[0] - f, cfg,
+                                 _size(boxes[0]))
             out.append(tb)
         for k in range(len(frames)):
             out.append(self._box(frames[k], boxes[k], key_speed[k], 0, scores[k], "detected", cfg=cfg))
@@ -322,13 +335,15 @@ class Tracker:
                     tb = self._box(f, box, seg_speed[k], dist, score, "interpolated", cfg=cfg)
                     if motion is not None:
                         carried = _carried(motion, boxes[k], f0, boxes[k + 1], f1, f, static)
-                        tb = self._grown(tb, carried, seg_speed[k], dist, cfg)
+                        tb = self._grown(tb, carried, seg_speed[k], dist, cfg,
+                                         np.maximum(_size(boxes[k]), _size(boxes[k + 1])))
                     out.append(tb)
         for f in range(frames[-1] + 1, end + 1):
             tb = self._box(f, boxes[-1], key_speed[-1], f - frames[-1], scores[-1], "tracked", drift=confirmed,
                            cfg=cfg)
             if motion is not None:
-                tb = self._grown(tb, [motion.map_box(boxes[-1], frames[-1], f)], key_speed[-1], f - frames[-1], cfg)
+                tb = self._grown(tb, [motion.map_box(boxes[-1], frames[-1], f)], key_speed[-1], f - frames[-1], cfg,
+                                 _size(boxes[-1]))
             out.append(tb)
         evidence = {"detections": len(frames), "best_score": round(float(scores.max()), 4), "confirmed": confirmed}
         return Track(t.id, self.kind, out, category=most_sensitive(t.categories), evidence=evidence)
@@ -343,18 +358,31 @@ class Tracker:
         return bool(np.all(np.abs(_centre(landed) - _centre(b1)) <= tol))
 
     def _grown(self, tb: TrackBox, carried: list[np.ndarray | None], speed: np.ndarray, dist: int,
-               cfg: TrackerConfig) -> TrackBox:
+               cfg: TrackerConfig, ref: np.ndarray) -> TrackBox:
         """``tb`` grown to also cover each carried box (padded like an interpolated box ``dist`` frames from a
-        detection; parts outside the frame ignored)."""
-        x1, y1, x2, y2 = tb.box
+        detection; parts outside the frame ignored). A carried box is first shrunk about its centre to at most
+        :data:`CARRY_SCALE` times the size ``ref`` (w, h) of the detections it came from: a camera-motion estimate
+        that drifts in scale must not blow a box up. When the union would be more than :data:`UNION_SCALE` times
+        ``ref`` on a side (the camera moved far since the detection: the box where the object was and the box where
+        the measured motion took it are far apart), the measured motion is followed: the carried boxes alone, or
+        failing that the first of them (the blend between two detections, or the one carried box)."""
+        own = tb.box
+        padded = []
         for c in carried:
             if c is None:
                 continue
-            cx1, cy1, cx2, cy2 = self._box(tb.frame, c, speed, dist, tb.score, tb.source, cfg=cfg).box
-            if cx2 <= cx1 or cy2 <= cy1:
-                continue  # carried out of the frame: nothing there to cover
-            x1, y1, x2, y2 = min(x1, cx1), min(y1, cy1), max(x2, cx2), max(y2, cy2)
-        return TrackBox(tb.frame, (x1, y1, x2, y2), tb.score, tb.source)
+            cb = self._box(tb.frame, _clamped(c, CARRY_SCALE * ref), speed, dist, tb.score, tb.source, cfg=cfg).box
+            if cb[2] > cb[0] and cb[3] > cb[1]:  # else carried out of the frame: nothing there to cover
+                padded.append(cb)
+        limit = UNION_SCALE * np.asarray(ref, float)
+        for group in ([own] + padded, padded, padded[:1]):
+            if not group:
+                break
+            box = (min(b[0] for b in group), min(b[1] for b in group), max(b[2] for b in group),
+                   max(b[3] for b in group))
+            if group is padded[:1] or (box[2] - box[0] <= limit[0] and box[3] - box[1] <= limit[1]):
+                return TrackBox(tb.frame, box, tb.score, tb.source)
+        return TrackBox(tb.frame, own, tb.score, tb.source)
 
     def _box(
         self, frame: int, box: np.ndarray, speed: np.ndarray, dist: int, score: float, source: str, drift: bool = False,
@@ -368,6 +396,7 @@ class Tracker:
         grow = np.minimum(grow, cfg.max_growth * size)
         motion = cfg.motion_pad * speed if dist else 0.0  # a detected frame's box is where the object is
         extra = np.minimum(cfg.pad * size + motion + grow, max(cfg.max_extra, cfg.pad) * size)
+        extra = np.maximum(extra, cfg.pad_px)
         x1 = float(max(0, math.floor(box[0] - extra[0])))
         y1 = float(max(0, math.floor(box[1] - extra[1])))
         x2 = float(min(self.width, math.ceil(box[2] + extra[0])))
@@ -452,6 +481,13 @@ def assign(cost: np.ndarray) -> list[tuple[int, int]]:
             owner[j0] = owner[j1]
             j0 = j1
     return sorted((int(owner[j]) - 1, j - 1) for j in range(1, m + 1) if owner[j])
+
+
+def _clamped(box: np.ndarray, most: np.ndarray) -> np.ndarray:
+    """``box`` shrunk about its centre so its width and height are at most ``most`` (w, h)."""
+    size = np.minimum(_size(box), most)
+    c = _centre(box)
+    return np.concatenate([c - size / 2, c + size / 2])
 
 
 def _centre(b: np.ndarray) -> np.ndarray:

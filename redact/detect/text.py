@@ -442,7 +442,7 @@ class TextDetector:
         xyxy = np.zeros((len(keep), 4), np.float32)
         for row, i in enumerate(keep):
             x1, y1, x2, y2 = boxes[i].xyxy / scale
-            line = min(y2 - y1, _short_side(boxes[i]) / scale)  # the letters' height, also on a vertical sign
+            line = y2 - y1  # for a vertical line its length: OCR read vertical words through less (benchmarks/text.py)
             pad = self.tall_pad if line >= TALL_LINE else self.pad
             grow = max(2.0, pad * line)
             xyxy[row] = [x1 - grow, y1 - grow, x2 + grow, y2 + grow]

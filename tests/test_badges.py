@@ -417,13 +417,22 @@ def test_default_stack_puts_badges_after_faces_and_text():
 # -- grounded on people (issue 14) -------------------------------------------------------------------------------
 def test_a_person_further_back_is_not_an_id_photo(face_photo):
     """A crowd or an audience: a face 0.6 of the front person's width sits in their torso region. It is a person
-    behind, not the photo on a badge (an ID photo is about a quarter of the wearer's face width)."""
+    behind, not the photo on a badge; and a small face in a torso without a card around it is blurred as a face
+    already, so it makes no badge either."""
     img, face, _ = person(face_photo, badge_w=None)
     fw = face[2] - face[0]
     behind = (face[0] + 10, face[3] + 40, face[0] + 10 + int(0.6 * fw), face[3] + 40 + int(0.78 * fw))
     assert len(BadgeDetector().detect(img, context={"face": faces(face, behind)})) == 0
     photo = (face[0] + 10, face[3] + 40, face[0] + 10 + int(0.3 * fw), face[3] + 40 + int(0.39 * fw))
-    assert len(BadgeDetector().detect(img, context={"face": faces(face, photo)})) == 1
+    assert len(BadgeDetector().detect(img, context={"face": faces(face, photo)})) == 0
+
+
+def test_only_a_face_found_with_confidence_is_searched_as_a_wearer(face_photo):
+    """A weak 'face' on a crest or a sign above a crowd must not turn the people below it into badges."""
+    img, face, mask = person(face_photo)
+    weak = Detections(np.array([face], np.float32), np.array([0.38], np.float32), "face")
+    assert len(BadgeDetector(photo_cards=False).detect(img, context={"face": weak})) == 0
+    assert coverage(BadgeDetector(photo_cards=False).detect(img, context={"face": faces(face)}), mask) >= 0.9
 
 
 def test_large_lettering_on_a_chest_is_not_a_badge_by_itself(face_photo):

@@ -58,6 +58,9 @@ MIN_CARD_PX = 8.0
 PHOTO_MAX = 0.45
 """A face in a torso is taken for an ID photo when at most this many times the wearer's face width (an ID photo is
 about a quarter of a face's width; a face 0.45-0.75 as wide is a person further back in a crowd)."""
+WEARER_SCORE = 0.5
+"""Only a face found with at least this score has its torso searched: a badge's wearer faces the camera well enough
+(on the shared street clip a 0.38 'face' on a crest above the crowd made every real face below it an 'ID photo')."""
 LOOSE_TEXT = (0.45, 2.0)
 """Text in a torso is a badge without a card outline when its line is at most 0.45 face heights tall and 2 face
 widths long (a badge's print is small; larger lettering on a chest is a T-shirt or a sign, the text detector's)."""
@@ -90,6 +93,11 @@ def _boxes(context: Mapping[str, Detections] | None, kind: str) -> np.ndarray:
     if dets is None or len(dets) == 0:
         return np.zeros((0, 4), np.float32)
     return np.asarray(dets.xyxy, np.float32).reshape(-1, 4)
+
+
+def _scores(context: Mapping[str, Detections] | None, kind: str, n: int) -> np.ndarray:
+    dets = (context or {}).get(kind)
+    return np.ones(n, np.float32) if dets is None or len(dets) != n else np.asarray(dets.score, np.float32)
 
 
 def _centres(xyxy: np.ndarray) -> np.ndarray:
@@ -292,8 +300,9 @@ class BadgeDetector:
         torsos = [self._torso(f, w, h) for f in faces]
         boxes: list[np.ndarray] = []
         scores: list[float] = []
+        wearer = _scores(context, "face", len(faces)) >= WEARER_SCORE
         for i, face in enumerate(faces):
-            if fw[i] < 4 or fh[i] < 4:
+            if fw[i] < 4 or fh[i] < 4 or not wearer[i]:
                 continue
             torso = torsos[i]
             if torso[2] - torso[0] < 4 or torso[3] - torso[1] < 4:
@@ -304,9 +313,10 @@ class BadgeDetector:
             found = [c for c in found if c.evident()]
             boxes += [c.box for c in found]
             scores += [c.score() for c in found]
-            # text and ID photos in the torso are badges even where no card outline was found
+            # badge-sized text in the torso is a badge even where no card outline was found (an ID photo alone is
+            # not: it is blurred as a face already, and a person further back looks the same)
             small = (texts[:, 3] - texts[:, 1] <= LOOSE_TEXT[0] * fh[i]) & (texts[:, 2] - texts[:, 0] <= LOOSE_TEXT[1] * fw[i])
-            loose = np.concatenate([texts[_inside(text_c, torso) & small], faces[photos]])
+            loose = texts[_inside(text_c, torso) & small]
             for b in loose:
                 if not any(_inside(_centres(b[None]), c.box)[0] for c in found):
                     boxes.append(self._card_around(b, float(fw[i])))

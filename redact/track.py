@@ -22,7 +22,7 @@ Rules (each is tested):
   camera follows it, both are covered). Across a frame whose motion is unknown (flat frame, cut) nothing is
   carried: the box is as without motion. Carried boxes are bounded: each at most :data:`CARRY_SCALE` times its
   detection, and where covering both the box without motion and the carried ones would make a box more than
-  :data:`UNION_SCALE` times its detection on a side (a phone or a bus moving far between two OCR readings), the
+   ``union_scale`` times its detection on a side (a phone or a bus moving far between two OCR readings), the
   measured motion is followed instead of kept beside the place the object left.
 * Evidence before persistence: a track is CONFIRMED when it has ``confirm_hits`` detections or one scoring at
   least ``confirm_score``. Only confirmed tracks earn pre-/post-roll, motion padding and growth away from their
@@ -66,9 +66,6 @@ log = logging.getLogger(__name__)
 
 CARRY_SCALE = 1.25
 """A box carried along the camera motion is at most this many times the size of the detection it came from."""
-UNION_SCALE = 3.0
-"""A box that covers both where an object was and where the camera motion carried it is at most this many times the
-size of its detection per side; beyond that, the measured motion is followed (see :meth:`Tracker._grown`)."""
 FORBIDDEN = 1e6
 """Cost of a pair that must not be matched (any allowed pair costs at most 2)."""
 
@@ -108,6 +105,9 @@ class TrackerConfig:
     """Padding + motion padding + growth: at most this fraction of the detection's size on each side."""
     pad_px: float = 0.0
     """Padding on each side is at least this many pixels (a 12 px face in a crowd jitters by more than 15% of it)."""
+    union_scale: float = 3.0
+    """A box that covers both where an object was and where the camera motion carried it is at most this many times
+    its detection per side; beyond that the measured motion is followed (see :meth:`Tracker._grown`)."""
     cadence_roll: float = 2.0
     """A confirmed track's rolls are at most this many times its longest interval between detections (0: off) ...
     """
@@ -118,7 +118,7 @@ class TrackerConfig:
 
     def __post_init__(self) -> None:
         for name in ("iou_match", "centre_match", "pad", "motion_pad", "carry_growth", "max_growth", "scene_tol",
-                     "scene_tol_px", "confirm_score", "max_extra", "cadence_roll", "pad_px"):
+                     "scene_tol_px", "confirm_score", "max_extra", "cadence_roll", "pad_px", "union_scale"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
@@ -362,7 +362,7 @@ class Tracker:
         """``tb`` grown to also cover each carried box (padded like an interpolated box ``dist`` frames from a
         detection; parts outside the frame ignored). A carried box is first shrunk about its centre to at most
         :data:`CARRY_SCALE` times the size ``ref`` (w, h) of the detections it came from: a camera-motion estimate
-        that drifts in scale must not blow a box up. When the union would be more than :data:`UNION_SCALE` times
+        that drifts in scale must not blow a box up. When the union would be more than ``union_scale`` times
         ``ref`` on a side (the camera moved far since the detection: the box where the object was and the box where
         the measured motion took it are far apart), the measured motion is followed: the carried boxes alone, or
         failing that the first of them (the blend between two detections, or the one carried box)."""
@@ -374,15 +374,15 @@ class Tracker:
             cb = self._box(tb.frame, _clamped(c, CARRY_SCALE * ref), speed, dist, tb.score, tb.source, cfg=cfg).box
             if cb[2] > cb[0] and cb[3] > cb[1]:  # else carried out of the frame: nothing there to cover
                 padded.append(cb)
-        limit = UNION_SCALE * np.asarray(ref, float)
-        for group in ([own] + padded, padded, padded[:1]):
-            if not group:
-                break
+        if not padded:
+            return tb
+        limit = cfg.union_scale * np.asarray(ref, float)
+        for group in ([own] + padded, padded):
             box = (min(b[0] for b in group), min(b[1] for b in group), max(b[2] for b in group),
                    max(b[3] for b in group))
-            if group is padded[:1] or (box[2] - box[0] <= limit[0] and box[3] - box[1] <= limit[1]):
+            if box[2] - box[0] <= limit[0] and box[3] - box[1] <= limit[1]:
                 return TrackBox(tb.frame, box, tb.score, tb.source)
-        return TrackBox(tb.frame, own, tb.score, tb.source)
+        return TrackBox(tb.frame, padded[0], tb.score, tb.source)
 
     def _box(
         self, frame: int, box: np.ndarray, speed: np.ndarray, dist: int, score: float, source: str, drift: bool = False,

@@ -438,3 +438,16 @@ def test_square_boxes_need_a_confident_reading():
              TextBox(quad(300, 100, 590, 190), 0.9, "EXIT", 0.65)]  # a sign in large letters, read less surely
     dets, cats = TextDetector(FakeBackend(boxes), mode="all").detect_with_categories(np.zeros((720, 1280, 3), np.uint8))
     assert cats == [None, None] and np.all(dets.xyxy[:, 0] >= 200), "the hair box is left out"
+
+
+def test_an_unreadable_vertical_sign_is_padded_by_its_width_a_read_vertical_word_by_its_length():
+    """Padding by a line's height: for a read vertical word its length (OCR still reads vertical words through
+    thinner padding), for a vertical box that could not be read its width (a street sign seen from a bus was
+    padded into a third of the frame)."""
+    sign = TextBox(quad(600, 300, 660, 420), 0.8)  # 60 x 120, nothing read
+    word = TextBox(quad(900, 300, 960, 420), 0.9, "STATION", 0.99)
+    dets, cats = TextDetector(FakeBackend([sign, word]), mode="all").detect_with_categories(
+        np.zeros((720, 1280, 3), np.uint8))
+    assert cats == ["unreadable", None]
+    np.testing.assert_allclose(dets.xyxy[0], [540, 240, 720, 480])  # grown by its width, 60 px
+    np.testing.assert_allclose(dets.xyxy[1], [780, 180, 1080, 540])  # grown by its length, 120 px

@@ -559,3 +559,21 @@ def test_a_box_carried_by_a_drifting_motion_estimate_stays_bounded():
     for b in t.boxes:
         x1, y1, x2, y2 = b.box
         assert x2 - x1 <= 1.25 * 40 + 2 and y2 - y1 <= 1.25 * 40 + 2, b
+
+
+def test_text_boxes_carried_far_by_the_camera_follow_the_measured_motion():
+    """A line read once while the camera pans fast (a street filmed from a bus): between readings its box is not
+    the union of where it was and where the pan took it, which would cover half the frame."""
+    motion = MotionPath()
+    for i in range(30):
+        motion.add(i, np.array([[1.0, 0.0, -8.0], [0.0, 1.0, 0.0]]), True)  # the scene moves 8 px left a frame
+    cfg = TrackerConfig(pad=0.05, pre_roll=0, post_roll=25, union_scale=1.5)
+    seq = [(0, dets([200, 100, 240, 120], kind="text")), (25, dets(kind="text"))]
+    tracker = Tracker("text", 30, W, H, cfg)
+    for f, d in seq:
+        tracker.update(f, d)
+    (t,) = tracker.finish(30, motion)
+    last = [b for b in t.boxes if b.frame == 24][0].box
+    assert last[0] <= 200 - 8 * 24 and last[2] >= 240 - 8 * 24, "where the motion took it"
+    assert last[2] < 200, "not also where it was 24 frames ago"
+    assert last[2] - last[0] <= (1 + 2 * cfg.max_extra) * 40 + 2, "padded and grown as any carried box, no more"

@@ -442,7 +442,9 @@ class TextDetector:
         xyxy = np.zeros((len(keep), 4), np.float32)
         for row, i in enumerate(keep):
             x1, y1, x2, y2 = boxes[i].xyxy / scale
-            line = y2 - y1  # for a vertical line its length: OCR read vertical words through less (benchmarks/text.py)
+            line = y2 - y1  # a vertical word is padded by its length: OCR read such words through less
+            if cats[i] == UNREADABLE and y2 - y1 > LINE_ASPECT * (x2 - x1):  # an upright box nothing was read in:
+                line = min(line, _short_side(boxes[i]) / scale)  # padded by its width, not by its length
             pad = self.tall_pad if line >= TALL_LINE else self.pad
             grow = max(2.0, pad * line)
             xyxy[row] = [x1 - grow, y1 - grow, x2 + grow, y2 + grow]

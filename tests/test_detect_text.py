@@ -451,3 +451,11 @@ def test_an_unreadable_vertical_sign_is_padded_by_its_width_a_read_vertical_word
     assert cats == ["unreadable", None]
     np.testing.assert_allclose(dets.xyxy[0], [540, 240, 720, 480])  # grown by its width, 60 px
     np.testing.assert_allclose(dets.xyxy[1], [780, 180, 1080, 540])  # grown by its length, 120 px
+
+
+def test_a_single_character_in_a_square_box_needs_a_sure_reading():
+    light = TextBox(quad(36, 0, 99, 52), 0.7, "I", 0.84)  # a ceiling light in a small GIF, read as one letter
+    ward = TextBox(quad(300, 100, 360, 160), 0.9, "7", 0.98)  # a ward number on a door
+    dets, cats = TextDetector(FakeBackend([light, ward]), mode="all").detect_with_categories(
+        np.zeros((270, 480, 3), np.uint8))
+    assert cats == [None] and dets.xyxy[0, 0] > 200

@@ -108,13 +108,15 @@ def _ranges(frames: set[int], fps: float) -> list[list[float]]:
 
 
 def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
-    """What ``check`` reports: per kind, how many tracks and when (never what was recognised)."""
+    """What ``check`` reports: per kind, how many tracks (and how many of them the detectors saw only weakly: not
+    confirmed, see :mod:`redact.track`) and when (never what was recognised)."""
     found: dict[str, Any] = {}
     for t in plan.tracks:
         if t.action != "redact" or t.kind not in IDENTIFIABLE_KINDS:
             continue
-        entry = found.setdefault(t.kind, {"tracks": 0, "frames": set()})
+        entry = found.setdefault(t.kind, {"tracks": 0, "low_confidence": 0, "frames": set()})
         entry["tracks"] += 1
+        entry["low_confidence"] += bool(t.evidence and not t.evidence.get("confirmed", True))
         entry["frames"].update(b.frame for b in t.boxes)
     inp = plan.input
     fps = inp.fps if inp.kind == "video" else 0.0
@@ -122,7 +124,8 @@ def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
         "input": {"path": inp.path, "kind": inp.kind, "frames": inp.frames, "fps": inp.fps,
                   "width": inp.width, "height": inp.height},
         "identifiable": bool(found),
-        "found": {k: {"tracks": v["tracks"], "frames": len(v["frames"]), "ranges_s" if fps else "ranges_frames":
+        "found": {k: {"tracks": v["tracks"], "low_confidence": v["low_confidence"], "frames": len(v["frames"]),
+                      "ranges_s" if fps else "ranges_frames":
                       _ranges(v["frames"], fps)} for k, v in sorted(found.items())},
         "warnings": list(warnings),
     }
@@ -165,7 +168,8 @@ def _check_text(input: Path, summary: dict[str, Any]) -> str:
         else:
             when = "in the image" if summary["input"]["kind"] == "image" else \
                 ", ".join(f"frames {int(a)}-{int(b) - 1}" for a, b in v["ranges_frames"])
-        lines.append(f"  {kind}: {v['tracks']} track(s), {when}")
+        weak = f" ({v['low_confidence']} seen only weakly: check them)" if v.get("low_confidence") else ""
+        lines.append(f"  {kind}: {v['tracks']} track(s){weak}, {when}")
     return "\n".join(lines)
 
 

@@ -90,3 +90,18 @@ def test_the_sample_clip_exits_3(tmp_path):
     assert face["tracks"] >= 3 and face["ranges_s"][0][0] == 0.0 and face["ranges_s"][-1][1] == 4.0
     assert sorted(p.name for p in DEMO.parent.iterdir()) == before
     assert Path(summary["input"]["path"]) == DEMO
+
+
+def test_weakly_seen_tracks_are_counted_apart():
+    from redact.cli_batch import _check_text, check_summary
+    from redact.types import InputInfo, Plan, Track, TrackBox
+
+    plan = Plan(InputInfo("c.mp4", "0" * 64, "video", 320, 240, 10, 10.0), [
+        Track(1, "face", [TrackBox(f, (10, 10, 50, 50), 0.9) for f in range(10)],
+              evidence={"detections": 10, "best_score": 0.9, "confirmed": True}),
+        Track(2, "face", [TrackBox(4, (100, 10, 120, 30), 0.22)],
+              evidence={"detections": 1, "best_score": 0.22, "confirmed": False}),
+        Track(3, "face", [TrackBox(5, (200, 10, 240, 50), 1.0, "manual")])])  # drawn: no evidence, not weak
+    summary = check_summary(plan, [])
+    assert summary["found"]["face"]["tracks"] == 3 and summary["found"]["face"]["low_confidence"] == 1
+    assert "3 track(s) (1 seen only weakly: check them)" in _check_text(Path("c.mp4"), summary)

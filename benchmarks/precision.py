@@ -401,7 +401,7 @@ def footage_part(clips: list[Path], deface: Deface, args) -> dict:
         row["target"] = round(max(3 * b, b + 0.02), 4)
         row["pass"] = a <= row["target"]
         rows.append(row)
-    print(f"\nfootage: default scan options; share = blurred pixels / frame pixels (max and >50% without frame tracks)")
+    print("\nfootage: default scan options; share = blurred pixels / frame pixels (max and >50% without frame tracks)")
     print(f"{'clip':<28} {'frames':>6} {'tracks f/b/t/x':>14} {'redact':>7} {'deface':>7} {'target':>7} {'':>4} "
           f"{'max':>6} {'>50%':>4} {'covered':>7}  redact share by kind (%)")
     for r in rows:

@@ -22,11 +22,11 @@ Rules (each is tested):
   camera follows it, both are covered). Across a frame whose motion is unknown (flat frame, cut) nothing is
   carried: the box is as without motion. Carried boxes are bounded: each at most :data:`CARRY_SCALE` times its
   detection, and where covering both the box without motion and the carried ones would make a box more than
-   ``union_scale`` times its detection on a side (a phone or a bus moving far between two OCR readings), the
+  ``union_scale`` times its detection on a side (a phone or a bus moving far between two OCR readings), the
   measured motion is followed instead of kept beside the place the object left.
 * Evidence before persistence: a track is CONFIRMED when it has ``confirm_hits`` detections or one scoring at
-  least ``confirm_score``. Only confirmed tracks earn pre-/post-roll, motion padding and growth away from their
-  detections. An unconfirmed track (a weak, lone detection: often texture, sometimes a real face seen badly) is
+  least ``confirm_score``. Only confirmed tracks earn the configured pre-/post-roll, motion padding and growth away
+  from their detections. An unconfirmed track (a weak, lone detection: often texture, sometimes a real face seen badly) is
   still covered wherever it was seen, between its detections, as far before and after them as they were apart
   (a far face that only a strided pass finds is re-found every N frames), and on every frame no detector of its
   kind looked at around it (fail closed), but tightly: padded by ``pad`` only. Each track records its evidence
@@ -100,7 +100,8 @@ class TrackerConfig:
     confirm_hits: int = 3
     """A track with this many detections (frames) is confirmed ..."""
     confirm_score: float = 0.5
-    """... and so is one with a detection scoring at least this. Unconfirmed tracks get no rolls or growth."""
+    """... and so is one with a detection scoring at least this. Unconfirmed tracks get no growth and no rolls
+    beyond their own detections' spacing (see the module notes)."""
     max_extra: float = 0.6
     """Padding + motion padding + growth: at most this fraction of the detection's size on each side."""
     pad_px: float = 0.0

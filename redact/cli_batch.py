@@ -110,13 +110,15 @@ def _ranges(frames: set[int], fps: float) -> list[list[float]]:
 def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
     """What ``check`` reports: per kind, how many tracks (and how many of them the detectors saw only weakly: not
     confirmed, see :mod:`redact.track`) and when (never what was recognised)."""
+    from .report import is_low_confidence
+
     found: dict[str, Any] = {}
     for t in plan.tracks:
         if t.action != "redact" or t.kind not in IDENTIFIABLE_KINDS:
             continue
         entry = found.setdefault(t.kind, {"tracks": 0, "low_confidence": 0, "frames": set()})
         entry["tracks"] += 1
-        entry["low_confidence"] += bool(t.evidence and not t.evidence.get("confirmed", True))
+        entry["low_confidence"] += is_low_confidence(t)
         entry["frames"].update(b.frame for b in t.boxes)
     inp = plan.input
     fps = inp.fps if inp.kind == "video" else 0.0

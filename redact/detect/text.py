@@ -434,11 +434,12 @@ class TextDetector:
         small = image if scale == 1.0 else cv2.resize(
             image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         boxes, remembered = self._read_remembering(small)
-        cats = self.categories(boxes, min(small.shape[:2]))
+        short = min(small.shape[:2])
+        cats = self.categories(boxes, short)
         cats = [remembered[i] if i in remembered else c for i, c in enumerate(cats)]
         if self.reuse:
             self._memory = (small.shape[:2], np.array([b.xyxy for b in boxes], np.float32).reshape(-1, 4), cats)
-        texture = [c == UNREADABLE and not line_shaped(b, min(small.shape[:2])) for b, c in zip(boxes, cats)]
+        texture = [c == UNREADABLE and not line_shaped(b, short) for b, c in zip(boxes, cats)]
         if any(texture):
             log.debug("text: %d unreadable boxes not shaped like a line of text left out", sum(texture))
         keep = [i for i, c in enumerate(cats) if not texture[i] and (self.mode == "all" or c is not None)]

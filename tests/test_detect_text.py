@@ -459,3 +459,17 @@ def test_a_single_character_in_a_square_box_needs_a_sure_reading():
     dets, cats = TextDetector(FakeBackend([light, ward]), mode="all").detect_with_categories(
         np.zeros((270, 480, 3), np.uint8))
     assert cats == [None] and dets.xyxy[0, 0] > 200
+
+
+def test_a_slanted_line_is_padded_by_its_height_not_by_its_enclosing_box():
+    """A line photographed at a slant: its enclosing box is far taller than the line. Padding by that box's height
+    blurred a pillar edge to edge (benchmarks/precision.py, text clips); the line's own height covers it."""
+    angle = np.deg2rad(15)
+    along, across = np.array([np.cos(angle), np.sin(angle)]), np.array([-np.sin(angle), np.cos(angle)])
+    corner = np.array([300.0, 200.0])
+    quad_pts = [corner, corner + 400 * along, corner + 400 * along + 30 * across, corner + 30 * across]
+    line = TextBox(np.array(quad_pts), 0.9, "FOURTEEN RETAIL BRANDS", 0.95)
+    dets = TextDetector(FakeBackend([line]), mode="all").detect(np.zeros((720, 1280, 3), np.uint8))
+    x1, y1, x2, y2 = line.xyxy
+    assert y2 - y1 > 100  # the enclosing box: 30 px of line, 104 px of slant
+    np.testing.assert_allclose(dets.xyxy[0], [x1 - 15, y1 - 15, x2 + 15, y2 + 15], atol=0.01)  # 0.5 x 30 px

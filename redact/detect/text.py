@@ -447,6 +447,8 @@ class TextDetector:
         for row, i in enumerate(keep):
             x1, y1, x2, y2 = boxes[i].xyxy / scale
             line = y2 - y1  # a vertical word is padded by its length: OCR read such words through less
+            if _slanted_line(boxes[i]):  # a slanted line's enclosing box is taller than the line: pad by its height
+                line = min(line, _short_side(boxes[i]) / scale)
             if cats[i] == UNREADABLE and y2 - y1 > LINE_ASPECT * (x2 - x1):  # an upright box nothing was read in:
                 line = min(line, _short_side(boxes[i]) / scale)  # padded by its width, not by its length
             pad = self.tall_pad if line >= TALL_LINE else self.pad
@@ -553,6 +555,16 @@ def line_shaped(box: TextBox, image_short: float | None = None) -> bool:
 def _sides(box: TextBox) -> tuple[float, float]:
     q = box.quad
     return float(np.linalg.norm(q[1] - q[0])), float(np.linalg.norm(q[3] - q[0]))
+
+
+def _slanted_line(box: TextBox) -> bool:
+    """Whether ``box`` is a line of text running closer to horizontal than vertical, at a slant (its quad's
+    top edge is the longer side and leans by more than 5 degrees)."""
+    top, left = _sides(box)
+    if top <= left:
+        return False
+    dx, dy = box.quad[1] - box.quad[0]
+    return abs(float(dy)) > 0.0875 * abs(float(dx))  # tan 5 degrees
 
 
 def _short_side(box: TextBox) -> float:

@@ -36,14 +36,12 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from . import __version__
 from .errors import OutputError, RedactError
+from .io import probe
 from .manifest import FILE_KEYS, LOCK_NAME, MANIFEST_NAME, Manifest, now_iso, safe_error, settings_key
+from .naming import IMAGE_IN_SUFFIXES, MEDIA_SUFFIXES, cleaned_name, sidecar_names
 
 log = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".3gp", ".3g2", ".mkv", ".webm", ".avi", ".mts", ".m2ts",
-                            ".ts", ".mpg", ".mpeg", ".wmv", ".flv", ".h264", ".264", ".h265", ".hevc"})
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif"})
-IMAGE_OUT_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 _TMP_TAG = ".redact-tmp-"  # redact.io.atomic's temporary-file marker
 OUTPUT_PROBLEMS = frozenset({"unsafe_name", "output_name_collision", "output_through_symlink"})
 
@@ -152,7 +150,7 @@ def walk(in_dir: Path, out_dir: Path) -> Walk:
             full = here / name
             rel = full.relative_to(rin).as_posix()
             suffix = full.suffix.lower()
-            if _TMP_TAG in name or suffix not in VIDEO_SUFFIXES | IMAGE_SUFFIXES:
+            if _TMP_TAG in name or suffix not in MEDIA_SUFFIXES:
                 res.ignored += 1
                 continue
             res.items.append(Item(rel, full, skip_reason=_link_problem(full, rin)))
@@ -185,14 +183,21 @@ def _safe_parts(rel: str) -> list[str]:
     return parts
 
 
-def _output_names(name: str, long: bool) -> tuple[str, str, str, str]:
-    """(output, plan, report json, report html) file names for input file ``name``."""
-    p = Path(name)
-    suffix = p.suffix.lower()
-    base = name if long else p.stem
-    out = f"{base}.clean{suffix}" if suffix in IMAGE_OUT_SUFFIXES else f"{base}.clean.mp4"
-    stem = Path(out).with_suffix("").name
-    return out, f"{stem}.plan.json", f"{stem}.report.json", f"{stem}.report.html"
+def _output_names(name: str, kind: str, long: bool) -> tuple[str, str, str, str]:
+    """(output, plan, report json, report html) file names for input file ``name`` (:mod:`redact.naming`)."""
+    out = cleaned_name(name, kind, whole=long)
+    return (out, *sidecar_names(out))
+
+
+def _kind_by_name(path: Path) -> str:
+    """``"image"`` or ``"video"`` for naming the output: by suffix, except a GIF, which may be animated (a video)."""
+    suffix = path.suffix.lower()
+    if suffix == ".gif":
+        try:
+            return probe(path).kind
+        except RedactError:
+            return "image"  # it fails when processed, and is recorded so; its name only has to be stable
+    return "image" if suffix in IMAGE_IN_SUFFIXES else "video"
 
 
 def assign_outputs(items: list[Item], rout: Path, html: bool = True) -> None:
@@ -212,8 +217,9 @@ def assign_outputs(items: list[Item], rout: Path, html: bool = True) -> None:
             item.skip_reason = "unsafe_name"
             continue
         parent = rout.joinpath(*parts[:-1])
+        kind = _kind_by_name(Path(item.source))
         for long in (False, True):
-            names = _output_names(parts[-1], long)
+            names = _output_names(parts[-1], kind, long)
             keys = [(parent / n).as_posix().casefold() for n in (names if html else names[:3])]
             if not claimed.intersection(keys):
                 break

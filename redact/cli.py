@@ -20,9 +20,6 @@ from .errors import RedactError
 
 log = logging.getLogger("redact")
 
-VIDEO_OUT_SUFFIXES = {".mp4", ".m4v", ".mov"}
-IMAGE_OUT_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
-
 
 class _Terminated(KeyboardInterrupt):
     """SIGTERM, turned into an exception so temp files are cleaned up on the way out."""
@@ -103,21 +100,19 @@ def _setup(ctx: click.Context) -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
 
 
-def _default_output(src: Path) -> Path:
-    suffix = src.suffix.lower()
-    if suffix in IMAGE_OUT_SUFFIXES:
-        return src.with_name(f"{src.stem}.clean{suffix}")
-    return src.with_name(f"{src.stem}.clean.mp4")
-
-
-def _check_out_suffix(src: Path, out: Path) -> None:
+def _output_for(src: Path, output: Path | None) -> Path:
+    """The cleaned copy's path: ``output``, or the default beside ``src`` (:mod:`redact.naming`); a name the writer
+    cannot write for this kind of input is a usage error."""
     from .io import probe
+    from .naming import check_output_suffix, default_output
 
-    info = probe(src)
-    allowed = IMAGE_OUT_SUFFIXES if info.kind == "image" else VIDEO_OUT_SUFFIXES
-    if out.suffix.lower() not in allowed:
-        raise click.UsageError(
-            f"output {out.name!r} must end in one of {', '.join(sorted(allowed))} for a {info.kind} input")
+    kind = probe(src).kind
+    out = output or default_output(src, kind)
+    try:
+        check_output_suffix(out, kind)
+    except RedactError as e:
+        raise click.UsageError(str(e)) from None
+    return out
 
 
 style_opt = click.option("--style", type=click.Choice(["blur", "pixelate", "fill"]), default="blur",
@@ -212,7 +207,7 @@ def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | N
 @cli.command()
 @click.argument("input", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Cleaned copy (default: INPUT.clean.mp4 beside the input).")
+              help="Cleaned copy (default: beside the input, INPUT.clean.mp4 or for a photo INPUT.clean.jpg/.png/...).")
 @click.option("--plan-out", type=click.Path(path_type=Path), default=None, help="Also save the plan here.")
 @click.option("--report/--no-report", default=True, show_default=True, help="Write OUTPUT.report.json (+ .html).")
 @click.option("--html/--no-html", default=True, show_default=True, help="Also write the HTML report.")
@@ -229,8 +224,7 @@ def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | N
 
     obj = ctx.obj
     with _errors(obj["debug"]):
-        output = output or _default_output(input)
-        _check_out_suffix(input, output)
+        output = _output_for(input, output)
         edit = _keep_editor(input, keep_ids, keep_face, scan_kw["provider"], not scan_kw["strict"])
         with _progress(obj["quiet"]) as prog:
             res = run_pipeline(input, output, _scan_options(**scan_kw),
@@ -321,7 +315,7 @@ def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None,
 @click.argument("input", type=click.Path(path_type=Path))
 @click.option("--plan", "plan_path", type=click.Path(path_type=Path), required=True, help="Plan from `redact scan`.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Cleaned copy (default: INPUT.clean.mp4 beside the input).")
+              help="Cleaned copy (default: beside the input, INPUT.clean.mp4 or for a photo INPUT.clean.jpg/.png/...).")
 @click.option("--report/--no-report", default=True, show_default=True)
 @click.option("--html/--no-html", default=True, show_default=True)
 @render_opts
@@ -341,8 +335,7 @@ def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None
 
         plan = load_plan(plan_path)
         warn_unusual_keeps(plan)
-        output = output or _default_output(input)
-        _check_out_suffix(input, output)
+        output = _output_for(input, output)
         edit = _keep_editor(input, keep_ids, keep_face, "auto", not strict)
         if edit is not None:
             edit(plan)

@@ -26,6 +26,7 @@ from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, probe, sa
                  write_video)
 from .io.colour import rgb_to_yuv
 from .motion import CameraMotion, MotionPath
+from .naming import report_paths
 from .render import FILL_COLOUR, STYLES, Region, redact_planes, redact_regions
 from .track import Tracker, TrackerConfig
 from .types import InputInfo, Plan, Track, TrackBox, next_track_id
@@ -380,12 +381,6 @@ def _check_output(src: Path, output: Path) -> None:
         raise OutputError(f"output is a directory: {output}")
     if not output.parent.exists():
         raise OutputError(f"output directory does not exist: {output.parent}")
-
-
-def report_paths(output: str | Path) -> tuple[Path, Path]:
-    out = Path(output)
-    stem = out.with_suffix("")
-    return Path(f"{stem}.report.json"), Path(f"{stem}.report.html")
 
 
 @dataclass

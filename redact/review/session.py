@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
 from ..errors import OutputError, PlanMismatchError, RedactError
-from ..io import IMAGE_WRITE_FORMATS, probe, same_file, sha256_file
+from ..io import probe, same_file, sha256_file
+from ..naming import default_output, plan_path as default_plan_path
 from ..types import Plan, Track, TrackBox, next_track_id
 from .frames import FrameStore
 
@@ -58,19 +59,6 @@ class Job:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def default_output(src: Path, kind: str) -> Path:
-    """``clip.mp4`` -> ``clip.clean.mp4``; photos keep their type where it can be written (else PNG)."""
-    if kind == "image":
-        suffix = src.suffix.lower() if src.suffix.lower() in IMAGE_WRITE_FORMATS else ".png"
-        return src.with_name(f"{src.stem}.clean{suffix}")
-    return src.with_name(f"{src.stem}.clean.mp4")
-
-
-def default_plan_path(output: Path) -> Path:
-    """The plan lives next to the cleaned copy: ``clip.clean.mp4`` -> ``clip.clean.plan.json``."""
-    return output.with_name(f"{output.stem}.plan.json")
 
 
 def safe_name(name: str) -> str:

@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from . import __version__
 from .errors import OutputError, RedactError
-from .io import probe
+from .io import probe, signals_deferred
 from .manifest import FILE_KEYS, LOCK_NAME, MANIFEST_NAME, Manifest, now_iso, safe_error, settings_key
 from .naming import IMAGE_IN_SUFFIXES, MEDIA_SUFFIXES, cleaned_name, sidecar_names
 
@@ -327,7 +327,7 @@ def process_item(task: Task) -> dict[str, Any]:
     """Clean one file (runs in a worker). Returns the part of its manifest record the worker knows; every
     ordinary error becomes a ``failed`` result. Either all of the item's files exist at the end or none."""
     from .io import sha256_file
-    from .pipeline import RenderOptions, ScanOptions, finish_report, render, save_plan, scan
+    from .pipeline import RenderOptions, ScanOptions, render_and_report, scan
 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -346,16 +346,12 @@ def process_item(task: Task) -> dict[str, Any]:
         if s.plan.input.sha256 != digest:
             raise RedactError("the input changed while it was being processed")
         s.plan.settings["render"] = render_opts.to_dict()
-        r = render(src, s.plan, out, render_opts, check_hash=False)
-        written.append(out)
-        if sha256_file(src) != digest:  # the plan must describe the bytes that were rendered
-            raise RedactError("the input changed while it was being processed")
-        _rep, jpath, hpath = finish_report(s.plan, r, models=s.models, warnings=s.warnings + r.warnings,
-                                           timings={"scan_s": round(s.seconds, 3), "render_s": round(r.seconds, 3)},
-                                           write=True, html=task.report_html is not None)
-        written += [p for p in (jpath, hpath) if p is not None]
-        save_plan(s.plan, task.plan)
-        written.append(Path(task.plan))
+        # the copy, report and plan appear together, after the input is hashed once more: a file changed during
+        # the run writes nothing (the plan must describe the bytes that were rendered)
+        r, _rep, jpath, hpath = render_and_report(
+            src, s.plan, out, render_opts, models=s.models, warnings=s.warnings, timings={"scan_s": round(s.seconds, 3)},
+            html=task.report_html is not None, plan_path=task.plan, input_checked=True)
+        written += [p for p in (out, jpath, hpath, Path(task.plan)) if p is not None]
         timings.update(scan_s=round(s.seconds, 3), render_s=round(r.seconds, 3))
         files = {"output": out, "plan": Path(task.plan), "report_json": jpath, "report_html": hpath}
         tracks: dict[str, int] = {}
@@ -704,23 +700,6 @@ Progress = Callable[[str, str, dict[str, Any]], None]
 """progress(input_rel, status, record) after each item is recorded."""
 
 
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM (delivered on exit) while a manifest line is written (main thread only)."""
-    import signal
-    import threading
-
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    sigs = {signal.SIGINT, signal.SIGTERM}
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
 def _file_entry(out_root: Path, value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -855,8 +834,13 @@ def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executo
         rec = dict(res)
         for k in FILE_KEYS:
             rec[k] = _file_entry(rout, files.get(k))
-        with _signals_deferred():  # an interrupt waits until the line is written and counted
-            record(rec)
+        try:
+            with signals_deferred():  # an interrupt waits until the line is written and counted
+                record(rec)
+        except BaseException:  # no manifest line (a full disk, a signal in another thread): no cleaned copy either
+            if rec.get("status") == "done":
+                _remove(Path(p) for p in (task.output, task.plan, task.report_json, task.report_html) if p)
+            raise
 
     executor.run(worker, tasks, on_result)
     summary.seconds = time.perf_counter() - t0

@@ -327,7 +327,7 @@ def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None
            style: str, crf: int, preset: str, audio: str, keep_ids: list[int], keep_face: Path | None,
            strict: bool) -> None:
     """Apply a (possibly edited) plan to INPUT and write the cleaned copy."""
-    from .pipeline import RenderOptions, finish_report, load_plan, render as render_pipeline
+    from .pipeline import RenderOptions, load_plan, render_and_report
 
     obj = ctx.obj
     with _errors(obj["debug"]):
@@ -342,9 +342,8 @@ def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None
         opts = RenderOptions(style=style, crf=crf, preset=preset, audio=audio, allow_truncated=not strict)
         plan.settings["render"] = opts.to_dict()
         with _progress(obj["quiet"]) as prog:
-            r = render_pipeline(input, plan, output, opts, progress=prog)
-        rep, rjson, rhtml = finish_report(plan, r, models=[], warnings=r.warnings,
-                                          timings={"render_s": round(r.seconds, 3)}, write=report, html=html)
+            _r, rep, rjson, rhtml = render_and_report(input, plan, output, opts, progress=prog,
+                                                      write_report=report, html=html)
         _summary(rep, output, rjson, rhtml, obj["quiet"])
 
 

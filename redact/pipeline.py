@@ -22,8 +22,9 @@ import numpy as np
 from . import __version__
 from .errors import AnalysisError, OutputError, PlanMismatchError, RedactError
 from .detect.schedule import CutDetector, Scheduled, run_due, tracker_config_for
-from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, probe, same_file, sha256_file, write_image,
-                 write_video)
+from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, atomic_group, probe, same_file, sha256_file,
+                 write_image, write_video)
+from .io.atomic import check_unchanged
 from .io.colour import rgb_to_yuv
 from .motion import CameraMotion, MotionPath
 from .naming import report_paths
@@ -311,8 +312,10 @@ def _follow_camera(camera: CameraMotion, motion: MotionPath, index: int, image: 
 
 
 def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOptions | None = None, *,
-           progress: Progress | None = None, check_hash: bool = True) -> RenderResult:
-    """Apply ``plan`` to ``path`` and write the cleaned copy to ``output`` (atomically)."""
+           progress: Progress | None = None, check_hash: bool = True, recheck: bool | None = None) -> RenderResult:
+    """Apply ``plan`` to ``path`` and write the cleaned copy to ``output`` (atomically). ``check_hash``: the input
+    must hash to the plan's SHA-256 first; ``recheck`` (default: ``check_hash``): and again just before the output
+    is renamed into place. A cleaned copy that must come with its report: :func:`render_and_report`."""
     options = options or RenderOptions()
     t0 = time.perf_counter()
     path, output = Path(path), Path(output)
@@ -360,7 +363,7 @@ def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOpti
 
     # with check_hash the input is also hashed again before the output is renamed into place: a file that changed
     # since the scan (replaced, still being copied) writes nothing rather than frames nobody analysed
-    expect_sha256 = plan.input.sha256 if check_hash else None
+    expect_sha256 = plan.input.sha256 if (check_hash if recheck is None else recheck) else None
     if plan.input.kind == "image":
         result = write_image(path, output, process, expect_sha256=expect_sha256)
     else:
@@ -405,34 +408,56 @@ def run(path: str | Path, output: str | Path, scan_options: ScanOptions | None =
     s.plan.settings["render"] = render_options.to_dict()
     if plan_out is not None:
         save_plan(s.plan, plan_out)
-    r = render(path, s.plan, output, render_options, progress=progress)  # the input must not change meanwhile
-    rep, jpath, hpath = finish_report(s.plan, r, models=s.models, warnings=s.warnings + r.warnings,
-                                      timings={"scan_s": round(s.seconds, 3), "render_s": round(r.seconds, 3)},
-                                      write=write_report, html=html)
+    r, rep, jpath, hpath = render_and_report(
+        path, s.plan, output, render_options, progress=progress, models=s.models, warnings=s.warnings,
+        timings={"scan_s": round(s.seconds, 3)}, write_report=write_report, html=html)
     return RunResult(s, r, rep, jpath, hpath)
 
 
-def finish_report(plan: Plan, r: RenderResult, *, models: list[dict[str, Any]], warnings: list[str],
-                  timings: dict[str, Any], write: bool = True, html: bool = True
-                  ) -> tuple[dict[str, Any], Path | None, Path | None]:
-    """The report of a finished render, written beside its output (unless ``write`` is false). A cleaned copy
-    without its report is not a finished job: if the report fails, the output and any report file are removed."""
-    from .report import build_report, write_report_html, write_report_json
+def render_and_report(path: str | Path, plan: Plan, output: str | Path, options: RenderOptions | None = None, *,
+                      progress: Progress | None = None, models: list[dict[str, Any]] | None = None,
+                      warnings: list[str] | None = None, timings: dict[str, Any] | None = None,
+                      write_report: bool = True, html: bool = True, plan_path: str | Path | None = None,
+                      input_checked: bool = False
+                      ) -> tuple[RenderResult, dict[str, Any], Path | None, Path | None]:
+    """Render ``plan`` and write its report beside the cleaned copy (and the plan to ``plan_path``): the copy, its
+    report and its plan appear together or not at all (:func:`redact.io.atomic_group`; an interrupt or error at
+    any point leaves none of them), and the input is hashed just before they appear: a file changed since the scan
+    writes nothing. ``input_checked``: the caller has just hashed the input against the plan (skip the first hash).
+    Returns the render result, the report and the report paths written (``None`` for those not written)."""
+    output = Path(output)
+    _check_output(Path(path), output)
+    jpath, hpath = report_paths(output)
+    wanted = [p for p, on in ((jpath, write_report), (hpath, write_report and html)) if on]
+    extra = [*wanted, *([Path(plan_path)] if plan_path is not None else [])]
+    with atomic_group([output, *extra], before_commit=lambda: check_unchanged(path, plan.input.sha256)) as tmps:
+        try:
+            r = render(path, plan, tmps[0], options, progress=progress, check_hash=not input_checked, recheck=False)
+        except RedactError as e:  # name the output the user asked for, not its temporary name
+            if str(tmps[0]) not in str(e):
+                raise
+            raise type(e)(str(e).replace(str(tmps[0]), str(output))) from None
+        r.output = str(output)
+        timings = {**(timings or {}), "render_s": round(r.seconds, 3)}
+        rep = _build_report(plan, r, models=models or [], warnings=[*(warnings or []), *r.warnings], timings=timings)
+        staged = dict(zip(extra, tmps[1:]))
+        if write_report:
+            from .report import write_report_html, write_report_json
 
-    try:
-        rep = build_report(plan, output_path=r.output, output_sha256=r.sha256, render=r.to_dict(), timings=timings,
-                           models=models, warnings=warnings)
-        if not write:
-            return rep, None, None
-        jpath, hpath = report_paths(r.output)
-        write_report_json(rep, jpath)
-        if html:
-            write_report_html(rep, plan, hpath)
-    except BaseException:
-        for p in (Path(r.output), *report_paths(r.output)):
-            p.unlink(missing_ok=True)
-        raise
-    return rep, jpath, (hpath if html else None)
+            write_report_json(rep, staged[jpath])
+            if html:
+                write_report_html(rep, plan, staged[hpath])
+        if plan_path is not None:
+            save_plan(plan, staged[Path(plan_path)])
+    return r, rep, (jpath if write_report else None), (hpath if write_report and html else None)
+
+
+def _build_report(plan: Plan, r: RenderResult, *, models: list[dict[str, Any]], warnings: list[str],
+                  timings: dict[str, Any]) -> dict[str, Any]:
+    from .report import build_report
+
+    return build_report(plan, output_path=r.output, output_sha256=r.sha256, render=r.to_dict(), timings=timings,
+                        models=models, warnings=warnings)
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:

@@ -175,21 +175,21 @@ def test_interrupted_item_leaves_no_output_and_is_done_on_the_next_run(tmp_path,
     src, out = tmp_path / "in", tmp_path / "out"
     tiny(src / "a.mp4")
     tiny(src / "b.mp4")
-    real = pipeline.finish_report
+    real = pipeline._build_report
 
     def interrupt_on_b(plan, r, **kw):
         if Path(r.output).name.startswith("b"):
             raise KeyboardInterrupt()  # after b's cleaned copy was written
         return real(plan, r, **kw)
 
-    monkeypatch.setattr(pipeline, "finish_report", interrupt_on_b)
+    monkeypatch.setattr(pipeline, "_build_report", interrupt_on_b)
     with pytest.raises(KeyboardInterrupt):
         run_batch(src, out, settings(), InlineExecutor())
     assert [r["input"]["path"] for r in records(out)] == ["a.mp4"]
     assert not [p for p in snapshot(out) if p.startswith("b") or ".redact-tmp-" in p]
     # a temporary file a killed run left behind is removed by the next run
     (out / ".b.clean.redact-tmp-0123456789ab.mp4").write_bytes(b"partial")
-    monkeypatch.setattr(pipeline, "finish_report", real)
+    monkeypatch.setattr(pipeline, "_build_report", real)
     s = run_batch(src, out, settings(), InlineExecutor())
     assert s.done == ["b.mp4"] and s.resumed == ["a.mp4"]
     assert not [p for p in snapshot(out) if ".redact-tmp-" in p]

@@ -266,17 +266,16 @@ def test_report_failure_leaves_no_output(face_clip, tmp_path, monkeypatch):
 def test_report_failure_after_render_from_a_plan_leaves_no_output(face_clip, tmp_path, monkeypatch):
     """`redact render --plan` too: the cleaned copy goes with a report that could not be written."""
     import redact.report as report
-    from redact.pipeline import finish_report, render, scan
+    from redact.pipeline import render_and_report, scan
 
     plan = scan(face_clip, ScanOptions(text="off")).plan
     out_dir = tmp_path / "o"
     out_dir.mkdir()
-    r = render(face_clip, plan, out_dir / "x.mp4")
 
     def boom(*a, **k):
         raise OSError("disk full")
 
     monkeypatch.setattr(report, "write_report_html", boom)
     with pytest.raises(OSError):
-        finish_report(plan, r, models=[], warnings=[], timings={})
+        render_and_report(face_clip, plan, out_dir / "x.mp4")
     assert listdir(out_dir) == []

@@ -4,7 +4,7 @@ Reading and writing share one decode path, so frame indices and timestamps seen 
 are exactly those the writer uses. Outputs are written atomically and carry no source metadata.
 """
 
-from .atomic import atomic_path, atomic_write_text, same_file, sha256_file
+from .atomic import atomic_group, atomic_path, atomic_write_text, same_file, sha256_file, signals_deferred
 from .audio import AUDIO_MODES
 from .image import WRITE_FORMATS as IMAGE_WRITE_FORMATS
 from .image import read_image, write_image
@@ -22,6 +22,7 @@ __all__ = [
     "MediaInfo",
     "WriteResult",
     "YuvFrame",
+    "atomic_group",
     "atomic_path",
     "atomic_write_text",
     "is_image_path",
@@ -30,6 +31,7 @@ __all__ = [
     "read_image",
     "same_file",
     "sha256_file",
+    "signals_deferred",
     "write_image",
     "write_video",
 ]

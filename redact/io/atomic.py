@@ -14,7 +14,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 from ..errors import InputError, OutputError
 
@@ -97,6 +97,65 @@ def atomic_path(dst: str | os.PathLike[str]) -> Iterator[Path]:
         _unlink_quietly(tmp)
         raise
     _fsync_path(dst.parent, directory=True)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM (delivered when the block ends) while files or records that belong together are put in
+    place (main thread only; elsewhere a no-op)."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    sigs = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def atomic_group(dsts: Sequence[str | os.PathLike[str]],
+                 before_commit: Callable[[], None] | None = None) -> Iterator[list[Path]]:
+    """Temporary paths for several outputs that appear together or not at all (a cleaned copy, its report, its
+    plan). On normal exit ``before_commit`` runs (a last check: it may raise) and every temporary file is renamed
+    onto its destination, the first destination last and with SIGINT/SIGTERM held, so an interrupt cannot fall
+    between the renames. On any exception, ``KeyboardInterrupt`` included, every temporary file is removed (and a
+    destination already renamed in a failed commit, with it) and the exception propagates."""
+    paths = [Path(d) for d in dsts]
+    for d in paths:
+        _check_destination(d)
+    tmps: list[Path] = []
+    placed: list[Path] = []
+    try:
+        for d in paths:
+            tmps.append(_create_temp(d))
+        yield list(tmps)
+        for d, t in zip(paths, tmps):
+            if not t.exists() or t.stat().st_size == 0:
+                raise OutputError(f"output was not written: {d}")
+            _fsync_path(t)
+        if before_commit is not None:
+            before_commit()
+        with signals_deferred():
+            for d, t in list(zip(paths, tmps))[1:] + [(paths[0], tmps[0])]:
+                try:
+                    os.replace(t, d)
+                except OSError as e:
+                    raise OutputError(f"cannot write output {d}: {e.strerror or e}") from e
+                placed.append(d)
+    except BaseException:
+        for t in tmps:
+            _unlink_quietly(t)
+        if len(placed) < len(paths):
+            for d in placed:
+                _unlink_quietly(d)
+        raise
+    for parent in {d.parent for d in paths}:
+        _fsync_path(parent, directory=True)
 
 
 def atomic_write_text(dst: str | os.PathLike[str], text: str) -> None:

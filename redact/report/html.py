@@ -260,11 +260,11 @@ def _format(inp: dict[str, Any]) -> str:
 
 def _files(report: dict[str, Any]) -> str:
     inp, out = report["input"], report["output"]
-    rows: list[tuple[str, Any]] = [("Input file", inp.get("path")), ("Input SHA-256", inp.get("sha256")),
+    rows: list[tuple[str, Any]] = [("Input file", inp.get("path") or "— (not recorded)"), ("Input SHA-256", inp.get("sha256")),
                                    ("Input format", _format(inp))]
     if inp.get("truncated"):
         rows.append(("Input condition", "damaged or truncated: what could be decoded was processed"))
-    rows += [("Cleaned copy", out.get("path") or "— (not written)"), ("Cleaned copy SHA-256", out.get("sha256"))]
+    rows += [("Cleaned copy", out.get("path") or ("— (not recorded)" if out.get("sha256") else "— (not written)")), ("Cleaned copy SHA-256", out.get("sha256"))]
     if out.get("frames") is not None:
         rows.append(("Cleaned copy format", f"{out.get('width')}×{out.get('height')} · {out['frames']} frame(s)"))
     if inp.get("kind") == "video" and out.get("audio"):

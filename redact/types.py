@@ -307,5 +307,13 @@ def validate_plan_dict(d: Any) -> None:
             _req(b.get("source", "detected") in SOURCES, f"{bw}.source must be one of {', '.join(SOURCES)}")
 
 
+def plan_schema() -> dict[str, Any]:
+    """The plan format as a JSON Schema (``redact/plan.schema.json``, shipped in the package) for other tools
+    that read or write plans; :func:`validate_plan_dict` checks the same rules and a few the schema cannot."""
+    import importlib.resources
+
+    return json.loads(importlib.resources.files("redact").joinpath("plan.schema.json").read_text("utf-8"))
+
+
 def next_track_id(tracks: Iterable[Track]) -> int:
     return max((t.id for t in tracks), default=0) + 1

@@ -1,0 +1,212 @@
+"""The driver of a batch: settings, resume from the manifest, one record per finished item, the summary."""
+
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .. import __version__
+from ..errors import OutputError, RedactError
+from ..io import signals_deferred
+from ..manifest import FILE_KEYS, LOCK_NAME, Manifest, now_iso, safe_error, settings_key
+from .executors import Executor, LocalExecutor, Worker
+from .folders import OUTPUT_PROBLEMS, assign_outputs, check_folders, remove_stale_temporaries, walk
+from .worker import Task, _remove, process_item
+
+log = logging.getLogger(__name__)
+
+
+log = logging.getLogger(__name__)
+
+@dataclass
+class BatchSettings:
+    """What decides an item's output: changing any of it redoes the item."""
+
+    scan: dict[str, Any]
+    render: dict[str, Any]
+    html: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scan": self.scan, "render": self.render, "html": self.html, "tool_version": __version__}
+
+    @property
+    def key(self) -> str:
+        return settings_key(self.to_dict())
+
+
+
+@dataclass
+class BatchSummary:
+    done: list[str] = field(default_factory=list)  # processed now
+    failed: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # (input, error) now or earlier
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (input, reason)
+    resumed: list[str] = field(default_factory=list)  # finished earlier, not redone
+    failed_earlier: int = 0  # of ``failed``: recorded by an earlier run, not retried
+    ignored: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+Progress = Callable[[str, str, dict[str, Any]], None]
+"""progress(input_rel, status, record) after each item is recorded."""
+
+
+def _file_entry(out_root: Path, value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    path, digest, size = value
+    return {"path": Path(path).relative_to(out_root).as_posix(), "sha256": digest, "size": size}
+
+
+def _outputs_present(rec: dict[str, Any], rout: Path) -> bool:
+    for key in FILE_KEYS:
+        entry = rec.get(key)
+        if entry is None:
+            continue
+        p = rout / entry["path"]
+        try:
+            if p.is_symlink() or p.stat().st_size != entry.get("size"):
+                return False
+        except OSError:
+            return False
+    return rec.get("output") is not None
+
+
+def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], settings: BatchSettings,
+              executor: Executor | None = None, *, retry_failed: bool = False, progress: Progress | None = None,
+              worker: Worker = process_item) -> BatchSummary:
+    """Clean every media file under ``in_dir`` into ``out_dir`` (see the module docstring for the rules)."""
+    t0 = time.perf_counter()
+    in_path, out_path = Path(in_dir), Path(out_dir)
+    check_folders(in_path, out_path)
+    try:
+        out_path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"cannot create the output folder {out_path}: {e.strerror or e}") from e
+    rin, rout = check_folders(in_path, out_path)
+    with _folder_lock(rout):
+        return _run_batch(rin, rout, settings, executor or LocalExecutor(1), retry_failed, progress, worker, t0)
+
+
+@contextlib.contextmanager
+def _folder_lock(rout: Path) -> Iterator[None]:
+    """One batch at a time per OUT_DIR (a second one would remove the first's temporary files as stale)."""
+    import fcntl
+
+    path = rout / LOCK_NAME
+    try:
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        fd = os.open(path, flags, 0o666)
+    except OSError as e:
+        raise OutputError(f"cannot create {path}: {e.strerror or e}") from e
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise RedactError(f"another batch is writing to {rout}; wait for it to finish") from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executor, retry_failed: bool,
+               progress: Progress | None, worker: Worker, t0: float) -> BatchSummary:
+    from ..io import sha256_file
+
+    manifest = Manifest(rout)
+    previous = manifest.latest()
+    stale = remove_stale_temporaries(rout)
+    if stale:
+        log.info("removed %d temporary file(s) left by an interrupted run", stale)
+    found = walk(rin, rout)
+    assign_outputs(found.items, rout, html=settings.html)
+    summary = BatchSummary(ignored=found.ignored)
+    key = settings.key
+    run_id = uuid.uuid4().hex[:12]
+    common = {"record": "item", "manifest_version": 1, "run_id": run_id, "settings": settings.to_dict(),
+              "settings_key": key, "tool": {"name": "redact", "version": __version__},
+              "executor": executor.describe()}
+
+    def record(rec: dict[str, Any]) -> None:
+        full = dict(common, time=now_iso(), **rec)
+        for k in ("input", "kind", "output", "plan", "report_json", "report_html", "error", "models", "summary",
+                  "timings"):
+            full.setdefault(k, None)
+        manifest.append(full)
+        rel = full["input"]["path"]
+        if full["status"] == "done":
+            summary.done.append(rel)
+        elif full["status"] == "failed":
+            summary.failed.append((rel, full["error"]))
+        else:
+            summary.skipped.append((rel, (full["error"] or {}).get("message", "")))
+        if progress:
+            progress(rel, full["status"], full)
+
+    for rel in found.unreadable_dirs:
+        record({"status": "failed", "input": {"path": rel},
+                "error": {"type": "PermissionError", "message": "this folder could not be listed"}})
+    tasks: list[Task] = []
+    for item in found.items:
+        if item.skip_reason:
+            # input-side reasons (links out of IN_DIR, FIFOs) skip the file; output-side ones fail it
+            status, etype = ("failed", "OutputError") if item.skip_reason in OUTPUT_PROBLEMS else ("skipped", "Skipped")
+            err = {"type": etype, "message": item.skip_reason}
+            prev = previous.get(item.rel)
+            if not (prev and prev["status"] == status and prev["settings_key"] == key and prev.get("error") == err):
+                record({"status": status, "input": {"path": item.rel}, "error": err})
+            elif status == "failed":  # already recorded: counted, not recorded again
+                summary.failed.append((item.rel, err))
+            else:
+                summary.skipped.append((item.rel, item.skip_reason))
+            continue
+        prev = previous.get(item.rel)
+        if prev is not None and prev.get("settings_key") == key and prev["status"] in ("done", "failed"):
+            try:
+                digest = sha256_file(item.source)
+            except OSError as e:
+                record({"status": "failed", "input": {"path": item.rel}, "error": safe_error(e)})
+                continue
+            same = prev["input"].get("sha256") in (digest, None if prev["status"] == "failed" else digest)
+            if same and prev["status"] == "done" and _outputs_present(prev, rout):
+                summary.resumed.append(item.rel)
+                continue
+            if same and prev["status"] == "failed" and not retry_failed:
+                summary.failed.append((item.rel, prev["error"]))
+                summary.failed_earlier += 1
+                continue
+        assert item.output and item.plan and item.report_json
+        tasks.append(Task(item.rel, str(item.source), str(item.output), str(item.plan), str(item.report_json),
+                          str(item.report_html) if item.report_html else None,
+                          {"scan": settings.scan, "render": settings.render}, str(rin), str(rout)))
+
+    def on_result(task: Task, res: dict[str, Any]) -> None:
+        files = res.pop("files", None) or {}
+        rec = dict(res)
+        for k in FILE_KEYS:
+            rec[k] = _file_entry(rout, files.get(k))
+        try:
+            with signals_deferred():  # an interrupt waits until the line is written and counted
+                record(rec)
+        except BaseException:  # no manifest line (a full disk, a signal in another thread): no cleaned copy either
+            if rec.get("status") == "done":
+                _remove(Path(p) for p in (task.output, task.plan, task.report_json, task.report_html) if p)
+            raise
+
+    executor.run(worker, tasks, on_result)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def settings_from(scan_options: Any, render_options: Any, html: bool = True) -> BatchSettings:
+    return BatchSettings(asdict(scan_options), asdict(render_options), html)

@@ -1,0 +1,291 @@
+"""Executors run a batch's tasks: one after another here, in local worker processes, or as Ray tasks; signals and
+dead workers are handled here."""
+
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Callable, Protocol
+
+from ..errors import RedactError
+from .worker import _WORKER, Task, _failed, cpu_slices, limit_threads
+
+log = logging.getLogger(__name__)
+
+
+log = logging.getLogger(__name__)
+
+Worker = Callable[[Task], dict[str, Any]]
+
+
+class WorkerCrashed(RedactError):
+    """The process running an item died (killed, out of memory, a crash in native code)."""
+
+
+OnResult = Callable[[Task, dict[str, Any]], None]
+
+
+class Executor(Protocol):
+    """Runs tasks and calls ``on_result(task, result)`` in the calling thread as each finishes (any order).
+    ``result`` is the worker's dict; a task whose worker died gets a ``failed`` result for that task only. On an
+    interrupt (``KeyboardInterrupt``, wherever it lands) the executor stops its workers (a running item removes its
+    own files), reports the results of items that still finished, and re-raises."""
+
+    workers: int
+
+    def run(self, fn: Worker, tasks: list[Task], on_result: OnResult) -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+class InlineExecutor:
+    """Runs tasks one after another in this process (tests, debugging)."""
+
+    workers = 1
+
+    def run(self, fn: Worker, tasks: list[Task], on_result: OnResult) -> None:
+        for t in tasks:
+            try:
+                res = fn(t)
+            except Exception as e:  # the worker function should return failures; never stop the batch
+                res = _failed(t, e)
+            on_result(t, res)
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": "inline", "workers": 1}
+
+
+def _init_worker(threads: int, slots: Any, cpu_sets: list[list[int]]) -> None:
+    """Pool initializer: take the next CPU share and limit threads. Signals: Ctrl-C reaches the whole process
+    group, but only the driver acts on it (SIGINT ignored here); the driver then sends SIGTERM, which interrupts a
+    running item like Ctrl-C would (its files are removed) and keeps the worker from starting another."""
+    import signal
+
+    with slots.get_lock():
+        slot = slots.value
+        slots.value += 1
+    limit_threads(threads, cpu_sets[slot % len(cpu_sets)])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm_in_worker)
+
+
+def _on_sigterm_in_worker(signum: int, frame: Any) -> None:
+    _WORKER["stopping"] = True
+    if _WORKER.get("busy"):
+        raise KeyboardInterrupt()
+    # idle (or an item that just finished and whose result is on its way): let the pool end the process
+
+
+def _call_in_worker(fn: Worker, task: Task) -> dict[str, Any]:
+    if _WORKER.get("stopping"):
+        raise KeyboardInterrupt()  # queued before the interrupt: do not start it
+    _WORKER["busy"] = True
+    try:
+        return fn(task)
+    finally:
+        _WORKER["busy"] = False
+
+
+class LocalExecutor:
+    """``workers`` processes on this machine (``spawn``: no inherited model sessions or threads), each limited
+    to its share of the CPUs. At most ``2 * workers`` tasks are in flight, so a dead worker can be attributed:
+    the pool is replaced and the tasks it was running are retried one per fresh single-worker pool; the one that
+    kills its worker again is recorded as failed."""
+
+    def __init__(self, workers: int = 1, threads: int | None = None) -> None:
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        self.workers = workers
+        self.threads, self.cpu_sets = cpu_slices(workers, threads)
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": "local", "workers": self.workers, "threads_per_worker": self.threads}
+
+    def _pool(self, workers: int) -> Any:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("spawn")
+        slots = ctx.Value("i", 0)
+        # a single-worker pool (retrying the tasks of a pool whose worker died) gets one worker's share, like the
+        # task it runs was told (task.threads): the same limits whichever pool an item ends up in
+        cpu_sets = self.cpu_sets if workers == self.workers else self.cpu_sets[:1]
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(self.threads, slots, cpu_sets))
+
+    def run(self, fn: Worker, tasks: list[Task], on_result: OnResult) -> None:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        todo = list(reversed(tasks))
+        pool = self._pool(self.workers)
+        running: dict[Any, Task] = {}
+        try:
+            while todo or running:
+                while todo and len(running) < 2 * self.workers:
+                    t = todo.pop()
+                    t.threads = self.threads
+                    running[pool.submit(_call_in_worker, fn, t)] = t
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                suspects: list[Task] = []
+                for fut in done:
+                    t = running.pop(fut)
+                    try:
+                        res = fut.result()
+                    except BrokenProcessPool:
+                        suspects.append(t)
+                        continue
+                    except Exception as e:  # the worker function itself raised (it should return failures)
+                        res = _failed(t, e)
+                    on_result(t, res)
+                if suspects:
+                    suspects.extend(running.values())  # every task of a broken pool is lost
+                    running.clear()
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    log.warning("a worker process died; retrying its %d item(s) one at a time", len(suspects))
+                    for t in suspects:
+                        self._isolated(fn, t, on_result)
+                    pool = self._pool(self.workers)
+        except BaseException:
+            _stop_pool(pool)
+            _late_results(running, on_result)
+            raise
+        pool.shutdown(wait=True)
+
+    def _isolated(self, fn: Worker, task: Task, on_result: OnResult) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = self._pool(1)
+        fut = pool.submit(_call_in_worker, fn, task)
+        try:
+            res = fut.result()
+        except BrokenProcessPool:
+            res = _failed(task, WorkerCrashed("the worker process died while cleaning this file"))
+        except Exception as e:
+            res = _failed(task, e)
+        except BaseException:
+            _stop_pool(pool)
+            _late_results({fut: task}, on_result)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        on_result(task, res)
+
+
+def _stop_pool(pool: Any) -> None:
+    """Interrupt: cancel what has not started, ask running workers to stop (SIGTERM: a running item removes its
+    files, as on Ctrl-C) and wait for them and for the pool to deliver what finished meanwhile."""
+    import signal
+
+    procs = list(getattr(pool, "_processes", {}).values())  # no public API lists a pool's processes
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        try:
+            os.kill(p.pid, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass
+    for p in procs:
+        p.join(timeout=60)
+    pool.shutdown(wait=True)
+
+
+def _late_results(running: dict[Any, Task], on_result: OnResult) -> None:
+    """Report the items that finished while an interrupt was handled, so that their outputs are recorded."""
+    for fut, t in running.items():
+        if fut.done() and not fut.cancelled() and fut.exception() is None:
+            on_result(t, fut.result())
+
+
+class RayExecutor:
+    """Items as Ray tasks (``pip install '.[ray]'``), on the cluster at ``address`` or on a local Ray started
+    here. The driver (this process) collects results and writes the manifest; the workers need the input and
+    output folders at the same paths (a shared file system) and this package installed."""
+
+    def __init__(self, address: str | None = None, workers: int | None = None, threads: int = 1,
+                 init_kwargs: dict[str, Any] | None = None) -> None:
+        try:
+            import ray
+        except ImportError as e:
+            raise RedactError("the Ray executor needs Ray: pip install 'redact[ray]'") from e
+        self._ray = ray
+        self.address = address
+        self.threads = max(1, threads)
+        self.init_kwargs = dict(init_kwargs or {})
+        self.workers = workers or 0
+        self._started = False
+
+    def describe(self) -> dict[str, Any]:
+        return {"executor": "ray", "address": "local" if self.address is None else "remote",
+                "workers": self.workers, "threads_per_task": self.threads}
+
+    def _start(self) -> None:
+        ray = self._ray
+        if ray.is_initialized():
+            return
+        kwargs = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        kwargs.update(self.init_kwargs)
+        if self.address is not None:
+            kwargs["address"] = self.address
+        elif self.workers:
+            kwargs.setdefault("num_cpus", self.workers * self.threads)
+        ray.init(**kwargs)
+        self._started = True
+        if not self.workers:
+            self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // self.threads)
+
+    def run(self, fn: Worker, tasks: list[Task], on_result: OnResult) -> None:
+        ray = self._ray
+        self._start()
+        remote = ray.remote(num_cpus=self.threads, max_retries=1, retry_exceptions=False)(_ray_call)
+        refs: dict[Any, Task] = {}
+        todo = list(reversed(tasks))
+
+        def collect(ref: Any, t: Task) -> None:
+            try:
+                res = ray.get(ref)
+            except ray.exceptions.RayError as e:  # the worker died, or the task raised
+                log.debug("ray task failed", exc_info=True)
+                res = _failed(t, WorkerCrashed(f"the Ray task failed ({type(e).__name__})"))
+            on_result(t, res)
+
+        try:
+            while todo or refs:
+                while todo and len(refs) < 2 * max(1, self.workers):
+                    t = todo.pop()
+                    t.threads = self.threads
+                    refs[remote.remote(fn, t)] = t
+                ready, _ = ray.wait(list(refs), num_returns=1)
+                for ref in ready:
+                    collect(ref, refs.pop(ref))
+        except BaseException:
+            for ref in refs:  # KeyboardInterrupt inside each running task: it removes its own files
+                ray.cancel(ref, force=False)
+            ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=60) if refs else ([], [])
+            for ref in ready:
+                try:
+                    res = ray.get(ref)
+                except ray.exceptions.RayError:
+                    continue  # cancelled or interrupted: nothing written
+                on_result(refs[ref], res)
+            raise
+
+    def close(self) -> None:
+        if self._started:
+            self._ray.shutdown()
+            self._started = False
+
+
+def _ray_call(fn: Worker, task: Task) -> dict[str, Any]:
+    """A Ray task: limit threads once per Ray worker process, then clean the item."""
+    if _WORKER.get("threads") is None:
+        per, cpus = task.threads, None
+        try:
+            allowed = sorted(os.sched_getaffinity(0))
+            if per < len(allowed):  # pin to a share chosen by pid: bounded threads even without coordination
+                start = (os.getpid() * per) % len(allowed)
+                cpus = [allowed[(start + i) % len(allowed)] for i in range(per)]
+        except AttributeError:
+            pass
+        limit_threads(per, cpus)
+    return fn(task)

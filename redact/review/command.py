@@ -31,7 +31,7 @@ def review(ctx: click.Context, input: Path | None, plan_path: Path | None, outpu
     obj = ctx.obj
     with _errors(obj["debug"]):
         from ..pipeline import RenderOptions
-        from .server import ReviewServer
+        from .server import ReviewServer, Stopped
         from .session import ReviewSession
 
         if input is None and (plan_path is not None or output is not None):
@@ -56,6 +56,8 @@ def review(ctx: click.Context, input: Path | None, plan_path: Path | None, outpu
                 click.echo("could not open a browser: open the address above", err=True)
         try:
             server.serve_forever()
+        except Stopped as e:  # SIGHUP: the terminal is gone, nobody to tell
+            sys.exit(128 + e.signum)
         except KeyboardInterrupt as e:
             if type(e) is not KeyboardInterrupt:  # SIGTERM: the usual exit status (143)
                 raise

@@ -10,21 +10,25 @@ Security, since the page shows faces and lets the user write files:
 - responses say ``Cache-Control: no-store`` (frames and thumbnails must not land in the browser's disk cache),
   ``Referrer-Policy: no-referrer`` and a Content-Security-Policy allowing only this server's own files;
 - the page, its script and its style sheet are package files; nothing is fetched from anywhere else;
-- request logs go to :mod:`logging` at debug level with the token masked; the library prints nothing.
+- request logs go to :mod:`logging` at debug level with the token masked; the library prints nothing;
+- serving on the main thread, SIGTERM and SIGHUP (if nobody else handles them) raise :class:`Stopped`, so the
+  session is closed and its uploads removed on the way out, as for Ctrl-C.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import importlib.resources
 import json
 import logging
 import re
 import secrets
+import signal
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, quote, urlsplit
 
 from ..errors import RedactError
@@ -41,6 +45,36 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 """The HTML report is self-contained (inline CSS and SVG, no scripts)."""
 DOWNLOADS = {"video": None, "report_html": "text/html; charset=utf-8", "report_json": "application/json"}
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP while :meth:`ReviewServer.serve_forever` ran on the main thread (``signum`` says which)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, frame: Any) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def _signals_stop() -> Iterator[None]:
+    """On the main thread: SIGTERM and SIGHUP, where still at their defaults, raise :class:`Stopped` (restored
+    after). A handler that only raises: the cleanup runs in ``finally`` blocks and :mod:`atexit`, not in it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, _raise_stopped)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _asset(name: str) -> bytes:
@@ -246,14 +280,16 @@ class ReviewServer:
         return f"http://{HOST}:{self.port}/{self.token}/"
 
     def serve_forever(self) -> None:
-        """Serve until :meth:`stop` (or the page's "Close" button); then close the session."""
+        """Serve until :meth:`stop`, the page's "Close" button or a signal (:class:`Stopped`, KeyboardInterrupt);
+        then close the session."""
         self._serving.set()
-        try:
-            self.httpd.serve_forever(poll_interval=0.2)
-        finally:
-            self.httpd.server_close()
-            self.session.close()
-            self.stopped.set()
+        with _signals_stop():
+            try:
+                self.httpd.serve_forever(poll_interval=0.2)
+            finally:
+                self.httpd.server_close()
+                self.session.close()
+                self.stopped.set()
 
     def start(self) -> "ReviewServer":
         """Serve in a background thread (tests, embedding)."""

@@ -6,7 +6,9 @@ No HTTP here (see :mod:`redact.review.server`). Rules the page cannot bend:
 - detected tracks cannot be deleted, only the boxes drawn by hand (``source: "manual"``) can;
 - a change that cannot be saved to the plan file is undone, so the page, the plan file and an export agree;
 - an export renders a snapshot of the plan with :func:`redact.pipeline.render` (atomic) and writes the report;
-  if the report fails the cleaned copy is removed too: an error leaves no output behind.
+  if the report fails the cleaned copy is removed too: an error leaves no output behind;
+- an upload (an unblurred copy) lives in the review's private folder (:mod:`redact.review.uploads`): it is
+  removed with its plan and outputs when another clip is opened, and the folder when the review closes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ..errors import OutputError, PlanMismatchError, RedactError
 from ..io import probe, same_file, sha256_file
 from ..naming import default_output, plan_path as default_plan_path
 from ..types import Plan, Track, TrackBox, next_track_id
+from . import uploads
 from .frames import FrameStore
 
 log = logging.getLogger(__name__)
@@ -112,6 +115,7 @@ class ReviewSession:
     """The state behind the review page. Every public method is thread-safe."""
 
     def __init__(self, scan_options: Any = None, render_options: Any = None) -> None:
+        """A review with no clip yet; folders left in the temp dir by reviews that no longer run are removed."""
         from ..pipeline import RenderOptions, ScanOptions
 
         self.scan_options = scan_options or ScanOptions()
@@ -119,7 +123,8 @@ class ReviewSession:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._tmp: Path | None = None
+        self._tmp: Path | None = None  # the private folder for uploads (uploads.create), made on the first one
+        self._upload: Path | None = None  # the current clip's own folder in it, if the clip was uploaded
         self.clip: Path | None = None
         self.kind = "video"
         self.uploaded = False
@@ -129,6 +134,7 @@ class ReviewSession:
         self.frames: FrameStore | None = None
         self.job: Job | None = None
         self.result: dict[str, Path] | None = None
+        uploads.sweep()
 
     # -- opening a clip ----------------------------------------------------------------------------------------
     def open(self, path: str | Path, *, plan_path: str | Path | None = None, output: str | Path | None = None,
@@ -168,6 +174,9 @@ class ReviewSession:
                 raise ReviewError("please wait: the video is still being processed")
             self._reset()
             self.clip, self.kind, self.output, self.plan_path, self.uploaded = path, info.kind, out, ppath, uploaded
+            previous, self._upload = self._upload, path.parent if uploaded else None
+            if previous is not None and previous != self._upload:
+                shutil.rmtree(previous, ignore_errors=True)  # the last upload, its plan and its outputs
             if existing is not None:
                 self._ready(existing)
             else:
@@ -175,7 +184,7 @@ class ReviewSession:
                 self._spawn(self._scan_job, self.job, path, ppath)
 
     def open_upload(self, name: str, stream: BinaryIO, length: int) -> None:
-        """Copy ``length`` bytes of an uploaded file into a private temporary folder and review the copy."""
+        """Copy ``length`` bytes of an uploaded file into the review's private folder and review the copy."""
         if length <= 0:
             raise ReviewError("the file is empty")
         if length > MAX_UPLOAD_BYTES:
@@ -183,6 +192,8 @@ class ReviewSession:
         with self._lock:
             if self.busy():
                 raise ReviewError("please wait: the video is still being processed")
+            if self._stop.is_set():
+                raise ReviewError("the review is closing")
             folder = Path(tempfile.mkdtemp(prefix="upload-", dir=self._tempdir()))
         dst = folder / safe_name(name)
         left = length
@@ -201,7 +212,7 @@ class ReviewSession:
 
     def _tempdir(self) -> Path:
         if self._tmp is None:
-            self._tmp = Path(tempfile.mkdtemp(prefix="redact-review-"))  # mode 0700
+            self._tmp = uploads.create()
         return self._tmp
 
     def _reset(self) -> None:
@@ -431,14 +442,15 @@ class ReviewSession:
 
     # -- closing -----------------------------------------------------------------------------------------------
     def close(self, wait: float = 10.0) -> None:
-        """Stop running jobs and remove the temporary folder of uploads (the review's own copies)."""
+        """Stop running jobs and remove the private folder of uploads (the review's own copies)."""
         self._stop.set()
         for t in list(self._threads):
             t.join(timeout=wait)
         with self._lock:
             self._reset()
+            self._upload = None
             if self._tmp is not None:
-                shutil.rmtree(self._tmp, ignore_errors=True)
+                uploads.remove(self._tmp)
                 self._tmp = None
 
 

@@ -93,7 +93,7 @@ def test_the_sample_clip_exits_3(tmp_path):
 
 
 def test_weakly_seen_tracks_are_counted_apart():
-    from redact.cli_batch import _check_text, check_summary
+    from redact.cli.check import _check_text, check_summary
     from redact.types import InputInfo, Plan, Track, TrackBox
 
     plan = Plan(InputInfo("c.mp4", "0" * 64, "video", 320, 240, 10, 10.0), [

@@ -2,8 +2,7 @@
 
 :class:`~redact.review.session.ReviewSession` holds the clip, its plan (saved on every change) and the
 background jobs; :class:`~redact.review.server.ReviewServer` serves the page on ``127.0.0.1`` behind a random
-token. The command is :mod:`redact.review.command` (imported by :mod:`redact.cli`, so this package imports
-nothing heavy until the command runs).
+token. The command is :mod:`redact.cli.review` (this package imports nothing heavy until the command runs).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""``redact batch``, ``redact check`` and ``redact verify``: commands on the ``redact`` group (registered by
-importing this module from :mod:`redact.cli`).
+"""``redact batch`` and ``redact verify``: a folder of clips, and a check of what a batch wrote.
 
-Exit status: batch 0 all items cleaned, 1 some failed (or an error); check 0 nothing identifiable, 3 something
-identifiable found, 1 error; verify 0 every recorded hash matches, 1 otherwise. 2 usage, 130/143 interrupted.
+Exit status: batch 0 all items cleaned, 1 some failed (or an error); verify 0 every recorded hash matches, 1
+otherwise. 2 usage, 130/143 interrupted.
 """
 
 from __future__ import annotations
@@ -13,13 +12,10 @@ from typing import Any
 
 import click
 
-from .cli import _errors, _progress, _scan_options, cli, render_opts, scan_opts
-
-CHECK_FOUND = 3
-IDENTIFIABLE_KINDS = ("face", "badge", "text", "frame")
+from .common import _errors, _scan_options, render_opts, scan_opts
 
 
-@cli.command()
+@click.command()
 @click.argument("in_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Folder for the cleaned copies (mirrors IN_DIR), their plans and reports, and the manifest.")
@@ -42,8 +38,8 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
     """Clean every clip and photo under IN_DIR into OUT_DIR, in parallel, with a manifest.
 
     Re-running resumes: items already cleaned from the same bytes with the same settings are not redone."""
-    from .batch import LocalExecutor, RayExecutor, run_batch, settings_from
-    from .pipeline import RenderOptions
+    from ..batch import LocalExecutor, RayExecutor, run_batch, settings_from
+    from ..pipeline import RenderOptions
 
     obj = ctx.obj
     if address is not None and executor != "ray":
@@ -88,94 +84,7 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
             ctx.exit(1)
 
 
-def _ranges(frames: set[int], fps: float) -> list[list[float]]:
-    """Runs of consecutive frames as ``[start_s, end_s]`` (frame indices when ``fps`` is unknown)."""
-    out: list[list[float]] = []
-    start = prev = None
-    for f in sorted(frames):
-        if start is None:
-            start = prev = f
-        elif f == prev + 1:
-            prev = f
-        else:
-            out.append([start, prev + 1])
-            start = prev = f
-    if start is not None:
-        out.append([start, prev + 1])
-    if fps > 0:
-        return [[round(a / fps, 2), round(b / fps, 2)] for a, b in out]
-    return [[float(a), float(b)] for a, b in out]
-
-
-def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
-    """What ``check`` reports: per kind, how many tracks (and how many of them the detectors saw only weakly: not
-    confirmed, see :mod:`redact.track`) and when (never what was recognised)."""
-    from .report import is_low_confidence
-
-    found: dict[str, Any] = {}
-    for t in plan.tracks:
-        if t.action != "redact" or t.kind not in IDENTIFIABLE_KINDS:
-            continue
-        entry = found.setdefault(t.kind, {"tracks": 0, "low_confidence": 0, "frames": set()})
-        entry["tracks"] += 1
-        entry["low_confidence"] += is_low_confidence(t)
-        entry["frames"].update(b.frame for b in t.boxes)
-    inp = plan.input
-    fps = inp.fps if inp.kind == "video" else 0.0
-    return {
-        "input": {"path": inp.path, "kind": inp.kind, "frames": inp.frames, "fps": inp.fps,
-                  "width": inp.width, "height": inp.height},
-        "identifiable": bool(found),
-        "found": {k: {"tracks": v["tracks"], "low_confidence": v["low_confidence"], "frames": len(v["frames"]),
-                      "ranges_s" if fps else "ranges_frames":
-                      _ranges(v["frames"], fps)} for k, v in sorted(found.items())},
-        "warnings": list(warnings),
-    }
-
-
-@cli.command()
-@click.argument("input", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
-@scan_opts
-@click.pass_context
-def check(ctx: click.Context, input: Path, as_json: bool, **scan_kw: Any) -> None:
-    """Analyse INPUT and say whether it shows anything identifiable; writes nothing.
-
-    Exit status 3 when faces, badges or on-screen text were found, 0 when none, 1 on error."""
-    from .pipeline import scan as scan_pipeline
-
-    obj = ctx.obj
-    with _errors(obj["debug"]):
-        with _progress(obj["quiet"] or as_json) as prog:
-            res = scan_pipeline(input, _scan_options(**scan_kw), progress=prog, recorded_as=str(input))  # as typed
-        summary = check_summary(res.plan, res.warnings)
-        if as_json:
-            click.echo(json.dumps(summary, indent=1))
-        else:
-            click.echo(_check_text(input, summary))
-            if not obj["quiet"]:
-                for w in res.warnings:
-                    click.echo(f"warning: {w}", err=True)
-        if summary["identifiable"]:
-            ctx.exit(CHECK_FOUND)
-
-
-def _check_text(input: Path, summary: dict[str, Any]) -> str:
-    if not summary["identifiable"]:
-        return f"{input}: nothing identifiable found ({summary['input']['frames']} frame(s) analysed)"
-    lines = [f"{input}: identifiable content found"]
-    for kind, v in summary["found"].items():
-        if "ranges_s" in v:
-            when = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in v["ranges_s"])
-        else:
-            when = "in the image" if summary["input"]["kind"] == "image" else \
-                ", ".join(f"frames {int(a)}-{int(b) - 1}" for a, b in v["ranges_frames"])
-        weak = f" ({v['low_confidence']} seen only weakly: check them)" if v.get("low_confidence") else ""
-        lines.append(f"  {kind}: {v['tracks']} track(s){weak}, {when}")
-    return "\n".join(lines)
-
-
-@cli.command()
+@click.command()
 @click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.pass_context
@@ -184,7 +93,7 @@ def verify(ctx: click.Context, out_dir: Path, as_json: bool) -> None:
 
     Exit status 0 when every file matches its recorded SHA-256, 1 otherwise (mismatches and missing files are
     listed)."""
-    from .manifest import verify as verify_manifest
+    from ..manifest import verify as verify_manifest
 
     obj = ctx.obj
     with _errors(obj["debug"]):

@@ -1,13 +1,9 @@
-"""Command line: a thin layer over :mod:`redact.pipeline`.
-
-Exit status: 0 success, 1 failure (one line on stderr), 2 usage error, 130 interrupted.
-"""
+"""What the commands share: options, error and progress handling, logging, output naming for one file."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import signal
 import sys
 from pathlib import Path
@@ -15,8 +11,7 @@ from typing import Any, Iterator
 
 import click
 
-from . import __version__
-from .errors import RedactError, safe_traceback
+from ..errors import RedactError, safe_traceback
 
 log = logging.getLogger("redact")
 
@@ -147,8 +142,8 @@ class _Group(click.Group):
 def _output_for(src: Path, output: Path | None) -> Path:
     """The cleaned copy's path: ``output``, or the default beside ``src`` (:mod:`redact.naming`); a name the writer
     cannot write for this kind of input is a usage error."""
-    from .io import probe
-    from .naming import check_output_suffix, default_output
+    from ..io import probe
+    from ..naming import check_output_suffix, default_output
 
     kind = probe(src).kind
     out = output or default_output(src, kind)
@@ -190,7 +185,7 @@ text_opt = click.option(
 
 
 def _parse_keep(ctx: click.Context, param: click.Parameter, value: str | None) -> list[int]:
-    from .policy import parse_ids
+    from ..policy import parse_ids
 
     if not value:
         return []
@@ -229,21 +224,9 @@ def scan_opts(f: Any) -> Any:
     return f
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="redact")
-@click.option("-q", "--quiet", is_flag=True, help=VERBOSITY[0][2])
-@click.option("-v", "--verbose", is_flag=True, help=VERBOSITY[1][2])
-@click.option("--debug", is_flag=True, help=VERBOSITY[2][2])
-@click.pass_context
-def cli(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
-    """Blur faces, badges and on-screen text in videos and photos, on this machine, offline."""
-    ctx.ensure_object(dict).update(quiet=quiet, verbose=verbose, debug=debug)
-    _setup(ctx)
-
-
 def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | None, strict: bool,
                   detect_every: int | None, text: str, badges: bool = True, ocr: str = "rapidocr") -> Any:
-    from .pipeline import ScanOptions
+    from ..pipeline import ScanOptions
 
     opts = ScanOptions(face_threshold=face_threshold, provider=provider, on_unanalysable=on_unanalysable,
                        allow_truncated=not strict, text=text, badges=badges, ocr=ocr)
@@ -252,49 +235,17 @@ def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | N
     return opts
 
 
-@cli.command()
-@click.argument("input", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Cleaned copy (default: beside the input, INPUT.clean.mp4 or for a photo INPUT.clean.jpg/.png/...).")
-@click.option("--plan-out", type=click.Path(path_type=Path), default=None, help="Also save the plan here.")
-@click.option("--report/--no-report", default=True, show_default=True, help="Write OUTPUT.report.json (+ .html).")
-@click.option("--html/--no-html", default=True, show_default=True, help="Also write the HTML report.")
-@report_path_opt
-@render_opts
-@keep_opt
-@keep_face_opt
-@scan_opts
-@click.pass_context
-def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | None, report: bool, html: bool,
-        report_path: str, style: str, crf: int, preset: str, audio: str, keep_ids: list[int],
-        keep_face: Path | None, **scan_kw: Any) -> None:
-    """Scan INPUT and write a cleaned copy plus a report of what was removed."""
-    from .pipeline import RenderOptions, run as run_pipeline
-
-    obj = ctx.obj
-    with _errors(obj["debug"]):
-        output = _output_for(input, output)
-        edit = _keep_editor(input, keep_ids, keep_face, scan_kw["provider"], not scan_kw["strict"])
-        with _progress(obj["quiet"]) as prog:
-            res = run_pipeline(input, output, _scan_options(**scan_kw),
-                               RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
-                                             allow_truncated=not scan_kw["strict"]),
-                               progress=prog, write_report=report, html=html, plan_out=plan_out, edit_plan=edit,
-                               record_paths=report_path)
-        _summary(res.report, output, res.report_json, res.report_html, obj["quiet"])
-
-
 def _keep_editor(input: Path, keep_ids: list[int], keep_face: Path | None, provider: str,
                  allow_truncated: bool) -> Any:
     """A plan editor applying --keep / --keep-face (None if neither). The reference photo is checked first,
     before any long analysis."""
     if not keep_ids and keep_face is None:
         return None
-    from .policy import apply_keep, keep_matching_faces
+    from ..policy import apply_keep, keep_matching_faces
 
     embedder = reference = None
     if keep_face is not None:
-        from .identity import FaceEmbedder, embed_reference
+        from ..identity import FaceEmbedder, embed_reference
 
         embedder = FaceEmbedder(provider="cpu" if provider == "auto" else provider)
         reference = embed_reference(embedder, keep_face)
@@ -329,99 +280,3 @@ def _summary(report: dict[str, Any], output: Path, rjson: Path | None, rhtml: Pa
             click.echo(f"wrote {p}", err=True)
 
 
-@cli.command()
-@click.argument("input", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON on stdout.")
-@click.option("-o", "--output", "plan_path", type=click.Path(path_type=Path), default=None,
-              help="Write the plan to this file.")
-@report_path_opt
-@scan_opts
-@click.pass_context
-def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None, report_path: str,
-         **scan_kw: Any) -> None:
-    """Analyse INPUT and produce the plan (what would be redacted) without writing media."""
-    from .naming import recorded_path
-    from .pipeline import save_plan, scan as scan_pipeline
-
-    obj = ctx.obj
-    with _errors(obj["debug"]):
-        with _progress(obj["quiet"]) as prog:
-            res = scan_pipeline(input, _scan_options(**scan_kw), progress=prog,
-                                recorded_as=recorded_path(input, report_path))
-        if plan_path is not None:
-            save_plan(res.plan, plan_path)
-        if as_json:
-            click.echo(res.plan.to_json(indent=1))
-        elif not obj["quiet"]:
-            kinds: dict[str, int] = {}
-            for t in res.plan.tracks:
-                kinds[t.kind] = kinds.get(t.kind, 0) + 1
-            found = ", ".join(f"{n} {k} track(s)" for k, n in sorted(kinds.items())) or "nothing to redact"
-            click.echo(f"{input}: {res.plan.input.frames} frame(s), {found}", err=True)
-            for w in res.warnings:
-                click.echo(f"warning: {w}", err=True)
-            if plan_path is None:
-                click.echo("(use --json or -o plan.json to keep the plan)", err=True)
-
-
-@cli.command()
-@click.argument("input", type=click.Path(path_type=Path))
-@click.option("--plan", "plan_path", type=click.Path(path_type=Path), required=True, help="Plan from `redact scan`.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Cleaned copy (default: beside the input, INPUT.clean.mp4 or for a photo INPUT.clean.jpg/.png/...).")
-@click.option("--report/--no-report", default=True, show_default=True)
-@click.option("--html/--no-html", default=True, show_default=True)
-@report_path_opt
-@render_opts
-@keep_opt
-@keep_face_opt
-@truncated_opt
-@click.pass_context
-def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None, report: bool, html: bool,
-           report_path: str, style: str, crf: int, preset: str, audio: str, keep_ids: list[int],
-           keep_face: Path | None, strict: bool) -> None:
-    """Apply a (possibly edited) plan to INPUT and write the cleaned copy."""
-    from .naming import recorded_path
-    from .pipeline import RenderOptions, load_plan, render_and_report
-
-    obj = ctx.obj
-    with _errors(obj["debug"]):
-        from .policy import warn_unusual_keeps
-
-        plan = load_plan(plan_path)
-        warn_unusual_keeps(plan)
-        output = _output_for(input, output)
-        edit = _keep_editor(input, keep_ids, keep_face, "auto", not strict)
-        if edit is not None:
-            edit(plan)
-        opts = RenderOptions(style=style, crf=crf, preset=preset, audio=audio, allow_truncated=not strict)
-        plan.settings["render"] = opts.to_dict()
-        plan.input.path = recorded_path(input, report_path)  # the report names the file as asked, whatever the plan said
-        with _progress(obj["quiet"]) as prog:
-            _r, rep, rjson, rhtml = render_and_report(input, plan, output, opts, progress=prog,
-                                                      write_report=report, html=html,
-                                                      output_recorded_as=recorded_path(output, report_path))
-        _summary(rep, output, rjson, rhtml, obj["quiet"])
-
-
-from . import cli_batch  # noqa: E402,F401  (registers batch, check, verify on the group above)
-from .review import command as _review_command  # noqa: E402,F401  (registers review)
-
-
-QUIET_POOLS = {"OPENBLAS_NUM_THREADS": "1", "OPENCV_FOR_THREADS_NUM": "1"}
-"""Thread pools the command keeps to one thread (unless the environment says otherwise). The parallel work is
-onnxruntime's and the encoder's; numpy's BLAS sees only 3x3 matrices and OpenCV's pool splits millisecond calls, and
-both pools, idle, wait by spinning on ``sched_yield`` and take the CPU from the rest (`redact run`, faces and badges,
-105 frames at 720p, 2 cores: system time 4.5 -> 1.5 s, CPU time 14% lower with BLAS at one thread; OpenCV's pool made
-~400,000 involuntary context switches). Set before numpy or OpenCV is imported: none is, at module level, here."""
-
-
-def main(argv: list[str] | None = None) -> None:
-    for name, value in QUIET_POOLS.items():
-        os.environ.setdefault(name, value)
-    sys.excepthook = _safe_excepthook
-    cli.main(args=argv, prog_name="redact", standalone_mode=True)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

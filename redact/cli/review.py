@@ -1,4 +1,4 @@
-"""``redact review [INPUT]``: registered on the ``redact`` group by importing this module from :mod:`redact.cli`."""
+"""``redact review [INPUT]``: look at the plan in a browser, change it, export."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from ..cli import _errors, _scan_options, cli, render_opts, scan_opts
+from .common import _errors, _scan_options, render_opts, scan_opts
 
 
-@cli.command()
+@click.command()
 @click.argument("input", required=False, type=click.Path(path_type=Path))
 @click.option("--plan", "plan_path", type=click.Path(path_type=Path), default=None,
               help="Plan file to resume (used if it was made for INPUT; default: OUTPUT's .plan.json).")
@@ -31,8 +31,8 @@ def review(ctx: click.Context, input: Path | None, plan_path: Path | None, outpu
     obj = ctx.obj
     with _errors(obj["debug"]):
         from ..pipeline import RenderOptions
-        from .server import ReviewServer, Stopped
-        from .session import ReviewSession
+        from ..review.server import ReviewServer, Stopped
+        from ..review.session import ReviewSession
 
         if input is None and (plan_path is not None or output is not None):
             raise click.UsageError("--plan and --output need an INPUT")

@@ -108,7 +108,7 @@ class ScanOptions:
 @dataclass
 class RenderOptions:
     style: str = "blur"
-    crf: int = 18
+    crf: int | None = None  # None: follow the source's bitrate (redact.io.writer.rate_options); N: plain CRF N
     preset: str = "veryfast"
     audio: str = "keep"  # "keep" | "reencode" | "strip"
     allow_truncated: bool = True

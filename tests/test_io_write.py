@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fractions
 import os
 
 import av
@@ -77,12 +78,99 @@ def test_identity_quality_psnr(tmp_path):
         return np.ascontiguousarray(astronaut[60 + 2 * i:180 + 2 * i, 150 + 3 * i:310 + 3 * i])
 
     src = make_video(tmp_path / "in.mp4", width=160, height=120, frames=6, draw=pan)
-    write_video(src, tmp_path / "out.mp4", identity)  # default CRF 18
+    write_video(src, tmp_path / "out.mp4", identity)  # default: CRF 18, capped near the source's bitrate
     a, b = read_frames(src), read_frames(tmp_path / "out.mp4")
     assert len(a) == len(b) == 6
     assert min(psnr(x, y) for x, y in zip(a, b)) > 35.0
     write_video(src, tmp_path / "low.mp4", identity, crf=28)
     assert min(psnr(x, y) for x, y in zip(a, read_frames(tmp_path / "low.mp4"))) < 35.0
+
+
+def _phone_clip(path, frames=100, fps=25, width=400, height=300):
+    """4 s of a static shot (a photo with sensor grain and an object crossing it), encoded like a phone: a fast
+    single-pass encoder at a middling quality (x264 superfast, CRF 24; about 120 kb/s here)."""
+    from skimage import data
+
+    photo = data.astronaut()[40:40 + height, 100:100 + width].astype(np.float32)
+    rng = np.random.default_rng(5)
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=fps, options={"preset": "superfast", "crf": "24"})
+        s.width, s.height, s.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            img = photo + rng.normal(0, 1.5, photo.shape).astype(np.float32)
+            img[100:140, 10 + 3 * i:50 + 3 * i] = (200, 180, 40)
+            vf = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8), format="rgb24")
+            vf.pts, vf.time_base = i, fractions.Fraction(1, fps)
+            out.mux(s.encode(vf))
+        out.mux(s.encode(None))
+    return path
+
+
+def _faces(i):
+    """Two face-sized boxes moving across the clip, as a plan would give them."""
+    return [(60 + 2 * i, 50 + i // 2, 140 + 2 * i, 150 + i // 2), (200 - i, 120 + i // 3, 300 - i, 220 + i // 3)]
+
+
+def _luma(path):
+    with av.open(str(path)) as c:
+        return [f.to_ndarray(format="yuv420p")[:f.height].astype(np.float64) for f in c.decode(video=0)]
+
+
+def test_default_rate_control_follows_the_source(tmp_path):
+    """Issue 15/9: re-encoding a phone-like clip with blurred faces at plain CRF 18 made the copy 1.6x the source
+    (4x on the sample). By default the copy stays within 1.3x of the source, and the pixels nobody redacted stay
+    within 42 dB (luma PSNR) of the decoded source; an explicit CRF is still the caller's, uncapped."""
+    from redact.render import Region, redact_planes
+
+    src = _phone_clip(tmp_path / "phone.mp4")
+
+    def blur_faces(frame):
+        return redact_planes(frame.planes, [Region(b) for b in _faces(frame.index)], seed=frame.index)
+
+    def untouched_psnr(dst):
+        values = []
+        for i, (a, b) in enumerate(zip(_luma(src), _luma(dst), strict=True)):
+            keep = np.ones(a.shape, bool)
+            for x1, y1, x2, y2 in _faces(i):
+                keep[y1:y2, x1:x2] = False
+            values.append(10 * np.log10(255.0**2 / np.mean((a[keep] - b[keep]) ** 2)))
+        return float(np.mean(values))
+
+    res = write_video(src, tmp_path / "auto.mp4", identity, process_yuv=blur_faces)
+    assert res.pixels == "yuv420p" and res.frames == 100
+    ratio = (tmp_path / "auto.mp4").stat().st_size / src.stat().st_size
+    assert ratio <= 1.3
+    assert untouched_psnr(tmp_path / "auto.mp4") >= 42.0
+
+    write_video(src, tmp_path / "crf18.mp4", identity, process_yuv=blur_faces, crf=18)
+    assert (tmp_path / "crf18.mp4").stat().st_size / src.stat().st_size > 1.3  # the user's choice: not capped
+
+
+def test_source_rate_of_raw_streams_and_mp4(tmp_path):
+    """The source's bitrate is measured from its packets: MP4 by timestamps, a raw H.264 stream (no timestamps, no
+    duration) by frame count; the cap then follows it, and a clip too small to follow gets the floor."""
+    from redact.io.writer import FOLLOW_RATE, MAX_RATIO, MIN_MAXRATE, rate_options, source_rate
+
+    for name in ("in.mp4", "in.h264"):
+        src = make_video(tmp_path / name, width=320, height=240, frames=50, fps=25, draw=_noise_frames)
+        info = probe(src)
+        rate = source_rate(src, 0, info.fps)
+        with av.open(str(src)) as c:
+            sizes = [p.size for p in c.demux(c.streams.video[0]) if p.size]
+        assert rate is not None and rate.seconds == pytest.approx(2.0, rel=0.05)
+        assert rate.bits == 8 * sum(sizes) and rate.max_frame_bits == 8 * max(sizes)
+        opts = rate_options(None, "veryfast", info, rate)
+        vbv = int(opts["rc_init_occupancy"]) + int(opts["maxrate"]) * rate.seconds  # the most VBV lets through
+        assert FOLLOW_RATE * rate.bits * 0.99 <= vbv <= MAX_RATIO * rate.bits
+        assert int(opts["bufsize"]) >= FOLLOW_RATE * rate.max_frame_bits  # room for the largest frame
+        assert rate_options(20, "veryfast", info, rate) == {"crf": "20", "preset": "veryfast"}
+    tiny = make_video(tmp_path / "tiny.mp4", width=64, height=48, frames=10)
+    info = probe(tiny)
+    assert int(rate_options(None, "veryfast", info, source_rate(tiny, 0, info.fps))["maxrate"]) == MIN_MAXRATE
+
+
+def _noise_frames(i):
+    return np.random.default_rng(i).integers(0, 256, (240, 320, 3), dtype=np.uint8)
 
 
 def test_process_output_is_what_gets_written(tmp_path):

@@ -24,6 +24,7 @@ from redact.types import InputInfo, Plan, Track, TrackBox
 from .conftest import listdir
 from .media import ffmpeg, ffmpeg_frame, make_video, read_index, video_frame_times
 
+EXACT = 18  # these tests compare pixels of the render paths: plain CRF 18, not the source-following default
 FACE = (100, 60, 190, 170)  # x1, y1, x2, y2 in the 320x240 test clips: odd height, even/odd mix below
 
 
@@ -262,10 +263,10 @@ def _rgb_path(monkeypatch):
 @pytest.mark.parametrize("style", STYLES)
 def test_fast_and_rgb_paths_look_the_same(textured_clip, tmp_path, monkeypatch, style):
     plan = _plan(textured_clip, [[FACE, (10, 11, 41, 37)]] * 6)
-    fast = render(textured_clip, plan, tmp_path / "fast.mp4", RenderOptions(style=style), check_hash=False)
+    fast = render(textured_clip, plan, tmp_path / "fast.mp4", RenderOptions(style=style, crf=EXACT), check_hash=False)
     with monkeypatch.context() as m:
         _rgb_path(m)
-        slow = render(textured_clip, plan, tmp_path / "slow.mp4", RenderOptions(style=style), check_hash=False)
+        slow = render(textured_clip, plan, tmp_path / "slow.mp4", RenderOptions(style=style, crf=EXACT), check_hash=False)
     assert (fast.write.pixels, slow.write.pixels) == ("yuv420p", "rgb")
     src, a, b = read_frames(textured_clip), read_frames(tmp_path / "fast.mp4"), read_frames(tmp_path / "slow.mp4")
     region = np.zeros((240, 320), bool)
@@ -291,7 +292,7 @@ def test_chroma_of_a_redacted_face_is_flattened(tmp_path):
         return img
 
     src = make_video(tmp_path / "stripes.mp4", width=320, height=240, frames=4, draw=draw)
-    res = render(src, _plan(src, [[FACE]] * 4), tmp_path / "o.mp4", check_hash=False)
+    res = render(src, _plan(src, [[FACE]] * 4), tmp_path / "o.mp4", RenderOptions(crf=EXACT), check_hash=False)
     assert res.write.pixels == "yuv420p"
     core = (slice(45, 70), slice(62, 83))  # chroma samples well inside the face ellipse
     for before, after in zip(_output_planes(src), _output_planes(tmp_path / "o.mp4")):
@@ -303,7 +304,7 @@ def test_chroma_of_a_redacted_face_is_flattened(tmp_path):
 @pytest.mark.parametrize("pix_fmt", ["yuv444p", "yuv420p10le"])
 def test_other_formats_fall_back_to_rgb(tmp_path, pix_fmt):
     src = make_video(tmp_path / "in.mp4", width=320, height=240, frames=3, pix_fmt=pix_fmt, draw=_textured)
-    res = render(src, _plan(src, [[FACE]] * 3), tmp_path / "o.mp4", check_hash=False)
+    res = render(src, _plan(src, [[FACE]] * 3), tmp_path / "o.mp4", RenderOptions(crf=EXACT), check_hash=False)
     assert res.write.pixels == "rgb" and res.write.frames == 3
     face = (slice(90, 140), slice(125, 165))
     for s, o in zip(read_frames(src), read_frames(tmp_path / "o.mp4")):
@@ -315,11 +316,11 @@ def test_fast_path_fails_closed_on_frames_the_plan_never_saw(textured_clip, tmp_
     assert yuv_io.supports(probe(textured_clip))
     plan = _plan(textured_clip, [[FACE]] * 4)  # the clip has 6 frames
     with pytest.raises(AnalysisError, match="not analysed"):
-        render(textured_clip, plan, tmp_path / "o.mp4", check_hash=False)
+        render(textured_clip, plan, tmp_path / "o.mp4", RenderOptions(crf=EXACT), check_hash=False)
     plan = _plan(textured_clip, [[FACE]] * 6)
     plan.input.width = 322
     with pytest.raises(PlanMismatchError):
-        render(textured_clip, plan, tmp_path / "o.mp4", check_hash=False)
+        render(textured_clip, plan, tmp_path / "o.mp4", RenderOptions(crf=EXACT), check_hash=False)
     assert listdir(tmp_path) == ["in"]
 
 
@@ -330,7 +331,8 @@ def test_rotated_clip_is_redacted_where_the_plan_says(tmp_path):
     ffmpeg("-display_rotation", "90", "-i", base, "-c", "copy", rot)
     info = probe(rot)
     assert (info.width, info.height) == (320, 240)
-    res = render(rot, _plan(rot, [[FACE]] * 3, kind="text"), tmp_path / "o.mp4", check_hash=False)
+    res = render(rot, _plan(rot, [[FACE]] * 3, kind="text"), tmp_path / "o.mp4", RenderOptions(crf=EXACT),
+                 check_hash=False)
     assert res.write.pixels == "yuv420p"
     inside = (slice(62, 168), slice(102, 188))
     for s, o in zip(read_frames(rot), read_frames(tmp_path / "o.mp4")):

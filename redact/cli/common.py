@@ -160,8 +160,10 @@ report_path_opt = click.option(
          "(folder names often hold patients' names; the SHA-256 identifies the input).")
 style_opt = click.option("--style", type=click.Choice(["blur", "pixelate", "fill"]), default="blur",
                          show_default=True, help="How redacted regions look; all are irreversible.")
-crf_opt = click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True,
-                       help="H.264 quality (lower is better, 18 is visually close to the source).")
+crf_opt = click.option("--crf", type=click.IntRange(0, 51), default=None,
+                       help="H.264 quality, 0-51 (lower is better; 18 is visually close to the source). Default: follow "
+                            "the source: CRF 18 capped near the source's bitrate, so the copy is at most about 1.3x "
+                            "its size.")
 preset_opt = click.option("--preset", type=click.Choice(["ultrafast", "superfast", "veryfast", "faster", "fast",
                                                          "medium", "slow"]),
                           default="veryfast", show_default=True, help="x264 speed/size trade-off.")

@@ -1,6 +1,6 @@
 """Re-encode a video through a per-frame ``process`` callback into a clean, upright MP4.
 
-Output: H.264 (libx264, yuv420p, CRF) in MP4 with ``+faststart``; pixels already in display
+Output: H.264 (libx264, yuv420p) in MP4 with ``+faststart``; pixels already in display
 orientation (no display matrix); every frame keeps its own timestamp (variable frame rate stays
 variable, nothing dropped or duplicated; only a non-MP4 input's positive start time, as in
 MPEG-TS, is moved to 0 for all streams alike); audio copied bit-exact, re-encoded to AAC or dropped;
@@ -13,6 +13,13 @@ the source's matrix, written limited range) and, for 8-bit 4:2:0 inputs of even 
 caller offers ``process_yuv``, the YUV fast path (:mod:`redact.io.yuv`: the decoded planes go to
 the callback and are encoded as they come back, with the source's matrix and range: no colour
 conversion at all, about 15 ms less per 720p frame).
+
+Rate control (:func:`rate_options`): by default (``crf=None``) the copy follows the source's video bitrate:
+x264 CRF :data:`AUTO_CRF` under a VBV cap that holds the copy's video to about :data:`FOLLOW_RATE` x the
+source's and at most :data:`MAX_RATIO` x (the rate floored at :data:`MIN_BITS_PER_PIXEL`), not 2-4x
+(plain CRF 18 spends bits reproducing the source's own compression noise and the redacted regions' changes from
+frame to frame). Where CRF 18 fits under the cap, it decides. An explicit ``crf`` is the caller's choice: plain
+CRF, not capped. Sizes and the PSNR of the untouched pixels are measured in ``benchmarks/size.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import errno
 import fractions
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,17 +57,133 @@ X264_PRESETS = (
 )
 
 
-def _check_args(dst: Path, crf: int, preset: str, audio: str) -> None:
+AUTO_CRF = 18
+"""Quality ceiling of the default rate control (``crf=None``): x264's CRF, capped near the source's bitrate."""
+FOLLOW_RATE = 1.25
+"""Size of the copy's video the default rate control aims at, as a multiple of the source's video: where CRF 18
+would want more, the copy comes out at about 1.1-1.25x the source's (x264 stays a little under its VBV cap)."""
+MAX_RATIO = 1.3
+"""Bound on the copy's video against the source's: the most the VBV settings let through, whatever x264 does
+(unless the floor MIN_BITS_PER_PIXEL is above it)."""
+VBV_SECONDS = 0.5
+"""VBV buffer, in seconds at the max rate (more where the source has larger frames, see :func:`rate_options`):
+room for motion, while over the clip the rate stays at the max."""
+MIN_BITS_PER_PIXEL = 0.01
+"""Floor of the cap, in bits per displayed pixel and frame (about 280 kb/s at 720p30, 620 kb/s at 1080p30; the
+sample is at 0.02): a source encoded lower than that (a screen recording, a still scene) may grow past
+FOLLOW_RATE x its size, so that the redacted regions still get bits; its copy is small anyway."""
+MIN_MAXRATE = 64_000
+"""Absolute floor of the cap (bits/s), for thumbnail-sized clips."""
+LOOKAHEAD = 30
+"""x264 rc-lookahead under the cap (the fast presets use 10): the rate control sees what stays in the picture
+(the untouched background) for longer and spends the capped bits there (+0.2-0.5 dB where the cap binds). Only
+up to :data:`LOOKAHEAD_MAX_PIXELS` per frame: x264 holds that many frames."""
+LOOKAHEAD_MAX_PIXELS = 1920 * 1088
+
+
+@dataclass(frozen=True)
+class SourceRate:
+    """What the source's video stream spends: ``bits`` in all over ``seconds``, its first keyframe's bits and its
+    largest frame's bits."""
+
+    bits: float
+    seconds: float
+    first_key_bits: float
+    max_frame_bits: float
+
+    @property
+    def bits_per_second(self) -> float:
+        return self.bits / self.seconds
+
+
+def _check_args(dst: Path, crf: int | None, preset: str, audio: str) -> None:
     if dst.suffix.lower() not in VIDEO_SUFFIXES:
         raise OutputError(
             f"video output must be an MP4 file ({', '.join(VIDEO_SUFFIXES)}), got {dst.suffix or 'no extension'!r}: {dst}"
         )
-    if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
-        raise ValueError(f"crf must be an integer in 0..51, got {crf!r}")
+    if crf is not None and (isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51):
+        raise ValueError(f"crf must be an integer in 0..51 or None (follow the source), got {crf!r}")
     if preset not in X264_PRESETS:
         raise ValueError(f"preset must be one of {', '.join(X264_PRESETS)}, got {preset!r}")
     if audio not in AUDIO_MODES:
         raise ValueError(f"audio must be one of {', '.join(AUDIO_MODES)}, got {audio!r}")
+
+
+def source_rate(path: str | os.PathLike[str], stream_index: int, fps: float) -> SourceRate | None:
+    """What video stream ``stream_index`` of ``path`` spends (:class:`SourceRate`); ``None`` when unknown.
+
+    One demux pass over the stream (no decoding: a fraction of a second on a phone clip, far less than the
+    transcode) adding up its packet sizes, over the span of its timestamps, or over its packet count / ``fps``
+    when it has none (raw H.264/HEVC streams). A damaged file counts what can be read."""
+    total = n = 0
+    first_key = largest = 0
+    first = last = None
+    try:
+        with open_container(path) as container:
+            stream = container.streams[stream_index]
+            tb = stream.time_base
+            try:
+                for packet in container.demux(stream):
+                    size = packet.size
+                    if not size:
+                        continue
+                    total += size
+                    n += 1
+                    largest = max(largest, size)
+                    if not first_key and (packet.is_keyframe or n == 1):  # streams without flags: the first
+                        first_key = size
+                    if packet.pts is not None:
+                        first = packet.pts if first is None else min(first, packet.pts)
+                        end = packet.pts + (packet.duration or 0)
+                        last = end if last is None else max(last, end)
+            except AV_ERRORS as e:  # damaged from some point on: what was read is still the source's rate
+                log.debug("source bitrate: demux stopped early (%s)", one_line(e))
+    except (InputError, *AV_ERRORS) as e:
+        log.debug("source bitrate unknown: %s", one_line(e))
+        return None
+    seconds = float((last - first) * tb) if first is not None and last is not None and tb else 0.0
+    if n > 1 and fps > 0 and seconds < 0.5 * n / fps:  # no usable timestamps
+        seconds = n / fps
+    if not total or seconds <= 0:
+        return None
+    return SourceRate(total * 8.0, seconds, first_key * 8.0, largest * 8.0)
+
+
+def rate_options(crf: int | None, preset: str, info: MediaInfo, source: SourceRate | None) -> dict[str, str]:
+    """libx264 options. An explicit ``crf``: that CRF, uncapped. ``None``: follow the ``source``.
+
+    Following the source is CRF :data:`AUTO_CRF` under a VBV cap. A re-encode at plain CRF 18 spends bits
+    reproducing the source's own compression noise and the redacted regions' changes from frame to frame (2-4x
+    the source's size); the cap holds the copy's video to about :data:`FOLLOW_RATE` x the source's bits, and
+    never more than :data:`MAX_RATIO` x (VBV lets through at most its initial fill + max rate x duration):
+
+    - the buffer starts with FOLLOW_RATE x the source's first keyframe (the copy's may be as large), and holds
+      FOLLOW_RATE x its largest frame with a margin, or :data:`VBV_SECONDS` at the max rate if that is more;
+    - the max rate shares the rest of FOLLOW_RATE x the source's bits over its duration, plus half the buffer,
+      which x264 leaves unspent at the end (this counts on clips of a few seconds), within MAX_RATIO; it is
+      never below :data:`MIN_BITS_PER_PIXEL` (nor :data:`MIN_MAXRATE`), where the bound gives way.
+
+    Adaptive quantisation is off: it gives flat blocks more of the capped bits, and the flattest blocks are the
+    redacted ones, which change every frame; off, the untouched pixels get those bits (+0.4 to +2.2 dB there at
+    the same size, ``benchmarks/size.py``). Without a usable source bitrate: plain CRF 18."""
+    if crf is not None:
+        return {"crf": str(crf), "preset": preset}
+    opts = {"crf": str(AUTO_CRF), "preset": preset}
+    if source is None:
+        return opts
+    fps = info.fps if info.fps > 0 else 25.0
+    floor = max(MIN_MAXRATE, MIN_BITS_PER_PIXEL * info.width * info.height * fps)
+    first = FOLLOW_RATE * source.first_key_bits
+    maxrate = max((FOLLOW_RATE * source.bits - first) / source.seconds, floor)
+    bufsize = max(maxrate * VBV_SECONDS, 1.2 * FOLLOW_RATE * source.max_frame_bits)
+    init = min(first, 0.9 * bufsize)
+    budget = min(FOLLOW_RATE * source.bits + bufsize / 2, MAX_RATIO * source.bits)
+    maxrate = max((budget - init) / source.seconds, floor)
+    opts.update({"maxrate": str(int(maxrate)), "bufsize": str(int(bufsize)), "rc_init_occupancy": str(int(init)),
+                 "aq-mode": "0"})
+    if info.width * info.height <= LOOKAHEAD_MAX_PIXELS:
+        opts["rc-lookahead"] = str(LOOKAHEAD)
+    return opts
 
 
 class _VideoOut:
@@ -67,7 +191,7 @@ class _VideoOut:
     (fast path: tagged with the source's range instead of limited)."""
 
     def __init__(
-        self, out: Any, info: MediaInfo, decoder: VideoDecoder, crf: int, preset: str, offset: fractions.Fraction
+        self, out: Any, info: MediaInfo, decoder: VideoDecoder, options: dict[str, str], offset: fractions.Fraction
     ):
         self.width, self.height = info.width, info.height
         self.shift = round(offset / decoder.time_base) if offset else 0
@@ -80,7 +204,7 @@ class _VideoOut:
         cc.pix_fmt = "yuv420p"
         cc.time_base = decoder.time_base
         s.time_base = decoder.time_base
-        cc.options = {"crf": str(crf), "preset": preset}
+        cc.options = options
         cc.colorspace = self.colour.matrix_tag
         self.full_range = decoder.planes and self.colour.full_range
         cc.color_range = AVCOL_RANGE_JPEG if self.full_range else AVCOL_RANGE_MPEG
@@ -139,7 +263,7 @@ def write_video(
     process: Callable[[Frame], np.ndarray],
     *,
     process_yuv: Callable[[YuvFrame], yuv.Planes] | None = None,
-    crf: int = 18,
+    crf: int | None = None,
     preset: str = "veryfast",
     audio: str = "keep",
     allow_truncated: bool = True,
@@ -149,6 +273,9 @@ def write_video(
 ) -> WriteResult:
     """Decode ``src`` like :class:`FrameSource`, pass every frame through ``process`` and write
     the returned images (H x W x 3 uint8 RGB, display orientation) to ``dst`` as an MP4.
+
+    ``crf``: ``None`` (default) follows the source: CRF 18 capped near the source's bitrate (see
+    :func:`rate_options`); an integer 0..51 is plain x264 CRF, uncapped.
 
     ``process_yuv`` (optional) is the fast path: when given and the input is 8-bit 4:2:0 with an
     even display size (:func:`redact.io.yuv.supports`), every frame goes to it as a
@@ -178,12 +305,16 @@ def write_video(
     planes = process_yuv is not None and yuv.supports(info)
     with open_container(src) as container, atomic_path(dst) as tmp:
         decoder = open_decoder(container, info, allow_truncated=allow_truncated, planes=planes)
+        source = source_rate(src, decoder.stream.index, info.fps) if crf is None else None
+        options = rate_options(crf, preset, info, source)
+        log.debug("video rate control: %s (source video: %s)", options,
+                  f"{source.bits_per_second / 1000:.0f} kb/s" if source else "bitrate unknown" if crf is None else "-")
         try:
             out = av.open(str(tmp), mode="w", format="mp4", options={"movflags": "+faststart"})
         except AV_ERRORS as e:
             raise _output_error(dst, e) from e
         try:
-            result = _transcode(container, decoder, out, info, (process, process_yuv), crf, preset, audio, dst, progress,
+            result = _transcode(container, decoder, out, info, (process, process_yuv), options, audio, dst, progress,
                                 expect_frames)
         except BaseException:
             _close_quietly(out)
@@ -209,15 +340,14 @@ def _transcode(
     out: Any,
     info: MediaInfo,
     processes: tuple[Callable[[Frame], np.ndarray], Callable[[YuvFrame], yuv.Planes] | None],
-    crf: int,
-    preset: str,
+    options: dict[str, str],
     audio: str,
     dst: Path,
     progress: Callable[[int], None] | None,
     expect_frames: int | None = None,
 ) -> WriteResult:
     offset = start_offset(container)
-    video = _VideoOut(out, info, decoder, crf, preset, offset)
+    video = _VideoOut(out, info, decoder, options, offset)
     audio_out = AudioOut(out, container.streams.audio, audio, dst.name, offset)
     try:
         out.start_encoding()

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from redact.detect import CenterFaceDetector, Detector, MultiDetector, providers
+from redact.detect import CenterFaceDetector, Detector, providers
 from redact.detect import base, faces
 from redact.detect.base import iou_matrix, merge_enclosing, nms
 from redact.errors import RedactError
@@ -226,29 +226,6 @@ def test_merge_enclosing_never_shrinks_coverage():
     for box in d.xyxy:
         assert any((o[:2] <= box[:2]).all() and (o[2:] >= box[2:]).all() for o in m.xyxy)
     assert sorted(m.score.tolist()) == pytest.approx([0.6, 0.8])
-
-
-class _Fixed:
-    kind = "face"
-
-    def __init__(self, name, boxes):
-        self.name, self.boxes = name, boxes
-
-    def detect(self, image):
-        return Detections(np.array(self.boxes, np.float32).reshape(-1, 4), np.full(len(self.boxes), 0.5))
-
-    def describe(self):
-        return {"name": self.name}
-
-
-def test_multi_detector_is_a_union():
-    multi = MultiDetector([_Fixed("a", [[0, 0, 10, 10]]), _Fixed("b", [[1, 0, 11, 10], [30, 30, 40, 40]])])
-    found = multi.detect(np.zeros((50, 50, 3), np.uint8))
-    assert multi.name == "a+b" and isinstance(multi, Detector)
-    assert sorted(map(tuple, found.xyxy.tolist())) == [(0, 0, 11, 10), (30, 30, 40, 40)]
-    assert [p["name"] for p in multi.describe()["parts"]] == ["a", "b"]
-    with pytest.raises(ValueError):
-        MultiDetector([])
 
 
 def test_detect_then_track_a_moving_face(detector, astronaut):

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 from .. import __version__
 from ..errors import OutputError, RedactError
 from ..io import signals_deferred
-from ..manifest import FILE_KEYS, LOCK_NAME, Manifest, now_iso, safe_error, settings_key
+from ..manifest import FILE_KEYS, LOCK_NAME, MANIFEST_VERSION, Manifest, now_iso, safe_error, settings_key
 from .executors import Executor, LocalExecutor, Worker
 from .folders import OUTPUT_PROBLEMS, assign_outputs, check_folders, remove_stale_temporaries, walk
 from .worker import Task, _remove, process_item
@@ -133,8 +133,8 @@ def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executo
     summary = BatchSummary(ignored=found.ignored)
     key = settings.key
     run_id = uuid.uuid4().hex[:12]
-    common = {"record": "item", "manifest_version": 1, "run_id": run_id, "settings": settings.to_dict(),
-              "settings_key": key, "tool": {"name": "redact", "version": __version__},
+    common = {"record": "item", "manifest_version": MANIFEST_VERSION, "run_id": run_id,
+              "settings": settings.to_dict(), "settings_key": key, "tool": {"name": "redact", "version": __version__},
               "executor": executor.describe()}
 
     def record(rec: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Detectors: models that find faces (and, elsewhere, badges and text) in single RGB images."""
 
-from redact.detect.base import Detector, MultiDetector, providers
+from redact.detect.base import Detector, providers
 from redact.detect.faces import CenterFaceDetector
 
-__all__ = ["CenterFaceDetector", "Detector", "MultiDetector", "providers"]
+__all__ = ["CenterFaceDetector", "Detector", "providers"]

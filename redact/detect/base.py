@@ -134,32 +134,6 @@ def create_session(model: bytes | str, prefer: str = "auto", threads: int | None
     return sess
 
 
-class MultiDetector:
-    """The union of several detectors of one kind (e.g. a full-frame pass plus tiles).
-
-    Boxes from different detectors that overlap strongly (IoU >= ``merge_iou``) are replaced by
-    the box enclosing them all, never by one of them: merging may grow coverage, never shrink it.
-    """
-
-    def __init__(self, detectors: Sequence[Detector], merge_iou: float = 0.5, name: str | None = None):
-        if not detectors:
-            raise ValueError("MultiDetector needs at least one detector")
-        kinds = {d.kind for d in detectors}
-        if len(kinds) != 1:
-            raise ValueError(f"MultiDetector needs detectors of one kind, got {sorted(kinds)}")
-        self.detectors = list(detectors)
-        self.kind = kinds.pop()
-        self.name = name or "+".join(d.name for d in detectors)
-        self.merge_iou = merge_iou
-
-    def detect(self, image: np.ndarray) -> Detections:
-        found = Detections.concat([d.detect(image) for d in self.detectors], kind=self.kind)
-        return merge_enclosing(found, self.merge_iou)
-
-    def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "merge_iou": self.merge_iou, "parts": [d.describe() for d in self.detectors]}
-
-
 def _boxes(a: np.ndarray) -> np.ndarray:
     return np.asarray(a, np.float64).reshape(-1, 4)
 

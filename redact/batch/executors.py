@@ -8,6 +8,7 @@ import logging
 import os
 from typing import Any, Callable, Protocol
 
+from ..cpus import usable_cpus
 from ..errors import RedactError
 from .worker import _WORKER, Task, _failed, cpu_slices, limit_threads
 
@@ -280,12 +281,9 @@ def _ray_call(fn: Worker, task: Task) -> dict[str, Any]:
     """A Ray task: limit threads once per Ray worker process, then clean the item."""
     if _WORKER.get("threads") is None:
         per, cpus = task.threads, None
-        try:
-            allowed = sorted(os.sched_getaffinity(0))
-            if per < len(allowed):  # pin to a share chosen by pid: bounded threads even without coordination
-                start = (os.getpid() * per) % len(allowed)
-                cpus = [allowed[(start + i) % len(allowed)] for i in range(per)]
-        except AttributeError:
-            pass
+        allowed = usable_cpus()
+        if per < len(allowed):  # pin to a share chosen by pid: bounded threads even without coordination
+            start = (os.getpid() * per) % len(allowed)
+            cpus = [allowed[(start + i) % len(allowed)] for i in range(per)]
         limit_threads(per, cpus)
     return fn(task)

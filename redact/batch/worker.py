@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..cpus import usable_cpus
 from ..errors import RedactError
 from ..manifest import safe_error
 from .folders import _make_parent
@@ -65,10 +66,7 @@ def cpu_slices(workers: int, threads: int | None = None) -> tuple[int, list[list
     """``(threads per worker, the CPUs of each worker slot)``. By default the usable CPUs are split into
     ``workers`` disjoint shares (one CPU each, round robin, when there are more workers than CPUs); with
     ``threads`` each slot gets that many CPUs, consecutive and wrapping around."""
-    try:
-        cpus = sorted(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = list(range(os.cpu_count() or 1))
+    cpus = usable_cpus()
     workers = max(1, workers)
     per = max(1, min(len(cpus), threads if threads else len(cpus) // workers))
     return per, [[cpus[(i * per + j) % len(cpus)] for j in range(per)] for i in range(workers)]

@@ -9,11 +9,11 @@ into the plan so a result can be traced back to the model that made it.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from redact.cpus import session_threads
 from redact.errors import RedactError
 from redact.types import Detections, most_sensitive
 
@@ -91,12 +91,8 @@ def provider_options(names: Sequence[str]) -> list[dict[str, str]]:
 
 
 def cpu_threads() -> int:
-    """Threads for one inference session: the CPUs this process may use, at most 8."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        n = os.cpu_count() or 1
-    return max(1, min(n, 8))
+    """Threads for one inference session (:func:`redact.cpus.session_threads`)."""
+    return session_threads()
 
 
 def session_options(threads: int | None = None) -> Any:

@@ -25,6 +25,7 @@ from .detect.schedule import ChangeWatch, Cover, CutDetector, Scheduled, Settled
 from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, atomic_group, probe, same_file, sha256_file,
                  write_image, write_video)
 from .io.atomic import check_unchanged
+from .io.audio import SPEECH_STYLES
 from .io.colour import rgb_to_yuv
 from .motion import CameraMotion, MotionPath
 from .naming import recorded_path, report_paths
@@ -53,6 +54,9 @@ that changes every 0.4 s would read every clip that often. Measured (readings in
 a generated monitor 4 -> 6 in 100 frames; shaken cameras 4 -> 4; crowds under captions 6 -> 6 and 6 -> 7 in 127;
 people walking past a sign at 1080p 5 -> 17 in 105 (the most, one reading every CHANGE_GAP frames, is ~6x)."""
 TEXT_MODES = ("all", "pii", "off")
+SPEECH_MODES = ("auto", "on", "off")
+SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: the speech extra is not installed "
+                      "(pip install .[speech])")
 OCR_BACKENDS = ("rapidocr", "easyocr")
 DEFAULT_BADGE_EVERY = 6
 """Badge search stride (frames). OpenCV only, but about 4 ms per face searched at 720p (52 ms per frame on a
@@ -102,6 +106,11 @@ class ScanOptions:
     ocr: str = "rapidocr"  # OCR backend: "rapidocr" (default) | "easyocr" (optional extra)
     badges: bool = True  # look for ID badges below faces (always redacted unless kept)
     badge_every: int = DEFAULT_BADGE_EVERY  # badge search stride (frames); also on every scene cut
+    speech: str = "auto"  # spoken personal data: "auto" (when the [speech] extra is installed) | "on" | "off"
+
+    def __post_init__(self) -> None:
+        if self.speech not in SPEECH_MODES:
+            raise ValueError(f"speech must be one of {', '.join(SPEECH_MODES)}, got {self.speech!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,10 +123,13 @@ class RenderOptions:
     preset: str = "veryfast"
     audio: str = "keep"  # "keep" | "reencode" | "strip"
     allow_truncated: bool = True
+    speech: str = "bleep"  # how speech tracks sound in the copy: "bleep" (a 1 kHz tone) | "mute"
 
     def __post_init__(self) -> None:
         if self.style not in STYLES:
             raise ValueError(f"unknown style {self.style!r}")
+        if self.speech not in SPEECH_STYLES:
+            raise ValueError(f"speech must be one of {', '.join(SPEECH_STYLES)}, got {self.speech!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -307,16 +319,53 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
                              "container": info.container, "audio_streams": len(info.audio)}
     if truncated:
         extra["truncated"] = True
+    speech_models: list[dict[str, Any]] = []
+    if info.kind == "video" and info.audio and options.speech != "off":
+        speech_models = _speech_tracks(path, options.speech, tracks, warnings, progress)
     plan = Plan(
-        InputInfo(recorded_path(path) if recorded_as is None else recorded_as, digest, info.kind, info.width, info.height, frames_total, info.fps, extra),
+        InputInfo(recorded_path(path) if recorded_as is None else recorded_as, digest, info.kind, info.width,
+                  info.height, frames_total, info.fps, extra),
         tracks,
         settings={"scan": options.to_dict()},
         tool=_tool(),
     )
-    models = [s.describe() for s in stack]
+    models = [s.describe() for s in stack] + speech_models
     plan.settings["models"] = [m.get("name") for m in models]
     plan.settings["tracker"] = {kind: asdict(t.config) for kind, t in trackers.items()}
     return ScanResult(plan, models, warnings, time.perf_counter() - t0)
+
+
+_SPEECH: dict[str, Any] = {}
+"""The speech analyser, loaded once per process (about 1 s) and reused across clips."""
+
+
+def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: list[str],
+                   progress: Progress | None) -> list[dict[str, Any]]:
+    """Add a ``speech`` track for every stretch of the first audio stream where personal data was said
+    (:mod:`redact.speech`; the words never leave that module). Returns the model description ([] when the
+    ``[speech]`` extra is missing: with ``mode`` "auto" the report then says the audio was not checked; "on" fails)."""
+    from .speech import SpeechAnalyser, SpeechUnavailable, load_audio
+
+    analyser = _SPEECH.get("analyser")
+    if analyser is None:
+        try:
+            analyser = _SPEECH["analyser"] = SpeechAnalyser()
+        except SpeechUnavailable:
+            if mode == "on":
+                raise
+            warnings.append(SPEECH_NOT_CHECKED)
+            log.warning(SPEECH_NOT_CHECKED)
+            return []
+    if progress:
+        progress("speech", 0, 1)
+    samples, rate = load_audio(path)
+    for span in analyser.spans(samples, rate):
+        tracks.append(Track(next_track_id(tracks), "speech", [], category=span.category, span=(span.start, span.end),
+                            evidence={"detections": 1, "best_score": round(float(span.score), 4),
+                                      "confirmed": True}))
+    if progress:
+        progress("speech", 1, 1)
+    return [analyser.describe()]
 
 
 def _collect(stack: list[Scheduled], settled: list[Settled | None], changed: list[tuple[str, Cover]]
@@ -427,7 +476,9 @@ def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOpti
     if plan.input.kind == "image":
         result = write_image(path, output, process, expect_sha256=expect_sha256)
     else:
+        speech = sorted(t.span for t in plan.tracks if t.kind == "speech" and t.action == "redact" and t.span)
         result = write_video(path, output, process, process_yuv=process_yuv, crf=options.crf, preset=options.preset,
+                             speech=speech, speech_style=options.speech,
                              audio=options.audio, allow_truncated=options.allow_truncated,
                              expect_frames=n_planned,  # a read error mid-render: no shorter copy
                              expect_sha256=expect_sha256)

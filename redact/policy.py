@@ -30,7 +30,8 @@ from .types import Plan, Track
 
 log = logging.getLogger(__name__)
 
-KEEPABLE_KINDS = ("face",)
+KEEPABLE_KINDS = ("face", "speech")
+"""What may be kept: a face left visible (the consenting patient), a stretch of speech left audible."""
 MAX_SAMPLES = 16
 """Evenly spaced detected frames embedded per candidate track (plus the crossing frames below)."""
 MAX_CROSSING_SAMPLES = 16
@@ -59,7 +60,7 @@ def _record(plan: Plan, key: str, value: Any) -> None:
 
 
 def apply_keep(plan: Plan, ids: Iterable[int]) -> list[int]:
-    """Mark the face tracks ``ids`` as kept. All ids are checked first: on any error nothing changes."""
+    """Mark the face (or speech) tracks ``ids`` as kept. All ids are checked first: on any error nothing changes."""
     ids = sorted(set(int(i) for i in ids))
     by_id = {t.id: t for t in plan.tracks}
     unknown = [i for i in ids if i not in by_id]
@@ -69,7 +70,7 @@ def apply_keep(plan: Plan, ids: Iterable[int]) -> list[int]:
     wrong = [by_id[i] for i in ids if by_id[i].kind not in KEEPABLE_KINDS]
     if wrong:
         listed = ", ".join(f"{t.id} ({t.kind})" for t in wrong)
-        raise KeepError(f"only face tracks can be kept with --keep; refusing {listed} "
+        raise KeepError(f"only face and speech tracks can be kept with --keep; refusing {listed} "
                         "(to keep one anyway, set its \"action\" to \"keep\" in the plan and use render --plan)")
     for i in ids:
         by_id[i].action = "keep"
@@ -82,10 +83,11 @@ def kept_tracks(plan: Plan) -> list[Track]:
 
 
 def warn_unusual_keeps(plan: Plan) -> list[int]:
-    """Log a warning for kept tracks that are not faces (possible only by editing the plan); their ids."""
+    """Log a warning for kept tracks that are not faces or speech (possible only by editing the plan); their ids."""
     odd = [t.id for t in kept_tracks(plan) if t.kind not in KEEPABLE_KINDS]
     if odd:
-        log.warning("the plan keeps non-face track(s) %s unredacted (edited by hand)", ", ".join(map(str, odd)))
+        log.warning("the plan keeps track(s) %s unredacted that are neither faces nor speech (edited by hand)",
+                    ", ".join(map(str, odd)))
     return odd
 
 

@@ -18,8 +18,10 @@ import numpy as np
 
 PLAN_VERSION = 1
 
-KINDS = ("face", "badge", "text", "frame")
-"""What a track covers. ``frame`` is a whole-frame cover used when a frame could not be analysed."""
+KINDS = ("face", "badge", "text", "frame", "speech")
+"""What a track covers. ``frame`` is a whole-frame cover used when a frame could not be analysed; ``speech`` is a
+stretch of the audio (``Track.span``, seconds) where personal data was said, with no boxes."""
+PICTURE_KINDS = ("face", "badge", "text", "frame")
 
 ACTIONS = ("redact", "keep")
 SOURCES = ("detected", "tracked", "interpolated", "manual", "failsafe")
@@ -139,6 +141,9 @@ class Track:
     ``{"detections": frames with a detection, "best_score": the highest detection score, "confirmed": whether
     that was enough to carry the track beyond its detections}``. An unconfirmed track is covered only where and
     near where it was seen; the review page marks it as low confidence for a person to check."""
+    span: tuple[float, float] | None = None
+    """``speech`` tracks only: ``(start, end)`` in seconds from the first sample of the first audio stream (the
+    stretch to bleep or mute); such a track has no boxes."""
 
     @property
     def first_frame(self) -> int:
@@ -158,6 +163,8 @@ class Track:
             d["category"] = self.category
         if self.evidence is not None:
             d["evidence"] = dict(self.evidence)
+        if self.span is not None:
+            d["span"] = [round(float(self.span[0]), 3), round(float(self.span[1]), 3)]
         d["boxes"] = [b.to_dict() for b in sorted(self.boxes, key=lambda b: b.frame)]
         return d
 
@@ -236,9 +243,10 @@ class Plan:
                          b.get("source", "detected"))
                 for b in t["boxes"]
             ]
-            ev = t.get("evidence")
+            ev, span = t.get("evidence"), t.get("span")
             tracks.append(Track(int(t["id"]), t["kind"], boxes, t.get("action", "redact"), t.get("category"),
-                                None if ev is None else dict(ev)))
+                                None if ev is None else dict(ev),
+                                None if span is None else (float(span[0]), float(span[1]))))
         return cls(info, tracks, dict(d.get("settings", {})), dict(d.get("tool", {})), int(d["version"]))
 
     @classmethod
@@ -292,8 +300,15 @@ def validate_plan_dict(d: Any) -> None:
         _req(ev is None or (isinstance(ev, Mapping) and _is_int(ev.get("detections")) and ev["detections"] >= 0
                             and _is_num(ev.get("best_score")) and isinstance(ev.get("confirmed"), bool)),
              f"{where}.evidence must be an object with detections, best_score and confirmed")
+        span = t.get("span")
+        if t["kind"] == "speech":
+            _req(isinstance(span, list) and len(span) == 2 and all(_is_num(v) for v in span) and 0 <= span[0] <= span[1],
+                 f"{where}.span must be [start, end] in seconds, 0 <= start <= end")
+        else:
+            _req(span is None, f"{where}.span belongs to speech tracks only")
         boxes = t.get("boxes")
         _req(isinstance(boxes, list), f"{where}.boxes must be a list")
+        _req(t["kind"] != "speech" or not boxes, f"{where}: a speech track has no boxes")
         for j, b in enumerate(boxes):
             bw = f"{where}.boxes[{j}]"
             _req(isinstance(b, Mapping), f"{bw} must be an object")

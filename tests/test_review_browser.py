@@ -104,9 +104,10 @@ def test_from_the_page_alone_pick_a_clip_keep_the_patient_and_save(browser, tmp_
         patient = _patient_track(plan)
         ui.shot("3-review")
         assert {t.kind for t in plan.tracks} >= {"face", "badge", "text"}
-        # only faces offer a Blur/Show switch
+        # only faces offer a Blur/Show switch (and speech, if any was found, a Bleep/Keep audible one)
         for t in plan.tracks:
-            assert page.locator(f".track[data-id='{t.id}'] .switch").count() == (1 if t.kind == "face" else 0)
+            assert page.locator(f".track[data-id='{t.id}'] .switch").count() == (1 if t.kind in ("face", "speech")
+                                                                                 else 0)
         page.click(f".track[data-id='{patient.id}'] button.show")
         page.wait_for_selector(f".track[data-id='{patient.id}'] .pill.visible")
         _wait_for(page, lambda: _plan_action(session.plan_path, patient.id) == "keep", "keep saved")
@@ -258,3 +259,53 @@ def test_a_file_that_is_not_a_video_is_a_clear_message(browser, tmp_path):
         assert page.locator("#choose").is_visible()
         assert "Traceback" not in page.inner_text("#message")
         ui.shot("7-bad-file")
+
+
+def test_a_speech_track_is_played_and_kept_audible_or_bleeped(browser, tmp_path, face_scene):
+    from redact.types import Track, next_track_id
+
+    clip = make_video(tmp_path / "talk.mp4", width=320, height=240, frames=30, fps=10, audio=True, draw=face_scene)
+    plan = scan(clip, ScanOptions(text="off", speech="off")).plan
+    sid = next_track_id(plan.tracks)
+    plan.tracks.append(Track(sid, "speech", [], category="name", span=(1.2, 2.85),
+                             evidence={"detections": 1, "best_score": 0.87, "confirmed": True}))
+    ppath = tmp_path / "talk.clean.plan.json"
+    save_plan(plan, ppath)
+    session = ReviewSession(ScanOptions(text="off", speech="off"))
+    session.open(clip)
+    with ReviewServer(session) as server:
+        ui = Page(browser, server, tmp_path)
+        page = ui.page
+        card = page.locator(f".track[data-id='{sid}']")
+        card.wait_for()
+        # no picture (nor a request for one), its span and what was said (the category, never words)
+        assert card.locator("img").count() == 0
+        assert card.locator(".when").inner_text() == "speech · name, 1.20–2.85 s"
+        assert "Speech" in card.locator(".name").inner_text()
+        assert card.locator(".pill.blurred").inner_text() == "Will be bleeped"
+        assert page.locator("#speech-note").is_visible()
+        # one bar on the timeline; clicking it goes to where it is said
+        bar = page.locator(f"#timeline rect.speech-bar[data-id='{sid}']")
+        assert bar.count() == 1
+        bar.click()
+        page.wait_for_selector(f".track.selected[data-id='{sid}']")
+        assert page.input_value("#seek") == "12"
+        # keep audible, then bleep again: saved at once
+        assert card.locator("button.blur").inner_text() == "Bleep"
+        page.click(f".track[data-id='{sid}'] button.show")
+        _wait_for(page, lambda: _plan_action(ppath, sid) == "keep", "keep audible saved")
+        page.wait_for_selector(f".track[data-id='{sid}'] .pill.visible:has-text('Will be audible')")
+        assert "left audible" in page.inner_text("#legend")
+        page.click(f".track[data-id='{sid}'] button.blur")
+        _wait_for(page, lambda: _plan_action(ppath, sid) == "redact", "bleep saved")
+        page.wait_for_selector(f".track[data-id='{sid}'] .pill.blurred")
+        # play: the original sound of that stretch, fetched from this server under its token
+        page.click(f".track[data-id='{sid}'] button.play")
+        assert card.locator("button.play").inner_text() == "■ Stop"
+        audio_url = f"{server.url}api/audio/{sid}.wav"
+        _wait_for(page, lambda: audio_url in ui.requests, "the sound requested")
+        page.wait_for_selector(f".track[data-id='{sid}'] button.play:has-text('Play')", timeout=30_000)  # ended
+        assert not page.locator("#message").is_visible()
+        assert not any("/thumb/" in u and u.endswith(f"/{sid}.jpg") for u in ui.requests)
+        ui.shot("9-speech")
+        ui.check_clean()

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .common import _errors, _scan_options, render_opts, scan_opts
+from .common import _errors, _scan_options, _speech_style, render_opts, scan_opts
 
 
 @click.command()
@@ -47,7 +47,8 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
     with _errors(obj["debug"]):
         settings = settings_from(_scan_options(**scan_kw),
                                  RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
-                                               allow_truncated=not scan_kw["strict"]), html)
+                                               allow_truncated=not scan_kw["strict"],
+                                               speech=_speech_style(scan_kw["speech"])), html)
         if executor == "ray":
             ex: Any = RayExecutor(address=address, workers=jobs, threads=threads or 1)
         else:

@@ -14,7 +14,7 @@ import click
 from .common import _errors, _progress, _scan_options, scan_opts
 
 CHECK_FOUND = 3
-IDENTIFIABLE_KINDS = ("face", "badge", "text", "frame")
+IDENTIFIABLE_KINDS = ("face", "badge", "text", "frame", "speech")
 
 
 def _ranges(frames: set[int], fps: float) -> list[list[float]]:
@@ -45,19 +45,26 @@ def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
     for t in plan.tracks:
         if t.action != "redact" or t.kind not in IDENTIFIABLE_KINDS:
             continue
-        entry = found.setdefault(t.kind, {"tracks": 0, "low_confidence": 0, "frames": set()})
+        entry = found.setdefault(t.kind, {"tracks": 0, "low_confidence": 0, "frames": set(), "spans": []})
         entry["tracks"] += 1
         entry["low_confidence"] += is_low_confidence(t)
         entry["frames"].update(b.frame for b in t.boxes)
+        if t.span is not None:
+            entry["spans"].append([round(t.span[0], 2), round(t.span[1], 2)])
     inp = plan.input
     fps = inp.fps if inp.kind == "video" else 0.0
+
+    def when(kind: str, v: dict[str, Any]) -> dict[str, Any]:
+        if kind == "speech":  # stretches of the audio, in seconds
+            return {"ranges_s": sorted(v["spans"])}
+        return {"frames": len(v["frames"]), "ranges_s" if fps else "ranges_frames": _ranges(v["frames"], fps)}
+
     return {
         "input": {"path": inp.path, "kind": inp.kind, "frames": inp.frames, "fps": inp.fps,
                   "width": inp.width, "height": inp.height},
         "identifiable": bool(found),
-        "found": {k: {"tracks": v["tracks"], "low_confidence": v["low_confidence"], "frames": len(v["frames"]),
-                      "ranges_s" if fps else "ranges_frames":
-                      _ranges(v["frames"], fps)} for k, v in sorted(found.items())},
+        "found": {k: {"tracks": v["tracks"], "low_confidence": v["low_confidence"], **when(k, v)}
+                  for k, v in sorted(found.items())},
         "warnings": list(warnings),
     }
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from .common import (_errors, _keep_editor, _output_for, _progress, _scan_options, _summary, keep_face_opt, keep_opt,
-                     render_opts, report_path_opt, scan_opts, truncated_opt)
+from .common import (_errors, _keep_editor, _output_for, _progress, _scan_options, _speech_style, _summary,
+                     keep_face_opt, keep_opt, render_opts, report_path_opt, scan_opts, truncated_opt)
 
 
 @click.command()
@@ -37,7 +37,8 @@ def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | N
         with _progress(obj["quiet"]) as prog:
             res = run_pipeline(input, output, _scan_options(**scan_kw),
                                RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
-                                             allow_truncated=not scan_kw["strict"]),
+                                             allow_truncated=not scan_kw["strict"],
+                                             speech=_speech_style(scan_kw["speech"])),
                                progress=prog, write_report=report, html=html, plan_out=plan_out, edit_plan=edit,
                                record_paths=report_path)
         _summary(res.report, output, res.report_json, res.report_html, obj["quiet"])
@@ -86,13 +87,15 @@ def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None,
 @click.option("--report/--no-report", default=True, show_default=True)
 @click.option("--html/--no-html", default=True, show_default=True)
 @report_path_opt
+@click.option("--speech", type=click.Choice(["bleep", "mute"]), default="bleep", show_default=True,
+              help="How the plan's speech tracks sound in the copy: a tone, or silence.")
 @render_opts
 @keep_opt
 @keep_face_opt
 @truncated_opt
 @click.pass_context
 def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None, report: bool, html: bool,
-           report_path: str, style: str, crf: int, preset: str, audio: str, keep_ids: list[int],
+           report_path: str, speech: str, style: str, crf: int, preset: str, audio: str, keep_ids: list[int],
            keep_face: Path | None, strict: bool) -> None:
     """Apply a (possibly edited) plan to INPUT and write the cleaned copy."""
     from ..naming import recorded_path
@@ -108,7 +111,8 @@ def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None
         edit = _keep_editor(input, keep_ids, keep_face, "auto", not strict)
         if edit is not None:
             edit(plan)
-        opts = RenderOptions(style=style, crf=crf, preset=preset, audio=audio, allow_truncated=not strict)
+        opts = RenderOptions(style=style, crf=crf, preset=preset, audio=audio, allow_truncated=not strict,
+                             speech=speech)
         plan.settings["render"] = opts.to_dict()
         plan.input.path = recorded_path(input, report_path)  # the report names the file as asked, whatever the plan said
         with _progress(obj["quiet"]) as prog:

@@ -218,20 +218,34 @@ def render_opts(f: Any) -> Any:
     return f
 
 
+speech_opt = click.option(
+    "--speech", type=click.Choice(["bleep", "mute", "off"]), default=None,
+    help="Spoken personal data (names, dates of birth, NHS numbers, ...): bleep it (default, when the speech extra is "
+         "installed: pip install .[speech]), mute it, or leave the audio unchecked and bit-exact (off).")
+
+
 def scan_opts(f: Any) -> Any:
     """The analysis options shared by `run` and `scan` (passed on as keyword arguments to _scan_options)."""
     for opt in reversed((provider_opt, unanalysable_opt, threshold_opt, detect_every_opt, text_opt, ocr_opt,
-                         badges_opt, truncated_opt)):
+                         badges_opt, speech_opt, truncated_opt)):
         f = opt(f)
     return f
 
 
+def _speech_style(speech: str | None) -> str:
+    """How speech tracks sound in the copy, from --speech (bleep unless "mute")."""
+    return "mute" if speech == "mute" else "bleep"
+
+
 def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | None, strict: bool,
-                  detect_every: int | None, text: str, badges: bool = True, ocr: str = "rapidocr") -> Any:
+                  detect_every: int | None, text: str, badges: bool = True, ocr: str = "rapidocr",
+                  speech: str | None = None) -> Any:
     from ..pipeline import ScanOptions
 
+    # --speech bleep/mute asked for explicitly must analyse (an error without the extra); by default "auto"
+    mode = "auto" if speech is None else "off" if speech == "off" else "on"
     opts = ScanOptions(face_threshold=face_threshold, provider=provider, on_unanalysable=on_unanalysable,
-                       allow_truncated=not strict, text=text, badges=badges, ocr=ocr)
+                       allow_truncated=not strict, text=text, badges=badges, ocr=ocr, speech=mode)
     if detect_every is not None:
         opts.detect_every = detect_every
     return opts

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .common import _errors, _scan_options, render_opts, scan_opts
+from .common import _errors, _scan_options, _speech_style, render_opts, scan_opts
 
 
 @click.command()
@@ -38,7 +38,8 @@ def review(ctx: click.Context, input: Path | None, plan_path: Path | None, outpu
             raise click.UsageError("--plan and --output need an INPUT")
         session = ReviewSession(_scan_options(**scan_kw),
                                 RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
-                                              allow_truncated=not scan_kw["strict"]))
+                                              allow_truncated=not scan_kw["strict"],
+                                              speech=_speech_style(scan_kw["speech"])))
         try:
             if input is not None:
                 session.open(input, plan_path=plan_path, output=output)

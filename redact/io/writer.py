@@ -30,7 +30,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import av
 import numpy as np
@@ -270,6 +270,8 @@ def write_video(
     progress: Callable[[int], None] | None = None,
     expect_frames: int | None = None,
     expect_sha256: str | None = None,
+    speech: Sequence[tuple[float, float]] = (),
+    speech_style: str = "bleep",
 ) -> WriteResult:
     """Decode ``src`` like :class:`FrameSource`, pass every frame through ``process`` and write
     the returned images (H x W x 3 uint8 RGB, display orientation) to ``dst`` as an MP4.
@@ -290,7 +292,9 @@ def write_video(
 
     ``expect_frames`` (the number of frames a scan of the same bytes saw): decoding a different number this
     time (a read error mid-file, a file changed in between) raises :class:`InputError` and writes nothing,
-    instead of a shorter copy. ``expect_sha256`` (the digest the analysis was made for): the input is hashed
+    instead of a shorter copy. ``speech``: stretches of the audio (seconds from each audio stream's first sample)
+    replaced by a tone or silence (``speech_style``), the audio then re-encoded (:class:`redact.io.audio.AudioOut`).
+    ``expect_sha256`` (the digest the analysis was made for): the input is hashed
     again once everything is encoded, and if it changed meanwhile :class:`InputError` is raised and nothing is
     written (frames nobody analysed never reach the output).
     """
@@ -315,7 +319,7 @@ def write_video(
             raise _output_error(dst, e) from e
         try:
             result = _transcode(container, decoder, out, info, (process, process_yuv), options, audio, dst, progress,
-                                expect_frames)
+                                expect_frames, (tuple(speech), speech_style))
         except BaseException:
             _close_quietly(out)
             raise
@@ -345,10 +349,11 @@ def _transcode(
     dst: Path,
     progress: Callable[[int], None] | None,
     expect_frames: int | None = None,
+    speech: tuple[tuple[tuple[float, float], ...], str] = ((), "bleep"),
 ) -> WriteResult:
     offset = start_offset(container)
     video = _VideoOut(out, info, decoder, options, offset)
-    audio_out = AudioOut(out, container.streams.audio, audio, dst.name, offset)
+    audio_out = AudioOut(out, container.streams.audio, audio, dst.name, offset, speech[0], speech[1])
     try:
         out.start_encoding()
     except AV_ERRORS as e:

@@ -16,14 +16,18 @@ from typing import Any, Iterable
 from ..types import Plan, Track
 from . import is_low_confidence
 
-COLOURS = {"face": "#c0392b", "badge": "#d68910", "text": "#2874a6", "frame": "#424949"}
+COLOURS = {"face": "#c0392b", "badge": "#d68910", "text": "#2874a6", "frame": "#424949", "speech": "#7d3c98"}
 KEPT = "#1e8449"
 CHECK = "#ffd23f"  # the marker of low-confidence tracks (as on the review page)
 NOUNS = {"face": ("face", "faces"), "badge": ("name badge", "name badges"),
-         "text": ("text region", "text regions"), "frame": ("whole-frame cover", "whole-frame covers")}
-LEGEND = {"face": "face", "badge": "name badge", "text": "text", "frame": "whole frame (not analysable)"}
+         "text": ("text region", "text regions"), "frame": ("whole-frame cover", "whole-frame covers"),
+         "speech": ("spoken stretch", "spoken stretches")}
+LEGEND = {"face": "face", "badge": "name badge", "text": "text", "frame": "whole frame (not analysable)",
+          "speech": "speech (audio)"}
 AUDIO = {"copied": "copied unchanged (bit-exact)", "reencoded": "re-encoded (AAC)", "stripped": "removed",
-         "none": "the input has no audio"}
+         "none": "the input has no audio",
+         "reencoded, speech bleeped": "re-encoded (AAC), spoken personal data bleeped",
+         "reencoded, speech muted": "re-encoded (AAC), spoken personal data muted"}
 
 
 def _e(v: Any) -> str:
@@ -93,7 +97,7 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
     n = max(plan.input.frames, 1)
     fps = plan.input.fps
     cats = categories or {}
-    tracks = sorted(plan.tracks, key=lambda t: (t.first_frame, t.id))
+    tracks = sorted(plan.tracks, key=lambda t: (t.span[0] * fps if t.span and fps > 0 else t.first_frame, t.id))
     left, right, legend_h, row_h = 160, 14, 26, 18
     plot_w = width - left - right
     rows = max(len(tracks), 1)
@@ -128,7 +132,10 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
         label = ("⚠ " if low else "") + _track_label(t, cats.get(t.id))
         p.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{_e(label)}</text>')
         colour = COLOURS.get(t.kind, "#7f8c8d")
-        for a, b in _runs(sorted({bx.frame for bx in t.boxes}), merge_gap):
+        runs = _runs(sorted({bx.frame for bx in t.boxes}), merge_gap)
+        if t.span is not None and fps > 0:  # a stretch of the audio: drawn over the frames it spans
+            runs = [(int(t.span[0] * fps), max(int(t.span[0] * fps), math.ceil(t.span[1] * fps) - 1))]
+        for a, b in runs:
             x, w = left + px * a, max(px * (b - a + 1), 1.5)
             tip = (f"#{t.id} {t.kind}, {a / fps:.2f}–{(b + 1) / fps:.2f} s" if fps > 0
                    else f"#{t.id} {t.kind}, frames {a}–{b}")

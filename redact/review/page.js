@@ -2,13 +2,16 @@
 // Every URL is relative: the page lives under /<token>/, so each request carries the token.
 "use strict";
 
-const COLOURS = {face: "#c0392b", badge: "#d68910", text: "#2874a6", frame: "#424949"};
+const COLOURS = {face: "#c0392b", badge: "#d68910", text: "#2874a6", frame: "#424949", speech: "#7d3c98"};
 const KEPT = "#1e8449";
 const CHECK = "#ffd23f";  // the "please check" marker of low-confidence tracks (unlike any kind's colour)
-const NAMES = {face: "Face", badge: "Name badge", text: "Writing", frame: "Whole picture"};
+const NAMES = {face: "Face", badge: "Name badge", text: "Writing", frame: "Whole picture", speech: "Speech"};
 const CATEGORIES = {nhs_number: "NHS number", hospital_number: "hospital number", name: "a name",
   date: "a date", address: "an address", postcode: "a postcode", phone: "a phone number", email: "an email",
   label: "a label", badge: "badge"};
+// what was said, in a speech card's label ("speech · name, 1.20–2.85 s"): the category only, never the words
+const SAID = {nhs_number: "NHS number", hospital_number: "hospital number", name: "name", date: "date",
+  address: "address", postcode: "postcode", phone: "phone number", email: "email", label: "label"};
 const SVG = "http://www.w3.org/2000/svg";
 const TL = {width: 1000, left: 180, right: 12, rowH: 24, top: 4};  // the timeline's geometry (viewBox units)
 
@@ -16,6 +19,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   status: null, plan: null, frame: 0, playing: false, selected: null, images: new Map(),
   byFrame: new Map(), drawing: false, drag: null, newBox: null, from: 0, to: 0, poll: null,
+  audio: null, audioId: null,  // the speech snippet playing (an Audio element) and its track's id
 };
 
 // -- talking to the server -----------------------------------------------------------------------------------
@@ -131,6 +135,7 @@ async function openPath(path) {
 }
 
 function resetReview() {
+  stopSound();
   state.plan = null;
   state.images = new Map();
   state.selected = null;
@@ -175,6 +180,9 @@ function setPlan(plan) {
   const video = inp.kind === "video";
   for (const id of ["play-btn", "prev-btn", "next-btn", "seek", "time"]) $(id).hidden = !video;
   $("draw-panel").querySelector(".range-row").hidden = !video;
+  const speech = plan.tracks.some(isSpeech);
+  $("speech-note").hidden = !speech;
+  $("speech-how").textContent = bleepedWord();
   renderLegend();
   renderTracks();
   renderTimeline();
@@ -193,8 +201,27 @@ function fitCanvas() {
 }
 
 function trackName(t) {
-  const cat = t.kind === "text" && t.category && CATEGORIES[t.category] ? ` (${CATEGORIES[t.category]})` : "";
+  const named = (t.kind === "text" || t.kind === "speech") && t.category && CATEGORIES[t.category];
+  const cat = named ? ` (${CATEGORIES[t.category]})` : "";
   return `${NAMES[t.kind] || t.kind} ${t.id}${cat}`;
+}
+
+// a speech track's stretch of the sound, in seconds ("1.20–2.85 s")
+function spanText(t) {
+  return `${Number(t.span[0]).toFixed(2)}–${Number(t.span[1]).toFixed(2)} s`;
+}
+
+function isSpeech(t) {
+  return t.kind === "speech" && Array.isArray(t.span);
+}
+
+// how speech is made unheard in the cleaned copy: "bleep" (a tone) or "mute" (silence)
+function bleepWord() {
+  return state.plan && state.plan.speech_style === "mute" ? "Mute" : "Bleep";
+}
+
+function bleepedWord() {
+  return state.plan && state.plan.speech_style === "mute" ? "muted" : "bleeped";
 }
 
 // a track the detectors saw only weakly (one faint detection, say) is covered only where it was seen
@@ -205,6 +232,7 @@ function isLow(t) {
 function evidenceText(t) {
   const ev = t.evidence;
   if (!ev) return "";
+  if (t.kind === "speech") return `heard with confidence ${Number(ev.best_score).toFixed(2)}`;
   const n = ev.detections;
   return `seen in ${n} frame${n === 1 ? "" : "s"}, best score ${Number(ev.best_score).toFixed(2)}`;
 }
@@ -271,11 +299,14 @@ function trackCard(t) {
   card.dataset.kind = t.kind;
   if (t.evidence) card.title = evidenceText(t).replace(/^s/, "S");
   card.style.setProperty("--c", t.action === "keep" ? KEPT : COLOURS[t.kind] || "#7f8c8d");
-  const img = document.createElement("img");
-  img.src = `thumb/${t.id}.jpg`;
-  img.alt = "";
-  img.loading = "lazy";
-  card.appendChild(img);
+  const speech = isSpeech(t);
+  if (!speech) {  // a speech track has no picture (and no thumbnail to ask for)
+    const img = document.createElement("img");
+    img.src = `thumb/${t.id}.jpg`;
+    img.alt = "";
+    img.loading = "lazy";
+    card.appendChild(img);
+  }
   const info = document.createElement("div");
   info.className = "info";
   const name = document.createElement("div");
@@ -284,8 +315,28 @@ function trackCard(t) {
   info.appendChild(name);
   const when = document.createElement("div");
   when.className = "when";
-  when.textContent = state.plan.input.kind === "video" ? `${fmtTime(t.first)} to ${fmtTime(t.last + 1)}` : "";
+  if (speech) {
+    when.textContent = `speech · ${SAID[t.category] || "personal data"}, ${spanText(t)}`;
+  } else {
+    when.textContent = state.plan.input.kind === "video" ? `${fmtTime(t.first)} to ${fmtTime(t.last + 1)}` : "";
+  }
   info.appendChild(when);
+  if (speech) {
+    const play = document.createElement("button");
+    play.type = "button";
+    play.className = "button small play";
+    play.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      if (state.audioId === t.id) {
+        stopSound();
+        return;
+      }
+      select(t.id, true);
+      playSound(t);
+    });
+    info.appendChild(play);
+    playLabel(play, state.audioId === t.id);
+  }
   if (isLow(t)) {
     const tag = document.createElement("div");
     tag.className = "pill check";
@@ -300,8 +351,12 @@ function trackCard(t) {
     const sw = document.createElement("div");
     sw.className = "switch";
     sw.setAttribute("role", "group");
-    sw.setAttribute("aria-label", `${trackName(t)}: blur or show`);
-    for (const [action, label, cls] of [["redact", "Blur", "blur"], ["keep", "Show", "show"]]) {
+    const bleep = bleepWord();
+    sw.setAttribute("aria-label", speech ? `${trackName(t)}: ${bleep.toLowerCase()} or keep audible`
+      : `${trackName(t)}: blur or show`);
+    const choices = speech ? [["redact", bleep, "blur"], ["keep", "Keep audible", "show"]]
+      : [["redact", "Blur", "blur"], ["keep", "Show", "show"]];
+    for (const [action, label, cls] of choices) {
       const b = document.createElement("button");
       b.type = "button";
       b.className = cls;
@@ -316,7 +371,8 @@ function trackCard(t) {
     info.appendChild(sw);
     const pill = document.createElement("div");
     pill.className = "pill " + (t.action === "keep" ? "visible" : "blurred");
-    pill.textContent = t.action === "keep" ? "Will be visible" : "Will be blurred";
+    if (speech) pill.textContent = t.action === "keep" ? "Will be audible" : `Will be ${bleepedWord()}`;
+    else pill.textContent = t.action === "keep" ? "Will be visible" : "Will be blurred";
     info.appendChild(pill);
   } else {
     const pill = document.createElement("div");
@@ -361,14 +417,68 @@ async function removeTrack(id) {
   flashSaved();
 }
 
+// -- the sound of a speech track: its stretch of the original audio (and a moment either side), on demand ------
+function playLabel(button, playing) {
+  button.textContent = playing ? "■ Stop" : "▶ Play";
+  button.setAttribute("aria-pressed", String(playing));
+  button.setAttribute("aria-label", playing ? "Stop the sound" : "Play what was said (the original sound)");
+}
+
+function soundButtons() {
+  for (const b of document.querySelectorAll(".track button.play")) {
+    playLabel(b, state.audioId !== null && b.closest(".track").dataset.id === String(state.audioId));
+  }
+}
+
+function playSound(t) {
+  stopSound();
+  pause();
+  const audio = new Audio(`api/audio/${t.id}.wav`);
+  state.audio = audio;
+  state.audioId = t.id;
+  const done = () => {
+    if (state.audio !== audio) return;
+    state.audio = null;
+    state.audioId = null;
+    soundButtons();
+  };
+  audio.addEventListener("ended", done);
+  audio.addEventListener("error", () => {
+    if (state.audio === audio) showMessage("The sound could not be played.");
+    done();
+  });
+  soundButtons();
+  audio.play().catch(() => {
+    if (state.audio === audio) showMessage("The sound could not be played.");
+    done();
+  });
+}
+
+function stopSound() {
+  const audio = state.audio;
+  state.audio = null;
+  state.audioId = null;
+  if (audio) {
+    audio.pause();
+    audio.removeAttribute("src");
+    audio.load();  // let go of the sound
+  }
+  soundButtons();
+}
+
 // -- the legend and the timeline ------------------------------------------------------------------------------
 function renderLegend() {
   const lg = $("legend");
   lg.textContent = "";
-  const items = [["face", "face"], ["badge", "name badge"], ["text", "writing"], ["frame", "whole picture"]]
+  const items = [["face", "face"], ["badge", "name badge"], ["text", "writing"], ["frame", "whole picture"],
+    ["speech", "speech"]]
     .filter(([k]) => state.plan.tracks.some((t) => t.kind === k && t.action === "redact"))
-    .map(([k, label]) => [COLOURS[k], label + " (blurred)"]);
-  if (state.plan.tracks.some((t) => t.action === "keep")) items.push([KEPT, "left visible"]);
+    .map(([k, label]) => [COLOURS[k], label + (k === "speech" ? ` (${bleepedWord()})` : " (blurred)")]);
+  const kept = state.plan.tracks.filter((t) => t.action === "keep");
+  if (kept.length) {
+    const heard = kept.some((t) => t.kind === "speech"), seen = kept.some((t) => t.kind !== "speech");
+    items.push([KEPT, heard && seen ? "left visible or audible" : heard ? "left audible" : "left visible"]);
+  }
   if (state.plan.tracks.some(isLow)) items.push([null, "low confidence: please check"]);
   for (const [colour, label] of items) {
     const s = document.createElement("span");
@@ -437,6 +547,26 @@ function renderTimeline() {
     svg.appendChild(el("text", {x: left - 8, y: y + 16, "text-anchor": "end", "font-weight": sel ? 700 : 400},
       short((low ? "⚠ " : "") + trackName(t), 26)));
     const colour = COLOURS[t.kind] || "#7f8c8d";
+    if (isSpeech(t)) {  // one bar over its stretch of the sound (seconds times frames per second)
+      const a = Math.min(Math.max(t.span[0] * (fps || 1), 0), n), b = Math.min(Math.max(t.span[1] * (fps || 1), 0), n);
+      const attrs = {x: left + px * a, y: y + 4, width: Math.max(px * (b - a), 2), height: rowH - 8, rx: 3,
+        "data-id": t.id, class: "speech-bar"};
+      if (t.action === "keep") Object.assign(attrs, {fill: "#eafaf1", stroke: KEPT, "stroke-dasharray": "4 2",
+        "stroke-width": 1.5});
+      else attrs.fill = colour;
+      if (sel) Object.assign(attrs, {stroke: "#1c2833", "stroke-width": 2});
+      const r = el("rect", attrs);
+      const heard = t.action === "keep" ? "kept audible" : bleepedWord();
+      r.appendChild(el("title", {}, `${trackName(t)}: ${spanText(t)} (${heard})`));
+      r.addEventListener("click", (ev) => {  // to where it is said
+        ev.stopPropagation();
+        pause();
+        select(t.id, false);
+        show(t.first);
+      });
+      svg.appendChild(r);
+      return;
+    }
     for (const [a, b] of runs(t.boxes.map((x) => x[0]))) {
       const attrs = {x: left + px * a, y: y + 4, width: Math.max(px * (b - a + 1), 2), height: rowH - 8, rx: 3};
       if (t.action === "keep") Object.assign(attrs, {fill: "#eafaf1", stroke: KEPT, "stroke-dasharray": "4 2",
@@ -718,9 +848,15 @@ function wire() {
   $("to-btn").addEventListener("click", () => { state.to = state.frame; updateRange(); });
   $("export-btn").addEventListener("click", () => guarded(startExport));
   $("lowconf-next").addEventListener("click", nextLow);
-  $("another-btn").addEventListener("click", () => { pause(); showMessage(""); showSection("choose"); });
+  $("another-btn").addEventListener("click", () => {
+    pause();
+    stopSound();
+    showMessage("");
+    showSection("choose");
+  });
   $("close-btn").addEventListener("click", () => guarded(async () => {
     pause();
+    stopSound();
     await api("POST", "api/quit", {});
     showSection("closed");
   }));

@@ -7,7 +7,8 @@ Security, since the page shows faces and lets the user write files:
 - the ``Host`` header must name this server (no DNS rebinding), cross-site fetches (``Sec-Fetch-Site``) and
   foreign ``Origin`` headers are refused, and state-changing requests must be JSON POSTs (a cross-site form
   cannot send them without a CORS preflight, which is never granted);
-- responses say ``Cache-Control: no-store`` (frames and thumbnails must not land in the browser's disk cache),
+- responses say ``Cache-Control: no-store`` (frames, thumbnails and the sound of speech tracks must not land in
+  the browser's disk cache),
   ``Referrer-Policy: no-referrer`` and a Content-Security-Policy allowing only this server's own files;
 - the page, its script and its style sheet are package files; nothing is fetched from anywhere else;
 - request logs go to :mod:`logging` at debug level with the token masked; the library prints nothing;
@@ -40,8 +41,9 @@ HOST = "127.0.0.1"
 MAX_JSON_BYTES = 64 << 10
 STATIC = {"page.js": "text/javascript; charset=utf-8", "page.css": "text/css; charset=utf-8",
           "icon.svg": "image/svg+xml"}
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
-       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; media-src 'self'; "
+       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+"""``media-src 'self'``: the sound of a speech track, played on demand from this server (``api/audio/ID.wav``)."""
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 """The HTML report is self-contained (inline CSS and SVG, no scripts)."""
 DOWNLOADS = {"video": None, "report_html": "text/html; charset=utf-8", "report_json": "application/json"}
@@ -193,6 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, session.frame_jpeg(int(m[1])), "image/jpeg")
         elif m := re.fullmatch(r"/thumb/(\d{1,9})\.jpg", rest):
             self._send(200, session.thumbnail_jpeg(int(m[1])), "image/jpeg")
+        elif m := re.fullmatch(r"/api/audio/(\d{1,9})\.wav", rest):
+            self._send(200, session.audio_wav(int(m[1])), "audio/wav")
         elif (m := re.fullmatch(r"/download/(\w+)", rest)) and m[1] in DOWNLOADS:
             self._download(m[1])
         else:

@@ -2,11 +2,14 @@
 
 No HTTP here (see :mod:`redact.review.server`). Rules the page cannot bend:
 
-- only face tracks may be kept (:func:`redact.policy.apply_keep`); everything else stays redacted;
+- only face tracks may be kept (:func:`redact.policy.apply_keep`), and speech tracks (spoken personal data, which
+  the person can hear on the page and leave audible); everything else stays redacted;
 - detected tracks cannot be deleted, only the boxes drawn by hand (``source: "manual"``) can;
 - a change that cannot be saved to the plan file is undone, so the page, the plan file and an export agree;
 - an export renders a snapshot of the plan with :func:`redact.pipeline.render` (atomic) and writes the report;
   if the report fails the cleaned copy is removed too: an error leaves no output behind;
+- the sound of a speech track is played from memory (:meth:`ReviewSession.audio_wav`: the clip's first audio
+  stream, decoded once while the clip is open and dropped with it), never written to a file;
 - an upload (an unblurred copy) lives in the review's private folder (:mod:`redact.review.uploads`): it is
   removed with its plan and outputs when another clip is opened, and the folder when the review closes.
 """
@@ -14,19 +17,24 @@ No HTTP here (see :mod:`redact.review.server`). Rules the page cannot bend:
 from __future__ import annotations
 
 import copy
+import io
 import logging
 import math
 import re
 import shutil
 import tempfile
 import threading
+import wave
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
+import numpy as np
+
 from ..errors import OutputError, PlanMismatchError, RedactError
 from ..io import probe, same_file, sha256_file
 from ..naming import default_output, plan_path as default_plan_path
+from ..policy import KEEPABLE_KINDS
 from ..types import Plan, Track, TrackBox, next_track_id
 from . import uploads
 from .frames import FrameStore
@@ -34,6 +42,8 @@ from .frames import FrameStore
 log = logging.getLogger(__name__)
 
 DRAWABLE_KINDS = ("face", "badge", "text")
+AUDIO_MARGIN = 0.3
+"""Seconds of sound played on each side of a speech track's span."""
 MIN_BOX_SIDE = 2.0
 UPLOAD_CHUNK = 1 << 20
 MAX_UPLOAD_BYTES = 16 << 30
@@ -96,6 +106,26 @@ def thumbnail_spec(t: Track) -> tuple[tuple, int, tuple[float, ...]] | None:
     return (t.id, b.frame, box), b.frame, box
 
 
+def speech_frames(t: Track, fps: float, frames: int) -> tuple[int, int]:
+    """The frames ``(first, last)`` a speech track's span covers (span seconds times ``fps``), within the clip."""
+    if t.span is None or not fps or frames <= 0:
+        return 0, 0
+    first = min(max(int(math.floor(t.span[0] * fps)), 0), frames - 1)
+    last = min(max(int(math.ceil(t.span[1] * fps)) - 1, first), frames - 1)
+    return first, last
+
+
+def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    """A 16-bit PCM mono WAV file of ``samples`` (int16), built in memory."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(int(rate))
+        w.writeframes(np.ascontiguousarray(samples, "<i2").tobytes())
+    return buf.getvalue()
+
+
 def _is_manual(t: Track) -> bool:
     return bool(t.boxes) and all(b.source == "manual" for b in t.boxes)
 
@@ -134,6 +164,9 @@ class ReviewSession:
         self.frames: FrameStore | None = None
         self.job: Job | None = None
         self.result: dict[str, Path] | None = None
+        self._audio_lock = threading.Lock()  # one decode at a time (taken before self._lock, never after)
+        self._audio: tuple[int, np.ndarray, int] | None = None  # (generation, int16 samples, rate) of the clip
+        self._generation = 0  # counts clips opened and closed: a decode finishing for an older one is dropped
         uploads.sweep()
 
     # -- opening a clip ----------------------------------------------------------------------------------------
@@ -219,6 +252,8 @@ class ReviewSession:
         if self.frames is not None:
             self.frames.close()
         self.plan = self.frames = self.job = self.result = None
+        self._audio = None
+        self._generation += 1
 
     def _ready(self, plan: Plan) -> None:
         self.plan = plan
@@ -280,19 +315,30 @@ class ReviewSession:
         with self._lock:
             plan = self._need_plan()
             inp = plan.input
+
+            def frames_of(t: Track) -> tuple[int, int]:
+                if t.kind == "speech":
+                    return speech_frames(t, inp.fps, inp.frames)
+                return t.first_frame, t.last_frame
+
             tracks = []
-            for t in sorted(plan.tracks, key=lambda t: (t.first_frame, t.id)):
+            for t in sorted(plan.tracks, key=lambda t: (frames_of(t)[0], t.id)):
                 boxes = sorted(t.boxes, key=lambda b: b.frame)
-                tracks.append({
+                first, last = frames_of(t)
+                row: dict[str, Any] = {
                     "id": t.id, "kind": t.kind, "action": t.action, "category": safe_category(t.category),
-                    "manual": _is_manual(t), "keepable": t.kind == "face", "first": t.first_frame,
-                    "last": t.last_frame, "evidence": evidence_view(t),
+                    "manual": _is_manual(t), "keepable": t.kind in KEEPABLE_KINDS, "first": first,
+                    "last": last, "evidence": evidence_view(t),
                     "boxes": [[b.frame, *(round(float(v), 1) for v in b.box)] for b in boxes],
-                })
+                }
+                if t.kind == "speech" and t.span is not None:
+                    row["span"] = [round(float(t.span[0]), 3), round(float(t.span[1]), 3)]
+                tracks.append(row)
             return {
                 "input": {"name": self.clip.name if self.clip else "", "kind": inp.kind, "width": inp.width,
                           "height": inp.height, "frames": inp.frames, "fps": inp.fps},
                 "plan_path": str(self.plan_path), "output": str(self.output), "uploaded": self.uploaded,
+                "speech_style": getattr(self.render_options, "speech", "bleep"),
                 "tracks": tracks,
             }
 
@@ -317,6 +363,48 @@ class ReviewSession:
         except KeyError:
             raise NotFound(f"track {track_id}'s frame could not be decoded") from None
 
+    def audio_wav(self, track_id: int) -> bytes:
+        """The original sound of speech track ``track_id`` (its span and :data:`AUDIO_MARGIN` either side) as a
+        16-bit mono WAV file, built in memory. :class:`NotFound` for other tracks and clips without sound."""
+        with self._lock:
+            t = self._track(track_id)
+            if t.kind != "speech" or t.span is None:
+                raise NotFound(f"track {track_id} is not speech")
+            span, clip, generation = t.span, self.clip, self._generation
+        samples, rate = self._samples(clip, generation)  # type: ignore[arg-type]
+        if samples.size == 0:
+            raise NotFound("the video has no sound")
+        a = max(int(math.floor((span[0] - AUDIO_MARGIN) * rate)), 0)
+        b = min(int(math.ceil((span[1] + AUDIO_MARGIN) * rate)), samples.size)
+        if b <= a:
+            raise NotFound("the video has no sound there")
+        return wav_bytes(samples[a:b], rate)
+
+    def _samples(self, clip: Path, generation: int) -> tuple[np.ndarray, int]:
+        """The clip's first audio stream as 16 kHz mono int16 (empty: no sound), decoded once while the clip is
+        open."""
+        from ..speech import load_audio
+
+        with self._audio_lock:
+            with self._lock:
+                if self._audio is not None and self._audio[0] == generation:
+                    return self._audio[1], self._audio[2]
+            try:
+                decoded, rate = load_audio(clip)
+            except RedactError:
+                log.debug("review: the clip's audio could not be decoded", exc_info=True)
+                decoded, rate = np.zeros(0, np.float32), 16000
+            decoded = np.array(decoded, np.float32)  # our own copy, converted in place (long clips)
+            np.clip(decoded, -1.0, 1.0, out=decoded)
+            decoded *= 32767.0
+            np.rint(decoded, out=decoded)
+            samples = decoded.astype(np.int16)
+            del decoded
+            with self._lock:
+                if self._generation == generation:  # still the same clip: keep it for the next request
+                    self._audio = (generation, samples, rate)
+        return samples, rate
+
     def download(self, what: str) -> Path:
         with self._lock:
             p = (self.result or {}).get(what)
@@ -335,7 +423,10 @@ class ReviewSession:
             t = self._track(track_id)
             before, settings = t.action, copy.deepcopy(plan.settings)
             by_id = set(plan.settings.get("keep", {}).get("by_id", []))
-            if action == "keep":
+            if action == "keep" and t.kind == "speech":  # left audible: the person heard it on the page
+                t.action = "keep"
+                by_id.add(track_id)
+            elif action == "keep":
                 try:
                     apply_keep(plan, [track_id])
                 except KeepError:

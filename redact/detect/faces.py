@@ -18,7 +18,6 @@ image border are clipped rather than shifted.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import logging
 from typing import Any, Iterator
@@ -29,6 +28,7 @@ import numpy as np
 from redact import __version__
 from redact.detect.base import create_session, nms
 from redact.errors import RedactError
+from redact.models import checked_bytes
 from redact.types import Detections
 
 log = logging.getLogger(__name__)
@@ -51,15 +51,10 @@ DEFAULT_MIN_SIDE = 0.0
 def weights_bytes() -> bytes:
     """The CenterFace weights shipped in :data:`PACKAGE`, checked against the recorded hash."""
     try:
-        data = (importlib.resources.files(PACKAGE) / WEIGHTS).read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError) as e:
-        raise RedactError(
-            f"face model not found: {WEIGHTS} is missing from the '{PACKAGE}' package; reinstall redact ({e})"
-        ) from None
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != CENTERFACE_SHA256:
-        raise RedactError(f"face model {PACKAGE}/{WEIGHTS} has SHA-256 {digest}, expected {CENTERFACE_SHA256}")
-    return data
+        where = importlib.resources.files(PACKAGE) / WEIGHTS
+    except ModuleNotFoundError as e:
+        raise RedactError(f"face model not found: the '{PACKAGE}' package is missing; reinstall redact ({e})") from None
+    return checked_bytes(where, CENTERFACE_SHA256, f"face model {PACKAGE}/{WEIGHTS}", hint="reinstall redact")
 
 
 class CenterFaceDetector:

@@ -18,7 +18,6 @@ leaves this module: not in logs, exceptions, ``repr`` or
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.resources
 import logging
@@ -33,6 +32,7 @@ import numpy as np
 from redact import pii
 from redact.detect.base import CUDA, cover_matrix, cpu_threads, create_session, iou_matrix, providers
 from redact.detect.faces import check_image
+from redact import models
 from redact.errors import RedactError
 from redact.types import Detections
 
@@ -124,14 +124,9 @@ class OcrBackend(Protocol):
 
 
 def checked_file(folder: Path, name: str, sha256: str, package: str) -> Path:
-    """``folder / name`` after checking it exists and has SHA-256 ``sha256``; :class:`RedactError` if not."""
-    path = Path(folder) / name
-    if not path.is_file():
-        raise RedactError(f"text model not found: {package} must ship {name} (looked in {folder})")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != sha256:
-        raise RedactError(f"text model {package}/{name} has SHA-256 {digest}, expected {sha256}")
-    return path
+    """``folder / name`` after checking it exists and has SHA-256 ``sha256`` (:func:`redact.models.checked_file`)."""
+    return models.checked_file(Path(folder) / name, sha256, f"text model {package}/{name}",
+                               hint=f"{package} must ship it (looked in {folder})")
 
 
 class RapidOcrBackend:

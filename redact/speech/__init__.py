@@ -15,7 +15,6 @@ them :class:`SpeechAnalyser` raises :class:`SpeechUnavailable`.
 from __future__ import annotations
 
 import fractions
-import hashlib
 import importlib.metadata
 import logging
 import os
@@ -26,6 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from redact import models
 from redact.errors import AnalysisError, InputError, RedactError
 from redact.types import CATEGORY_ORDER, most_sensitive
 
@@ -108,19 +108,12 @@ def _import_engine() -> tuple[Any, Any]:
 
 
 def checked_bytes(folder: Path, name: str, sha256: str) -> bytes:
-    """The bytes of ``folder / name`` after checking they have SHA-256 ``sha256``; :class:`RedactError` if not
-    (the pattern of :func:`redact.detect.text.checked_file`, returning the checked bytes themselves)."""
-    path = Path(folder) / name
-    if not path.is_file():
-        raise RedactError(f"speech model not found: {MODEL_PACKAGE} must ship {name} (looked in {folder})")
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != sha256:
-        raise RedactError(f"speech model {MODEL_PACKAGE}/{name} has SHA-256 {digest}, expected {sha256}")
-    return data
+    """The bytes of ``folder / name`` after checking they have SHA-256 ``sha256`` (:func:`redact.models.checked_bytes`:
+    the checked bytes themselves are what the runtime gets)."""
+    return models.checked_bytes(Path(folder) / name, sha256, f"speech model {MODEL_PACKAGE}/{name}",
+                                hint=f"{MODEL_PACKAGE} must ship it (looked in {folder})")
 
 
-# -- audio -------------------------------------------------------------------------------------------------
 def load_audio(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
     """The first audio stream of ``path``, decoded with PyAV and resampled to 16 kHz mono float32:
     ``(samples, 16000)``; ``(empty array, 16000)`` when the file has no audio stream.

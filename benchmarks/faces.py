@@ -72,14 +72,14 @@ def make_stack(spec: str) -> list:
     ``centerface:<max_side|native>[:<threshold>]``, or ``module:factory`` (a callable returning a list of
     detectors, plain or :class:`Scheduled`)."""
     if spec == "default" or spec.startswith("default:"):
-        from redact.pipeline import _make_detectors
+        from redact.detect.stack import face_stack
         parts = spec.split(":")[1:]
         d = ScanOptions()
         opts = ScanOptions(detect_every=int(parts[0]) if parts else d.detect_every,
                            tile_every=int(parts[1]) if len(parts) > 1 else d.tile_every,
                            face_min_side=float(parts[2]) if len(parts) > 2 else d.face_min_side,
                            tile_idle_factor=int(parts[3]) if len(parts) > 3 else d.tile_idle_factor)
-        return list(_make_detectors(opts))
+        return list(face_stack(opts))
     if spec.startswith("centerface:"):
         parts = spec.split(":")[1:]
         side = None if parts[0] in ("native", "none") else int(parts[0])

@@ -334,7 +334,8 @@ def test_masked_capped_and_glasses_faces_are_found(detector, astronaut, dressing
 def test_small_masked_face_is_covered_by_the_default_stack(astronaut, dressing):
     """A masked face 10 px wide in a 720p frame (a far member of staff) is covered on frame 0."""
     from redact.detect.schedule import run_due
-    from redact.pipeline import ScanOptions, _make_detectors
+    from redact.detect.stack import face_stack
+    from redact.pipeline import ScanOptions
 
     k = 10 / (ASTRONAUT_FACE[2] - ASTRONAUT_FACE[0])
     small = cv2.resize(dress(astronaut, **DRESSES[dressing]), None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
@@ -342,7 +343,7 @@ def test_small_masked_face_is_covered_by_the_default_stack(astronaut, dressing):
     frame[200:200 + small.shape[0], 300:300 + small.shape[1]] = small
     face = [300 + ASTRONAUT_FACE[0] * k, 200 + ASTRONAUT_FACE[1] * k,
             300 + ASTRONAUT_FACE[2] * k, 200 + ASTRONAUT_FACE[3] * k]
-    found = run_due(_make_detectors(ScanOptions(provider="cpu")), 0, frame, cut=False)["face"]
+    found = run_due(face_stack(ScanOptions(provider="cpu")), 0, frame, cut=False)["face"]
     x1, y1, x2, y2 = face
     ix = np.clip(np.minimum(found.xyxy[:, 2], x2) - np.maximum(found.xyxy[:, 0], x1), 0, None)
     iy = np.clip(np.minimum(found.xyxy[:, 3], y2) - np.maximum(found.xyxy[:, 1], y1), 0, None)

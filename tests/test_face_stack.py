@@ -184,10 +184,11 @@ def test_min_side_reaches_the_boxes_of_both_detectors(astronaut, min_side):
 
 
 def test_default_stack_lists_each_pass_and_its_settings():
-    from redact.pipeline import LIGHT_MAX_SIDE, ScanOptions, _make_detectors
+    from redact.detect.stack import LIGHT_MAX_SIDE, face_stack
+    from redact.pipeline import ScanOptions
 
     opts = ScanOptions(provider="cpu")
-    stack = _make_detectors(opts)
+    stack = face_stack(opts)
     desc = [s.describe() for s in stack]
     assert [(d["name"], d["every"]) for d in desc] == [
         ("centerface", 1), ("centerface", opts.detect_every), ("centerface-tiles", opts.tile_every)]
@@ -198,18 +199,20 @@ def test_default_stack_lists_each_pass_and_its_settings():
 
 
 def test_detect_every_1_without_tiles_is_one_full_pass():
-    from redact.pipeline import ScanOptions, _make_detectors
+    from redact.detect.stack import face_stack
+    from redact.pipeline import ScanOptions
 
-    stack = _make_detectors(ScanOptions(provider="cpu", detect_every=1, tile_every=0, face_threshold=0.3))
+    stack = face_stack(ScanOptions(provider="cpu", detect_every=1, tile_every=0, face_threshold=0.3))
     assert len(stack) == 1 and stack[0].every == 1
     assert stack[0].describe()["max_side"] == 1280 and stack[0].describe()["threshold"] == 0.3
     with pytest.raises(ValueError):
-        _make_detectors(ScanOptions(provider="cpu", tile_every=-1))
+        face_stack(ScanOptions(provider="cpu", tile_every=-1))
 
 
 def test_default_stack_covers_a_tiny_face(astronaut):
     """An 8 px face in a 1280x720 frame lies inside a box of the default stack's frame 0."""
-    from redact.pipeline import ScanOptions, _make_detectors
+    from redact.detect.stack import face_stack
+    from redact.pipeline import ScanOptions
 
     k = 8 / (ASTRONAUT_FACE[2] - ASTRONAUT_FACE[0])
     small = cv2.resize(astronaut, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
@@ -217,7 +220,7 @@ def test_default_stack_covers_a_tiny_face(astronaut):
     frame[300:300 + small.shape[0], 900:900 + small.shape[1]] = small
     face = np.array([[900 + ASTRONAUT_FACE[0] * k, 300 + ASTRONAUT_FACE[1] * k,
                       900 + ASTRONAUT_FACE[2] * k, 300 + ASTRONAUT_FACE[3] * k]])
-    found = run_due(_make_detectors(ScanOptions(provider="cpu")), 0, frame, cut=False)["face"]
+    found = run_due(face_stack(ScanOptions(provider="cpu")), 0, frame, cut=False)["face"]
     inside = ((found.xyxy[:, 0] <= face[0, 0] + 1) & (found.xyxy[:, 1] <= face[0, 1] + 1)
               & (found.xyxy[:, 2] >= face[0, 2] - 1) & (found.xyxy[:, 3] >= face[0, 3] - 1))
     assert inside.any()

@@ -73,10 +73,10 @@ def cpu_slices(workers: int, threads: int | None = None) -> tuple[int, list[list
 
 
 def _detector_stack(scan_options: Any) -> list[Any]:
-    """The default detector stack (``pipeline.default_stack``, the very stack ``redact run`` builds), built once
-    per worker and settings (loading models per clip would cost more than a small clip's analysis; ``scan``
+    """The default detector stack (``redact.detect.stack.default_stack``, the very stack ``redact run`` builds), built
+    once per worker and settings (loading models per clip would cost more than a small clip's analysis; ``scan``
     resets a stack before every clip)."""
-    from ..pipeline import default_stack
+    from ..detect.stack import default_stack
 
     key = repr(sorted(scan_options.to_dict().items()))
     cache = _WORKER.setdefault("stacks", {})

@@ -90,6 +90,24 @@ class ScanOptions:
         if self.speech not in SPEECH_MODES:
             raise ValueError(f"speech must be one of {', '.join(SPEECH_MODES)}, got {self.speech!r}")
 
+    def check(self) -> None:
+        """Raise ``ValueError`` naming the first option out of range (the one place scan options are checked;
+        fields may be changed after construction, so :func:`scan` calls this before it starts)."""
+        if self.on_unanalysable not in ("fail", "cover"):
+            raise ValueError("on_unanalysable must be 'fail' or 'cover'")
+        if self.detect_every < 1:
+            raise ValueError("detect_every must be >= 1")
+        if self.tile_every < 0:
+            raise ValueError("tile_every must be >= 0")
+        if self.ocr not in OCR_BACKENDS:
+            raise ValueError(f"ocr must be one of {', '.join(OCR_BACKENDS)}, got {self.ocr!r}")
+        if self.text not in TEXT_MODES or self.text_every < 1:
+            raise ValueError(f"text must be one of {', '.join(TEXT_MODES)} and text_every >= 1")
+        if self.badge_every < 1:
+            raise ValueError("badge_every must be >= 1")
+        if self.speech not in SPEECH_MODES:
+            raise ValueError(f"speech must be one of {', '.join(SPEECH_MODES)}, got {self.speech!r}")
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -148,16 +166,7 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     :class:`Scheduled` ones at their stride.
     """
     options = options or ScanOptions()
-    if options.on_unanalysable not in ("fail", "cover"):
-        raise ValueError("on_unanalysable must be 'fail' or 'cover'")
-    if options.detect_every < 1:
-        raise ValueError("detect_every must be >= 1")
-    if options.ocr not in OCR_BACKENDS:
-        raise ValueError(f"ocr must be one of {', '.join(OCR_BACKENDS)}, got {options.ocr!r}")
-    if options.text not in TEXT_MODES or options.text_every < 1:
-        raise ValueError(f"text must be one of {', '.join(TEXT_MODES)} and text_every >= 1")
-    if options.badge_every < 1:
-        raise ValueError("badge_every must be >= 1")
+    options.check()
     t0 = time.perf_counter()
     path = Path(path)
     info = probe(path)

@@ -56,8 +56,7 @@ def face_stack(options: ScanOptions) -> list[Scheduled]:
     from .faces import CenterFaceDetector
     from .tiles import ScheduledTiles, TiledDetector
 
-    if options.tile_every < 0:
-        raise ValueError("tile_every must be >= 0")
+    options.check()
     kwargs: dict[str, Any] = {"provider": options.provider, "min_side": options.face_min_side}
     if options.face_threshold is not None:
         kwargs["threshold"] = options.face_threshold
@@ -80,8 +79,7 @@ def text_stack(options: ScanOptions) -> list[Scheduled]:
         return []
     from .text import EasyOcrBackend, RapidOcrBackend, TextDetector
 
-    if options.ocr not in OCR_BACKENDS:
-        raise ValueError(f"ocr must be one of {', '.join(OCR_BACKENDS)}, got {options.ocr!r}")
+    options.check()
     backend = (EasyOcrBackend if options.ocr == "easyocr" else RapidOcrBackend)(provider=options.provider)
     watch = ChangeWatch() if options.text_on_change else None
     return [Scheduled(TextDetector(backend, mode=options.text), every=options.text_every, watch=watch)]

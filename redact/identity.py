@@ -27,7 +27,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from .errors import RedactError
-from .models import checked_file
+from .models import checked_file, package_version
 
 log = logging.getLogger(__name__)
 
@@ -190,8 +190,8 @@ class FaceEmbedder:
         return None if box is None else self.embed_box(image, box, jitter)
 
     def describe(self) -> dict[str, Any]:
-        return {"name": "dlib_resnet_v1", "package": DIST, "package_version": _version(DIST),
-                "runtime": "dlib-bin", "runtime_version": _version("dlib-bin"), "weights": RESNET,
+        return {"name": "dlib_resnet_v1", "package": DIST, "package_version": package_version(DIST),
+                "runtime": "dlib-bin", "runtime_version": package_version("dlib-bin"), "weights": RESNET,
                 "sha256": MODEL_SHA256[RESNET]}
 
 
@@ -209,11 +209,6 @@ def jittered(chip: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def embed_reference(embedder: FaceEmbedder, photo: str | Path) -> np.ndarray:

@@ -38,3 +38,13 @@ def checked_file(path: str | os.PathLike[str], sha256: str, what: str, *, missin
     """``path`` after :func:`checked_bytes` (for engines that open the file themselves)."""
     checked_bytes(path, sha256, what, missing=missing, hint=hint)
     return Path(path)
+
+
+def package_version(dist: str) -> str | None:
+    """The installed version of distribution ``dist`` (for a model's description in the report), ``None`` if absent."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None

@@ -15,7 +15,6 @@ them :class:`SpeechAnalyser` raises :class:`SpeechUnavailable`.
 from __future__ import annotations
 
 import fractions
-import importlib.metadata
 import logging
 import os
 import time
@@ -26,6 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from redact import models
+from redact.models import package_version
 from redact.errors import AnalysisError, InputError, RedactError
 from redact.types import CATEGORY_ORDER, most_sensitive
 
@@ -278,9 +278,9 @@ class SpeechAnalyser:
             "name": MODEL_NAME,
             "kind": "speech",
             "package": MODEL_PACKAGE,
-            "package_version": _version(MODEL_PACKAGE),
+            "package_version": package_version(MODEL_PACKAGE),
             "runtime": RUNTIME_PACKAGE,
-            "runtime_version": _version(RUNTIME_PACKAGE),
+            "runtime_version": package_version(RUNTIME_PACKAGE),
             "weights": "model.bin",
             "sha256": MODEL_FILES["model.bin"],
             "files": dict(MODEL_FILES),
@@ -314,11 +314,6 @@ def _holes(audio: np.ndarray, words: Sequence[Word]) -> list[tuple[float, float]
     return out
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def _mono(samples: np.ndarray) -> np.ndarray:

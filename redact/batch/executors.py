@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from typing import Any, Callable, Protocol
 
 from ..cpus import usable_cpus
@@ -14,10 +15,11 @@ from .worker import _WORKER, Task, _failed, cpu_slices, limit_threads
 
 log = logging.getLogger(__name__)
 
-
-log = logging.getLogger(__name__)
-
 Worker = Callable[[Task], dict[str, Any]]
+
+STOP_SIGNAL = getattr(signal, "SIGUSR1", signal.SIGTERM)  # SIGUSR1 does not exist on Windows
+"""The driver's request to its workers to stop (on Ctrl-C or SIGTERM of the batch): an item running is interrupted
+and removes its files; an idle worker is left for the pool to end, so no finished result in transit is lost."""
 
 
 class WorkerCrashed(RedactError):
@@ -59,23 +61,50 @@ class InlineExecutor:
 
 def _init_worker(threads: int, slots: Any, cpu_sets: list[list[int]]) -> None:
     """Pool initializer: take the next CPU share and limit threads. Signals: Ctrl-C reaches the whole process
-    group, but only the driver acts on it (SIGINT ignored here); the driver then sends SIGTERM, which interrupts a
-    running item like Ctrl-C would (its files are removed) and keeps the worker from starting another."""
-    import signal
-
+    group, but only the driver acts on it (SIGINT ignored here). The driver's stop request (:data:`STOP_SIGNAL`)
+    interrupts a running item like Ctrl-C would (its files are removed) and keeps the worker from starting another;
+    an idle worker then ends on the pool's own shutdown. SIGTERM (CPython's pool ends the workers of a broken pool
+    with it and joins them since 3.12; or anyone else's) interrupts a running item the same way, and ends an idle
+    worker, but never while it is handing a finished item's result back."""
     with slots.get_lock():
         slot = slots.value
         slots.value += 1
     limit_threads(threads, cpu_sets[slot % len(cpu_sets)])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(STOP_SIGNAL, _on_stop_in_worker)
     signal.signal(signal.SIGTERM, _on_sigterm_in_worker)
+    signal.signal(signal.SIGALRM, _on_sigterm_in_worker)  # the re-check of a deferred SIGTERM, see below
+
+
+def _on_stop_in_worker(signum: int, frame: Any) -> None:
+    _WORKER["stopping"] = True
+    _interrupt_item()
+
+
+def _interrupt_item() -> None:
+    if _WORKER.get("busy") and not _WORKER.get("interrupted"):
+        _WORKER["interrupted"] = True  # once: a second signal must not cut the item's own clean-up short
+        raise KeyboardInterrupt()
 
 
 def _on_sigterm_in_worker(signum: int, frame: Any) -> None:
-    _WORKER["stopping"] = True
-    if _WORKER.get("busy"):
-        raise KeyboardInterrupt()
-    # idle (or an item that just finished and whose result is on its way): let the pool end the process
+    _WORKER["stopping"] = _WORKER["terminating"] = True
+    _interrupt_item()
+    if _WORKER.get("busy") or _sending(frame):
+        # the item is cleaning up, or its result is on its way to the pool: look again shortly
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+        return
+    raise SystemExit(0)  # idle, waiting for a task: nothing is lost by ending here
+
+
+def _sending(frame: Any) -> bool:
+    """Whether the interrupted code is handing a result back (the pool's ``_sendback_result``, or any queue put:
+    cutting a write to the result pipe short would lose the result or corrupt the pipe)."""
+    while frame is not None:
+        if frame.f_code.co_name in ("_sendback_result", "put", "send_bytes", "_send_bytes"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _call_in_worker(fn: Worker, task: Task) -> dict[str, Any]:
@@ -175,15 +204,13 @@ class LocalExecutor:
 
 
 def _stop_pool(pool: Any) -> None:
-    """Interrupt: cancel what has not started, ask running workers to stop (SIGTERM: a running item removes its
-    files, as on Ctrl-C) and wait for them and for the pool to deliver what finished meanwhile."""
-    import signal
-
+    """Interrupt: cancel what has not started, ask running workers to stop (:data:`STOP_SIGNAL`: a running item
+    removes its files, as on Ctrl-C) and wait for them and for the pool to deliver what finished meanwhile."""
     procs = list(getattr(pool, "_processes", {}).values())  # no public API lists a pool's processes
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         try:
-            os.kill(p.pid, signal.SIGTERM)
+            os.kill(p.pid, STOP_SIGNAL)
         except (OSError, AttributeError):
             pass
     for p in procs:

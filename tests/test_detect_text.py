@@ -473,3 +473,15 @@ def test_a_slanted_line_is_padded_by_its_height_not_by_its_enclosing_box():
     x1, y1, x2, y2 = line.xyxy
     assert y2 - y1 > 100  # the enclosing box: 30 px of line, 104 px of slant
     np.testing.assert_allclose(dets.xyxy[0], [x1 - 15, y1 - 15, x2 + 15, y2 + 15], atol=0.01)  # 0.5 x 30 px
+
+
+def test_a_vertical_box_read_as_a_character_or_two_is_padded_by_its_width():
+    """A block of short lines on a street sign, found as one upright box and read as two characters at 0.56
+    (readable by the line rule), was padded by its length: 121 px on every side, a third of a 960x540 frame."""
+    sign = TextBox(quad(528, 310, 588, 431), 0.81, "<1", 0.56)
+    word = TextBox(quad(900, 300, 960, 420), 0.9, "STATION", 0.99)
+    dets, cats = TextDetector(FakeBackend([sign, word]), mode="all").detect_with_categories(
+        np.zeros((540, 960, 3), np.uint8))
+    assert cats == [None, None]
+    np.testing.assert_allclose(dets.xyxy[0], [468, 250, 648, 491])  # grown by its width, 60 px
+    np.testing.assert_allclose(dets.xyxy[1], [780, 180, 960, 540])  # a word read surely: grown by its length

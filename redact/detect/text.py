@@ -202,11 +202,13 @@ class TextDetector:
         xyxy = np.zeros((len(keep), 4), np.float32)
         for row, i in enumerate(keep):
             x1, y1, x2, y2 = boxes[i].xyxy / scale
-            line = y2 - y1  # a vertical word is padded by its length: OCR read such words through less
+            line = y2 - y1  # a vertical word read surely is padded by its length: OCR read such words through less
             if _slanted_line(boxes[i]):  # a slanted line's enclosing box is taller than the line: pad by its height
                 line = min(line, _short_side(boxes[i]) / scale)
-            if cats[i] == UNREADABLE and y2 - y1 > LINE_ASPECT * (x2 - x1):  # an upright box nothing was read in:
-                line = min(line, _short_side(boxes[i]) / scale)  # padded by its width, not by its length
+            if not _vertical_word(boxes[i]) and y2 - y1 > LINE_ASPECT * (x2 - x1):  # an upright box nothing (or only
+                line = min(line, _short_side(boxes[i]) / scale)  # a character or two) was read in: a sign's block of
+                # short lines, padded by its width, not by its length (a street sign read as 2 characters at 0.56
+                # was padded by 121 px on each side: a third of the frame)
             pad = self.tall_pad if line >= TALL_LINE else self.pad
             grow = max(2.0, pad * line)
             xyxy[row] = [x1 - grow, y1 - grow, x2 + grow, y2 + grow]
@@ -306,6 +308,11 @@ def line_shaped(box: TextBox, image_short: float | None = None) -> bool:
     short, long = _short_side(box), _long_side(box)
     big = image_short is not None and short >= BIG_LINE * image_short
     return not big and long >= LINE_ASPECT * max(short, 1e-6)
+
+
+def _vertical_word(box: TextBox) -> bool:
+    """Read as a word (three letters or digits or more) with the confidence a box not shaped like a line needs."""
+    return box.text_score >= SQUARE_TEXT_SCORE and len(_ALNUM.findall(box.text or "")) >= 3
 
 
 def _sides(box: TextBox) -> tuple[float, float]:

@@ -290,6 +290,29 @@ def test_changes_every_frame_are_read_at_most_every_gap_frames_and_the_frames_be
         assert any(t.kind == "text" and _inside(block, b.box) for t, b in boxes.get(i, ())), i
 
 
+def test_an_unread_change_covers_what_changed_not_the_whole_watched_region(tmp_path):
+    # a number flickering to the right of a long known line: the frames nobody read get the number and the line
+    # covered, not the region the watch looks at (a line height beyond the line on the left and above: a street
+    # clip's frame was 90% covered when that region was grown around a tall sign)
+    def draw(i):
+        return panel([("WARD 7 NURSES", 60, 100), (f"{(37 * i) % 90 + 10}", 250, 100)])
+
+    clip = make_video(tmp_path / "flicker2.mp4", width=320, height=180, frames=30, fps=25, draw=draw)
+    det = Fixed(Lit().detect(panel([("WARD 7 NURSES", 60, 100)])).xyxy)
+    x1, y1, x2, y2 = det.boxes[0]
+    plan = scan(clip, detectors=[Scheduled(det, every=25, watch=ChangeWatch())]).plan
+    read = {b.frame for t in plan.tracks if t.kind == "text" for b in t.boxes if b.source == "detected"}
+    boxes = plan.boxes_by_frame()
+    unread = set(range(1, 30)) - read
+    assert unread
+    for i in unread:
+        covers = [b.box for t, b in boxes.get(i, ()) if t.kind == "text"]
+        assert any(_inside((250, 80, 275, 102), c) for c in covers), i  # the number
+        # nothing changed left of the line: covered no further than the tracker pads the line itself (the region
+        # watched reaches a line height beyond it)
+        assert all(c[0] >= x1 - 0.5 * (y2 - y1) for c in covers), (i, covers, det.boxes[0])
+
+
 class Broken(CameraMotion):
     def update(self, image):
         raise RuntimeError("no motion")

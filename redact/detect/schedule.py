@@ -200,6 +200,7 @@ class ChangeWatch:
         """The first frame on which a change was seen since the last run, None when none was."""
         self._sticky = np.zeros(0, bool)
         self._carried: dict[int, np.ndarray] = {}
+        self._changed: dict[int, np.ndarray] = {}  # per frame, (P, M, 4): what to cover of each region (see look)
         self._thumb: tuple[int, np.ndarray] | None = None
         self._size = (0, 0)
         self.scores: np.ndarray = np.zeros(0)
@@ -232,6 +233,7 @@ class ChangeWatch:
         boxes = np.stack([_map_boxes(t, self._dets.xyxy) for t in transforms])
         outside = np.full(positions.shape[:2], np.inf)  # (P, M): abrupt change around the detections ...
         anywhere = np.full(positions.shape[:2], np.inf)  # ... and any change since the reference, anywhere
+        differs = positions.copy()  # (P, M, 4): the part of each region that differs from the reference (frame px)
         if thumb.shape == self._ref.shape:  # else another size (the pipeline refuses those): everything changed
             sx, sy = thumb.shape[1] / self._size[0], thumb.shape[0] / self._size[1]
             scale = np.array([sx, sy, sx, sy])
@@ -241,8 +243,9 @@ class ChangeWatch:
                     ref = _warp(self._ref, _scaled(t, sx, sy))
                     before = None if prev is None else _warp(prev, _scaled(step, sx, sy))
                 for k, (region, window) in enumerate(zip(positions[p], self._windows)):
-                    outside[p, k], anywhere[p, k] = _region_score(ref, before, thumb, region * scale, boxes[p] * scale,
-                                                                  window)
+                    outside[p, k], anywhere[p, k], part = _region_score(ref, before, thumb, region * scale,
+                                                                        boxes[p] * scale, window, self.threshold)
+                    differs[p, k] = _cover_part(part, boxes[p, k] * scale) / scale
         best = np.lexsort((anywhere, outside), axis=0)[0]  # per region: the position that explains it best
         cols = np.arange(len(best))
         self.scores = outside[best, cols]
@@ -256,6 +259,7 @@ class ChangeWatch:
             self.pending = frame_index
         self._sticky |= changed
         self._carried[frame_index] = positions
+        self._changed[frame_index] = differs
         return True
 
     def remember(self, frame_index: int, image: np.ndarray, dets: Detections, motion: MotionPath | None = None,
@@ -274,7 +278,7 @@ class ChangeWatch:
         self._windows = np.maximum(3, np.round(side * thumb.shape[0] / h / 6)).astype(np.int64)
         self._verified, self._held, self._before, self._dirty, self.pending = None, None, (None, None), False, None
         self._sticky = np.zeros(len(xyxy), bool)
-        self._carried = {}
+        self._carried, self._changed = {}, {}
         return settled
 
     def finish(self, motion: MotionPath | None = None) -> Settled | None:
@@ -285,7 +289,7 @@ class ChangeWatch:
             return None
         last = max(self._carried) + 1 if self._carried else (self._verified or self._frame) + 1
         settled = self._settle(last, None, motion, False)
-        self.pending, self._carried, self._dirty = None, {}, False
+        self.pending, self._carried, self._changed, self._dirty = None, {}, {}, False
         return settled
 
     # -- internals ---------------------------------------------------------------------------------------------------
@@ -311,7 +315,7 @@ class ChangeWatch:
                 inside = [j for j, b in enumerate(new.xyxy) if any(_overlap(b, r) for r in here)]
             slots: dict[int, list[tuple[int, tuple[float, float, float, float]]]] = {}
             for g in frames:
-                parts = list(self._carried[g][:, k])
+                parts = list(self._changed[g][:, k])
                 if inside:  # what the run found there, where it found it and carried back along the camera motion
                     parts += list(new.xyxy[inside]) + list(
                         _map_boxes(self._transform(motion, frame_index, g), new.xyxy[inside]))
@@ -372,22 +376,25 @@ def _merge_overlapping(boxes: np.ndarray) -> list[tuple[float, float, float, flo
 
 
 def _region_score(ref: np.ndarray, prev: np.ndarray | None, cur: np.ndarray, region: np.ndarray,
-                  boxes: np.ndarray, window: int) -> tuple[float, float]:
+                  boxes: np.ndarray, window: int, threshold: float = np.inf
+                  ) -> tuple[float, float, tuple[float, float, float, float] | None]:
     """Mean absolute differences (0-255) over ``window`` squares in ``region`` (thumbnail pixels) between this
     (blurred) frame and the reference carried to it, each less the region's median difference (exposure): the largest
     outside ``boxes`` (N x 4, the detections) of the smaller of that and the same difference with ``prev`` (the frame
     before, carried the same way; None: not known, the reference alone counts), and the largest of the reference's
-    anywhere. Pixels a carried frame does not have (NaN: outside it) count as unchanged."""
+    anywhere; and the box (thumbnail pixels) around the windows outside ``boxes`` that differ from the reference by
+    more than ``threshold`` (None: none do). Pixels a carried frame does not have (NaN: outside it) count as
+    unchanged."""
     th, tw = cur.shape[:2]
     x1, y1 = max(0, int(np.floor(region[0]))), max(0, int(np.floor(region[1])))
     x2, y2 = min(tw, int(np.ceil(region[2]))), min(th, int(np.ceil(region[3])))
     if x2 - x1 < 2 or y2 - y1 < 2:
-        return 0.0, 0.0  # carried out of the picture
+        return 0.0, 0.0, None  # carried out of the picture
     k = int(min(window, x2 - x1, y2 - y1))
     here = cur[y1:y2, x1:x2]
     d = _abs_diff(here, ref[y1:y2, x1:x2])
     if d is None:
-        return 0.0, 0.0
+        return 0.0, 0.0, None
     anywhere = float(cv2.blur(d, (k, k), borderType=cv2.BORDER_CONSTANT).max())
     for b in boxes:  # inside a detection: still covered by it
         bx1, by1 = max(x1, int(np.floor(b[0]))), max(y1, int(np.floor(b[1])))
@@ -395,10 +402,26 @@ def _region_score(ref: np.ndarray, prev: np.ndarray | None, cur: np.ndarray, reg
         if bx2 > bx1 and by2 > by1:
             d[by1 - y1:by2 - y1, bx1 - x1:bx2 - x1] = 0.0
     change = cv2.blur(d, (k, k), borderType=cv2.BORDER_CONSTANT)
+    ys, xs = np.nonzero(change > threshold)
+    part = None
+    if len(xs):  # every window that differs from the reference, each whole (a window is k pixels around its centre)
+        part = (x1 + xs.min() - k / 2, y1 + ys.min() - k / 2, x1 + xs.max() + 1 + k / 2, y1 + ys.max() + 1 + k / 2)
     step = None if prev is None else _abs_diff(here, prev[y1:y2, x1:x2])
     if step is not None:
         change = np.minimum(change, cv2.blur(step, (k, k), borderType=cv2.BORDER_CONSTANT))
-    return float(change.max()), anywhere
+    return float(change.max()), anywhere, part
+
+
+def _cover_part(part: tuple[float, float, float, float] | None, box: np.ndarray) -> np.ndarray:
+    """What of a watched region a frame of an unread change needs covered: its detection (where the text was) and
+    the windows around it that differ from the reference (what the change put there), grown by half the detection's
+    short side (a line of text, padded, is about that tall: a glyph that changed only in part is covered whole). The
+    rest of the region looks as it did when the detector read it and found nothing there."""
+    if part is None:
+        return np.asarray(box, np.float64)
+    m = 0.5 * max(1.0, min(box[2] - box[0], box[3] - box[1]))
+    return np.array([min(box[0], part[0] - m), min(box[1], part[1] - m), max(box[2], part[2] + m),
+                     max(box[3], part[3] + m)])
 
 
 def _abs_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:

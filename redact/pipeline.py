@@ -159,90 +159,138 @@ def _tool() -> dict[str, Any]:
 
 
 def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Progress | None = None,
-         detectors: list[Any] | None = None, recorded_as: str | None = None) -> ScanResult:
+         detectors: list[Any] | None = None, recorded_as: str | None = None, jobs: int = 1) -> ScanResult:
     """Analyse ``path`` and return the plan of what to redact. The plan names the input ``recorded_as`` (default:
     its file name only, :func:`redact.naming.recorded_path`; the SHA-256 identifies it).
 
     ``detectors`` (for tests and benchmarks) replaces the default stack: plain detectors run on every frame,
-    :class:`Scheduled` ones at their stride.
+    :class:`Scheduled` ones at their stride. ``jobs`` > 1: a long enough video is split into that many segments
+    analysed in worker processes and stitched into one plan (:mod:`redact.segments`; see :func:`redact.cpus.clip_jobs`).
     """
     options = options or ScanOptions()
     options.check()
+    if jobs > 1:
+        from .segments import parallel_scan
+
+        res = parallel_scan(path, options, jobs, progress=progress, detectors=detectors, recorded_as=recorded_as)
+        if res is not None:
+            return res
     t0 = time.perf_counter()
     path = Path(path)
     info = probe(path)
     digest = sha256_file(path)
+    stack = _prepared_stack(options, detectors)
+    trackers = _trackers(stack, info)
+    with FrameSource(path, allow_truncated=options.allow_truncated) as src:
+        seen = _analyse(src, src.info, options, stack, trackers, progress=progress)
+        if src.truncated:
+            seen.warnings.append(f"input is damaged or truncated: decoding stopped after {seen.frames} frames "
+                                 f"({src.error})")
+        seen.truncated = src.truncated
+    return _plan_from(path, info, digest, options, trackers, seen, [s.describe() for s in stack], recorded_as,
+                      progress, t0)
+
+
+def _prepared_stack(options: ScanOptions, detectors: list[Any] | None) -> list[Scheduled]:
+    """The detector stack of one clip, every detector due on its first frame."""
     raw = detectors if detectors is not None else default_stack(options)
     stack = [d if isinstance(d, Scheduled) else Scheduled(d) for d in raw]
     for s in stack:
         s.reset()  # a stack may be reused across clips: every clip starts with every detector due
-    kinds = sorted({s.detector.kind for s in stack})
-    trackers = {k: Tracker(k, info.frames, info.width, info.height,
-                           tracker_config_for(stack, k, TRACKER_BASE.get(k))) for k in kinds}
-    cuts = CutDetector()
-    camera, motion = CameraMotion(), MotionPath()
-    uncovered: list[int] = []
-    warnings: list[str] = []
-    changed: list[tuple[str, Cover]] = []  # frames of a change no detector run read: covered (see Settled)
-    with FrameSource(path, allow_truncated=options.allow_truncated) as src:
-        n = 0
-        for frame in src:
-            _check_frame(frame, src.info)
-            _follow_camera(camera, motion, frame.index, frame.image)
-            cut = cuts.update(frame.image)
-            if cut:
-                for tracker in trackers.values():
-                    tracker.cut(frame.index)
-            failed = False
-            try:
-                found = run_due(stack, frame.index, frame.image, cut, motion=motion)
-            except (RedactError, MemoryError):
-                raise
-            except Exception as e:  # a detector crash must never let the frame through unseen
-                if options.on_unanalysable != "cover":
-                    # the exception's own message is left out: it could quote recognised text (--debug shows where, not it)
-                    raise AnalysisError(f"frame {frame.index} could not be analysed ({type(e).__name__}); "
-                                        "nothing was written") from e
-                log.warning("frame %d could not be analysed (%s); covering it whole", frame.index, type(e).__name__)
-                uncovered.append(frame.index)
-                found, failed = {}, True
-            settled = [s.watch.settled for s in stack if s.watch is not None]
-            if failed:  # watched detectors run again on the next frame; nothing they saw is lost
-                settled += _finish_watches(stack, motion, forget=True)
-            holds = _collect(stack, settled, changed)
-            for kind in sorted(set(found) | set(holds)):
-                for at, held in holds.get(kind, ()):
-                    trackers[kind].update(at, held)
-                if kind in found:
-                    trackers[kind].update(frame.index, found[kind])
-            n += 1
-            if progress:
-                progress("scan", n, info.frames)
-        for kind, held in _collect(stack, _finish_watches(stack, motion), changed).items():
-            for at, dets in held:  # a change since the last reading that no reading followed
-                trackers[kind].update(at, dets)
-        if src.truncated:
-            warnings.append(f"input is damaged or truncated: decoding stopped after {n} frames ({src.error})")
-        frames_total = n
-        truncated = src.truncated
+    return stack
 
+
+def _trackers(stack: list[Scheduled], info: MediaInfo) -> dict[str, Tracker]:
+    kinds = sorted({s.detector.kind for s in stack})
+    return {k: Tracker(k, info.frames, info.width, info.height, tracker_config_for(stack, k, TRACKER_BASE.get(k)))
+            for k in kinds}
+
+
+@dataclass
+class Seen:
+    """What one pass of :func:`_analyse` over frames saw, besides what it gave the trackers: the frames it went
+    through, frames that could not be analysed (covered whole), covers of changes no reading followed, the camera
+    motion, and warnings."""
+
+    frames: int
+    uncovered: list[int]
+    changed: list[tuple[str, Cover]]
+    motion: MotionPath
+    warnings: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+
+def _analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Scheduled], trackers: dict[str, Any],
+             *, progress: Progress | None = None, motion: MotionPath | None = None, total: int | None = None) -> Seen:
+    """Run the detectors due on every frame of ``frames`` (in order) and give the trackers (anything with ``cut``
+    and ``update``) what they found. A segment of a clip (:mod:`redact.segments`) goes through here as a whole clip
+    does, with its frames' own indices."""
+    cuts = CutDetector()
+    camera, motion = CameraMotion(), (MotionPath() if motion is None else motion)
+    uncovered: list[int] = []
+    changed: list[tuple[str, Cover]] = []  # frames of a change no detector run read: covered (see Settled)
+    n = 0
+    for frame in frames:
+        _check_frame(frame, info)
+        _follow_camera(camera, motion, frame.index, frame.image)
+        cut = cuts.update(frame.image)
+        if cut:
+            for tracker in trackers.values():
+                tracker.cut(frame.index)
+        failed = False
+        try:
+            found = run_due(stack, frame.index, frame.image, cut, motion=motion)
+        except (RedactError, MemoryError):
+            raise
+        except Exception as e:  # a detector crash must never let the frame through unseen
+            if options.on_unanalysable != "cover":
+                # the exception's own message is left out: it could quote recognised text (--debug shows where, not it)
+                raise AnalysisError(f"frame {frame.index} could not be analysed ({type(e).__name__}); "
+                                    "nothing was written") from e
+            log.warning("frame %d could not be analysed (%s); covering it whole", frame.index, type(e).__name__)
+            uncovered.append(frame.index)
+            found, failed = {}, True
+        settled = [s.watch.settled for s in stack if s.watch is not None]
+        if failed:  # watched detectors run again on the next frame; nothing they saw is lost
+            settled += _finish_watches(stack, motion, forget=True)
+        holds = _collect(stack, settled, changed)
+        for kind in sorted(set(found) | set(holds)):
+            for at, held in holds.get(kind, ()):
+                trackers[kind].update(at, held)
+            if kind in found:
+                trackers[kind].update(frame.index, found[kind])
+        n += 1
+        if progress:
+            progress("scan", n, info.frames if total is None else total)
+    for kind, held in _collect(stack, _finish_watches(stack, motion), changed).items():
+        for at, dets in held:  # a change since the last reading that no reading followed
+            trackers[kind].update(at, dets)
+    return Seen(n, uncovered, changed, motion)
+
+
+def _plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, trackers: dict[str, Tracker],
+               seen: Seen, models: list[dict[str, Any]], recorded_as: str | None, progress: Progress | None,
+               t0: float) -> ScanResult:
+    """The plan: the trackers' tracks, covers of unread changes and of frames not analysed, speech (once per clip)."""
+    frames_total = seen.frames
+    warnings = list(seen.warnings)
     tracks: list[Track] = []
     for kind, tracker in trackers.items():
-        for t in tracker.finish(frames_total, motion):
+        for t in tracker.finish(frames_total, seen.motion):
             t.id = next_track_id(tracks)
             tracks.append(t)
-    for kind, (category, score, boxes) in ((k, c) for k, cover in changed for c in cover):  # see Settled.cover
+    for kind, (category, score, boxes) in ((k, c) for k, cover in seen.changed for c in cover):  # see Settled.cover
         boxes = [TrackBox(f, box, score, "tracked") for f, box in boxes if f < frames_total]
         if boxes:
             tracks.append(Track(next_track_id(tracks), kind, boxes, category=category))
-    if uncovered:
+    if seen.uncovered:
         box = (0.0, 0.0, float(info.width), float(info.height))
         tracks.append(Track(next_track_id(tracks), "frame",
-                            [TrackBox(i, box, 1.0, "failsafe") for i in uncovered]))
-        warnings.append(f"{len(uncovered)} frame(s) could not be analysed and are covered whole")
+                            [TrackBox(i, box, 1.0, "failsafe") for i in seen.uncovered]))
+        warnings.append(f"{len(seen.uncovered)} frame(s) could not be analysed and are covered whole")
     extra: dict[str, Any] = {"rotation": info.rotation, "duration": info.duration, "codec": info.video_codec,
                              "container": info.container, "audio_streams": len(info.audio)}
-    if truncated:
+    if seen.truncated:
         extra["truncated"] = True
     speech_models: list[dict[str, Any]] = []
     if info.kind == "video" and info.audio and options.speech != "off":
@@ -254,7 +302,7 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
         settings={"scan": options.to_dict()},
         tool=_tool(),
     )
-    models = [s.describe() for s in stack] + speech_models
+    models = models + speech_models
     plan.settings["models"] = [m.get("name") for m in models]
     plan.settings["tracker"] = {kind: asdict(t.config) for kind, t in trackers.items()}
     return ScanResult(plan, models, warnings, time.perf_counter() - t0)
@@ -345,10 +393,13 @@ def _follow_camera(camera: CameraMotion, motion: MotionPath, index: int, image: 
 
 
 def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOptions | None = None, *,
-           progress: Progress | None = None, check_hash: bool = True, recheck: bool | None = None) -> RenderResult:
+           progress: Progress | None = None, check_hash: bool = True, recheck: bool | None = None,
+           jobs: int = 1) -> RenderResult:
     """Apply ``plan`` to ``path`` and write the cleaned copy to ``output`` (atomically). ``check_hash``: the input
     must hash to the plan's SHA-256 first; ``recheck`` (default: ``check_hash``): and again just before the output
-    is renamed into place. A cleaned copy that must come with its report: :func:`render_and_report`."""
+    is renamed into place. ``jobs`` > 1: a long enough video is encoded in that many segments in worker processes
+    and joined without re-encoding (:mod:`redact.segments`). A cleaned copy that must come with its report:
+    :func:`render_and_report`."""
     options = options or RenderOptions()
     t0 = time.perf_counter()
     path, output = Path(path), Path(output)
@@ -358,6 +409,36 @@ def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOpti
         if digest != plan.input.sha256:
             raise PlanMismatchError(f"the plan was made for another file (sha256 {plan.input.sha256[:12]}..., "
                                     f"this input is {digest[:12]}...)")
+    n_planned = plan.input.frames
+    process, process_yuv = frame_processors(plan, options, progress)
+    # with check_hash the input is also hashed again before the output is renamed into place: a file that changed
+    # since the scan (replaced, still being copied) writes nothing rather than frames nobody analysed
+    expect_sha256 = plan.input.sha256 if (check_hash if recheck is None else recheck) else None
+    result = None
+    if plan.input.kind == "image":
+        result = write_image(path, output, process, expect_sha256=expect_sha256)
+    elif jobs > 1:
+        from .segments import parallel_render
+
+        result = parallel_render(path, plan, output, options, jobs, progress=progress, expect_sha256=expect_sha256)
+    if result is None:
+        speech = sorted(t.span for t in plan.tracks if t.kind == "speech" and t.action == "redact" and t.span)
+        result = write_video(path, output, process, process_yuv=process_yuv, crf=options.crf, preset=options.preset,
+                             speech=speech, speech_style=options.speech,
+                             audio=options.audio, allow_truncated=options.allow_truncated,
+                             expect_frames=n_planned,  # a read error mid-render: no shorter copy
+                             expect_sha256=expect_sha256)
+    warnings = []
+    if result.frames != n_planned:
+        warnings.append(f"{result.frames} frames written, the plan covers {n_planned}")
+    return RenderResult(str(output), sha256_file(output), result, warnings, time.perf_counter() - t0)
+
+
+def frame_processors(plan: Plan, options: RenderOptions, progress: Progress | None = None
+                     ) -> tuple[Callable[[Frame], np.ndarray], Callable[[YuvFrame], Any]]:
+    """``(process, process_yuv)``: the plan's redactions drawn on one decoded frame (RGB, or the YUV planes of the
+    writer's fast path). Both fail on a frame the plan does not cover (an index beyond what scan saw, another
+    size); ``progress("render", frames_done, plan_frames)`` after each frame."""
     by_frame = plan.boxes_by_frame()
     n_planned = plan.input.frames
     done = 0
@@ -394,22 +475,7 @@ def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOpti
         processed()
         return out
 
-    # with check_hash the input is also hashed again before the output is renamed into place: a file that changed
-    # since the scan (replaced, still being copied) writes nothing rather than frames nobody analysed
-    expect_sha256 = plan.input.sha256 if (check_hash if recheck is None else recheck) else None
-    if plan.input.kind == "image":
-        result = write_image(path, output, process, expect_sha256=expect_sha256)
-    else:
-        speech = sorted(t.span for t in plan.tracks if t.kind == "speech" and t.action == "redact" and t.span)
-        result = write_video(path, output, process, process_yuv=process_yuv, crf=options.crf, preset=options.preset,
-                             speech=speech, speech_style=options.speech,
-                             audio=options.audio, allow_truncated=options.allow_truncated,
-                             expect_frames=n_planned,  # a read error mid-render: no shorter copy
-                             expect_sha256=expect_sha256)
-    warnings = []
-    if result.frames != n_planned:
-        warnings.append(f"{result.frames} frames written, the plan covers {n_planned}")
-    return RenderResult(str(output), sha256_file(output), result, warnings, time.perf_counter() - t0)
+    return process, process_yuv
 
 
 def _check_output(src: Path, output: Path) -> None:
@@ -433,11 +499,12 @@ class RunResult:
 def run(path: str | Path, output: str | Path, scan_options: ScanOptions | None = None,
         render_options: RenderOptions | None = None, *, progress: Progress | None = None,
         write_report: bool = True, html: bool = True, plan_out: str | Path | None = None,
-        edit_plan: Callable[[Plan], None] | None = None, record_paths: str = "name") -> RunResult:
+        edit_plan: Callable[[Plan], None] | None = None, record_paths: str = "name", jobs: int = 1) -> RunResult:
     """scan + render + report. ``edit_plan`` may change actions (keep lists) before rendering. ``record_paths``: how
-    the plan and report name the input and the cleaned copy (:data:`redact.naming.PATH_RECORDS`)."""
+    the plan and report name the input and the cleaned copy (:data:`redact.naming.PATH_RECORDS`). ``jobs``: segment
+    workers for the scan and the render (:mod:`redact.segments`)."""
     _check_output(Path(path), Path(output))
-    s = scan(path, scan_options, progress=progress, recorded_as=recorded_path(path, record_paths))
+    s = scan(path, scan_options, progress=progress, recorded_as=recorded_path(path, record_paths), jobs=jobs)
     if edit_plan is not None:
         edit_plan(s.plan)
     render_options = render_options or RenderOptions()
@@ -447,7 +514,7 @@ def run(path: str | Path, output: str | Path, scan_options: ScanOptions | None =
     r, rep, jpath, hpath = render_and_report(
         path, s.plan, output, render_options, progress=progress, models=s.models, warnings=s.warnings,
         timings={"scan_s": round(s.seconds, 3)}, write_report=write_report, html=html,
-        output_recorded_as=recorded_path(output, record_paths))
+        output_recorded_as=recorded_path(output, record_paths), jobs=jobs)
     return RunResult(s, r, rep, jpath, hpath)
 
 
@@ -455,13 +522,13 @@ def render_and_report(path: str | Path, plan: Plan, output: str | Path, options:
                       progress: Progress | None = None, models: list[dict[str, Any]] | None = None,
                       warnings: list[str] | None = None, timings: dict[str, Any] | None = None,
                       write_report: bool = True, html: bool = True, plan_path: str | Path | None = None,
-                      input_checked: bool = False, output_recorded_as: str | None = None
+                      input_checked: bool = False, output_recorded_as: str | None = None, jobs: int = 1
                       ) -> tuple[RenderResult, dict[str, Any], Path | None, Path | None]:
     """Render ``plan`` and write its report beside the cleaned copy (and the plan to ``plan_path``): the copy, its
     report and its plan appear together or not at all (:func:`redact.io.atomic_group`; an interrupt or error at
     any point leaves none of them), and the input is hashed just before they appear: a file changed since the scan
     writes nothing. ``input_checked``: the caller has just hashed the input against the plan (skip the first hash).
-    The report names the cleaned copy ``output_recorded_as`` (default: its file name only).
+    The report names the cleaned copy ``output_recorded_as`` (default: its file name only). ``jobs``: see :func:`render`.
     Returns the render result, the report and the report paths written (``None`` for those not written)."""
     output = Path(output)
     _check_output(Path(path), output)
@@ -470,7 +537,8 @@ def render_and_report(path: str | Path, plan: Plan, output: str | Path, options:
     extra = [*wanted, *([Path(plan_path)] if plan_path is not None else [])]
     with atomic_group([output, *extra], before_commit=lambda: check_unchanged(path, plan.input.sha256)) as tmps:
         try:
-            r = render(path, plan, tmps[0], options, progress=progress, check_hash=not input_checked, recheck=False)
+            r = render(path, plan, tmps[0], options, progress=progress, check_hash=not input_checked, recheck=False,
+                       jobs=jobs)
         except RedactError as e:  # name the output the user asked for, not its temporary name
             if str(tmps[0]) not in str(e):
                 raise

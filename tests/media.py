@@ -125,13 +125,15 @@ def make_video(
     bframes: bool = True,
     faststart: bool = False,
     times_ms: list[int] | None = None,
+    gop: int | None = None,
 ) -> Path:
     """Encode a small clip. ``container`` defaults from the suffix (.mp4 .mov .3gp .mkv .webm
     .h264 .h265 .gif). ``rotation`` uses :class:`MediaInfo`'s convention: the clockwise degrees a
     player rotates the stored frames by (written as a display matrix; MP4/MOV only).
     ``faststart`` puts the MP4 index (moov) before the media data.
     ``draw(i)`` returns frame ``i`` as H x W x 3 uint8 RGB (default: :func:`pattern`).
-    ``times_ms`` gives every frame's presentation time (ms, increasing) instead of ``fps``/``vfr``."""
+    ``times_ms`` gives every frame's presentation time (ms, increasing) instead of ``fps``/``vfr``.
+    ``gop``: a keyframe every this many frames (H.264 only; default: the encoder's)."""
     path = Path(path)
     fmt, default_audio = CONTAINERS[path.suffix.lower()] if container is None else (container, "aac")
     if codec == "gif" or fmt == "gif":
@@ -153,6 +155,8 @@ def make_video(
         opts = {}
         if codec == "h264":
             opts = {"preset": "ultrafast", "crf": "16"} if not bframes else {"preset": "veryfast", "crf": "16", "bf": "2"}
+            if gop:
+                opts.update({"g": str(gop), "keyint_min": str(gop)})
         elif codec == "hevc":
             opts = {"preset": "ultrafast", "crf": "18", "x265-params": "log-level=error"}
         elif codec in ("vp8", "vp9"):

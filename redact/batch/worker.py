@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..cpus import usable_cpus
+from .. import cpus as _cpus
 from ..errors import RedactError
 from ..manifest import safe_error
 from .folders import _make_parent
@@ -41,35 +41,13 @@ class Task:
 _WORKER: dict[str, Any] = {}
 
 
+cpu_slices = _cpus.cpu_slices  # the executors share the CPUs among workers with it
+
+
 def limit_threads(threads: int, cpus: list[int] | None = None) -> None:
-    """Keep this process to ``threads`` threads: pin it to ``cpus`` (onnxruntime and the OCR engine size their
-    pools from the CPUs the process may use), and cap OpenMP/BLAS/OpenCV pools. Call before the first model
-    is loaded."""
-    threads = max(1, int(threads))
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    if cpus and hasattr(os, "sched_setaffinity"):
-        try:
-            os.sched_setaffinity(0, cpus)
-        except OSError as e:
-            log.debug("could not pin the worker to CPUs %s: %s", cpus, e)
-    try:
-        import cv2
-
-        cv2.setNumThreads(threads)
-    except ImportError:
-        pass
-    _WORKER["threads"] = threads
-
-
-def cpu_slices(workers: int, threads: int | None = None) -> tuple[int, list[list[int]]]:
-    """``(threads per worker, the CPUs of each worker slot)``. By default the usable CPUs are split into
-    ``workers`` disjoint shares (one CPU each, round robin, when there are more workers than CPUs); with
-    ``threads`` each slot gets that many CPUs, consecutive and wrapping around."""
-    cpus = usable_cpus()
-    workers = max(1, workers)
-    per = max(1, min(len(cpus), threads if threads else len(cpus) // workers))
-    return per, [[cpus[(i * per + j) % len(cpus)] for j in range(per)] for i in range(workers)]
+    """:func:`redact.cpus.limit_threads`, remembered for this worker."""
+    _cpus.limit_threads(threads, cpus)
+    _WORKER["threads"] = max(1, int(threads))
 
 
 def _detector_stack(scan_options: Any) -> list[Any]:
@@ -105,7 +83,8 @@ def process_item(task: Task) -> dict[str, Any]:
         timings["hash_s"] = round(time.perf_counter() - t0, 3)
         scan_opts = ScanOptions(**task.settings["scan"])
         render_opts = RenderOptions(**task.settings["render"])
-        s = scan(src, scan_opts, detectors=_detector_stack(scan_opts), recorded_as=task.rel)  # never IN_DIR's path
+        # one job per item: the batch's workers already share the CPUs (redact.cpus); a clip is not split again
+        s = scan(src, scan_opts, detectors=_detector_stack(scan_opts), recorded_as=task.rel, jobs=1)  # never IN_DIR's path
         if s.plan.input.sha256 != digest:
             raise RedactError("the input changed while it was being processed")
         s.plan.settings["render"] = render_opts.to_dict()
@@ -114,7 +93,7 @@ def process_item(task: Task) -> dict[str, Any]:
         r, _rep, jpath, hpath = render_and_report(
             src, s.plan, out, render_opts, models=s.models, warnings=s.warnings, timings={"scan_s": round(s.seconds, 3)},
             html=task.report_html is not None, plan_path=task.plan, input_checked=True,
-            output_recorded_as=out.relative_to(task.out_root).as_posix())
+            output_recorded_as=out.relative_to(task.out_root).as_posix(), jobs=1)
         written += [p for p in (out, jpath, hpath, Path(task.plan)) if p is not None]
         timings.update(scan_s=round(s.seconds, 3), render_s=round(r.seconds, 3))
         files = {"output": out, "plan": Path(task.plan), "report_json": jpath, "report_html": hpath}

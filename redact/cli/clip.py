@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from .common import (_errors, _keep_editor, _output_for, _progress, _scan_options, _speech_style, _summary,
-                     keep_face_opt, keep_opt, render_opts, report_path_opt, scan_opts, truncated_opt)
+from .common import (_errors, _jobs, _keep_editor, _output_for, _progress, _scan_options, _speech_style, _summary,
+                     jobs_opt, keep_face_opt, keep_opt, render_opts, report_path_opt, scan_opts, truncated_opt)
 
 
 @click.command()
@@ -23,10 +23,11 @@ from .common import (_errors, _keep_editor, _output_for, _progress, _scan_option
 @keep_opt
 @keep_face_opt
 @scan_opts
+@jobs_opt
 @click.pass_context
 def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | None, report: bool, html: bool,
         report_path: str, style: str, crf: int, preset: str, audio: str, keep_ids: list[int],
-        keep_face: Path | None, **scan_kw: Any) -> None:
+        keep_face: Path | None, jobs: int | None, **scan_kw: Any) -> None:
     """Scan INPUT and write a cleaned copy plus a report of what was removed."""
     from ..pipeline import RenderOptions, run as run_pipeline
 
@@ -40,7 +41,7 @@ def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | N
                                              allow_truncated=not scan_kw["strict"],
                                              speech=_speech_style(scan_kw["speech"])),
                                progress=prog, write_report=report, html=html, plan_out=plan_out, edit_plan=edit,
-                               record_paths=report_path)
+                               record_paths=report_path, jobs=_jobs(jobs))
         _summary(res.report, output, res.report_json, res.report_html, obj["quiet"])
 
 
@@ -51,9 +52,10 @@ def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | N
               help="Write the plan to this file.")
 @report_path_opt
 @scan_opts
+@jobs_opt
 @click.pass_context
 def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None, report_path: str,
-         **scan_kw: Any) -> None:
+         jobs: int | None, **scan_kw: Any) -> None:
     """Analyse INPUT and produce the plan (what would be redacted) without writing media."""
     from ..naming import recorded_path
     from ..pipeline import save_plan, scan as scan_pipeline
@@ -62,7 +64,7 @@ def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None,
     with _errors(obj["debug"]):
         with _progress(obj["quiet"]) as prog:
             res = scan_pipeline(input, _scan_options(**scan_kw), progress=prog,
-                                recorded_as=recorded_path(input, report_path))
+                                recorded_as=recorded_path(input, report_path), jobs=_jobs(jobs))
         if plan_path is not None:
             save_plan(res.plan, plan_path)
         if as_json:
@@ -93,10 +95,11 @@ def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None,
 @keep_opt
 @keep_face_opt
 @truncated_opt
+@jobs_opt
 @click.pass_context
 def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None, report: bool, html: bool,
            report_path: str, speech: str, style: str, crf: int, preset: str, audio: str, keep_ids: list[int],
-           keep_face: Path | None, strict: bool) -> None:
+           keep_face: Path | None, strict: bool, jobs: int | None) -> None:
     """Apply a (possibly edited) plan to INPUT and write the cleaned copy."""
     from ..naming import recorded_path
     from ..pipeline import RenderOptions, load_plan, render_and_report
@@ -118,6 +121,7 @@ def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None
         with _progress(obj["quiet"]) as prog:
             _r, rep, rjson, rhtml = render_and_report(input, plan, output, opts, progress=prog,
                                                       write_report=report, html=html,
-                                                      output_recorded_as=recorded_path(output, report_path))
+                                                      output_recorded_as=recorded_path(output, report_path),
+                                                      jobs=_jobs(jobs))
         _summary(rep, output, rjson, rhtml, obj["quiet"])
 

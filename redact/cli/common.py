@@ -211,6 +211,19 @@ truncated_opt = click.option("--strict/--allow-truncated", default=False, show_d
                              help="--strict refuses damaged/truncated inputs instead of processing what decodes.")
 
 
+jobs_opt = click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None,
+    help="Worker processes for this clip: a long video is split into segments scanned and rendered in parallel "
+         "(default: the CPUs this process may use, as many as the free memory holds at 2 GiB each; 1: no "
+         "split). Never more than the usable CPUs.")
+
+
+def _jobs(jobs: int | None) -> int:
+    from ..cpus import clip_jobs
+
+    return clip_jobs(jobs)
+
+
 def render_opts(f: Any) -> Any:
     """How the cleaned copy is written: --style, --crf, --preset, --audio (keyword arguments of those names)."""
     for opt in reversed((style_opt, crf_opt, preset_opt, audio_opt)):

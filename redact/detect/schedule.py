@@ -59,6 +59,13 @@ class Scheduled:
         if self.watch is not None:
             self.watch.forget()
 
+    def align(self, start: int) -> None:
+        """Start in step with a scan that began at frame 0, for a scan that begins at frame ``start`` (a segment of
+        a clip, :mod:`redact.segments`): next due on the first multiple of ``every`` at or after ``start``, as it
+        would be there were no cuts or changes before it."""
+        if self.every > 1 and start % self.every:
+            self._last = start - start % self.every
+
     def due(self, frame_index: int, cut: bool) -> bool:
         changed = self.watch is not None and self.watch.pending is not None
         return (self.every == 1 or cut or frame_index - self._last >= self.every

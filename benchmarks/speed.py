@@ -13,6 +13,12 @@ into a temporary file, so all tools read the same bytes), it times, as whole pro
 - deface: `deface --thresh 0.2` (CenterFace on every frame), when the `deface` command is installed.
 
 It prints frames/s, the ratios and each command's peak resident memory, plus the machine it ran on.
+``--jobs J`` (repeatable: ``--jobs 1 --jobs 2 --jobs default``) times each redact configuration once per value,
+as ``redact run -j J`` (tools ``r-all-j1``, ``r-all-j2``, ...; ``default`` passes no ``-j``: every usable CPU), and
+prints each one's speed-up over the first. ``-j 1`` is one process that may use every CPU (its inference
+sessions size their thread pools from the CPUs it may use), not one core; ``-j N`` splits the clip into N segments
+in N worker processes, each pinned to its share of the CPUs. Clips shorter than 2 x 200 frames are not split (use
+``--loops``). The peak memory printed is the largest single process's (a segment worker's, with ``-j`` > 1).
 ``--loops K`` adds a K-times-longer copy of each clip: redact streams, so its peak memory should not grow. Figures quoted in issues come from here.
 """
 
@@ -115,20 +121,26 @@ MODES = {"all": [], "faces": ["--text", "off", "--no-badges"]}
 
 
 def bench_clip(clip: Path, repeat: int, crf: int, preset: str, workdir: Path,
-               modes: list[str]) -> tuple[int, dict[str, tuple[float, float]]]:
+               modes: list[str], jobs: list[str] | None = None,
+               no_floor: bool = False) -> tuple[int, dict[str, tuple[float, float]]]:
     """Frame count and, per tool, (best seconds, peak RSS MiB)."""
     n = count_frames(clip)
     py = sys.executable
     results: dict[str, tuple[float, float]] = {}
     out = workdir / "out.mp4"
-    results["floor"] = timed([py, "-c", FLOOR_SNIPPET, str(clip), str(out), str(crf), preset], repeat)
+    if not no_floor:
+        results["floor"] = timed([py, "-c", FLOOR_SNIPPET, str(clip), str(out), str(crf), preset], repeat)
     for mode in modes:
-        redact_cmd = [py, "-m", "redact.cli", "-q", "run", str(clip), "-o", str(workdir / "redact.mp4"),
+        redact_cmd = [py, "-c", "from redact.cli import main; main()", "-q", "run", str(clip),
+                      "-o", str(workdir / "redact.mp4"),
                       "--crf", str(crf), "--preset", preset, *MODES[mode]]
-        results[f"r-{mode}"] = timed(redact_cmd, repeat)
+        if not jobs:
+            results[f"r-{mode}"] = timed(redact_cmd, repeat)
+        for j in jobs or ():
+            results[f"r-{mode}-j{j[:3]}"] = timed(redact_cmd + ([] if j == "default" else ["-j", j]), repeat)
     deface = shutil.which("deface") or (str(Path(py).parent / "deface") if (Path(py).parent / "deface").exists()
                                         else None)
-    if deface:
+    if deface and not no_floor:
         results["deface"] = timed([deface, str(clip), "-o", str(workdir / "deface.mp4"), "--thresh", "0.2"], repeat)
     return n, results
 
@@ -142,6 +154,8 @@ def main() -> None:
                     help="redact configuration(s) to time: all (default settings) and/or faces (--text off)")
     ap.add_argument("--loops", type=int, default=1,
                     help="also time a copy of each scaled clip this many times as long (peak memory should not grow)")
+    ap.add_argument("--jobs", action="append", help="time `redact run -j J` for each J given (or 'default')")
+    ap.add_argument("--no-floor", action="store_true", help="skip the decode+encode floor and deface (with --jobs)")
     ap.add_argument("--crf", type=int, default=18)
     ap.add_argument("--preset", default="veryfast")
     args = ap.parse_args()
@@ -156,12 +170,15 @@ def main() -> None:
             if args.loops > 1:
                 variants += [scaled_copy(clip, h, work, args.loops) for h in (args.height or [720])]
             for v in variants:
-                n, r = bench_clip(v, args.repeat, args.crf, args.preset, work, args.mode or ["all", "faces"])
+                n, r = bench_clip(v, args.repeat, args.crf, args.preset, work, args.mode or ["all", "faces"],
+                                  args.jobs, args.no_floor)
                 for tool, (secs, mib) in r.items():
-                    vs_floor = secs / r["floor"][0]
+                    vs_floor = secs / r["floor"][0] if "floor" in r else float("nan")
                     vs_deface = f"{r['deface'][0] / secs:8.2f}x" if "deface" in r else "       -"
+                    first = next((k for k in r if args.jobs and k.startswith(tool.rsplit("-j", 1)[0] + "-j")), None)
+                    vs_j = f" {r[first][0] / secs:5.2f}x {first}" if first and first != tool else ""
                     print(f"{v.name[:40]:40s} {n:6d} {tool:>8s} {secs:8.2f} {n / secs:7.1f} {vs_floor:7.2f}x "
-                          f"{vs_deface} {mib:9.0f}", flush=True)
+                          f"{vs_deface} {mib:9.0f}{vs_j}", flush=True)
 
 
 if __name__ == "__main__":

@@ -233,9 +233,53 @@ def test_cli_jobs_option(tmp_path, monkeypatch):
 
     monkeypatch.setattr("redact.pipeline.scan", fake_scan)
     monkeypatch.setattr(cpus, "usable_cpus", lambda: [0, 1])
+    monkeypatch.setattr(cpus, "available_memory", lambda: None)
     for args, want in ((["-j", "2"], 2), ([], 2), (["-j", "1"], 1), (["--jobs", "9"], 2)):
         r = CliRunner().invoke(main, ["-q", "scan", str(clip), *args])
         assert r.exit_code == 1 and seen["jobs"] == want, (args, r.output)
+
+
+def test_review_scans_and_exports_with_the_jobs_given(tmp_path, monkeypatch):
+    from redact.cli import cli as main
+    from redact.review import session as review_session
+
+    clip = make_video(tmp_path / "c.mp4", width=W, height=H, frames=12, gop=4)
+    made = {}
+    Session = review_session.ReviewSession
+
+    class Stop(Exception):
+        pass
+
+    def fake_session(scan_options=None, render_options=None, jobs=1):
+        made["jobs"] = jobs
+        raise Stop()
+
+    monkeypatch.setattr(review_session, "ReviewSession", fake_session)
+    monkeypatch.setattr(cpus, "usable_cpus", lambda: [0, 1])
+    CliRunner().invoke(main, ["-q", "review", str(clip), "--no-browser", "-j", "2"])
+    assert made["jobs"] == 2
+    # and the session hands them to scan and to the export's render
+    calls = {}
+
+    def fake_scan(path, options=None, **kw):
+        calls["scan"] = kw.get("jobs")
+        raise AnalysisError("stop here")
+
+    def fake_render_and_report(*a, **kw):
+        calls["render"] = kw.get("jobs")
+        raise AnalysisError("stop here")
+
+    monkeypatch.setattr("redact.pipeline.scan", fake_scan)
+    monkeypatch.setattr("redact.pipeline.render_and_report", fake_render_and_report)
+    s = Session(jobs=2)
+    try:
+        s.open(clip)
+        for t in list(s._threads):
+            t.join(timeout=60)
+        s._export_job(review_session.Job("export", stage="render", total=1), clip, None, tmp_path / "out.mp4")
+        assert calls == {"scan": 2, "render": 2}
+    finally:
+        s.close()
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .common import _errors, _scan_options, _speech_style, render_opts, scan_opts
+from .common import _errors, _jobs, _scan_options, _speech_style, jobs_opt, render_opts, scan_opts
 
 
 @click.command()
@@ -20,9 +20,10 @@ from .common import _errors, _scan_options, _speech_style, render_opts, scan_opt
 @click.option("--no-browser", is_flag=True, help="Do not open a browser; print the page's address.")
 @render_opts
 @scan_opts
+@jobs_opt
 @click.pass_context
 def review(ctx: click.Context, input: Path | None, plan_path: Path | None, output: Path | None, no_browser: bool,
-           style: str, crf: int, preset: str, audio: str, **scan_kw: Any) -> None:
+           style: str, crf: int, preset: str, audio: str, jobs: int | None, **scan_kw: Any) -> None:
     """Open a page on this computer to check what will be blurred, keep faces, draw boxes and export.
 
     Without INPUT the page asks for a video. The page is served on 127.0.0.1 only, behind a random address
@@ -39,7 +40,7 @@ def review(ctx: click.Context, input: Path | None, plan_path: Path | None, outpu
         session = ReviewSession(_scan_options(**scan_kw),
                                 RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
                                               allow_truncated=not scan_kw["strict"],
-                                              speech=_speech_style(scan_kw["speech"])))
+                                              speech=_speech_style(scan_kw["speech"])), jobs=_jobs(jobs))
         try:
             if input is not None:
                 session.open(input, plan_path=plan_path, output=output)

@@ -144,12 +144,14 @@ def evidence_view(t: Track) -> dict[str, Any] | None:
 class ReviewSession:
     """The state behind the review page. Every public method is thread-safe."""
 
-    def __init__(self, scan_options: Any = None, render_options: Any = None) -> None:
-        """A review with no clip yet; folders left in the temp dir by reviews that no longer run are removed."""
+    def __init__(self, scan_options: Any = None, render_options: Any = None, jobs: int = 1) -> None:
+        """A review with no clip yet; folders left in the temp dir by reviews that no longer run are removed.
+        ``jobs``: segment workers for the scan and the export (``-j``, :mod:`redact.segments`)."""
         from ..pipeline import RenderOptions, ScanOptions
 
         self.scan_options = scan_options or ScanOptions()
         self.render_options = render_options or RenderOptions()
+        self.jobs = jobs
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -278,7 +280,7 @@ class ReviewSession:
         from ..pipeline import save_plan, scan
 
         try:
-            plan = scan(clip, self.scan_options, progress=self._progress(job)).plan
+            plan = scan(clip, self.scan_options, progress=self._progress(job), jobs=self.jobs).plan
             save_plan(plan, ppath)
         except Exception as e:  # shown on the page; the scan wrote nothing
             log.debug("review scan failed", exc_info=True)
@@ -521,7 +523,7 @@ class ReviewSession:
 
         try:  # the cleaned copy and its report appear together or not at all
             _r, _rep, rjson, rhtml = render_and_report(clip, plan, output, self.render_options,
-                                                       progress=self._progress(job))
+                                                       progress=self._progress(job), jobs=self.jobs)
         except Exception as e:  # shown on the page; the atomic writers left nothing behind
             log.debug("review export failed", exc_info=True)
             job.state, job.error = "error", error_message(e)

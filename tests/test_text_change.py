@@ -313,6 +313,32 @@ def test_an_unread_change_covers_what_changed_not_the_whole_watched_region(tmp_p
         assert all(c[0] >= x1 - 0.5 * (y2 - y1) for c in covers), (i, covers, det.boxes[0])
 
 
+def test_while_the_camera_pans_an_unread_change_is_not_covered_where_the_scene_text_was(tmp_path):
+    # a number flickering beside a sign in the scene while the camera pans: the frames nobody read get the sign and
+    # the number covered where the camera took them, and the sign's old place in the picture (in case it was burnt
+    # in) only as its box, not every window around it that the pan changed
+    scene = _textured((480, 260))
+    cv2.putText(scene, "PHARMACY", (150, 150), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)
+    frames, motion = [], MotionPath()
+    for i in range(12):
+        shown = scene.copy()
+        cv2.putText(shown, f"{(37 * i) % 90 + 10}", (290, 150), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2,
+                    cv2.LINE_AA)
+        frames.append(np.ascontiguousarray(shown[40:220, 40 + 3 * i:360 + 3 * i]))  # the camera pans 3 px a frame
+        motion.add(i, np.array([[1.0, 0, -3.0], [0, 1.0, 0]]), i > 0)
+    sign = [106, 86, 226, 122]  # PHARMACY in frame 0, padded
+    s = Scheduled(Fixed([sign]), every=25, watch=ChangeWatch())
+    covers = []
+    for i, img in enumerate(frames):
+        run_due([s], i, img, cut=False, motion=motion)
+        if s.watch.settled is not None:
+            covers += [(f, box) for _c, _s, boxes in s.watch.settled.cover for f, box in boxes]
+    assert covers, "the flicker was seen and some frames were not read"
+    for f, box in covers:
+        # the sign carried to frame f starts 3f px further left; its region reaches a line height (36 px) beyond
+        assert box[0] >= sign[0] - 3 * f - 4, (f, box)
+
+
 class Broken(CameraMotion):
     def update(self, image):
         raise RuntimeError("no motion")

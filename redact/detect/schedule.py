@@ -124,6 +124,13 @@ shows sharp lettering at another sub-pixel phase in every frame (bilinear resamp
 motion chained frame to frame drifts by a pixel or so over a stride. Unblurred, the shaken monitor scored up to 7.3
 and the shaken wall 14.2; blurred, 2.3 and 13.4, while changes score about as much."""
 
+SCENE_TEXT_MARGIN = 0.1
+"""While the camera moves, a watched region is also compared where it was in the picture, for text burnt into the
+video (a caption, a clock), which stays put. When more of the detection's own windows differ from the reference
+there than where the camera motion carried it (by more than this share of them), what was read moved with the
+scene: no overlay is there, and the frames of an unread change get only the old box covered at that place, not the
+windows around it that the moving camera changed (a street filmed from a bus had frames 64% covered so)."""
+
 Cover = list[tuple[str | None, float, list[tuple[int, tuple[float, float, float, float]]]]]
 
 
@@ -241,6 +248,8 @@ class ChangeWatch:
         outside = np.full(positions.shape[:2], np.inf)  # (P, M): abrupt change around the detections ...
         anywhere = np.full(positions.shape[:2], np.inf)  # ... and any change since the reference, anywhere
         differs = positions.copy()  # (P, M, 4): the part of each region that differs from the reference (frame px)
+        parts: list[list[Any]] = [[None] * positions.shape[1] for _ in transforms]
+        own = np.zeros(positions.shape[:2])  # share of each detection's own windows that differ, per position
         if thumb.shape == self._ref.shape:  # else another size (the pipeline refuses those): everything changed
             sx, sy = thumb.shape[1] / self._size[0], thumb.shape[0] / self._size[1]
             scale = np.array([sx, sy, sx, sy])
@@ -250,9 +259,13 @@ class ChangeWatch:
                     ref = _warp(self._ref, _scaled(t, sx, sy))
                     before = None if prev is None else _warp(prev, _scaled(step, sx, sy))
                 for k, (region, window) in enumerate(zip(positions[p], self._windows)):
-                    outside[p, k], anywhere[p, k], part = _region_score(ref, before, thumb, region * scale,
-                                                                        boxes[p] * scale, window, self.threshold)
-                    differs[p, k] = _cover_part(part, boxes[p, k] * scale) / scale
+                    outside[p, k], anywhere[p, k], parts[p][k], own[p, k] = _region_score(
+                        ref, before, thumb, region * scale, boxes[p] * scale, window, self.threshold, k)
+            for k in range(positions.shape[1]):
+                if len(transforms) > 1 and own[1, k] > own[0, k] + SCENE_TEXT_MARGIN:
+                    parts[1][k] = None  # what was read moved with the scene: no overlay at its old place
+                for p in range(len(transforms)):
+                    differs[p, k] = _cover_part(parts[p][k], boxes[p, k] * scale) / scale
         best = np.lexsort((anywhere, outside), axis=0)[0]  # per region: the position that explains it best
         cols = np.arange(len(best))
         self.scores = outside[best, cols]
@@ -383,26 +396,35 @@ def _merge_overlapping(boxes: np.ndarray) -> list[tuple[float, float, float, flo
 
 
 def _region_score(ref: np.ndarray, prev: np.ndarray | None, cur: np.ndarray, region: np.ndarray,
-                  boxes: np.ndarray, window: int, threshold: float = np.inf
-                  ) -> tuple[float, float, tuple[float, float, float, float] | None]:
+                  boxes: np.ndarray, window: int, threshold: float = np.inf, own: int | None = None
+                  ) -> tuple[float, float, tuple[float, float, float, float] | None, float]:
     """Mean absolute differences (0-255) over ``window`` squares in ``region`` (thumbnail pixels) between this
     (blurred) frame and the reference carried to it, each less the region's median difference (exposure): the largest
     outside ``boxes`` (N x 4, the detections) of the smaller of that and the same difference with ``prev`` (the frame
     before, carried the same way; None: not known, the reference alone counts), and the largest of the reference's
     anywhere; and the box (thumbnail pixels) around the windows outside ``boxes`` that differ from the reference by
-    more than ``threshold`` (None: none do). Pixels a carried frame does not have (NaN: outside it) count as
-    unchanged."""
+    more than ``threshold`` (None: none do); and the share of the windows inside ``boxes[own]`` (the region's own
+    detection) that differ from the reference by more than ``threshold`` (0 when ``own`` is None). Pixels a carried
+    frame does not have (NaN: outside it) count as unchanged."""
     th, tw = cur.shape[:2]
     x1, y1 = max(0, int(np.floor(region[0]))), max(0, int(np.floor(region[1])))
     x2, y2 = min(tw, int(np.ceil(region[2]))), min(th, int(np.ceil(region[3])))
     if x2 - x1 < 2 or y2 - y1 < 2:
-        return 0.0, 0.0, None  # carried out of the picture
+        return 0.0, 0.0, None, 0.0  # carried out of the picture
     k = int(min(window, x2 - x1, y2 - y1))
     here = cur[y1:y2, x1:x2]
     d = _abs_diff(here, ref[y1:y2, x1:x2])
     if d is None:
-        return 0.0, 0.0, None
-    anywhere = float(cv2.blur(d, (k, k), borderType=cv2.BORDER_CONSTANT).max())
+        return 0.0, 0.0, None, 0.0
+    blurred = cv2.blur(d, (k, k), borderType=cv2.BORDER_CONSTANT)
+    anywhere = float(blurred.max())
+    own_changed = 0.0
+    if own is not None:
+        b = boxes[own]
+        bx1, by1 = max(x1, int(np.floor(b[0]))), max(y1, int(np.floor(b[1])))
+        bx2, by2 = min(x2, int(np.ceil(b[2]))), min(y2, int(np.ceil(b[3])))
+        if bx2 > bx1 and by2 > by1:
+            own_changed = float((blurred[by1 - y1:by2 - y1, bx1 - x1:bx2 - x1] > threshold).mean())
     for b in boxes:  # inside a detection: still covered by it
         bx1, by1 = max(x1, int(np.floor(b[0]))), max(y1, int(np.floor(b[1])))
         bx2, by2 = min(x2, int(np.ceil(b[2]))), min(y2, int(np.ceil(b[3])))
@@ -416,7 +438,7 @@ def _region_score(ref: np.ndarray, prev: np.ndarray | None, cur: np.ndarray, reg
     step = None if prev is None else _abs_diff(here, prev[y1:y2, x1:x2])
     if step is not None:
         change = np.minimum(change, cv2.blur(step, (k, k), borderType=cv2.BORDER_CONSTANT))
-    return float(change.max()), anywhere, part
+    return float(change.max()), anywhere, part, own_changed
 
 
 def _cover_part(part: tuple[float, float, float, float] | None, box: np.ndarray) -> np.ndarray:

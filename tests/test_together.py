@@ -11,7 +11,7 @@ import pytest
 import redact.io.atomic as atomic
 import redact.pipeline as pipeline
 from redact.batch import BatchSettings, InlineExecutor, run_batch
-from redact.manifest import MANIFEST_NAME, Manifest, read_records
+from redact.manifest import MANIFEST_NAME, Manifest, read_records, verify
 from redact.pipeline import RenderOptions, ScanOptions
 
 from .media import make_video
@@ -95,3 +95,28 @@ def test_batch_without_its_manifest_line_leaves_no_cleaned_copy(tmp_path, monkey
         run_batch(src, out, settings(), InlineExecutor())
     assert [r["input"]["path"] for r in read_records(out / MANIFEST_NAME)] == ["a.mp4"]
     assert [p for p in files(out) if p.startswith("b.")] == []
+
+
+def test_an_interrupt_held_while_the_line_is_written_keeps_the_recorded_copy(tmp_path, monkeypatch):
+    """Ctrl-C (or SIGTERM) arriving while an item's manifest line is written is held and raised as the line is done:
+    the line is there, so the item's files must stay (they were removed, leaving a "done" record without its copy,
+    seen once in CI by test_sigterm_stops_the_batch...)."""
+    import signal
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    tiny(src / "a.mp4")
+    tiny(src / "b.mp4")
+    real = Manifest.append
+
+    def interrupted_while_writing_a(self, rec):
+        res = real(self, rec)
+        if rec["input"]["path"] == "a.mp4":
+            os.kill(os.getpid(), signal.SIGINT)  # held until the line is written and counted
+        return res
+
+    monkeypatch.setattr(Manifest, "append", interrupted_while_writing_a)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(src, out, settings(), InlineExecutor())
+    assert [r["input"]["path"] for r in read_records(out / MANIFEST_NAME)] == ["a.mp4"]
+    assert "a.clean.mp4" in files(out)
+    assert verify(out).ok

@@ -195,11 +195,15 @@ def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executo
         rec = dict(res)
         for k in FILE_KEYS:
             rec[k] = _file_entry(rout, files.get(k))
+        recorded = False
         try:
             with signals_deferred():  # an interrupt waits until the line is written and counted
                 record(rec)
+                recorded = True
         except BaseException:  # no manifest line (a full disk, a signal in another thread): no cleaned copy either
-            if rec.get("status") == "done":
+            # (an interrupt held while the line was written is raised as the block ends: the line is there, and
+            # so must the files be)
+            if rec.get("status") == "done" and not recorded:
                 _remove(Path(p) for p in (task.output, task.plan, task.report_json, task.report_html) if p)
             raise
 

@@ -101,15 +101,15 @@ def atomic_path(dst: str | os.PathLike[str]) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM (delivered when the block ends) while files or records that belong together are put in
-    place (main thread only; elsewhere a no-op)."""
+    """Hold SIGINT/SIGTERM, and SIGUSR1 (a batch driver's stop request to its workers), delivered when the block
+    ends, while files or records that belong together are put in place (main thread only; elsewhere a no-op)."""
     import signal
     import threading
 
     if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
         yield
         return
-    sigs = {signal.SIGINT, signal.SIGTERM}
+    sigs = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGUSR1} if hasattr(signal, "SIGUSR1") else set())
     old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
     try:
         yield

@@ -104,3 +104,30 @@ def test_sha256_file(tmp_path):
     p = tmp_path / "x.bin"
     p.write_bytes(data)
     assert sha256_file(p) == hashlib.sha256(data).hexdigest()
+
+
+def test_signals_are_held_for_the_block_also_when_another_thread_receives_them():
+    """A batch driver has its pool's threads: a signal masked only in the main thread went to another thread, and
+    Python still ran the handler in the main thread inside the block (a recorded item lost its copy so)."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from redact.io import signals_deferred
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)  # a thread that does not hold the signal
+    other.start()
+    reached = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with signals_deferred():
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.3)  # plenty of time for a handler to run here
+                reached.append("end of block")
+        assert reached == ["end of block"], "the interrupt landed inside the block"
+    finally:
+        stop.set()
+        other.join()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -14,7 +14,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import InputError, OutputError
 
@@ -102,19 +102,32 @@ def atomic_path(dst: str | os.PathLike[str]) -> Iterator[Path]:
 @contextlib.contextmanager
 def signals_deferred() -> Iterator[None]:
     """Hold SIGINT/SIGTERM, and SIGUSR1 (a batch driver's stop request to its workers), delivered when the block
-    ends, while files or records that belong together are put in place (main thread only; elsewhere a no-op)."""
+    ends, while files or records that belong together are put in place (main thread only; elsewhere a no-op).
+
+    The handlers are swapped for one that notes the signal, and the signals noted are raised again once the old
+    handlers are back. (Masking the signals with ``pthread_sigmask`` held them only in the calling thread: a
+    process with other threads, such as a batch driver with its pool's threads, got them in another thread, and
+    Python ran the handler in the main thread inside the block all the same.)"""
     import signal
     import threading
 
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    sigs = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGUSR1} if hasattr(signal, "SIGUSR1") else set())
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    sigs = [s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGUSR1")) if s is not None]
+    pending: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        pending.append(signum)
+
+    old = {s: signal.signal(s, hold) for s in sigs}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        for s in dict.fromkeys(pending):
+            signal.raise_signal(s)
 
 
 @contextlib.contextmanager

@@ -33,9 +33,10 @@ def session_threads() -> int:
     return max(1, min(len(usable_cpus()), MAX_SESSION_THREADS))
 
 
-SEGMENT_WORKER_BYTES = 2 << 30
-"""Memory one segment worker may need: a whole-process peak of 1.6 GiB was measured with faces, badges and text on a
-720p clip (its inference sessions and their arenas), rounded up."""
+SEGMENT_WORKER_BYTES = 3 << 29
+"""Memory one segment worker may need (1.5 GiB): whole-process peaks of 1183 MiB (720p) and 1114 MiB (a 1080p
+segment worker) were measured with faces, badges and text on, with the inference sessions sharing one memory arena
+(redact.detect.base), rounded up."""
 
 
 def available_memory() -> int | None:

@@ -357,3 +357,13 @@ def test_sessions_do_not_spin_between_runs():
     assert session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
     d = CenterFaceDetector(provider="cpu")
     assert d._session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_sessions_share_one_cpu_memory_arena():
+    """Each session kept an arena sized for its largest input (1634 MiB peak with faces, badges and text on a 720p
+    clip); one shared arena: 1185 MiB, no slower (see redact.detect.base._shared_cpu_arena)."""
+    from redact.detect.base import session_options
+
+    assert session_options().get_session_config_entry("session.use_env_allocators") == "1"
+    d = CenterFaceDetector(provider="cpu")
+    assert d._session.get_session_options().get_session_config_entry("session.use_env_allocators") == "1"

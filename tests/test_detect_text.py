@@ -404,6 +404,7 @@ def test_rapidocr_runs_on_sessions_made_here(ocr_run):
         options = step.session.session.get_session_options()
         assert options.enable_cpu_mem_arena
         assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+        assert options.get_session_config_entry("session.use_env_allocators") == "1"  # the process's shared arena
     det = engine.text_det
     image = np.ascontiguousarray(draw(FORM)[0][:, :, ::-1])
     theirs = DetPreProcess(det.limit_side_len, det.limit_type, det.mean, det.std)(image)

@@ -214,7 +214,7 @@ truncated_opt = click.option("--strict/--allow-truncated", default=False, show_d
 jobs_opt = click.option(
     "-j", "--jobs", type=click.IntRange(min=1), default=None,
     help="Worker processes for this clip: a long video is split into segments scanned and rendered in parallel "
-         "(default: the CPUs this process may use, as many as the free memory holds at 2 GiB each; 1: no "
+         "(default: the CPUs this process may use, as many as the free memory holds at 1.5 GiB each; 1: no "
          "split). Never more than the usable CPUs.")
 
 

@@ -9,6 +9,7 @@ into the plan so a result can be traced back to the model that made it.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -109,7 +110,31 @@ def session_options(threads: int | None = None) -> Any:
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.log_severity_level = 3  # errors only; onnxruntime writes to stderr itself
     so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if _shared_cpu_arena(ort):
+        so.add_session_config_entry("session.use_env_allocators", "1")
     return so
+
+
+_ARENA_LOCK = threading.Lock()
+_ARENA: list[bool] = []  # [registered?] once tried in this process
+
+
+def _shared_cpu_arena(ort: Any) -> bool:
+    """One CPU memory arena for every inference session of this process, registered with onnxruntime once. Each
+    session kept an arena of its own, sized for its largest input: with faces, badges and text on, 105 frames of a
+    720p clip peaked at 1634 MiB; sharing one, 1185 MiB, no slower (whole processes, 3 runs each, wall ratio
+    0.99-1.04). Turning the arenas off saved more (794 MiB) but cost 24% of the time. False where onnxruntime
+    cannot register one (each session then keeps its own)."""
+    with _ARENA_LOCK:
+        if not _ARENA:
+            try:
+                info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+                ort.create_and_register_allocator(info, ort.OrtArenaCfg({"arena_extend_strategy": 0}))
+                _ARENA.append(True)
+            except (AttributeError, RuntimeError, TypeError, ValueError) as e:
+                log.debug("no shared onnxruntime CPU arena (%s): one per session", type(e).__name__)
+                _ARENA.append(False)
+        return _ARENA[0]
 
 
 def create_session(model: bytes | str, prefer: str = "auto", threads: int | None = None) -> Any:

@@ -356,7 +356,9 @@ def test_demo_badge_is_found(demo_frames):
     mask[y1:y2, x1:x2] = True
     assert coverage(dets, mask) >= 0.9
     bx1, by1, bx2, by2 = dets.xyxy[0]
-    assert (bx2 - bx1) * (by2 - by1) < 2.5 * mask.sum(), "a badge box, not the whole scene"
+    # the card and a small margin: the box was twice the card (padded by 15% of its size on every side), blurring
+    # the patient's bed and the tunic either side of the badge in the shipped sample
+    assert (bx2 - bx1) * (by2 - by1) < 1.6 * mask.sum(), "a badge box, not the scene around it"
 
 
 def test_demo_badge_is_found_from_its_photo_alone(demo_frames):

@@ -84,7 +84,10 @@ DEFAULT_MAX_ASPECT = 3.2
 DEFAULT_MIN_WIDTH = 0.25
 DEFAULT_MAX_WIDTH = 3.6
 DEFAULT_MIN_EDGE_DENSITY = 0.05
-DEFAULT_PAD = 0.15
+DEFAULT_PAD = 0.05
+"""A badge box grows by this share of its size on every side. The card's outline is found by its contour (or grown
+to its header band), so a small margin suffices; 0.15 made the shipped sample's badge box twice the card, blurring
+the bed and tunic either side of it (tests/test_badges.py)."""
 DEFAULT_WORK_FACE = 64
 
 

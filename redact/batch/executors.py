@@ -9,9 +9,9 @@ import os
 import signal
 from typing import Any, Callable, Protocol
 
-from ..cpus import usable_cpus
+from ..cpus import cpu_slices, usable_cpus
 from ..errors import RedactError
-from .worker import _WORKER, Task, _failed, cpu_slices, limit_threads
+from .worker import _WORKER, Task, _failed, limit_threads
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def _interrupt_item() -> None:
 
 
 def _on_sigterm_in_worker(signum: int, frame: Any) -> None:
-    _WORKER["stopping"] = _WORKER["terminating"] = True
+    _WORKER["stopping"] = True
     _interrupt_item()
     if _WORKER.get("busy") or _sending(frame):
         # the item is cleaning up, or its result is on its way to the pool: look again shortly

@@ -41,9 +41,6 @@ class Task:
 _WORKER: dict[str, Any] = {}
 
 
-cpu_slices = _cpus.cpu_slices  # the executors share the CPUs among workers with it
-
-
 def limit_threads(threads: int, cpus: list[int] | None = None) -> None:
     """:func:`redact.cpus.limit_threads`, remembered for this worker."""
     _cpus.limit_threads(threads, cpus)

@@ -247,10 +247,10 @@ class ChangeWatch:
         boxes = np.stack([_map_boxes(t, self._dets.xyxy) for t in transforms])
         outside = np.full(positions.shape[:2], np.inf)  # (P, M): abrupt change around the detections ...
         anywhere = np.full(positions.shape[:2], np.inf)  # ... and any change since the reference, anywhere
-        differs = positions.copy()  # (P, M, 4): the part of each region that differs from the reference (frame px)
         parts: list[list[Any]] = [[None] * positions.shape[1] for _ in transforms]
         own = np.zeros(positions.shape[:2])  # share of each detection's own windows that differ, per position
-        if thumb.shape == self._ref.shape:  # else another size (the pipeline refuses those): everything changed
+        compared = thumb.shape == self._ref.shape  # else another size (the pipeline refuses those): all changed
+        if compared:
             sx, sy = thumb.shape[1] / self._size[0], thumb.shape[0] / self._size[1]
             scale = np.array([sx, sy, sx, sy])
             for p, t in enumerate(transforms):
@@ -261,11 +261,6 @@ class ChangeWatch:
                 for k, (region, window) in enumerate(zip(positions[p], self._windows)):
                     outside[p, k], anywhere[p, k], parts[p][k], own[p, k] = _region_score(
                         ref, before, thumb, region * scale, boxes[p] * scale, window, self.threshold, k)
-            for k in range(positions.shape[1]):
-                if len(transforms) > 1 and own[1, k] > own[0, k] + SCENE_TEXT_MARGIN:
-                    parts[1][k] = None  # what was read moved with the scene: no overlay at its old place
-                for p in range(len(transforms)):
-                    differs[p, k] = _cover_part(parts[p][k], boxes[p, k] * scale) / scale
         best = np.lexsort((anywhere, outside), axis=0)[0]  # per region: the position that explains it best
         cols = np.arange(len(best))
         self.scores = outside[best, cols]
@@ -279,6 +274,13 @@ class ChangeWatch:
             self.pending = frame_index
         self._sticky |= changed
         self._carried[frame_index] = positions
+        differs = positions.copy()  # (P, M, 4): what to cover of each region on this frame, if nobody reads it
+        if compared:
+            for k in range(positions.shape[1]):
+                if len(transforms) > 1 and own[1, k] > own[0, k] + SCENE_TEXT_MARGIN:
+                    parts[1][k] = None  # what was read moved with the scene: no overlay at its old place
+                for p in range(len(transforms)):
+                    differs[p, k] = _cover_part(parts[p][k], boxes[p, k] * scale) / scale
         self._changed[frame_index] = differs
         return True
 
@@ -419,17 +421,12 @@ def _region_score(ref: np.ndarray, prev: np.ndarray | None, cur: np.ndarray, reg
     blurred = cv2.blur(d, (k, k), borderType=cv2.BORDER_CONSTANT)
     anywhere = float(blurred.max())
     own_changed = 0.0
-    if own is not None:
-        b = boxes[own]
-        bx1, by1 = max(x1, int(np.floor(b[0]))), max(y1, int(np.floor(b[1])))
-        bx2, by2 = min(x2, int(np.ceil(b[2]))), min(y2, int(np.ceil(b[3])))
-        if bx2 > bx1 and by2 > by1:
-            own_changed = float((blurred[by1 - y1:by2 - y1, bx1 - x1:bx2 - x1] > threshold).mean())
-    for b in boxes:  # inside a detection: still covered by it
-        bx1, by1 = max(x1, int(np.floor(b[0]))), max(y1, int(np.floor(b[1])))
-        bx2, by2 = min(x2, int(np.ceil(b[2]))), min(y2, int(np.ceil(b[3])))
-        if bx2 > bx1 and by2 > by1:
-            d[by1 - y1:by2 - y1, bx1 - x1:bx2 - x1] = 0.0
+    inside = [_within(b, x1, y1, x2, y2) for b in boxes]  # each detection as slices of the region, or None
+    if own is not None and inside[own] is not None:
+        own_changed = float((blurred[inside[own]] > threshold).mean())
+    for where in inside:  # inside a detection: still covered by it
+        if where is not None:
+            d[where] = 0.0
     change = cv2.blur(d, (k, k), borderType=cv2.BORDER_CONSTANT)
     ys, xs = np.nonzero(change > threshold)
     part = None
@@ -439,6 +436,15 @@ def _region_score(ref: np.ndarray, prev: np.ndarray | None, cur: np.ndarray, reg
     if step is not None:
         change = np.minimum(change, cv2.blur(step, (k, k), borderType=cv2.BORDER_CONSTANT))
     return float(change.max()), anywhere, part, own_changed
+
+
+def _within(box: np.ndarray, x1: int, y1: int, x2: int, y2: int) -> tuple[slice, slice] | None:
+    """``box`` (rounded outwards) as row and column slices of the region ``x1, y1, x2, y2``; None outside it."""
+    bx1, by1 = max(x1, int(np.floor(box[0]))), max(y1, int(np.floor(box[1])))
+    bx2, by2 = min(x2, int(np.ceil(box[2]))), min(y2, int(np.ceil(box[3])))
+    if bx2 > bx1 and by2 > by1:
+        return slice(by1 - y1, by2 - y1), slice(bx1 - x1, bx2 - x1)
+    return None
 
 
 def _cover_part(part: tuple[float, float, float, float] | None, box: np.ndarray) -> np.ndarray:

@@ -125,25 +125,21 @@ def parallel_render(path: str | Path, plan: Any, output: str | Path, options: An
             raise InputError(f"the input decoded differently while writing: {frames} frames, the analysis saw "
                              f"{plan.input.frames}; nothing was written: {src}")
         with atomic_path(dst) as tmp:
-            audio = _join(src, [Path(p.output) for p in parts], tmp, dst, options, speech)
+            audio, offset = _join(src, [Path(p.output) for p in parts], tmp, dst, options, speech)
             check_unchanged(src, expect_sha256)
         log.debug("rendered %d frames in %d segments in %.1f s", frames, len(parts), time.perf_counter() - t0)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     pad = parts[0].pad
     return WriteResult(frames=frames, truncated=False, error=None, audio=audio, width=info.width + pad[0],
-                       height=info.height + pad[1], padded=pad, retimed=0, time_offset=float(_offset(src)),
+                       height=info.height + pad[1], padded=pad, retimed=0, time_offset=float(offset),
                        pixels=parts[0].pixels)
 
 
-def _offset(src: Path) -> fractions.Fraction:
-    with open_container(src) as container:
-        return start_offset(container)
-
-
-def _join(src: Path, segments: list[Path], tmp: Path, dst: Path, options: Any, speech: list[Any]) -> str:
+def _join(src: Path, segments: list[Path], tmp: Path, dst: Path, options: Any,
+          speech: list[Any]) -> tuple[str, fractions.Fraction]:
     """The segments' video packets and the source's audio into ``tmp`` (MP4, +faststart); returns how the audio
-    went (``AudioOut.result``)."""
+    went (``AudioOut.result``) and the source's start offset."""
     readers = [av.open(str(p)) for p in segments]
     try:
         streams = [r.streams.video[0] for r in readers]
@@ -193,7 +189,7 @@ def _join(src: Path, segments: list[Path], tmp: Path, dst: Path, options: Any, s
                     pass
                 raise
             out.close()
-        return audio_out.result
+        return audio_out.result, offset
     finally:
         for r in readers:
             r.close()

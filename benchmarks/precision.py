@@ -28,6 +28,8 @@ Parts (--part, default all three):
            ../shared/tools/kenburns.py (slow pan + zoom, exact per-frame truth; clips cached in --cache), scanned
            with the default ScanOptions (faces + text + badges: what a user gets; --mode faces: text off, no
            badges). Targets: recall >= 0.97 and spill <= 2x deface's spill.
+           --set crowd: the 12 crowded rooms of ../shared/faces-crowd instead (the faces issue's development set);
+           --layers face,badge: only those plan kinds count (the faces issue scores face and badge boxes).
   text     the photos labelled in benchmarks/text_labels.json (kenburns format, boxes in the photo's pixels,
            "###" = illegible; the text strings are placeholders) made into clips likewise, default options.
            Spill is given for all plan regions and for text-kind regions only (faces in these photos are not
@@ -68,6 +70,7 @@ from redact.pipeline import ScanOptions, default_stack, save_plan, scan  # noqa:
 from redact.render import _box, _ellipse_mask  # noqa: E402  (exactly the renderer's geometry)
 
 SHARED = ROOT.parent / "shared"
+FACES_CROWD = SHARED / "faces-crowd"
 TEXT_DEV = SHARED / "text-dev"
 KENBURNS = SHARED / "tools" / "kenburns.py"
 TEXT_LABELS = Path(__file__).resolve().parent / "text_labels.json"
@@ -289,8 +292,11 @@ def measure(path: Path, options: ScanOptions, deface: Deface, args, part: str, t
     h, w, by_frame = plan.input.height, plan.input.width, plan.boxes_by_frame()
     red, dfc, shows = Acc(), Acc(), {}
     wanted = show_frames(args.show, path, n)
+    layers = set(args.layers.split(",")) if truth and args.layers else None
     for i in range(n):
         masks = redact_masks(plan, i, by_frame, h, w)
+        if layers is not None:
+            masks = {k: m for k, m in masks.items() if k in layers}
         dmask = deface_mask(dboxes[i], h, w)
         grown = grown_union(truth.every[i], h, w) if truth else None
         counted = truth.counted[i] if truth else ()
@@ -423,6 +429,10 @@ def main() -> int:
                     help="faces part: default scan options (all) or faces only (text off, no badges)")
     ap.add_argument("--frames", type=int, default=50, help="frames per labelled clip (default %(default)s)")
     ap.add_argument("--images", help="comma-separated faces-dev / text photo names: a subset")
+    ap.add_argument("--set", choices=("dev", "crowd"), default="dev",
+                    help="faces part: ../shared/faces-dev (default) or ../shared/faces-crowd (crowded rooms)")
+    ap.add_argument("--layers", help="comma-separated plan kinds the labelled parts count (e.g. face,badge: the "
+                    "faces issue's scorer); default all")
     ap.add_argument("--clip", action="append", help="footage clip name or path (repeatable; default: 5 clips)")
     ap.add_argument("--max-frames", type=int, help="evaluate only the first N frames of each clip")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/redact-precision"), help="deface boxes, clips")
@@ -443,9 +453,10 @@ def main() -> int:
     deface, subset = Deface(args.cache), set(args.images.split(",")) if args.images else None
     t0 = time.perf_counter()
     if "faces" in parts:
-        images = sorted(p for p in (FACES_DEV / "images").iterdir() if not subset or p.name in subset)
+        folder = FACES_CROWD if args.set == "crowd" else FACES_DEV
+        images = sorted(p for p in (folder / "images").iterdir() if not subset or p.name in subset)
         opts = ScanOptions(text="off", badges=False) if args.mode == "faces" else ScanOptions()
-        out["faces"] = labelled_part("faces", images, FACES_DEV / "labels.json", opts, deface, args)
+        out["faces"] = labelled_part("faces", images, folder / "labels.json", opts, deface, args)
     if "text" in parts:
         names = sorted(json.loads(TEXT_LABELS.read_text()))
         images = [TEXT_DEV / n for n in names if not subset or n in subset]

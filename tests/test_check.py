@@ -1,5 +1,5 @@
-"""`redact check`: analysis only, writes nothing; exit 3 when something identifiable is found, 0 when not,
-1 on error; --json for tools."""
+"""`redact check`: analysis only, writes nothing; exit 3 when something identifiable is found, 4 when only weak, lone
+detections were (please check), 0 when nothing, 1 on error; --json for tools."""
 
 from __future__ import annotations
 
@@ -105,3 +105,39 @@ def test_weakly_seen_tracks_are_counted_apart():
     summary = check_summary(plan, [])
     assert summary["found"]["face"]["tracks"] == 3 and summary["found"]["face"]["low_confidence"] == 1
     assert "3 track(s) (1 seen only weakly: check them)" in _check_text(Path("c.mp4"), summary)
+
+
+def _weak_plan(*confirmed: bool):
+    from redact.types import InputInfo, Plan, Track, TrackBox
+
+    return Plan(InputInfo("c.mp4", "0" * 64, "video", 320, 240, 10, 10.0), [
+        Track(i + 1, "face", [TrackBox(4, (10 + 40 * i, 10, 30 + 40 * i, 30), 0.22)],
+              evidence={"detections": 1, "best_score": 0.22, "confirmed": c}) for i, c in enumerate(confirmed)])
+
+
+def test_weak_lone_detections_alone_say_please_check_not_identifiable():
+    """A pan over gravel: two single-frame face tracks seen weakly are not 'identifiable' (exit 3) but 'please check'
+    (exit 4); one confirmed track among them makes the clip identifiable again."""
+    from redact.cli.check import CHECK_FOUND, CHECK_WEAK, VERDICTS, _check_text, check_summary
+
+    weak = check_summary(_weak_plan(False, False), [])
+    assert weak["verdict"] == "please check" and weak["identifiable"] is False
+    assert VERDICTS[weak["verdict"]] == CHECK_WEAK == 4
+    assert _check_text(Path("c.mp4"), weak).startswith("c.mp4: please check")
+    strong = check_summary(_weak_plan(False, True), [])
+    assert strong["verdict"] == "identifiable" and VERDICTS[strong["verdict"]] == CHECK_FOUND
+    assert check_summary(_weak_plan(), [])["verdict"] == "nothing found"
+
+
+def test_check_exits_4_when_only_weak_detections_were_found(tmp_path, monkeypatch):
+    from redact import pipeline
+
+    class Result:
+        plan, warnings = _weak_plan(False), []
+
+    monkeypatch.setattr(pipeline, "scan", lambda *a, **k: Result())
+    clip = make_video(tmp_path / "gravel.mp4", width=96, height=64, frames=3, fps=10, draw=gradient)
+    r = invoke("check", clip)
+    assert r.exit_code == 4 and "please check" in r.output, r.output
+    r = invoke("check", clip, "--json")
+    assert r.exit_code == 4 and json.loads(r.output)["verdict"] == "please check"

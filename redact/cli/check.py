@@ -1,6 +1,8 @@
 """``redact check``: is anything identifiable in a clip? Writes nothing.
 
-Exit status: 0 nothing identifiable, 3 something identifiable found, 1 error, 2 usage, 130/143 interrupted.
+Exit status: 0 nothing identifiable, 3 something identifiable found, 4 please check: only weak, lone detections (tracks
+the detectors saw only weakly, see :func:`redact.report.is_low_confidence`: often texture, sometimes a face seen
+badly), 1 error, 2 usage, 130/143 interrupted.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import click
 from .common import _errors, _progress, _scan_options, scan_opts
 
 CHECK_FOUND = 3
+CHECK_WEAK = 4
+VERDICTS = {"identifiable": CHECK_FOUND, "please check": CHECK_WEAK, "nothing found": 0}
+"""``check``'s verdict and its exit status."""
 IDENTIFIABLE_KINDS = ("face", "badge", "text", "frame", "speech")
 
 
@@ -59,10 +64,13 @@ def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
             return {"ranges_s": sorted(v["spans"])}
         return {"frames": len(v["frames"]), "ranges_s" if fps else "ranges_frames": _ranges(v["frames"], fps)}
 
+    strong = any(v["tracks"] > v["low_confidence"] for v in found.values())
+    verdict = "identifiable" if strong else "please check" if found else "nothing found"
     return {
         "input": {"path": inp.path, "kind": inp.kind, "frames": inp.frames, "fps": inp.fps,
                   "width": inp.width, "height": inp.height},
-        "identifiable": bool(found),
+        "verdict": verdict,
+        "identifiable": strong,
         "found": {k: {"tracks": v["tracks"], "low_confidence": v["low_confidence"], **when(k, v)}
                   for k, v in sorted(found.items())},
         "warnings": list(warnings),
@@ -77,7 +85,8 @@ def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
 def check(ctx: click.Context, input: Path, as_json: bool, **scan_kw: Any) -> None:
     """Analyse INPUT and say whether it shows anything identifiable; writes nothing.
 
-    Exit status 3 when faces, badges or on-screen text were found, 0 when none, 1 on error."""
+    Exit status 3 when faces, badges, on-screen text or personal speech were found, 4 (please check) when the only
+    findings are weak, lone detections (often texture, sometimes a face seen badly), 0 when none, 1 on error."""
     from ..pipeline import scan as scan_pipeline
 
     obj = ctx.obj
@@ -92,14 +101,17 @@ def check(ctx: click.Context, input: Path, as_json: bool, **scan_kw: Any) -> Non
             if not obj["quiet"]:
                 for w in res.warnings:
                     click.echo(f"warning: {w}", err=True)
-        if summary["identifiable"]:
-            ctx.exit(CHECK_FOUND)
+        if VERDICTS[summary["verdict"]]:
+            ctx.exit(VERDICTS[summary["verdict"]])
 
 
 def _check_text(input: Path, summary: dict[str, Any]) -> str:
-    if not summary["identifiable"]:
+    if summary["verdict"] == "nothing found":
         return f"{input}: nothing identifiable found ({summary['input']['frames']} frame(s) analysed)"
-    lines = [f"{input}: identifiable content found"]
+    if summary["verdict"] == "please check":
+        lines = [f"{input}: please check: only weak, lone detections (often texture, sometimes a face seen badly)"]
+    else:
+        lines = [f"{input}: identifiable content found"]
     for kind, v in summary["found"].items():
         if "ranges_s" in v:
             when = ", ".join(f"{a:.2f}-{b:.2f} s" for a, b in v["ranges_s"])

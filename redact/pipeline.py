@@ -41,7 +41,7 @@ TEXT_MODES = ("all", "pii", "off")
 SPEECH_MODES = ("auto", "on", "off")
 SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: the speech extra is not installed "
                       "(pip install .[speech])")
-TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confirm_score=0.3),
+TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confirm_score=0.3, scene_fill=True),
                 "badge": TrackerConfig(pad=0.05, confirm_score=0.75, static_growth=False),
                 "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5,
                                       static_growth=False)}
@@ -258,15 +258,15 @@ def _analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sch
         holds = _collect(stack, settled, changed)
         for kind in sorted(set(found) | set(holds)):
             for at, held in holds.get(kind, ()):
-                trackers[kind].update(at, held)
+                trackers[kind].update(at, held, motion)
             if kind in found:
-                trackers[kind].update(frame.index, found[kind])
+                trackers[kind].update(frame.index, found[kind], motion)
         n += 1
         if progress:
             progress("scan", n, info.frames if total is None else total)
     for kind, held in _collect(stack, _finish_watches(stack, motion), changed).items():
         for at, dets in held:  # a change since the last reading that no reading followed
-            trackers[kind].update(at, dets)
+            trackers[kind].update(at, dets, motion)
     return Seen(n, uncovered, changed, motion)
 
 

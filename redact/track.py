@@ -13,12 +13,12 @@ Rules (each is tested):
 * Boxes are generous: ``pad`` of the box size on each side, plus (away from a detection) ``motion_pad`` frames'
   worth of the box's speed, plus uncertainty growing with the distance (in frames) to the nearest detection.
   Boxes are clipped to the frame and rounded outwards to whole pixels.
-* Camera motion (optional, a :class:`redact.motion.MotionPath` given to :meth:`Tracker.finish`): where the
-  motion is known, a frame between two detections also covers the two detections carried to it along the camera
-  motion, blended linearly (right for text on a monitor while the phone shakes, and for an object moving
-  steadily in the scene), and the two carried boxes themselves when the object is static in the scene (the first
-  detection, carried to the second one's frame, lands within ``scene_tol`` of it); roll frames also cover the
-  first / last detection carried along the camera motion (whether the object stays put in the scene or the
+* Camera motion (optional, a :class:`redact.motion.MotionPath` given to :meth:`Tracker.finish`): without
+  ``scene_fill``, where the motion is known, a frame between two detections also covers the two detections carried
+  to it along the camera motion, blended linearly (right for text on a monitor while the phone shakes, and for an
+  object moving steadily in the scene), and the two carried boxes themselves when the object is static in the scene
+  (the first detection, carried to the second one's frame, lands within ``scene_tol`` of it); roll frames also cover
+  the first / last detection carried along the camera motion (whether the object stays put in the scene or the
   camera follows it, both are covered). Across a frame whose motion is unknown (flat frame, cut) nothing is
   carried: the box is as without motion. Carried boxes are bounded: each at most :data:`CARRY_SCALE` times its
   detection, and where covering both the box without motion and the carried ones would make a box more than
@@ -26,10 +26,10 @@ Rules (each is tested):
   measured motion is followed instead of kept beside the place the object left.
 * Evidence before persistence: a track is CONFIRMED when it has ``confirm_hits`` detections or one scoring at
   least ``confirm_score``. Only confirmed tracks earn the configured pre-/post-roll, motion padding and growth away
-  from their detections. An unconfirmed track (a weak, lone detection: often texture, sometimes a real face seen badly) is
-  still covered wherever it was seen, between its detections, as far before and after them as they were apart
-  (a far face that only a strided pass finds is re-found every N frames), and on every frame no detector of its
-  kind looked at around it (fail closed), but tightly: padded by ``pad`` only. Each track records its evidence
+  from their detections. An unconfirmed track (a weak, lone detection: often texture, sometimes a real face seen
+  badly) is still covered wherever it was seen, between its detections, as far before and after them as they were
+  apart (a far face that only a strided pass finds is re-found every N frames), and on every frame no detector of
+  its kind looked at around it (fail closed), but tightly: padded by ``pad`` only. Each track records its evidence
   (:attr:`redact.types.Track.evidence`).
 * Rolls follow the track's own cadence: a confirmed track re-detected every frame or two gets ``min_roll``
   frames of pre-/post-roll (the detectors watched it come and go), one re-detected only every N frames gets
@@ -41,8 +41,15 @@ Rules (each is tested):
   there); the frames after a cut are a new scene, and the detectors all run on a cut frame.
 * Identities: tracks are matched to detections by a minimum-cost assignment (Hungarian
   algorithm, implemented here so the result never depends on whether scipy is installed) on
-  the IoU with the track's constant-velocity prediction, with a centre-distance fallback for
-  small fast faces whose boxes no longer overlap.
+  the IoU with the track's prediction, with a centre-distance fallback for small fast faces whose boxes no longer
+  overlap. With the camera motion given to :meth:`Tracker.update`, the prediction is made in the scene (as
+  BoT-SORT's camera-motion compensation does): the last detection carried along the measured motion, plus the
+  object's own speed in the scene, and the centre fallback is then tight (``scene_match``): a face that a strided pass
+  misses on a shaking crowd shot is not matched to its neighbour. Where the motion is unknown, the picture-space
+  constant-velocity prediction and the wide fallback, as without motion.
+* Scene fill (``scene_fill``, faces): where the camera motion is known, frames between two detections and roll frames
+  get the scene-consistent box alone (see :attr:`TrackerConfig.scene_fill`), padded by the object's own speed in the
+  scene rather than the shake's speed in the picture.
 
 Memory is the tracks' own detections; nothing is kept per frame.
 """
@@ -67,7 +74,7 @@ log = logging.getLogger(__name__)
 CARRY_SCALE = 1.25
 """A box carried along the camera motion is at most this many times the size of the detection it came from."""
 FORBIDDEN = 1e6
-"""Cost of a pair that must not be matched (any allowed pair costs at most 2)."""
+"""Cost of a pair that must not be matched (any allowed pair costs at most 3)."""
 
 
 @dataclass
@@ -77,6 +84,17 @@ class TrackerConfig:
     centre_match: float = 2.0
     """... or, failing that, if its centre is within this many box sides (the larger box's longer
     side) of the predicted centre and the two sizes differ by less than 2x."""
+    scene_match: float = 0.6
+    """Where the prediction was carried along the measured camera motion (see :meth:`Tracker.update`), the centre
+    gate is this many sides, plus ``scene_match_growth`` sides per frame since the track's last detection (at most
+    ``centre_match``): the prediction then knows where the scene went, so a face missed on this frame is not matched
+    to its neighbour in a crowd."""
+    scene_match_growth: float = 0.05
+    """(see ``scene_match``)"""
+    new_match_picture: bool = True
+    """A track whose own speed in the scene is not measured yet (one detection) may also match a detection near its
+    picture-space prediction (``centre_match``), at a cost above any match in the scene: an object crossing the
+    frame against a pan moves further in the scene than in the picture."""
     max_gap: int = 15
     """Frames a track survives without a detection (a detector blink, a head turn)."""
     pre_roll: int = 5
@@ -111,6 +129,12 @@ class TrackerConfig:
     """Padding + motion padding + growth: at most this fraction of the detection's size on each side."""
     pad_px: float = 0.0
     """Padding on each side is at least this many pixels (a 12 px face in a crowd jitters by more than 15% of it)."""
+    scene_fill: bool = False
+    """Where the camera motion is known, the box between two detections is where the scene-consistent motion puts it
+    (both detections carried along the camera motion and blended; both carried boxes too when the object is static
+    in the scene), and a roll frame's box is the detection carried along the camera motion, each padded by the
+    object's own speed in the scene, not also the picture-space blend / the box left where the object was in the
+    picture. Where the motion is unknown (flat frame, cut), as without motion."""
     union_scale: float = 3.0
     """A box that covers both where an object was and where the camera motion carried it is at most this many times
     its detection per side; beyond that the measured motion is followed (see :meth:`Tracker._grown`)."""
@@ -123,8 +147,9 @@ class TrackerConfig:
     the slowest detector of its kind; one found only every 8th or 16th frame keeps rolls of that stride."""
 
     def __post_init__(self) -> None:
-        for name in ("iou_match", "centre_match", "pad", "motion_pad", "carry_growth", "max_growth", "scene_tol",
-                     "scene_tol_px", "confirm_score", "max_extra", "cadence_roll", "pad_px", "union_scale"):
+        for name in ("iou_match", "centre_match", "scene_match", "scene_match_growth", "pad", "motion_pad",
+                     "carry_growth", "max_growth", "scene_tol", "scene_tol_px", "confirm_score", "max_extra",
+                     "cadence_roll", "pad_px", "union_scale"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
@@ -147,27 +172,42 @@ class _Live:
     boxes: list[np.ndarray] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    """Picture-space speed of the centre (px/frame), smoothed."""
+    drift: np.ndarray | None = None
+    """The object's own speed in the scene (px/frame, the camera's motion taken out), smoothed; None: not measured."""
     next_update: int | None = None
     """The first update frame after the last detection (None: none yet)."""
     categories: set[str] = field(default_factory=set)
     """PII categories of the text this track's detections held (text tracks only)."""
 
-    def add(self, frame: int, box: np.ndarray, score: float, category: str | None = None) -> None:
+    def add(self, frame: int, box: np.ndarray, score: float, category: str | None = None,
+            motion: MotionPath | None = None) -> None:
         if category:
             self.categories.add(category)
         if self.frames:
             dt = frame - self.frames[-1]
             step = (_centre(box) - _centre(self.boxes[-1])) / dt
             self.velocity = step if len(self.frames) == 1 else 0.5 * self.velocity + 0.5 * step
+            landed = motion.map_box(self.boxes[-1], self.frames[-1], frame) if motion is not None else None
+            if landed is not None:
+                own = (_centre(box) - _centre(landed)) / dt
+                self.drift = own if self.drift is None else 0.5 * self.drift + 0.5 * own
         self.frames.append(frame)
         self.boxes.append(box)
         self.scores.append(score)
         self.next_update = None
 
-    def predict(self, frame: int, horizon: int) -> np.ndarray:
+    def predict(self, frame: int, horizon: int, motion: MotionPath | None = None) -> tuple[np.ndarray, bool]:
+        """Where the object is expected on ``frame``, and whether that was carried along the camera motion: the
+        last detection carried along the measured motion plus the object's own speed in the scene; where the motion
+        is unknown, the picture-space constant-velocity prediction."""
         dt = min(frame - self.frames[-1], horizon)
+        carried = motion.map_box(self.boxes[-1], self.frames[-1], frame) if motion is not None else None
+        if carried is not None:
+            dx, dy = (self.drift if self.drift is not None else np.zeros(2)) * dt
+            return _clamped(carried, CARRY_SCALE * _size(self.boxes[-1])) + np.array([dx, dy, dx, dy]), True
         dx, dy = self.velocity * dt
-        return self.boxes[-1] + np.array([dx, dy, dx, dy])
+        return self.boxes[-1] + np.array([dx, dy, dx, dy]), False
 
 
 class Tracker:
@@ -210,8 +250,11 @@ class Tracker:
         self._live = []
         self._cuts.append(frame_index)
 
-    def update(self, frame_index: int, detections: Detections) -> None:
-        """Add the detections of frame ``frame_index`` (later than any frame given before)."""
+    def update(self, frame_index: int, detections: Detections, motion: MotionPath | None = None) -> None:
+        """Add the detections of frame ``frame_index`` (later than any frame given before).
+
+        ``motion``: the clip's camera motion, known at least up to ``frame_index``: live tracks are then predicted
+        along it (matched in the scene, not in the picture) where it is reliable."""
         if self._finished:
             raise RuntimeError("Tracker.update() after finish()")
         if frame_index <= self._last_update or frame_index < 0:
@@ -219,11 +262,11 @@ class Tracker:
         if detections.kind != self.kind:
             raise ValueError(f"a {self.kind} tracker was given {detections.kind} detections")
         boxes, scores, cats = self._prepare(detections)
-        pairs = self._match(frame_index, boxes)
+        pairs = self._match(frame_index, boxes, motion)
         matched_tracks = {t for t, _ in pairs}
         matched_dets = {d for _, d in pairs}
         for t, d in pairs:
-            self._live[t].add(frame_index, boxes[d], float(scores[d]), cats[d])
+            self._live[t].add(frame_index, boxes[d], float(scores[d]), cats[d], motion)
         still = []
         for i, track in enumerate(self._live):
             if i not in matched_tracks:
@@ -275,18 +318,32 @@ class Tracker:
             xyxy[thin, lo], xyxy[thin, hi] = mid - 0.5, mid + 0.5
         return xyxy, scores, cats
 
-    def _match(self, frame: int, boxes: np.ndarray) -> list[tuple[int, int]]:
+    def _match(self, frame: int, boxes: np.ndarray, motion: MotionPath | None = None) -> list[tuple[int, int]]:
         if not self._live or not len(boxes):
             return []
         cfg = self.config
-        pred = np.stack([t.predict(frame, cfg.max_gap + 1) for t in self._live])
+        predicted = [t.predict(frame, cfg.max_gap + 1, motion) for t in self._live]
+        pred = np.stack([p for p, _ in predicted])
+        gate = np.array([min(cfg.centre_match, cfg.scene_match + cfg.scene_match_growth * (frame - t.frames[-1]))
+                         if carried else cfg.centre_match for t, (_, carried) in zip(self._live, predicted)])
         iou = iou_matrix(pred, boxes)
         side = np.maximum(_side(pred)[:, None], _side(boxes)[None, :])
         dist = np.linalg.norm(_centre(pred)[:, None, :] - _centre(boxes)[None, :, :], axis=2)
         ratio = np.sqrt(_area(pred)[:, None] / _area(boxes)[None, :])
-        near = (dist <= cfg.centre_match * side) & (ratio < 2) & (ratio > 0.5)
+        near = (dist <= gate[:, None] * side) & (ratio < 2) & (ratio > 0.5)
         cost = np.full(iou.shape, FORBIDDEN)
-        cost[near] = 1 + dist[near] / np.maximum(cfg.centre_match * side[near], 1e-9)
+        cost[near] = 1 + dist[near] / np.maximum((gate[:, None] * side)[near], 1e-9)
+        if cfg.new_match_picture:
+            new = np.array([carried and t.drift is None for t, (_, carried) in zip(self._live, predicted)])
+            if new.any():
+                plain = np.stack([t.boxes[-1] for t in self._live])[new]
+                pside = np.maximum(_side(plain)[:, None], _side(boxes)[None, :])
+                pdist = np.linalg.norm(_centre(plain)[:, None, :] - _centre(boxes)[None, :, :], axis=2)
+                pnear = (pdist <= cfg.centre_match * pside) & (ratio[new] < 2) & (ratio[new] > 0.5)
+                sub = cost[new]
+                extra = pnear & (sub >= FORBIDDEN)
+                sub[extra] = 2 + pdist[extra] / np.maximum(cfg.centre_match * pside[extra], 1e-9)
+                cost[new] = sub
         by_iou = iou >= cfg.iou_match
         cost[by_iou] = 1 - iou[by_iou]
         return [(t, d) for t, d in assign(cost) if cost[t, d] < FORBIDDEN]
@@ -303,7 +360,13 @@ class Tracker:
         frames = np.asarray(t.frames)
         boxes = np.stack(t.boxes)
         scores = np.asarray(t.scores)
+        scene = motion if cfg.scene_fill else None
         seg_speed = np.abs(np.diff(_centre(boxes), axis=0)) / np.diff(frames)[:, None]  # (K-1, 2) px/frame
+        if scene is not None:  # the object's own speed in the scene, where the camera motion is known
+            for k in range(len(frames) - 1):
+                landed = scene.map_box(boxes[k], frames[k], frames[k + 1])
+                if landed is not None:
+                    seg_speed[k] = np.abs(_centre(boxes[k + 1]) - _centre(landed)) / (frames[k + 1] - frames[k])
         key_speed = np.zeros((len(frames), 2))
         if len(seg_speed):
             key_speed[:-1] = seg_speed
@@ -322,36 +385,38 @@ class Tracker:
         end = min(n_frames - 1, max(frames[-1] + post_roll, unseen_until))
         start = max([start] + [c for c in self._cuts if c <= frames[0]])  # never carried across a cut
         end = min([end] + [c - 1 for c in self._cuts if c > frames[-1]])
-        for f in range(start, frames[0]):
-            tb = self._box(f, boxes[0], key_speed[0], frames[0] - f, scores[0], "tracked", drift=confirmed, cfg=cfg)
-            if motion is not None:
-                tb = self._grown(tb, [motion.map_box(boxes[0], frames[0], f)], key_speed[0], frames[0] - f, cfg,
-                                 _size(boxes[0]))
+        rolls = [(f, 0) for f in range(start, frames[0])] + [(f, -1) for f in range(frames[-1] + 1, end + 1)]
+        for f, k in rolls:
+            dist = abs(f - frames[k])
+            carried = [motion.map_box(boxes[k], frames[k], f)] if motion is not None else []
+            tb = self._scene_box(f, carried, key_speed[k], dist, scores[k], "tracked", cfg, _size(boxes[k]),
+                                 drift=confirmed) if scene is not None else None
+            if tb is None:
+                tb = self._box(f, boxes[k], key_speed[k], dist, scores[k], "tracked", drift=confirmed, cfg=cfg)
+                if motion is not None:
+                    tb = self._grown(tb, carried, key_speed[k], dist, cfg, _size(boxes[k]))
             out.append(tb)
         for k in range(len(frames)):
             out.append(self._box(frames[k], boxes[k], key_speed[k], 0, scores[k], "detected", cfg=cfg))
             if k + 1 < len(frames):
                 f0, f1 = frames[k], frames[k + 1]
                 static = motion is not None and f1 - f0 > 1 and self._static(motion, boxes[k], f0, boxes[k + 1], f1)
+                ref = np.maximum(_size(boxes[k]), _size(boxes[k + 1]))
                 for f in range(f0 + 1, f1):
-                    a = (f - f0) / (f1 - f0)
-                    box = (1 - a) * boxes[k] + a * boxes[k + 1]
                     score = min(scores[k], scores[k + 1])
                     dist = min(f - f0, f1 - f)
                     grow_dist = 0 if static and not cfg.static_growth else dist
-                    tb = self._box(f, box, seg_speed[k], grow_dist, score, "interpolated", cfg=cfg)
-                    if motion is not None:
-                        carried = _carried(motion, boxes[k], f0, boxes[k + 1], f1, f, static)
-                        tb = self._grown(tb, carried, seg_speed[k], grow_dist, cfg,
-                                         np.maximum(_size(boxes[k]), _size(boxes[k + 1])))
+                    carried = _carried(motion, boxes[k], f0, boxes[k + 1], f1, f, static) if motion is not None else []
+                    tb = self._scene_box(f, carried, seg_speed[k], grow_dist, score, "interpolated", cfg,
+                                         ref) if scene is not None else None
+                    if tb is None:
+                        a = (f - f0) / (f1 - f0)
+                        box = (1 - a) * boxes[k] + a * boxes[k + 1]
+                        tb = self._box(f, box, seg_speed[k], grow_dist, score, "interpolated", cfg=cfg)
+                        if motion is not None:
+                            tb = self._grown(tb, carried, seg_speed[k], grow_dist, cfg, ref)
                     out.append(tb)
-        for f in range(frames[-1] + 1, end + 1):
-            tb = self._box(f, boxes[-1], key_speed[-1], f - frames[-1], scores[-1], "tracked", drift=confirmed,
-                           cfg=cfg)
-            if motion is not None:
-                tb = self._grown(tb, [motion.map_box(boxes[-1], frames[-1], f)], key_speed[-1], f - frames[-1], cfg,
-                                 _size(boxes[-1]))
-            out.append(tb)
+        out.sort(key=lambda b: b.frame)
         evidence = {"detections": len(frames), "best_score": round(float(scores.max()), 4), "confirmed": confirmed}
         return Track(t.id, self.kind, out, category=most_sensitive(t.categories), evidence=evidence)
 
@@ -363,6 +428,27 @@ class Tracker:
         size = np.maximum(_size(landed), _size(b1))
         tol = np.maximum(self.config.scene_tol * size, self.config.scene_tol_px)
         return bool(np.all(np.abs(_centre(landed) - _centre(b1)) <= tol))
+
+    def _scene_box(self, frame: int, carried: list[np.ndarray | None], speed: np.ndarray, dist: int, score: float,
+                   source: str, cfg: TrackerConfig, ref: np.ndarray, drift: bool = False) -> TrackBox | None:
+        """The box where the scene-consistent motion puts the object (``scene_fill``): the union of the ``carried``
+        boxes, each shrunk to at most :data:`CARRY_SCALE` times ``ref`` and padded like a box ``dist`` frames from a
+        detection at the object's own ``speed`` in the scene. None where a carried box is unknown (the motion in
+        between is not) or none is left in the frame: the caller falls back to the picture-space box."""
+        if not carried or any(c is None for c in carried):
+            return None
+        padded = []
+        for c in carried:
+            assert c is not None
+            cb = self._box(frame, _clamped(c, CARRY_SCALE * np.asarray(ref, float)), speed, dist, score, source,
+                           drift=drift, cfg=cfg).box
+            if cb[2] > cb[0] and cb[3] > cb[1]:
+                padded.append(cb)
+        if not padded:
+            return None
+        box = (min(b[0] for b in padded), min(b[1] for b in padded), max(b[2] for b in padded),
+               max(b[3] for b in padded))
+        return TrackBox(int(frame), box, float(score), source)
 
     def _grown(self, tb: TrackBox, carried: list[np.ndarray | None], speed: np.ndarray, dist: int,
                cfg: TrackerConfig, ref: np.ndarray) -> TrackBox:
@@ -423,7 +509,7 @@ def build_tracks(
     """Run a :class:`Tracker` over ``(frame_index, detections)`` pairs and return its tracks."""
     tracker = Tracker(kind, n_frames, width, height, config)
     for frame, dets in per_frame:
-        tracker.update(frame, dets)
+        tracker.update(frame, dets, motion)
     return tracker.finish(n_frames, motion)
 
 

@@ -460,7 +460,10 @@ def test_camera_motion_grows_boxes_or_follows_the_motion_within_bounds(seed):
             boxes.append([x, y, x + rng.uniform(2, 80), y + rng.uniform(2, 60)])
         seq.append((f, dets(*boxes) if boxes else Detections.empty()))
     plain = build_tracks(seq, n_frames, W, H, config=cfg)
-    followed = build_tracks(seq, n_frames, W, H, config=cfg, motion=motion)
+    tracker = Tracker("face", n_frames, W, H, cfg)  # matched as without motion (random boxes: ids may differ else)
+    for f, d in seq:
+        tracker.update(f, d)
+    followed = tracker.finish(n_frames, motion)
     check_well_formed(followed, n_frames)
     assert len(plain) == len(followed)
     grew = 0
@@ -607,3 +610,80 @@ def test_a_badge_seen_twice_in_place_is_not_grown_between():
     (t,) = build_tracks(seq, 7, W, H, "badge", cfg, motion=pan(7, 0.0))
     first = np.array(t.boxes[0].box)
     assert all(np.abs(np.array(b.box) - first).max() <= 1 for b in t.boxes)
+
+
+# -- matching and filling in the scene (faces issue) ---------------------------------------------
+def shaken(offsets: dict[int, tuple[float, float]], n: int) -> tuple[MotionPath, np.ndarray]:
+    """A hand-held camera: the scene's offset in the picture on each frame (linear between the given key frames),
+    and the MotionPath of it (a pure shift from frame to frame)."""
+    keys = sorted(offsets)
+    off = np.stack([np.interp(np.arange(n), keys, [offsets[k][a] for k in keys]) for a in (0, 1)], axis=1)
+    m = MotionPath()
+    for i in range(n):
+        d = off[i] - off[i - 1] if i else np.zeros(2)
+        m.add(i, np.array([[1.0, 0, d[0]], [0, 1.0, d[1]]]), i > 0)
+    return m, off
+
+
+def at(scene_box, offset) -> list[float]:
+    x1, y1, x2, y2 = scene_box
+    return [x1 + offset[0], y1 + offset[1], x2 + offset[0], y2 + offset[1]]
+
+
+def test_a_face_missed_in_a_shaking_crowd_is_not_matched_to_its_neighbour():
+    """Two 16 px faces 26 px apart in the scene, found by a pass every 8 frames. A is missed on frame 16, where its
+    neighbour B is found for the first time. In the picture the shake put B exactly where A's constant-velocity
+    prediction was; in the scene A's prediction is A, 1.6 sides from B: B starts its own track."""
+    a, b = (100, 100, 116, 116), (126, 100, 142, 116)
+    motion, off = shaken({0: (0, 0), 8: (10, 5), 16: (-6, 10), 24: (5, -5)}, 25)
+    seq = [(0, dets(at(a, off[0]))), (8, dets(at(a, off[8]))), (16, dets(at(b, off[16]))),
+           (24, dets(at(a, off[24]), at(b, off[24])))]
+    cfg = TrackerConfig(pre_roll=0, post_roll=0)
+
+    def who(track) -> set[str]:
+        """Which scene face each detected box of a track is."""
+        return {"a" if abs((bx.box[0] + bx.box[2]) / 2 - off[bx.frame][0] - (a[0] + a[2]) / 2) < 1 else "b"
+                for bx in track.boxes if bx.source == "detected"}
+
+    in_picture = build_tracks(seq, 25, W, H, config=cfg)  # matched in the picture: A's track takes B
+    assert any(who(t) == {"a", "b"} for t in in_picture)
+    in_scene = build_tracks(seq, 25, W, H, config=cfg, motion=motion)
+    check_well_formed(in_scene, 25)
+    assert sorted(sorted(who(t)) for t in in_scene) == [["a"], ["b"]]
+    (track_a,) = [t for t in in_scene if who(t) == {"a"}]
+    assert [bx.frame for bx in track_a.boxes if bx.source == "detected"] == [0, 8, 24]
+
+
+def test_between_two_detections_a_scene_fill_box_follows_the_scene_not_the_picture():
+    """A 20 px face still in the scene, found on frames 0 and 8; the hand shook 20 px right and back in between.
+    With ``scene_fill`` frame 4's box is where the face is (carried along the camera motion), not also over the
+    wall where the picture-space blend puts it; without, it covers both."""
+    face = (100, 100, 120, 120)
+    motion, off = shaken({0: (0, 0), 4: (20, 0), 8: (0, 0)}, 9)
+    seq = [(0, dets(at(face, off[0]))), (8, dets(at(face, off[8])))]
+    cfg = TrackerConfig(pre_roll=0, post_roll=0, pad=0.15, max_extra=0.5)
+    (filled,) = build_tracks(seq, 9, W, H, config=replace(cfg, scene_fill=True), motion=motion)
+    (both,) = build_tracks(seq, 9, W, H, config=cfg, motion=motion)
+    for f in range(1, 8):
+        true = at(face, off[f])
+        box = next(bx.box for bx in filled.boxes if bx.frame == f)
+        assert contains(box, true), (f, box, true)
+        assert box[2] - box[0] <= 20 * 2 + 2  # within max_extra of the face on each side
+        assert contains(next(bx.box for bx in both.boxes if bx.frame == f), true)
+    mid = next(bx.box for bx in filled.boxes if bx.frame == 4)
+    assert mid[0] >= face[0] + 10, "the wall where the face was in the picture is not covered"
+    assert next(bx.box for bx in both.boxes if bx.frame == 4)[0] <= face[0]
+
+
+def test_scene_fill_rolls_follow_the_camera_and_fall_back_where_the_motion_is_unknown():
+    face = (150, 100, 170, 120)
+    motion, off = shaken({0: (0, 0), 6: (-40, 0), 12: (-40, 0)}, 13)
+    cfg = TrackerConfig(pre_roll=0, post_roll=6, pad=0.15, max_extra=0.5, scene_fill=True)
+    (t,) = build_tracks([(6, dets(at(face, off[6])))], 13, W, H, config=cfg, motion=motion)
+    assert all(contains(bx.box, at(face, off[bx.frame])) for bx in t.boxes)
+    lost = MotionPath()  # every transform unreliable: as without motion
+    for i in range(13):
+        lost.add(i, None, False)
+    (plain,) = build_tracks([(6, dets(at(face, off[6])))], 13, W, H, config=replace(cfg, scene_fill=False))
+    (unknown,) = build_tracks([(6, dets(at(face, off[6])))], 13, W, H, config=cfg, motion=lost)
+    assert [b.box for b in plain.boxes] == [b.box for b in unknown.boxes]

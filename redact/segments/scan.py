@@ -47,8 +47,8 @@ class _Recorder:
     def cut(self, frame: int) -> None:
         self.cuts.append(frame)
 
-    def update(self, frame: int, detections: Detections) -> None:
-        self.updates.append((frame, detections))
+    def update(self, frame: int, detections: Detections, motion: MotionPath | None = None) -> None:
+        self.updates.append((frame, detections))  # the stitched motion is given to the real tracker
 
 
 class _RecordingPath(MotionPath):
@@ -173,6 +173,10 @@ def stitch(parts: list[SegmentScan], info: Any, frames: int) -> tuple[dict[str, 
         raise ValueError(f"frame {f} belongs to no segment")
 
     cuts = sorted({c for k, p in enumerate(parts) for c in p.cuts if owner(c) == k})
+    motion = MotionPath()
+    for f in range(frames):
+        t, ok = parts[owner(f)].motion.get(f, (None, False))
+        motion.add(f, t, ok)
     trackers = {kind: Tracker(kind, frames, info.width, info.height, cfg) for kind, cfg in parts[0].configs.items()}
     for kind, tracker in trackers.items():
         by_frame: dict[int, list[tuple[bool, Detections]]] = {}
@@ -185,11 +189,7 @@ def stitch(parts: list[SegmentScan], info: Any, frames: int) -> tuple[dict[str, 
             if what == 0:
                 tracker.cut(f)
             else:
-                tracker.update(f, dets)
-    motion = MotionPath()
-    for f in range(frames):
-        t, ok = parts[owner(f)].motion.get(f, (None, False))
-        motion.add(f, t, ok)
+                tracker.update(f, dets, motion)
     uncovered = sorted({f for p in parts for f in p.uncovered})
     changed, seen_covers = [], set()
     for p in parts:

@@ -184,7 +184,7 @@ def test_min_side_reaches_the_boxes_of_both_detectors(astronaut, min_side):
 
 
 def test_default_stack_lists_each_pass_and_its_settings():
-    from redact.detect.stack import LIGHT_MAX_SIDE, face_stack
+    from redact.detect.stack import LIGHT_MAX_SIDE, LIGHT_THRESHOLD, face_stack
     from redact.pipeline import ScanOptions
 
     opts = ScanOptions(provider="cpu")
@@ -193,6 +193,7 @@ def test_default_stack_lists_each_pass_and_its_settings():
     assert [(d["name"], d["every"]) for d in desc] == [
         ("centerface", 1), ("centerface", opts.detect_every), ("centerface-tiles", opts.tile_every)]
     assert desc[0]["max_side"] == LIGHT_MAX_SIDE and desc[1]["max_side"] == 1280
+    assert desc[0]["threshold"] == LIGHT_THRESHOLD and desc[1]["threshold"] == 0.2
     assert desc[2]["tiles"] == [2, 2] and desc[2]["tile_upscale"] == 2.0
     assert all(d["min_side"] == opts.face_min_side for d in desc)
     assert all(d["provider"] == "CPUExecutionProvider" for d in desc)

@@ -24,6 +24,12 @@ DEFAULT_TILE_IDLE_FACTOR = 2
 DEFAULT_FACE_MIN_SIDE = 12.0
 """Face boxes are grown to at least this many pixels (tiny faces jitter by more than their own size)."""
 LIGHT_MAX_SIDE = 320
+LIGHT_THRESHOLD = 0.5
+"""Minimum score of the light pass's faces. Shrunk to 320 px, texture (a camera, a red bag, an elbow) scores like a
+small face: on frames of the faces-crowd and faces-dev kenburns clips (every 12th), at CenterFace's 0.2 28% of this
+pass's faces were not faces (403 of 1457) and became confirmed tracks, re-found on every frame; at 0.5, 3 of 545,
+and 412 of the 474 faces >= 60 px wide it is there for are still found (the full-resolution pass finds the rest
+every ``detect_every`` frames, and the tracker fills between in the scene)."""
 DEFAULT_TEXT_EVERY = 25
 """OCR stride: text is read on frame 0, every 25 frames and on cuts, and tracked in between (OCR costs ~1.4 s
 per 720p frame on the 2-core development machine, see benchmarks/text.py). With ``text_on_change`` (default) it is
@@ -62,7 +68,8 @@ def face_stack(options: ScanOptions) -> list[Scheduled]:
         kwargs["threshold"] = options.face_threshold
     stack = [Scheduled(CenterFaceDetector(**kwargs), every=options.detect_every)]
     if options.detect_every > 1:
-        stack.insert(0, Scheduled(CenterFaceDetector(max_side=LIGHT_MAX_SIDE, **kwargs), every=1))
+        light = dict(kwargs, threshold=max(kwargs.get("threshold", 0.0), LIGHT_THRESHOLD))
+        stack.insert(0, Scheduled(CenterFaceDetector(max_side=LIGHT_MAX_SIDE, **light), every=1))
     if options.tile_every:
         inner = dict(kwargs, min_side=0.0)  # grown in frame pixels by the tiled detector
         tiles = TiledDetector(CenterFaceDetector(max_side=None, **inner), min_side=options.face_min_side)

@@ -29,7 +29,8 @@ Parts (--part, default all three):
            with the default ScanOptions (faces + text + badges: what a user gets; --mode faces: text off, no
            badges). Targets: recall >= 0.97 and spill <= 2x deface's spill.
            --set crowd: the 12 crowded rooms of ../shared/faces-crowd instead (the faces issue's development set);
-           --layers face,badge: only those plan kinds count (the faces issue scores face and badge boxes).
+           --layers face,badge: only those plan kinds count (the faces issue scores face and badge boxes; footage
+           too).
   text     the photos labelled in benchmarks/text_labels.json (kenburns format, boxes in the photo's pixels,
            "###" = illegible; the text strings are placeholders) made into clips likewise, default options.
            Spill is given for all plan regions and for text-kind regions only (faces in these photos are not
@@ -37,7 +38,8 @@ Parts (--part, default all three):
   footage  real clips from ../shared/footage (--clip), default options, no labels: mean SHARE of redact vs
            deface; target mean share <= max(3x deface, deface + 0.02); also the largest share of a frame and
            frames over half blurred (both without `frame` tracks, which are reported apart), the mean share
-           per kind, and the plan's tracks per kind.
+           per kind, the plan's tracks per kind, and the median area of redact's face box over deface's for the
+           same head (a crowd where redact finds more heads than deface is judged per face, not by the share).
 
 --max-frames N evaluates the first N frames of each clip: no detector is due after frame N (faces.Capped),
 so the plan is the one a clip cut there would get. --plans DIR saves each plan; --frames-out DIR with --show
@@ -292,11 +294,13 @@ def measure(path: Path, options: ScanOptions, deface: Deface, args, part: str, t
     h, w, by_frame = plan.input.height, plan.input.width, plan.boxes_by_frame()
     red, dfc, shows = Acc(), Acc(), {}
     wanted = show_frames(args.show, path, n)
-    layers = set(args.layers.split(",")) if truth and args.layers else None
+    layers = set(args.layers.split(",")) if args.layers else None
+    ratios: list[float] = []
     for i in range(n):
         masks = redact_masks(plan, i, by_frame, h, w)
         if layers is not None:
             masks = {k: m for k, m in masks.items() if k in layers}
+        ratios += face_area_ratios(by_frame.get(i, ()), dboxes[i])
         dmask = deface_mask(dboxes[i], h, w)
         grown = grown_union(truth.every[i], h, w) if truth else None
         counted = truth.counted[i] if truth else ()
@@ -312,9 +316,32 @@ def measure(path: Path, options: ScanOptions, deface: Deface, args, part: str, t
     row = {"clip": path.name, "frames": n, "size": f"{w}x{h}", "tracks": tracks,
            "tracks_kept": sum(t.action != "redact" for t in plan.tracks),
            "scan_s": round(t1 - t0, 1), "deface_s": round(t2 - t1, 1),
+           "face_area_ratio": round(float(np.median(ratios)), 2) if ratios else None, "heads_paired": len(ratios),
            "redact": red.row(), "deface": dfc.row()}
     print(f"  {part}: {path.name} done (scan {t1 - t0:.0f} s, deface {t2 - t1:.0f} s)", file=sys.stderr, flush=True)
     return row, red, dfc
+
+
+def face_area_ratios(tracks_boxes, dboxes: list) -> list[float]:
+    """For each deface box, the area of the redact face box drawn for the same head (the one containing its centre
+    with the best IoU) over the deface box's: the per-face measure of the crowd, where redact finding more heads
+    than deface is recall, not spill."""
+    mine = np.array([tb.box for t, tb in tracks_boxes if t.kind == "face" and t.action == "redact"], np.float64)
+    out = []
+    for x1, y1, x2, y2 in dboxes:
+        if not len(mine) or x2 <= x1 or y2 <= y1:
+            continue
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        inside = (mine[:, 0] <= cx) & (cx <= mine[:, 2]) & (mine[:, 1] <= cy) & (cy <= mine[:, 3])
+        if not inside.any():
+            continue
+        cand = mine[inside]
+        ix = np.clip(np.minimum(cand[:, 2], x2) - np.maximum(cand[:, 0], x1), 0, None)
+        iy = np.clip(np.minimum(cand[:, 3], y2) - np.maximum(cand[:, 1], y1), 0, None)
+        area = (cand[:, 2] - cand[:, 0]) * (cand[:, 3] - cand[:, 1])
+        iou = ix * iy / (area + (x2 - x1) * (y2 - y1) - ix * iy)
+        out.append(float(area[int(np.argmax(iou))] / ((x2 - x1) * (y2 - y1))))
+    return out
 
 
 # -- frames to look at -----------------------------------------------------------------------------------
@@ -398,15 +425,18 @@ def footage_part(clips: list[Path], deface: Deface, args) -> dict:
         row["target"] = round(max(3 * b, b + 0.02), 4)
         row["pass"] = a <= row["target"]
         rows.append(row)
-    print("\nfootage: default scan options; share = blurred pixels / frame pixels (max and >50% without frame tracks)")
+    layers = f"; only {args.layers} counted" if args.layers else ""
+    print(f"\nfootage: default scan options; share = blurred pixels / frame pixels (max and >50% without frame tracks)"
+          f"{layers}; face area = median redact face box / deface's for the same head")
     print(f"{'clip':<28} {'frames':>6} {'tracks f/b/t/x':>14} {'redact':>7} {'deface':>7} {'target':>7} {'':>4} "
-          f"{'max':>6} {'>50%':>4} {'covered':>7}  redact share by kind (%)")
+          f"{'max':>6} {'>50%':>4} {'covered':>7} {'face area':>9}  redact share by kind (%)")
     for r in rows:
         a = r["redact"]
         tracks = "/".join(str(r["tracks"].get(k, 0)) for k in KINDS)
         print(f"{r['clip'][:28]:<28} {r['frames']:>6} {tracks:>14} {fmt(a['share']):>7} {fmt(r['deface']['share']):>7} "
               f"{fmt(r['target']):>7} {'ok' if r['pass'] else 'FAIL':>4} {fmt(a['max_share']):>6} "
-              f"{a['frames_over_half']:>4} {a['frames_covered_whole']:>7}  {kinds_str(a['share_kind'])}")
+              f"{a['frames_over_half']:>4} {a['frames_covered_whole']:>7} {r['face_area_ratio'] or '-':>9}  "
+              f"{kinds_str(a['share_kind'])}")
     return {"clips": rows, "pass": all(r["pass"] for r in rows)}
 
 

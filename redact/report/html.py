@@ -14,7 +14,7 @@ from string import Template
 from typing import Any, Iterable
 
 from ..types import Plan, Track
-from . import is_low_confidence
+from .evidence import is_low_confidence
 
 COLOURS = {"face": "#c0392b", "badge": "#d68910", "text": "#2874a6", "frame": "#424949", "speech": "#7d3c98"}
 KEPT = "#1e8449"

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator
 
 import av
 
+from ..drawing import frame_processors
 from ..errors import InputError, OutputError
 from ..io import probe, yuv
 from ..io.atomic import atomic_path, check_unchanged
@@ -34,6 +35,9 @@ from ..io.model import WriteResult, YuvFrame
 from ..io.probe import AV_ERRORS, one_line, open_container
 from ..io.reader import open_decoder
 from ..io.writer import _VideoOut, _check_args, rate_options, source_rate, start_offset
+from ..options import Progress, RenderOptions
+from ..planning import redacted_speech
+from ..types import Plan
 from .index import ClipIndex, SegmentMismatch, Span, index_clip, render_spans, seek_frames
 
 log = logging.getLogger(__name__)
@@ -42,8 +46,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class RenderJob:
     path: str
-    plan: Any
-    options: Any
+    plan: Plan
+    options: RenderOptions
     index: ClipIndex
     span: Span
     x264: dict[str, str]
@@ -60,8 +64,6 @@ class SegmentRender:
 
 def render_segment(job: RenderJob, report: Callable[[int], None]) -> SegmentRender:
     """Worker side: frames ``job.span`` redacted and encoded into ``job.output`` (video only)."""
-    from ..pipeline import frame_processors
-
     info = probe(job.path)
     process, process_yuv = frame_processors(job.plan, job.options)
     planes = yuv.supports(info)
@@ -87,8 +89,8 @@ def render_segment(job: RenderJob, report: Callable[[int], None]) -> SegmentRend
     return SegmentRender(n, job.output, video.pad, "yuv420p" if planes else "rgb")
 
 
-def parallel_render(path: str | Path, plan: Any, output: str | Path, options: Any, jobs: int, *,
-                    progress: Any = None, expect_sha256: str | None = None) -> WriteResult | None:
+def parallel_render(path: str | Path, plan: Plan, output: str | Path, options: RenderOptions, jobs: int, *,
+                    progress: Progress | None = None, expect_sha256: str | None = None) -> WriteResult | None:
     """Write ``output`` as :func:`redact.io.write_video` would, over ``jobs`` segments; ``None`` where the clip is
     not split (the caller renders serially). Atomic: an error or interrupt leaves neither output nor segments."""
     from .pool import can_spawn, run_segments
@@ -107,7 +109,7 @@ def parallel_render(path: str | Path, plan: Any, output: str | Path, options: An
         stream_index = next(s.index for s in container.streams.video if s.codec_context is not None)
     source = source_rate(src, stream_index, info.fps) if options.crf is None else None
     x264 = rate_options(options.crf, options.preset, info, source)
-    speech = sorted(t.span for t in plan.tracks if t.kind == "speech" and t.action == "redact" and t.span)
+    speech = redacted_speech(plan)
     t0 = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=".redact-segments-", dir=dst.parent))
     try:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "redact"
 
 
@@ -139,9 +137,36 @@ def test_the_private_name_finder_sees_imports_and_attributes(tmp_path):
     assert _private_uses("redact.sub.b", user, modules) == ["2: redact.sub.a._x", "5: redact.pii._MONTH"]
 
 
-@pytest.mark.xfail(strict=True, reason="31 uses left: given public names in the next commit")
 def test_no_module_uses_another_modules_private_names():
     modules = _modules()
     found = [f"{p.relative_to(PACKAGE.parent)}:{use}" for m, p in modules.items() for use in _private_uses(m, p, modules)]
     assert found == []
 
+
+def test_every_flag_a_message_names_exists():
+    """Error messages and help name only the command line's own flags (one said ``--device cpu``, which never
+    existed: the flag is ``--provider``). Docstrings are left out (they also cite the benchmark scripts' flags), and
+    so are CSS custom properties (``--c:``)."""
+    import re
+
+    import click
+
+    from redact.cli import cli
+
+    flags = {"--help"}
+
+    def add(cmd: click.Command) -> None:
+        flags.update(o for p in cmd.params for o in [*p.opts, *p.secondary_opts])
+        for sub in getattr(cmd, "commands", {}).values():
+            add(sub)
+
+    add(cli)
+    unknown = []
+    for p in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}  # a string as a statement
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings:
+                unknown += [f"{p.relative_to(PACKAGE.parent)}:{n.lineno}: {f}"
+                            for f in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*(?![\w:-])", n.value) if f not in flags]
+    assert unknown == []

@@ -96,7 +96,7 @@ class SourceRate:
         return self.bits / self.seconds
 
 
-def _check_args(dst: Path, crf: int | None, preset: str, audio: str) -> None:
+def check_write_args(dst: Path, crf: int | None, preset: str, audio: str) -> None:
     if dst.suffix.lower() not in VIDEO_SUFFIXES:
         raise OutputError(
             f"video output must be an MP4 file ({', '.join(VIDEO_SUFFIXES)}), got {dst.suffix or 'no extension'!r}: {dst}"
@@ -186,7 +186,7 @@ def rate_options(crf: int | None, preset: str, info: MediaInfo, source: SourceRa
     return opts
 
 
-class _VideoOut:
+class VideoOut:
     """libx264 encoder for display-oriented frames of a fixed size: RGB images, or YUV planes
     (fast path: tagged with the source's range instead of limited)."""
 
@@ -299,7 +299,7 @@ def write_video(
     written (frames nobody analysed never reach the output).
     """
     src, dst = Path(src_path), Path(dst_path)
-    _check_args(dst, crf, preset, audio)
+    check_write_args(dst, crf, preset, audio)
     info = probe(src)
     if info.kind != "video":
         raise InputError(f"input is a still image, not a video: {src}")
@@ -352,7 +352,7 @@ def _transcode(
     speech: tuple[tuple[tuple[float, float], ...], str] = ((), "bleep"),
 ) -> WriteResult:
     offset = start_offset(container)
-    video = _VideoOut(out, info, decoder, options, offset)
+    video = VideoOut(out, info, decoder, options, offset)
     audio_out = AudioOut(out, container.streams.audio, audio, dst.name, offset, speech[0], speech[1])
     try:
         out.start_encoding()

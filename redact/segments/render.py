@@ -1,5 +1,5 @@
 """Segment-parallel render: each worker decodes its segment from a keyframe, draws the plan's redactions and encodes
-it with the serial writer's encoder settings (:class:`redact.io.writer._VideoOut`: same rate control, colour tags,
+it with the serial writer's encoder settings (:class:`redact.io.writer.VideoOut`: same rate control, colour tags,
 timestamps) into a temporary MP4 without audio; a fresh encoder starts each segment with an IDR frame. The segments'
 packets are then joined here into the output without re-encoding, and the audio is routed once, as the serial writer
 routes it (:class:`redact.io.audio.AudioOut`: copied bit-exact, re-encoded, bleeped or dropped).
@@ -34,7 +34,7 @@ from ..io.image import check_processed
 from ..io.model import WriteResult, YuvFrame
 from ..io.probe import AV_ERRORS, one_line, open_container
 from ..io.reader import open_decoder
-from ..io.writer import _VideoOut, _check_args, rate_options, source_rate, start_offset
+from ..io.writer import VideoOut, check_write_args, rate_options, source_rate, start_offset
 from ..options import Progress, RenderOptions
 from ..planning import redacted_speech
 from ..types import Plan
@@ -72,7 +72,7 @@ def render_segment(job: RenderJob, report: Callable[[int], None]) -> SegmentRend
         decoder = open_decoder(container, info, allow_truncated=False, planes=planes)
         out = av.open(job.output, mode="w", format="mp4")
         try:
-            video = _VideoOut(out, info, decoder, job.x264, start_offset(container))
+            video = VideoOut(out, info, decoder, job.x264, start_offset(container))
             out.start_encoding()
             for frame in seek_frames(container, decoder, job.index, job.span):
                 if isinstance(frame, YuvFrame):
@@ -96,7 +96,7 @@ def parallel_render(path: str | Path, plan: Plan, output: str | Path, options: R
     from .pool import can_spawn, run_segments
 
     src, dst = Path(path), Path(output)
-    _check_args(dst, options.crf, options.preset, options.audio)
+    check_write_args(dst, options.crf, options.preset, options.audio)
     info = probe(src)
     index = index_clip(src, info) if can_spawn() else None
     spans = render_spans(index, jobs) if index is not None else []

@@ -389,6 +389,7 @@ def test_process_item_reports_json_safe_results(tmp_path):
     assert batch_plan.input.sha256 == alone.input.sha256 == res["input"]["sha256"]
 
 
+@pytest.mark.slow
 def test_sigterm_stops_the_batch_leaving_only_finished_items_and_a_rerun_completes(tmp_path):
     import signal
     import subprocess

@@ -108,14 +108,15 @@ def _private_uses(name: str, path: Path, modules: dict[str, Path]) -> list[str]:
     """``line: module._name`` for each private name of another redact module ``path`` uses: imported by name, or
     read as an attribute of a module it imported (``pii._MONTH``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    out = [f"{line}: {target}.{n}" for target, names, line in _imports(name, path, modules) for n in names
+    imported = _imports(name, path, modules)
+    out = [f"{line}: {target}.{n}" for target, names, line in imported for n in names
            if n.startswith("_") and not n.startswith("__") and target != name]
     aliases: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             aliases.update({a.asname: a.name for a in node.names if a.asname and a.name in modules})
         elif isinstance(node, ast.ImportFrom):
-            for target, _names, line in _imports(name, path, modules):
+            for target, _names, line in imported:
                 if line == node.lineno and not _names:
                     aliases.update({a.asname or a.name: target for a in node.names if target.endswith("." + a.name)})
     for node in ast.walk(tree):

@@ -82,11 +82,11 @@ def stack_strides(options: ScanOptions, detectors: list[Any] | None) -> list[int
 @dataclass
 class Seen:
     """What one pass of :func:`analyse` over frames saw, besides what it gave the trackers: the frames it went
-    through, frames that could not be analysed (covered whole), covers of changes no reading followed, the camera
-    motion, and warnings."""
+    through, the frames that could not be analysed (``unanalysed``: covered whole), covers of changes no reading
+    followed, the camera motion, and warnings."""
 
     frames: int
-    uncovered: list[int]
+    unanalysed: list[int]
     changed: list[tuple[str, Cover]]
     motion: MotionPath
     warnings: list[str] = field(default_factory=list)
@@ -100,7 +100,7 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
     does, with its frames' own indices."""
     cuts = CutDetector()
     camera, motion = CameraMotion(), (MotionPath() if motion is None else motion)
-    uncovered: list[int] = []
+    unanalysed: list[int] = []
     changed: list[tuple[str, Cover]] = []  # frames of a change no detector run read: covered (see Settled)
     n = 0
     for frame in frames:
@@ -121,7 +121,7 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
                 raise AnalysisError(f"frame {frame.index} could not be analysed ({type(e).__name__}); "
                                     "nothing was written") from e
             log.warning("frame %d could not be analysed (%s); covering it whole", frame.index, type(e).__name__)
-            uncovered.append(frame.index)
+            unanalysed.append(frame.index)
             found, failed = {}, True
         settled = [s.watch.settled for s in stack if s.watch is not None]
         if failed:  # watched detectors run again on the next frame; nothing they saw is lost
@@ -135,10 +135,10 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
         n += 1
         if progress:
             progress("scan", n, info.frames if total is None else total)
-    for kind, held in _collect(stack, _finish_watches(stack, motion), changed).items():
-        for at, dets in held:  # a change since the last reading that no reading followed
+    for kind, late in _collect(stack, _finish_watches(stack, motion), changed).items():
+        for at, dets in late:  # a change since the last reading that no reading followed
             trackers[kind].update(at, dets)
-    return Seen(n, uncovered, changed, motion)
+    return Seen(n, unanalysed, changed, motion)
 
 
 def _collect(stack: list[Scheduled], settled: list[Settled | None], changed: list[tuple[str, Cover]]

@@ -11,7 +11,6 @@ Fail-closed rules enforced here:
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +33,6 @@ __all__ = ["SPEECH_MODES", "SPEECH_NOT_CHECKED", "TEXT_MODES", "Progress", "Rend
 """Also the public names of the modules ``scan`` and ``render`` are built from (options, results, the default
 stack, the frame drawing), so callers need import only this module."""
 
-log = logging.getLogger(__name__)
-
 
 @dataclass
 class RenderResult:
@@ -57,7 +54,7 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     its file name only, :func:`redact.naming.recorded_path`; the SHA-256 identifies it).
 
     ``detectors`` (for tests and benchmarks) replaces the default stack: plain detectors run on every frame,
-    :class:`Scheduled` ones at their stride. ``jobs`` > 1: a long enough video is split into that many segments
+    :class:`~redact.detect.schedule.Scheduled` ones at their stride. ``jobs`` > 1: a long enough video is split into that many segments
     analysed in worker processes and stitched into one plan (:mod:`redact.segments`; see :func:`redact.cpus.clip_jobs`).
     """
     options = options or ScanOptions()

@@ -39,19 +39,19 @@ def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, tr
     frames_total = seen.frames
     warnings = list(seen.warnings)
     tracks: list[Track] = []
-    for kind, tracker in trackers.items():
+    for tracker in trackers.values():
         for t in tracker.finish(frames_total, seen.motion):
             t.id = next_track_id(tracks)
             tracks.append(t)
-    for kind, (category, score, boxes) in ((k, c) for k, cover in seen.changed for c in cover):  # see Settled.cover
-        boxes = [TrackBox(f, box, score, "tracked") for f, box in boxes if f < frames_total]
+    for kind, (category, score, covered) in ((k, c) for k, cover in seen.changed for c in cover):  # Settled.cover
+        boxes = [TrackBox(f, box, score, "tracked") for f, box in covered if f < frames_total]
         if boxes:
             tracks.append(Track(next_track_id(tracks), kind, boxes, category=category))
-    if seen.uncovered:
+    if seen.unanalysed:
         box = (0.0, 0.0, float(info.width), float(info.height))
         tracks.append(Track(next_track_id(tracks), "frame",
-                            [TrackBox(i, box, 1.0, "failsafe") for i in seen.uncovered]))
-        warnings.append(f"{len(seen.uncovered)} frame(s) could not be analysed and are covered whole")
+                            [TrackBox(i, box, 1.0, "failsafe") for i in seen.unanalysed]))
+        warnings.append(f"{len(seen.unanalysed)} frame(s) could not be analysed and are covered whole")
     extra: dict[str, Any] = {"rotation": info.rotation, "duration": info.duration, "codec": info.video_codec,
                              "container": info.container, "audio_streams": len(info.audio)}
     if seen.truncated:

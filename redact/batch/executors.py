@@ -251,7 +251,7 @@ class RayExecutor:
         ray = self._ray
         if ray.is_initialized():
             return
-        kwargs = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
         kwargs.update(self.init_kwargs)
         if self.address is not None:
             kwargs["address"] = self.address

@@ -20,7 +20,8 @@ IDENTIFIABLE_KINDS = ("face", "badge", "text", "frame", "speech")
 def _ranges(frames: set[int], fps: float) -> list[list[float]]:
     """Runs of consecutive frames as ``[start_s, end_s]`` (frame indices when ``fps`` is unknown)."""
     out: list[list[float]] = []
-    start = prev = None
+    start: int | None = None
+    prev = 0
     for f in sorted(frames):
         if start is None:
             start = prev = f

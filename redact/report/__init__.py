@@ -90,7 +90,7 @@ def _summary(plan: Plan, categories: dict[int, str | None]) -> dict[str, Any]:
 
 def _scalars(d: dict[str, Any], keys: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The JSON scalar (or short list of scalars) values of ``d``, for ``keys`` if given."""
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in d.items():
         if keys is not None and k not in keys:
             continue

@@ -21,7 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 import av
 
@@ -99,7 +99,9 @@ def parallel_render(path: str | Path, plan: Plan, output: str | Path, options: R
     check_write_args(dst, options.crf, options.preset, options.audio)
     info = probe(src)
     index = index_clip(src, info) if can_spawn() else None
-    spans = render_spans(index, jobs) if index is not None else []
+    if index is None:
+        return None
+    spans = render_spans(index, jobs)
     if not spans:
         return None
     if index.frames != plan.input.frames:
@@ -152,7 +154,7 @@ def _join(src: Path, segments: list[Path], tmp: Path, dst: Path, options: Any,
                 raise OutputError(f"the segments of {dst} were encoded with different codec settings; cannot join "
                                   "them (use -j 1)")
         tb = first.time_base
-        all_pts = sorted(p.pts for r, s in zip(readers, streams) for p in r.demux(s) if p.size)
+        all_pts = sorted(cast("int", p.pts) for r, s in zip(readers, streams) for p in r.demux(s) if p.size)
         for r in readers:
             r.seek(0)
         with open_container(src) as container:

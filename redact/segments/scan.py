@@ -84,7 +84,7 @@ class SegmentScan:
     cuts: list[int]
     updates: dict[str, list[tuple[int, Detections]]]
     motion: dict[int, tuple[np.ndarray | None, bool]]
-    uncovered: list[int]
+    unanalysed: list[int]
     changed: list[tuple[str, Cover]]
     configs: dict[str, TrackerConfig]
     models: list[dict[str, Any]] = field(default_factory=list)
@@ -110,7 +110,7 @@ def scan_segment(job: ScanJob, report: Callable[[int], None]) -> SegmentScan:
     seen = analyse(frames, info, job.options, stack, recorders, motion=motion,
                     progress=lambda _stage, n, _total: report(n))
     return SegmentScan(job.span, seen.frames, sorted({c for r in recorders.values() for c in r.cuts}),
-                       {k: r.updates for k, r in recorders.items()}, motion.measured, seen.uncovered, seen.changed,
+                       {k: r.updates for k, r in recorders.items()}, motion.measured, seen.unanalysed, seen.changed,
                        configs,
                        [s.describe() for s in stack])
 
@@ -124,7 +124,9 @@ def parallel_scan(path: str | Path, options: ScanOptions, jobs: int, *, progress
     path = Path(path)
     info = probe(path)
     index = index_clip(path, info) if can_spawn() else None
-    spans = scan_spans(index, jobs, overlap_for(stack_strides(options, detectors))) if index is not None else []
+    if index is None:
+        return None
+    spans = scan_spans(index, jobs, overlap_for(stack_strides(options, detectors)))
     if not spans:
         return None
     blob = None
@@ -171,16 +173,17 @@ def stitch(parts: list[SegmentScan], info: MediaInfo, frames: int) -> tuple[dict
                 by_frame.setdefault(f, []).append((owner(f) == k, dets))
         events: list[tuple[int, int, Detections | None]] = [(c, 0, None) for c in cuts]
         events += [(f, 1, _union(kind, sets)) for f, sets in by_frame.items()]
-        for f, what, dets in sorted(events, key=lambda e: (e[0], e[1])):
+        for f, what, update in sorted(events, key=lambda e: (e[0], e[1])):
             if what == 0:
                 tracker.cut(f)
             else:
-                tracker.update(f, dets)
+                assert update is not None  # an update's detections
+                tracker.update(f, update)
     motion = MotionPath()
     for f in range(frames):
         t, ok = parts[owner(f)].motion.get(f, (None, False))
         motion.add(f, t, ok)
-    uncovered = sorted({f for p in parts for f in p.uncovered})
+    unanalysed = sorted({f for p in parts for f in p.unanalysed})
     changed: list[tuple[str, Cover]] = []
     seen_covers: set[tuple[str, str]] = set()
     for p in parts:
@@ -189,7 +192,7 @@ def stitch(parts: list[SegmentScan], info: MediaInfo, frames: int) -> tuple[dict
             if key not in seen_covers:
                 seen_covers.add(key)
                 changed.append((kind, cover))
-    return trackers, Seen(frames, uncovered, changed, motion)
+    return trackers, Seen(frames, unanalysed, changed, motion)
 
 
 def _union(kind: str, sets: list[tuple[bool, Detections]]) -> Detections:

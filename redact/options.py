@@ -20,14 +20,10 @@ DEFAULT_TILE_IDLE_FACTOR = 2
 DEFAULT_FACE_MIN_SIDE = 12.0
 """Face boxes are grown to at least this many pixels (tiny faces jitter by more than their own size)."""
 DEFAULT_TEXT_EVERY = 25
-"""OCR stride: text is read on frame 0, every 25 frames and on cuts, and tracked in between (OCR costs ~1.4 s
-per 720p frame on the 2-core development machine, see benchmarks/text.py). With ``text_on_change`` (default) it is
-also read when the pixels around the text the last reading found change abruptly (a monitor showing the next
-patient's name), at most every :data:`redact.detect.schedule.CHANGE_GAP` frames
-(:class:`~redact.detect.schedule.ChangeWatch`), rather than at a shorter stride: a stride short enough for a screen
-that changes every 0.4 s would read every clip that often. Measured (readings in all, stride alone -> with changes):
-a generated monitor 4 -> 6 in 100 frames; shaken cameras 4 -> 4; crowds under captions 6 -> 6 and 6 -> 7 in 127;
-people walking past a sign at 1080p 5 -> 17 in 105 (the most, one reading every CHANGE_GAP frames, is ~6x)."""
+"""OCR stride: text is read on frame 0, every 25 frames and on cuts, and tracked in between; with ``text_on_change``
+(default) also when the pixels around the text the last reading found change abruptly, at most every
+:data:`redact.detect.schedule.CHANGE_GAP` frames (:class:`~redact.detect.schedule.ChangeWatch`). Why a change watch
+rather than a shorter stride, and the readings it adds: docs/benchmarks.md, "Strides and tracker settings"."""
 DEFAULT_BADGE_EVERY = 6
 """Badge search stride (frames). OpenCV only, but about 4 ms per face searched at 720p (52 ms per frame on a
 street clip with 12 faces): every 6th frame, tracked in between like faces (the sample's badge stays covered

@@ -35,7 +35,6 @@ evidence (0.75). Text and badges read twice where the camera motion says they st
 settings"."""
 
 
-
 def prepared_stack(options: ScanOptions, detectors: list[Any] | None) -> list[Scheduled]:
     """The detector stack of one clip, every detector due on its first frame."""
     raw = detectors if detectors is not None else default_stack(options)

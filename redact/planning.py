@@ -29,12 +29,13 @@ class ScanResult:
 
 
 def tool() -> dict[str, Any]:
+    """The tool that made a plan, as the plan records it."""
     return {"name": "redact", "version": __version__}
 
 
 def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, trackers: Mapping[str, Tracker],
-               seen: Seen, models: list[dict[str, Any]], recorded_as: str | None, progress: Progress | None,
-               t0: float) -> ScanResult:
+              seen: Seen, models: list[dict[str, Any]], recorded_as: str | None, progress: Progress | None,
+              t0: float) -> ScanResult:
     """The plan: the trackers' tracks, covers of unread changes and of frames not analysed, speech (once per clip)."""
     frames_total = seen.frames
     warnings = list(seen.warnings)

@@ -2,8 +2,8 @@
 
 :func:`default_stack` is faces (:func:`face_stack`: CenterFace in three passes), then on-screen text
 (:func:`text_stack`: OCR every ``text_every`` frames, on cuts and on change), then ID badges (:func:`badge_stack`,
-which look at what the others found in the same frame). :mod:`redact.analyse` prepares it for :mod:`redact.pipeline`; batch builds it once per
-worker.
+which look at what the others found in the same frame). :mod:`redact.analyse` prepares it for each clip; batch
+builds it once per worker.
 """
 
 from __future__ import annotations

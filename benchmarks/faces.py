@@ -234,8 +234,8 @@ def eval_images(items, stack, scales, misses: Path | None) -> list[dict]:
             tallies = {"redact": Tally(), "deface": Tally()}
             for path, gt in items:
                 img, faces = on_canvas(read_image(path), gt, k)
-                for name, fn in (("redact", lambda: redact_image(img, stack, Path(tmp))),
-                                 ("deface", lambda: deface_image(img, centerface))):
+                for name, fn in (("redact", lambda img=img: redact_image(img, stack, Path(tmp))),
+                                 ("deface", lambda img=img: deface_image(img, centerface))):
                     t0 = time.perf_counter()
                     red = fn()
                     missed = tallies[name].add(path.name, faces, red, time.perf_counter() - t0)

@@ -55,7 +55,7 @@ def clip_jobs(requested: int | None = None) -> int:
     if requested is None:
         free = available_memory()
         by_memory = cpus if free is None else max(1, free // SEGMENT_WORKER_BYTES)
-        if by_memory < cpus:
+        if free is not None and by_memory < cpus:
             log.info("%d segment worker(s), not %d: %.1f GiB of memory available", by_memory, cpus, free / 2**30)
         return max(1, min(cpus, by_memory))
     if requested < 1:

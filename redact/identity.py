@@ -150,7 +150,8 @@ class FaceEmbedder:
             x1, y1, x2, y2 = 0, 0, w, h
             target = (0.0, 0.0, float(w), float(h))
         else:
-            target = tuple(float(v) for v in region)
+            t1, t2, t3, t4 = (float(v) for v in region)
+            target = (t1, t2, t3, t4)
             mw, mh = CROP_MARGIN * (target[2] - target[0]), CROP_MARGIN * (target[3] - target[1])
             x1, y1 = max(0, int(target[0] - mw)), max(0, int(target[1] - mh))
             x2, y2 = min(w, int(np.ceil(target[2] + mw))), min(h, int(np.ceil(target[3] + mh)))

@@ -200,7 +200,7 @@ def verify(out_dir: str | os.PathLike[str]) -> VerifyResult:
             rel = entry.get("path") if isinstance(entry, dict) else None
             full = _inside(out, rel) if isinstance(rel, str) else None
             named.add(str(rel))
-            if full is None:
+            if full is None or not isinstance(rel, str):
                 res.problems.append((str(rel), f"{key} path is not inside the output folder"))
                 continue
             if not full.is_file() or full.is_symlink():

@@ -53,7 +53,7 @@ from redact.types import CATEGORY_ORDER, most_sensitive
 CATEGORIES = CATEGORY_ORDER
 """Every category :func:`classify` can return, most sensitive first (one order for the whole tool)."""
 
-_Span = tuple[int, int, str]  # start, end, category
+Span = tuple[int, int, str]  # start, end, category
 
 # -- numbers -----------------------------------------------------------------------------------
 _DIGITISH = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1", "|": "1"})
@@ -87,9 +87,9 @@ def _chains(text: str) -> list[list[tuple[int, int, str]]]:
     return chains
 
 
-def _digit_spans(text: str, taken: list[_Span]) -> list[_Span]:
+def _digit_spans(text: str, taken: list[Span]) -> list[Span]:
     """NHS numbers (valid check digit) and 7-10 digit hospital numbers among the digit chains."""
-    out: list[_Span] = []
+    out: list[Span] = []
     for chain in _chains(text):
         windows = [(chain[i][0], chain[j][1], "".join(g[2] for g in chain[i:j + 1]))
                    for i in range(len(chain)) for j in range(i, len(chain))]
@@ -103,13 +103,13 @@ def _digit_spans(text: str, taken: list[_Span]) -> list[_Span]:
 _MRN = re.compile(r"(?<![A-Za-z])[A-Za-z]{1,3}[ \-]?\d{6,8}(?!\d)")
 
 # -- dates, phones, postcodes, emails ----------------------------------------------------------
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _DATES = [
     re.compile(r"(?<!\d)\d{1,2}\s?[/.\-]\s?\d{1,2}\s?[/.\-]\s?(?:\d{4}|\d{2})(?!\d)"),
     re.compile(r"(?<!\d)\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}(?!\d)"),
-    re.compile(r"(?<!\d)\d{1,2}(?:st|nd|rd|th)?[\s\-/.]*" + _MONTH + r"\.?[\s\-/.,]*(?:\d{4}|'?\d{2})(?!\d)", re.I),
-    re.compile(r"(?<![A-Za-z])" + _MONTH + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}(?!\d)", re.I),
+    re.compile(r"(?<!\d)\d{1,2}(?:st|nd|rd|th)?[\s\-/.]*" + MONTHS + r"\.?[\s\-/.,]*(?:\d{4}|'?\d{2})(?!\d)", re.I),
+    re.compile(r"(?<![A-Za-z])" + MONTHS + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}(?!\d)", re.I),
 ]
 _PHONES = [
     re.compile(r"(?:\+\s?44\s?(?:\(0\)\s?)?|(?<![\d+])0)\d(?:[ \-]?\d){8,9}(?!\d)"),
@@ -161,9 +161,9 @@ row mews walk
 """.split())
 
 
-def _name_runs(text: str) -> list[_Span]:
+def _name_runs(text: str) -> list[Span]:
     """Two or more capitalised words in a row (separated by spaces only), none of them a stop word."""
-    out: list[_Span] = []
+    out: list[Span] = []
     run: list[re.Match[str]] = []
     for word in [*_CAPWORD.finditer(text), None]:
         if word is not None and word.group(0).lower() not in STOP_WORDS and (
@@ -201,7 +201,7 @@ _NEEDS_COLON = {"nhs", "patient", "doctor", "nurse", "midwife", "gp", "carer", "
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
-def _label_spans(text: str) -> list[_Span]:
+def label_spans(text: str) -> list[Span]:
     """Spans of labels (``label``) and of the values that follow them (the label's field)."""
     found = []
     for m in _LABEL.finditer(text):
@@ -210,7 +210,7 @@ def _label_spans(text: str) -> list[_Span]:
         if not m.group("sep") and word in _NEEDS_COLON:
             continue  # an everyday word without a colon is not a form label
         found.append((m.start(), m.end(), _FIELDS[idx][1]))
-    out: list[_Span] = []
+    out: list[Span] = []
     for n, (start, end, field) in enumerate(found):
         out.append((start, end, "label"))
         stop = found[n + 1][0] if n + 1 < len(found) else len(text)
@@ -220,14 +220,14 @@ def _label_spans(text: str) -> list[_Span]:
 
 
 # -- public API --------------------------------------------------------------------------------
-def _overlaps(start: int, end: int, spans: Iterable[_Span]) -> bool:
+def _overlaps(start: int, end: int, spans: Iterable[Span]) -> bool:
     return any(s < end and start < e for s, e, _ in spans)
 
 
-def spans(text: str) -> list[_Span]:
+def spans(text: str) -> list[Span]:
     """``(start, end, category)`` for every PII match in ``text`` (offsets only; text is not kept)."""
     text = unicodedata.normalize("NFKC", text)
-    out: list[_Span] = []
+    out: list[Span] = []
     for rx in _DATES:
         out += [(m.start(), m.end(), "date") for m in rx.finditer(text)]
     for rx in _PHONES:
@@ -243,7 +243,7 @@ def spans(text: str) -> list[_Span]:
     out += [(m.start(), m.end(), "name") for m in _TITLE.finditer(text) if m.group(1).lower() not in STOP_WORDS]
     out += [(m.start(), m.end(), "name") for m in _SURNAME_FIRST.finditer(text)]
     out += _name_runs(text)
-    out += _label_spans(text)
+    out += label_spans(text)
     return out
 
 

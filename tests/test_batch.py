@@ -389,6 +389,7 @@ def test_process_item_reports_json_safe_results(tmp_path):
     assert batch_plan.input.sha256 == alone.input.sha256 == res["input"]["sha256"]
 
 
+@pytest.mark.slow
 def test_sigterm_stops_the_batch_leaving_only_finished_items_and_a_rerun_completes(tmp_path):
     import signal
     import subprocess
@@ -488,12 +489,12 @@ def test_ray_executor_logic_with_a_fake_ray(tmp_path, monkeypatch):
 
     from redact.batch import RayExecutor
 
-    import redact.batch
+    import redact.batch.worker
 
     fake = _FakeRay()
     monkeypatch.setitem(sys.modules, "ray", fake)
     # tasks run in this process here: keep _ray_call from pinning the test process to one CPU
-    monkeypatch.setitem(redact.batch._WORKER, "threads", 1)
+    monkeypatch.setitem(redact.batch.worker.WORKER_STATE, "threads", 1)
     src, out = tmp_path / "in", tmp_path / "out"
     tiny(src / "a.mp4")
     tiny(src / "crash.mp4")
@@ -511,12 +512,12 @@ def test_ray_executor_logic_with_a_fake_ray(tmp_path, monkeypatch):
 
 
 def test_one_batch_at_a_time_per_output_folder(tmp_path):
-    from redact.batch import _folder_lock
+    from redact.batch.driver import folder_lock
 
     src, out = tmp_path / "in", tmp_path / "out"
     tiny(src / "a.mp4")
     out.mkdir()
-    with _folder_lock(out.resolve()):  # as if another batch were running
+    with folder_lock(out.resolve()):  # as if another batch were running
         with pytest.raises(RedactError, match="another batch"):
             run_batch(src, out, settings(), InlineExecutor())
     assert run_batch(src, out, settings(), InlineExecutor()).done == ["a.mp4"]

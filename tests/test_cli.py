@@ -105,6 +105,7 @@ def test_refuses_output_via_symlink_to_input(clip, tmp_path):
     assert clip.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_run_scan_render_roundtrip(clip, tmp_path):
     out = tmp_path / "clean.mp4"
     r = invoke("-q", "run", clip, "-o", out)
@@ -147,6 +148,7 @@ def test_wrong_output_suffix_is_usage_error(clip, tmp_path):
     assert not (tmp_path / "o.avi").exists()
 
 
+@pytest.mark.slow
 def test_truncated_clip_is_processed_up_to_the_break_and_the_report_says_so(tmp_path, face_scene):
     full = make_video(tmp_path / "full.mp4", width=320, height=240, frames=20, fps=10, audio=True,
                       draw=face_scene, faststart=True)

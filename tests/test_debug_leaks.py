@@ -30,6 +30,7 @@ main(sys.argv[1:])
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags", [[], ["-v"], ["--debug"], ["--debug", "-v"]])
 def test_a_detector_error_quoting_text_is_never_printed(tmp_path, flags):
     clip = make_video(tmp_path / "clip.mp4", width=96, height=64, frames=2, fps=10)

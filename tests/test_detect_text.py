@@ -368,6 +368,7 @@ def test_mode_pii_always_reads_every_line():
     assert backend.recognised == 3 and not detector.reuse
 
 
+@pytest.mark.slow
 def test_rapidocr_skips_recognition_of_lines_it_was_told_it_knows(ocr_run):
     from redact.detect.text import RapidOcrBackend
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.metadata as md
 
 import numpy as np
-import pytest
 
 OPENCV_WHEELS = ("opencv-python-headless", "opencv-python", "opencv-contrib-python")
 

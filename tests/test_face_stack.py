@@ -58,7 +58,7 @@ def test_tiles_cover_the_frame_and_overlap(w, h, cols, rows, overlap):
     xs = sorted({(x0, x1) for x0, _, x1, _ in tiles})
     ys = sorted({(y0, y1) for _, y0, _, y1 in tiles})
     for spans, length in ((xs, w), (ys, h)):
-        for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+        for (a0, a1), (b0, _b1) in zip(spans, spans[1:]):
             assert b0 < a1 or length < len(spans)  # neighbours share pixels (unless the frame is too small)
             if length >= 10 * len(spans):
                 assert a1 - b0 >= int(overlap * (a1 - a0))

@@ -64,7 +64,7 @@ def _planned(src: Path) -> Path:
 def test_disk_full_mid_write_leaves_nothing_and_says_so(tmp_path, clip, monkeypatch):
     from redact.io import writer
 
-    real_send = writer._VideoOut._send
+    real_send = writer.VideoOut._send
     calls = {"n": 0}
 
     def send(self, *a, **kw):
@@ -73,7 +73,7 @@ def test_disk_full_mid_write_leaves_nothing_and_says_so(tmp_path, clip, monkeypa
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_send(self, *a, **kw)
 
-    monkeypatch.setattr(writer._VideoOut, "_send", send)
+    monkeypatch.setattr(writer.VideoOut, "_send", send)
     out = tmp_path / "out"
     out.mkdir()
     digest = sha256_file(clip)

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("redact_tools_fuzz", ROOT / "tools" / "fuzz.py")
 fuzz = importlib.util.module_from_spec(_spec)
@@ -63,6 +65,7 @@ def _empty(d: Path) -> Path:
     return d
 
 
+@pytest.mark.slow
 def test_fuzz_run(tmp_path):
     cmd = [sys.executable, str(ROOT / "tools" / "fuzz.py"), "--cases", str(CASES), "--seed", str(SEED),
            "--cli-every", "30", "--timeout", str(PER_CASE_S), "--workdir", str(tmp_path / "work")]

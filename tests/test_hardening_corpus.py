@@ -72,6 +72,7 @@ def assert_looks_like(img: np.ndarray, expected: np.ndarray, tol: float = 12.0) 
 
 
 # -- video ----------------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("rotation", [0, 90, 180, 270])
 def test_every_rotation_comes_out_upright_with_audio(tmp_path, rotation):
     display = [pattern(i, W, H) for i in range(4)]  # what a player shows
@@ -140,6 +141,7 @@ def test_no_audio_and_several_audio_tracks(tmp_path):
     assert len(packets) == 3 and packets == audio_packets(three)  # every track, bit-exact
 
 
+@pytest.mark.slow
 def test_subtitle_timecode_and_attachment_tracks_are_dropped(tmp_path):
     base = make_video(tmp_path / "base.mkv", width=W, height=H, frames=4, audio=True)
     mov = with_extra_tracks(base, tmp_path / "tracks.mov", subtitle="cue", timecode=True)

@@ -108,26 +108,36 @@ def test_sha256_file(tmp_path):
 
 def test_signals_are_held_for_the_block_also_when_another_thread_receives_them():
     """A batch driver has its pool's threads: a signal masked only in the main thread went to another thread, and
-    Python still ran the handler in the main thread inside the block (a recorded item lost its copy so)."""
-    import os
+    Python still ran the handler in the main thread inside the block (a recorded item lost its copy so).
+
+    Deterministic: the other thread, started before the block (so it does not share a signal mask the block might
+    set), raises the signal itself when told to (``raise_signal`` delivers it to the calling thread, whose C handler
+    has noted it before the call returns), so it has certainly arrived when the main thread goes on; the main
+    thread's next calls run the Python handler. (It used to be sent to the process with ``os.kill`` and given
+    0.3 s: on a loaded machine the thread the kernel chose could get no CPU in that time, the signal then landed
+    after the block, and the test failed though the code was right.)"""
     import signal
     import threading
     import time
 
     from redact.io import signals_deferred
 
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait, daemon=True)  # a thread that does not hold the signal
+    go, sent = threading.Event(), threading.Event()
+
+    def send() -> None:
+        go.wait()
+        signal.raise_signal(signal.SIGINT)  # received by this thread, not the main one
+        sent.set()
+
+    other = threading.Thread(target=send, daemon=True)
     other.start()
     reached = []
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            with signals_deferred():
-                os.kill(os.getpid(), signal.SIGINT)
-                time.sleep(0.3)  # plenty of time for a handler to run here
-                reached.append("end of block")
-        assert reached == ["end of block"], "the interrupt landed inside the block"
-    finally:
-        stop.set()
-        other.join()
+    with pytest.raises(KeyboardInterrupt):
+        with signals_deferred():
+            go.set()
+            assert sent.wait(10)
+            other.join()
+            time.sleep(0.01)  # calls: Python runs the handler of the signal noted in the other thread here
+            reached.append("end of block")
+    assert reached == ["end of block"], "the interrupt landed inside the block"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -196,7 +196,7 @@ def test_scan_without_camera_motion_falls_back_and_would_leave_text_readable(sha
         def update(self, image):
             raise RuntimeError("no motion today")
 
-    monkeypatch.setattr("redact.pipeline.CameraMotion", Broken)
+    monkeypatch.setattr("redact.analyse.CameraMotion", Broken)
     clip, path = shaky_clip
     plan = scan(clip, detectors=[Scheduled(LabelReader(), every=25)]).plan
     assert plan.input.frames == len(path)

@@ -42,6 +42,7 @@ def transcript(path: Path) -> str:
     return " ".join(w.text for w in SpeechAnalyser().words(samples, rate)).lower()
 
 
+@pytest.mark.slow
 def test_a_spoken_name_and_date_of_birth_are_bleeped(talking_clip, tmp_path):
     assert all(s in transcript(talking_clip) for s in SECRETS[:1]), "the recogniser must hear the name in the input"
     out = tmp_path / "ward.clean.mp4"

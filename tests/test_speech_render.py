@@ -75,6 +75,7 @@ def test_a_kept_speech_track_leaves_the_audio_bit_exact(toned, tmp_path):
 
 def test_without_the_speech_extra_the_run_says_the_audio_was_not_checked(tmp_path, monkeypatch):
     import redact.pipeline as pipeline
+    import redact.planning as planning
     import redact.speech as speech
     from redact.errors import RedactError
 
@@ -82,7 +83,7 @@ def test_without_the_speech_extra_the_run_says_the_audio_was_not_checked(tmp_pat
         raise speech.SpeechUnavailable("finding spoken personal data needs the speech extra: pip install .[speech]")
 
     monkeypatch.setattr(speech, "SpeechAnalyser", missing)
-    monkeypatch.setattr(pipeline, "_SPEECH", {})
+    monkeypatch.setattr(planning, "_SPEECH", {})
     clip = make_video(tmp_path / "c.mp4", width=64, height=48, frames=5, fps=10, audio=True)
     res = pipeline.run(clip, tmp_path / "o.mp4", ScanOptions(text="off", badges=False), RenderOptions(), html=False)
     assert res.scan.warnings.count(pipeline.SPEECH_NOT_CHECKED) == 1

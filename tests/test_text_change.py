@@ -356,7 +356,7 @@ def test_the_old_name_stays_covered_until_the_change_without_camera_motion(tmp_p
         return panel([("MARGARET OKONKWO", 20, 60)] if i < 18 else [("ANA RUIZ", 150, 60)])
 
     clip = make_video(tmp_path / "names.mp4", width=320, height=180, frames=40, fps=25, draw=draw)
-    monkeypatch.setattr("redact.pipeline.CameraMotion", Broken)  # nothing carried by the tracker
+    monkeypatch.setattr("redact.analyse.CameraMotion", Broken)  # nothing carried by the tracker
     long_name = Lit().detect(draw(0)).xyxy[0]
 
     def uncovered(plan):

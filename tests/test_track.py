@@ -602,7 +602,7 @@ def test_a_badge_seen_twice_in_place_is_not_grown_between():
     """The shipped sample's badge, found every 6 frames by a shaking camera, grew to 1.25x its detections' width
     between them (the bed and the tunic beside it blurred); with the pipeline's badge settings the frames between
     two detections that agree in the scene are covered by both, carried along the camera motion, and no more."""
-    from redact.pipeline import TRACKER_BASE
+    from redact.analyse import TRACKER_BASE
 
     box = [100, 120, 200, 170]
     seq = [(0, dets(box, kind="badge")), (6, dets(box, kind="badge"))]

@@ -14,7 +14,7 @@ import pytest
 
 import redact.io.yuv as yuv_io
 from redact.errors import AnalysisError, PlanMismatchError
-from redact.io import FrameSource, probe, read_frames, write_video
+from redact.io import probe, read_frames, write_video
 from redact.io.orient import NONE
 from redact.io.colour import SWS_BT601, SWS_BT709, rgb_to_yuv
 from redact.pipeline import RenderOptions, render

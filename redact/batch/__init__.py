@@ -28,10 +28,10 @@ its CPU share), :mod:`.executors` (inline, local processes, Ray), :mod:`.driver`
 from __future__ import annotations
 
 from ..cpus import cpu_slices  # noqa: F401 (tests)
-from .driver import BatchSettings, BatchSummary, _folder_lock, run_batch, settings_from  # noqa: F401 (tests)
+from .driver import BatchSettings, BatchSummary, run_batch, settings_from
 from .executors import Executor, InlineExecutor, LocalExecutor, OnResult, RayExecutor, Worker, WorkerCrashed
 from .folders import OUTPUT_PROBLEMS, Item, Walk, assign_outputs, check_folders, remove_stale_temporaries, walk
-from .worker import _WORKER, Task, limit_threads, process_item  # noqa: F401 (tests)
+from .worker import Task, limit_threads, process_item
 
 __all__ = ["OUTPUT_PROBLEMS", "BatchSettings", "BatchSummary", "Executor", "InlineExecutor", "Item", "LocalExecutor",
            "OnResult", "RayExecutor", "Task", "Walk", "Worker", "WorkerCrashed", "assign_outputs", "check_folders",

@@ -18,7 +18,7 @@ from ..io import signals_deferred
 from ..manifest import FILE_KEYS, LOCK_NAME, MANIFEST_VERSION, Manifest, now_iso, safe_error, settings_key
 from .executors import Executor, LocalExecutor, Worker
 from .folders import OUTPUT_PROBLEMS, assign_outputs, check_folders, remove_stale_temporaries, walk
-from .worker import Task, _remove, process_item
+from .worker import Task, remove_outputs, process_item
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +94,12 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], s
     except OSError as e:
         raise OutputError(f"cannot create the output folder {out_path}: {e.strerror or e}") from e
     rin, rout = check_folders(in_path, out_path)
-    with _folder_lock(rout):
+    with folder_lock(rout):
         return _run_batch(rin, rout, settings, executor or LocalExecutor(1), retry_failed, progress, worker, t0)
 
 
 @contextlib.contextmanager
-def _folder_lock(rout: Path) -> Iterator[None]:
+def folder_lock(rout: Path) -> Iterator[None]:
     """One batch at a time per OUT_DIR (a second one would remove the first's temporary files as stale)."""
     import fcntl
 
@@ -204,7 +204,7 @@ def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executo
             # (an interrupt held while the line was written is raised as the block ends: the line is there, and
             # so must the files be)
             if rec.get("status") == "done" and not recorded:
-                _remove(Path(p) for p in (task.output, task.plan, task.report_json, task.report_html) if p)
+                remove_outputs(Path(p) for p in (task.output, task.plan, task.report_json, task.report_html) if p)
             raise
 
     executor.run(worker, tasks, on_result)

@@ -11,7 +11,7 @@ from typing import Any, Callable, Protocol
 
 from ..cpus import cpu_slices, usable_cpus
 from ..errors import RedactError
-from .worker import _WORKER, Task, _failed, limit_threads
+from .worker import WORKER_STATE, Task, failed_record, limit_threads
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class InlineExecutor:
             try:
                 res = fn(t)
             except Exception as e:  # the worker function should return failures; never stop the batch
-                res = _failed(t, e)
+                res = failed_record(t, e)
             on_result(t, res)
 
     def describe(self) -> dict[str, Any]:
@@ -77,20 +77,20 @@ def _init_worker(threads: int, slots: Any, cpu_sets: list[list[int]]) -> None:
 
 
 def _on_stop_in_worker(signum: int, frame: Any) -> None:
-    _WORKER["stopping"] = True
+    WORKER_STATE["stopping"] = True
     _interrupt_item()
 
 
 def _interrupt_item() -> None:
-    if _WORKER.get("busy") and not _WORKER.get("interrupted"):
-        _WORKER["interrupted"] = True  # once: a second signal must not cut the item's own clean-up short
+    if WORKER_STATE.get("busy") and not WORKER_STATE.get("interrupted"):
+        WORKER_STATE["interrupted"] = True  # once: a second signal must not cut the item's own clean-up short
         raise KeyboardInterrupt()
 
 
 def _on_sigterm_in_worker(signum: int, frame: Any) -> None:
-    _WORKER["stopping"] = True
+    WORKER_STATE["stopping"] = True
     _interrupt_item()
-    if _WORKER.get("busy") or _sending(frame):
+    if WORKER_STATE.get("busy") or _sending(frame):
         # the item is cleaning up, or its result is on its way to the pool: look again shortly
         signal.setitimer(signal.ITIMER_REAL, 0.1)
         return
@@ -108,13 +108,13 @@ def _sending(frame: Any) -> bool:
 
 
 def _call_in_worker(fn: Worker, task: Task) -> dict[str, Any]:
-    if _WORKER.get("stopping"):
+    if WORKER_STATE.get("stopping"):
         raise KeyboardInterrupt()  # queued before the interrupt: do not start it
-    _WORKER["busy"] = True
+    WORKER_STATE["busy"] = True
     try:
         return fn(task)
     finally:
-        _WORKER["busy"] = False
+        WORKER_STATE["busy"] = False
 
 
 class LocalExecutor:
@@ -167,7 +167,7 @@ class LocalExecutor:
                         suspects.append(t)
                         continue
                     except Exception as e:  # the worker function itself raised (it should return failures)
-                        res = _failed(t, e)
+                        res = failed_record(t, e)
                     on_result(t, res)
                 if suspects:
                     suspects.extend(running.values())  # every task of a broken pool is lost
@@ -191,9 +191,9 @@ class LocalExecutor:
         try:
             res = fut.result()
         except BrokenProcessPool:
-            res = _failed(task, WorkerCrashed("the worker process died while cleaning this file"))
+            res = failed_record(task, WorkerCrashed("the worker process died while cleaning this file"))
         except Exception as e:
-            res = _failed(task, e)
+            res = failed_record(task, e)
         except BaseException:
             _stop_pool(pool)
             _late_results({fut: task}, on_result)
@@ -251,7 +251,7 @@ class RayExecutor:
         ray = self._ray
         if ray.is_initialized():
             return
-        kwargs = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        kwargs: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
         kwargs.update(self.init_kwargs)
         if self.address is not None:
             kwargs["address"] = self.address
@@ -274,7 +274,7 @@ class RayExecutor:
                 res = ray.get(ref)
             except ray.exceptions.RayError as e:  # the worker died, or the task raised
                 log.debug("ray task failed", exc_info=True)
-                res = _failed(t, WorkerCrashed(f"the Ray task failed ({type(e).__name__})"))
+                res = failed_record(t, WorkerCrashed(f"the Ray task failed ({type(e).__name__})"))
             on_result(t, res)
 
         try:
@@ -306,7 +306,7 @@ class RayExecutor:
 
 def _ray_call(fn: Worker, task: Task) -> dict[str, Any]:
     """A Ray task: limit threads once per Ray worker process, then clean the item."""
-    if _WORKER.get("threads") is None:
+    if WORKER_STATE.get("threads") is None:
         per, cpus = task.threads, None
         allowed = usable_cpus()
         if per < len(allowed):  # pin to a share chosen by pid: bounded threads even without coordination

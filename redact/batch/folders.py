@@ -186,7 +186,7 @@ def assign_outputs(items: list[Item], rout: Path, html: bool = True) -> None:
             item.report_html = paths[3] if html else None
 
 
-def _make_parent(path: Path, rout: Path) -> None:
+def make_parent(path: Path, rout: Path) -> None:
     """Create ``path``'s parent folders under ``rout``, refusing any that is a symbolic link or not a folder."""
     cur = rout
     for part in path.relative_to(rout).parts[:-1]:

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from .. import cpus as _cpus
 from ..errors import RedactError
 from ..manifest import safe_error
-from .folders import _make_parent
+from .folders import make_parent
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +37,15 @@ class Task:
     threads: int = 1
 
 
-
-_WORKER: dict[str, Any] = {}
+WORKER_STATE: dict[str, Any] = {}
+"""This worker process's state: its thread count, its detector stacks (one per scan settings), and the flags the
+executors' signal handlers read and set (``busy``, ``stopping``, ``interrupted``)."""
 
 
 def limit_threads(threads: int, cpus: list[int] | None = None) -> None:
     """:func:`redact.cpus.limit_threads`, remembered for this worker."""
     _cpus.limit_threads(threads, cpus)
-    _WORKER["threads"] = max(1, int(threads))
+    WORKER_STATE["threads"] = max(1, int(threads))
 
 
 def _detector_stack(scan_options: Any) -> list[Any]:
@@ -54,7 +55,7 @@ def _detector_stack(scan_options: Any) -> list[Any]:
     from ..detect.stack import default_stack
 
     key = repr(sorted(scan_options.to_dict().items()))
-    cache = _WORKER.setdefault("stacks", {})
+    cache = WORKER_STATE.setdefault("stacks", {})
     if key not in cache:
         cache.clear()
         cache[key] = default_stack(scan_options)
@@ -74,7 +75,7 @@ def process_item(task: Task) -> dict[str, Any]:
     digest: str | None = None
     own: list[Path] = []  # this item's names in OUT_DIR, once they are known to be safe to touch
     try:
-        _make_parent(out, Path(task.out_root))
+        make_parent(out, Path(task.out_root))
         own = [Path(p) for p in (task.output, task.plan, task.report_json, task.report_html) if p]
         digest = sha256_file(src)
         timings["hash_s"] = round(time.perf_counter() - t0, 3)
@@ -110,10 +111,10 @@ def process_item(task: Task) -> dict[str, Any]:
         }
     except Exception as e:  # one bad file must never stop the batch: recorded as failed (type + safe message)
         log.debug("item failed", exc_info=True)
-        _remove(written + own)  # also an earlier run's outputs of this item: the record will say failed
-        result = _failed(task, e, digest)
+        remove_outputs(written + own)  # also an earlier run's outputs of this item: the record will say failed
+        result = failed_record(task, e, digest)
     except BaseException:  # an interrupt: leave none of this item's files and let it propagate
-        _remove(written)
+        remove_outputs(written)
         raise
     timings["total_s"] = round(time.perf_counter() - t0, 3)
     result["timings"] = timings
@@ -128,7 +129,7 @@ def _model_version(m: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _remove(paths: Iterable[Path]) -> None:
+def remove_outputs(paths: Iterable[Path]) -> None:
     for p in paths:
         try:
             p.unlink()
@@ -138,7 +139,7 @@ def _remove(paths: Iterable[Path]) -> None:
             log.warning("could not remove a partial output: %s", e.strerror or e)
 
 
-def _failed(task: Task, e: BaseException, digest: str | None = None) -> dict[str, Any]:
+def failed_record(task: Task, e: BaseException, digest: str | None = None) -> dict[str, Any]:
     """A failed result; absolute folder paths in the message are cut to paths relative to IN_DIR/OUT_DIR."""
     cut = [(task.source, task.rel)] + [(root + os.sep, "") for root in (task.out_root, task.in_root) if root]
     return {"status": "failed", "input": {"path": task.rel, "sha256": digest}, "error": safe_error(e, cut)}

@@ -15,11 +15,11 @@ from .. import __version__
 from .batch import batch, verify
 from .check import check
 from .clip import render, run, scan
-from .common import VERBOSITY, _Group, _safe_excepthook, _setup
+from .common import VERBOSITY, VerbosityGroup, safe_excepthook, setup_command
 from .review import review
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=VerbosityGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="redact")
 @click.option("-q", "--quiet", is_flag=True, help=VERBOSITY[0][2])
 @click.option("-v", "--verbose", is_flag=True, help=VERBOSITY[1][2])
@@ -28,10 +28,10 @@ from .review import review
 def cli(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
     """Blur faces, badges and on-screen text in videos and photos, on this machine, offline."""
     ctx.ensure_object(dict).update(quiet=quiet, verbose=verbose, debug=debug)
-    _setup(ctx)
+    setup_command(ctx)
 
 
-for _command in (run, scan, render, check, batch, verify, review):  # each also takes -q/-v/--debug (_Group)
+for _command in (run, scan, render, check, batch, verify, review):  # each also takes -q/-v/--debug (VerbosityGroup)
     cli.add_command(_command)
 
 
@@ -46,7 +46,7 @@ both pools, idle, wait by spinning on ``sched_yield`` and take the CPU from the 
 def main(argv: list[str] | None = None) -> None:
     for name, value in QUIET_POOLS.items():
         os.environ.setdefault(name, value)
-    sys.excepthook = _safe_excepthook
+    sys.excepthook = safe_excepthook
     cli.main(args=argv, prog_name="redact", standalone_mode=True)
 
 

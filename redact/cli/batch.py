@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from .common import _errors, _scan_options, _speech_style, render_opts, scan_opts
+from .common import reported_errors, scan_options_from, speech_style_for, render_opts, scan_opts
 
 
 @click.command()
@@ -44,11 +44,11 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
     obj = ctx.obj
     if address is not None and executor != "ray":
         raise click.UsageError("--address needs --executor ray")
-    with _errors(obj["debug"]):
-        settings = settings_from(_scan_options(**scan_kw),
+    with reported_errors(obj["debug"]):
+        settings = settings_from(scan_options_from(**scan_kw),
                                  RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
                                                allow_truncated=not scan_kw["strict"],
-                                               speech=_speech_style(scan_kw["speech"])), html)
+                                               speech=speech_style_for(scan_kw["speech"])), html)
         if executor == "ray":
             ex: Any = RayExecutor(address=address, workers=jobs, threads=threads or 1)
         else:
@@ -97,7 +97,7 @@ def verify(ctx: click.Context, out_dir: Path, as_json: bool) -> None:
     from ..manifest import verify as verify_manifest
 
     obj = ctx.obj
-    with _errors(obj["debug"]):
+    with reported_errors(obj["debug"]):
         res = verify_manifest(out_dir)
         if as_json:
             click.echo(json.dumps({"ok": res.ok, "items": res.items, "files": res.checked,

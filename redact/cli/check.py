@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from .common import _errors, _progress, _scan_options, scan_opts
+from .common import reported_errors, progress_bars, scan_options_from, scan_opts
 
 CHECK_FOUND = 3
 CHECK_WEAK = 4
@@ -25,7 +25,8 @@ IDENTIFIABLE_KINDS = ("face", "badge", "text", "frame", "speech")
 def _ranges(frames: set[int], fps: float) -> list[list[float]]:
     """Runs of consecutive frames as ``[start_s, end_s]`` (frame indices when ``fps`` is unknown)."""
     out: list[list[float]] = []
-    start = prev = None
+    start: int | None = None
+    prev = 0
     for f in sorted(frames):
         if start is None:
             start = prev = f
@@ -90,9 +91,9 @@ def check(ctx: click.Context, input: Path, as_json: bool, **scan_kw: Any) -> Non
     from ..pipeline import scan as scan_pipeline
 
     obj = ctx.obj
-    with _errors(obj["debug"]):
-        with _progress(obj["quiet"] or as_json) as prog:
-            res = scan_pipeline(input, _scan_options(**scan_kw), progress=prog, recorded_as=str(input))  # as typed
+    with reported_errors(obj["debug"]):
+        with progress_bars(obj["quiet"] or as_json) as prog:
+            res = scan_pipeline(input, scan_options_from(**scan_kw), progress=prog, recorded_as=str(input))  # as typed
         summary = check_summary(res.plan, res.warnings)
         if as_json:
             click.echo(json.dumps(summary, indent=1))

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .common import (_errors, _jobs, _keep_editor, _output_for, _progress, _scan_options, _speech_style, _summary,
+from .common import (reported_errors, jobs_for, keep_editor, output_for, progress_bars, scan_options_from, speech_style_for, print_summary,
                      jobs_opt, keep_face_opt, keep_opt, render_opts, report_path_opt, scan_opts, truncated_opt)
 
 
@@ -32,17 +32,17 @@ def run(ctx: click.Context, input: Path, output: Path | None, plan_out: Path | N
     from ..pipeline import RenderOptions, run as run_pipeline
 
     obj = ctx.obj
-    with _errors(obj["debug"]):
-        output = _output_for(input, output)
-        edit = _keep_editor(input, keep_ids, keep_face, scan_kw["provider"], not scan_kw["strict"])
-        with _progress(obj["quiet"]) as prog:
-            res = run_pipeline(input, output, _scan_options(**scan_kw),
+    with reported_errors(obj["debug"]):
+        output = output_for(input, output)
+        edit = keep_editor(input, keep_ids, keep_face, scan_kw["provider"], not scan_kw["strict"])
+        with progress_bars(obj["quiet"]) as prog:
+            res = run_pipeline(input, output, scan_options_from(**scan_kw),
                                RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
                                              allow_truncated=not scan_kw["strict"],
-                                             speech=_speech_style(scan_kw["speech"])),
+                                             speech=speech_style_for(scan_kw["speech"])),
                                progress=prog, write_report=report, html=html, plan_out=plan_out, edit_plan=edit,
-                               record_paths=report_path, jobs=_jobs(jobs))
-        _summary(res.report, output, res.report_json, res.report_html, obj["quiet"])
+                               record_paths=report_path, jobs=jobs_for(jobs))
+        print_summary(res.report, output, res.report_json, res.report_html, obj["quiet"])
 
 
 @click.command()
@@ -61,10 +61,10 @@ def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None,
     from ..pipeline import save_plan, scan as scan_pipeline
 
     obj = ctx.obj
-    with _errors(obj["debug"]):
-        with _progress(obj["quiet"]) as prog:
-            res = scan_pipeline(input, _scan_options(**scan_kw), progress=prog,
-                                recorded_as=recorded_path(input, report_path), jobs=_jobs(jobs))
+    with reported_errors(obj["debug"]):
+        with progress_bars(obj["quiet"]) as prog:
+            res = scan_pipeline(input, scan_options_from(**scan_kw), progress=prog,
+                                recorded_as=recorded_path(input, report_path), jobs=jobs_for(jobs))
         if plan_path is not None:
             save_plan(res.plan, plan_path)
         if as_json:
@@ -105,23 +105,23 @@ def render(ctx: click.Context, input: Path, plan_path: Path, output: Path | None
     from ..pipeline import RenderOptions, load_plan, render_and_report
 
     obj = ctx.obj
-    with _errors(obj["debug"]):
+    with reported_errors(obj["debug"]):
         from ..policy import warn_unusual_keeps
 
         plan = load_plan(plan_path)
         warn_unusual_keeps(plan)
-        output = _output_for(input, output)
-        edit = _keep_editor(input, keep_ids, keep_face, "auto", not strict)
+        output = output_for(input, output)
+        edit = keep_editor(input, keep_ids, keep_face, "auto", not strict)
         if edit is not None:
             edit(plan)
         opts = RenderOptions(style=style, crf=crf, preset=preset, audio=audio, allow_truncated=not strict,
                              speech=speech)
         plan.settings["render"] = opts.to_dict()
         plan.input.path = recorded_path(input, report_path)  # the report names the file as asked, whatever the plan said
-        with _progress(obj["quiet"]) as prog:
+        with progress_bars(obj["quiet"]) as prog:
             _r, rep, rjson, rhtml = render_and_report(input, plan, output, opts, progress=prog,
                                                       write_report=report, html=html,
                                                       output_recorded_as=recorded_path(output, report_path),
-                                                      jobs=_jobs(jobs))
-        _summary(rep, output, rjson, rhtml, obj["quiet"])
+                                                      jobs=jobs_for(jobs))
+        print_summary(rep, output, rjson, rhtml, obj["quiet"])
 

@@ -25,7 +25,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 @contextlib.contextmanager
-def _errors(debug: bool) -> Iterator[None]:
+def reported_errors(debug: bool) -> Iterator[None]:
     """Turn exceptions into one line on stderr and an exit status."""
     try:
         yield
@@ -52,7 +52,7 @@ def _errors(debug: bool) -> Iterator[None]:
         sys.exit(1)
 
 
-class _Progress:
+class ProgressBars:
     """tqdm bars on stderr, one per stage; silent with --quiet or when stderr is not a terminal."""
 
     def __init__(self, quiet: bool) -> None:
@@ -78,15 +78,15 @@ class _Progress:
 
 
 @contextlib.contextmanager
-def _progress(quiet: bool) -> Iterator[_Progress]:
-    p = _Progress(quiet)
+def progress_bars(quiet: bool) -> Iterator[ProgressBars]:
+    p = ProgressBars(quiet)
     try:
         yield p
     finally:
         p.close()
 
 
-def _setup(ctx: click.Context) -> None:
+def setup_command(ctx: click.Context) -> None:
     _log_level(ctx.ensure_object(dict))
     signal.signal(signal.SIGTERM, _on_sigterm)
 
@@ -110,7 +110,7 @@ class _SafeFormatter(logging.Formatter):
         return safe_traceback(ei[1]).rstrip("\n")
 
 
-def _safe_excepthook(etype: type[BaseException], value: BaseException, tb: Any) -> None:
+def safe_excepthook(etype: type[BaseException], value: BaseException, tb: Any) -> None:
     """--debug lets an error out with its traceback: printed by :func:`safe_traceback`, no foreign messages."""
     sys.stderr.write(safe_traceback(value))
 
@@ -130,7 +130,7 @@ def _verbosity_flag(name: str) -> Any:
     return set_flag
 
 
-class _Group(click.Group):
+class VerbosityGroup(click.Group):
     """A group whose every subcommand also takes -q/-v/--debug (``redact run clip.mp4 --quiet``)."""
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
@@ -139,7 +139,7 @@ class _Group(click.Group):
         super().add_command(cmd, name)
 
 
-def _output_for(src: Path, output: Path | None) -> Path:
+def output_for(src: Path, output: Path | None) -> Path:
     """The cleaned copy's path: ``output``, or the default beside ``src`` (:mod:`redact.naming`); a name the writer
     cannot write for this kind of input is a usage error."""
     from ..io import probe
@@ -218,7 +218,7 @@ jobs_opt = click.option(
          "split). Never more than the usable CPUs.")
 
 
-def _jobs(jobs: int | None) -> int:
+def jobs_for(jobs: int | None) -> int:
     from ..cpus import clip_jobs
 
     return clip_jobs(jobs)
@@ -238,19 +238,19 @@ speech_opt = click.option(
 
 
 def scan_opts(f: Any) -> Any:
-    """The analysis options shared by `run` and `scan` (passed on as keyword arguments to _scan_options)."""
+    """The analysis options shared by `run` and `scan` (passed on as keyword arguments to scan_options_from)."""
     for opt in reversed((provider_opt, unanalysable_opt, threshold_opt, detect_every_opt, text_opt, ocr_opt,
                          badges_opt, speech_opt, truncated_opt)):
         f = opt(f)
     return f
 
 
-def _speech_style(speech: str | None) -> str:
+def speech_style_for(speech: str | None) -> str:
     """How speech tracks sound in the copy, from --speech (bleep unless "mute")."""
     return "mute" if speech == "mute" else "bleep"
 
 
-def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | None, strict: bool,
+def scan_options_from(provider: str, on_unanalysable: str, face_threshold: float | None, strict: bool,
                   detect_every: int | None, text: str, badges: bool = True, ocr: str = "rapidocr",
                   speech: str | None = None) -> Any:
     from ..pipeline import ScanOptions
@@ -264,7 +264,7 @@ def _scan_options(provider: str, on_unanalysable: str, face_threshold: float | N
     return opts
 
 
-def _keep_editor(input: Path, keep_ids: list[int], keep_face: Path | None, provider: str,
+def keep_editor(input: Path, keep_ids: list[int], keep_face: Path | None, provider: str,
                  allow_truncated: bool) -> Any:
     """A plan editor applying --keep / --keep-face (None if neither). The reference photo is checked first,
     before any long analysis."""
@@ -288,7 +288,7 @@ def _keep_editor(input: Path, keep_ids: list[int], keep_face: Path | None, provi
     return edit
 
 
-def _summary(report: dict[str, Any], output: Path, rjson: Path | None, rhtml: Path | None, quiet: bool) -> None:
+def print_summary(report: dict[str, Any], output: Path, rjson: Path | None, rhtml: Path | None, quiet: bool) -> None:
     if quiet:
         return
     s = report.get("summary", {})

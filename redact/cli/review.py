@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .common import _errors, _jobs, _scan_options, _speech_style, jobs_opt, render_opts, scan_opts
+from .common import reported_errors, jobs_for, scan_options_from, speech_style_for, jobs_opt, render_opts, scan_opts
 
 
 @click.command()
@@ -30,17 +30,17 @@ def review(ctx: click.Context, input: Path | None, plan_path: Path | None, outpu
     that only this command prints; stop with Ctrl-C or the page's Close button.
     """
     obj = ctx.obj
-    with _errors(obj["debug"]):
+    with reported_errors(obj["debug"]):
         from ..pipeline import RenderOptions
         from ..review.server import ReviewServer, Stopped
         from ..review.session import ReviewSession
 
         if input is None and (plan_path is not None or output is not None):
             raise click.UsageError("--plan and --output need an INPUT")
-        session = ReviewSession(_scan_options(**scan_kw),
+        session = ReviewSession(scan_options_from(**scan_kw),
                                 RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
                                               allow_truncated=not scan_kw["strict"],
-                                              speech=_speech_style(scan_kw["speech"])), jobs=_jobs(jobs))
+                                              speech=speech_style_for(scan_kw["speech"])), jobs=jobs_for(jobs))
         try:
             if input is not None:
                 session.open(input, plan_path=plan_path, output=output)

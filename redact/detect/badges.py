@@ -304,7 +304,7 @@ class BadgeDetector:
         boxes: list[np.ndarray] = []
         scores: list[float] = []
         wearer = _scores(context, "face", len(faces)) >= WEARER_SCORE
-        for i, face in enumerate(faces):
+        for i in range(len(faces)):
             if fw[i] < 4 or fh[i] < 4 or not wearer[i]:
                 continue
             torso = torsos[i]

@@ -77,7 +77,7 @@ def providers(prefer: str = "auto") -> list[str]:
     if prefer == "cuda":
         raise RedactError(
             "CUDA was requested but this onnxruntime has no CUDAExecutionProvider "
-            "(install onnxruntime-gpu, or use --device cpu)"
+            "(install onnxruntime-gpu, or use --provider cpu)"
         )
     return [CPU]
 

@@ -2,48 +2,25 @@
 
 :func:`default_stack` is faces (:func:`face_stack`: CenterFace in three passes), then on-screen text
 (:func:`text_stack`: OCR every ``text_every`` frames, on cuts and on change), then ID badges (:func:`badge_stack`,
-which look at what the others found in the same frame). :mod:`redact.pipeline` runs it; batch builds it once per
-worker.
+which look at what the others found in the same frame). :mod:`redact.analyse` prepares it for each clip; batch
+builds it once per worker.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..options import ScanOptions
 from .schedule import ChangeWatch, Scheduled
 
-if TYPE_CHECKING:
-    from redact.pipeline import ScanOptions
-
-DEFAULT_DETECT_EVERY = 8
-"""Stride of the full-frame CenterFace@1280 (measured in benchmarks/faces.py; see face_stack)."""
-DEFAULT_TILE_EVERY = 16
-"""Stride of the tiled small-face pass (2x2 tiles upscaled 2x); 0 turns it off."""
-DEFAULT_TILE_IDLE_FACTOR = 2
-"""A tile whose last run added no face to the other passes' runs every ``tile_every * 2`` frames instead."""
-DEFAULT_FACE_MIN_SIDE = 12.0
-"""Face boxes are grown to at least this many pixels (tiny faces jitter by more than their own size)."""
 LIGHT_MAX_SIDE = 320
+"""The light every-frame face pass's input size (long side, pixels)."""
 LIGHT_THRESHOLD = 0.5
 """Minimum score of the light pass's faces. Shrunk to 320 px, texture (a camera, a red bag, an elbow) scores like a
 small face: on frames of the faces-crowd and faces-dev kenburns clips (every 12th), at CenterFace's 0.2 28% of this
 pass's faces were not faces (403 of 1457) and became confirmed tracks, re-found on every frame; at 0.5, 3 of 545,
 and 412 of the 474 faces >= 60 px wide it is there for are still found (the full-resolution pass finds the rest
 every ``detect_every`` frames, and the tracker fills between in the scene)."""
-DEFAULT_TEXT_EVERY = 25
-"""OCR stride: text is read on frame 0, every 25 frames and on cuts, and tracked in between (OCR costs ~1.4 s
-per 720p frame on the 2-core development machine, see benchmarks/text.py). With ``text_on_change`` (default) it is
-also read when the pixels around the text the last reading found change abruptly (a monitor showing the next
-patient's name), at most every :data:`redact.detect.schedule.CHANGE_GAP` frames
-(:class:`~redact.detect.schedule.ChangeWatch`), rather than at a shorter stride: a stride short enough for a screen
-that changes every 0.4 s would read every clip that often. Measured (readings in all, stride alone -> with changes):
-a generated monitor 4 -> 6 in 100 frames; shaken cameras 4 -> 4; crowds under captions 6 -> 6 and 6 -> 7 in 127;
-people walking past a sign at 1080p 5 -> 17 in 105 (the most, one reading every CHANGE_GAP frames, is ~6x)."""
-OCR_BACKENDS = ("rapidocr", "easyocr")
-DEFAULT_BADGE_EVERY = 6
-"""Badge search stride (frames). OpenCV only, but about 4 ms per face searched at 720p (52 ms per frame on a
-street clip with 12 faces): every 6th frame, tracked in between like faces (the sample's badge stays covered
-in every frame, tests/test_badges.py)."""
 
 
 def face_stack(options: ScanOptions) -> list[Scheduled]:
@@ -106,3 +83,11 @@ def default_stack(options: ScanOptions) -> list[Scheduled]:
     """Every detector ``scan`` runs with ``options``, in order: faces, text, badges (badges look at what the
     detectors before them found in the same frame). Build it once to reuse its loaded models across clips."""
     return face_stack(options) + text_stack(options) + badge_stack(options)
+
+
+def default_strides(options: ScanOptions) -> list[int]:
+    """The strides (frames) :func:`default_stack` schedules its detectors at with ``options``, without loading any
+    model; a detector switched off keeps its stride here, so a segment's overlap
+    (:func:`redact.segments.index.overlap_for`) does not depend on which detectors are on. No detector of
+    ``default_stack(options)`` has a longer stride than the longest of these (tests/test_analyse.py)."""
+    return [options.detect_every, options.tile_every, options.text_every, options.badge_every]

@@ -112,6 +112,6 @@ _EXIF = {
 
 def from_exif(value: object) -> Orientation:
     try:
-        return _EXIF.get(int(value), NONE)  # type: ignore[arg-type]
+        return _EXIF.get(int(value), NONE)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return NONE

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import av
+import av.sidedata.sidedata
 
 from ..errors import InputError
 from . import image as image_io

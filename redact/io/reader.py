@@ -19,6 +19,7 @@ from . import colour
 from . import image as image_io
 from . import yuv
 from .model import Frame, MediaInfo, YuvFrame
+from .orient import Orientation
 from .probe import (
     AV_ERRORS,
     check_video_size,
@@ -78,8 +79,8 @@ class VideoDecoder:
         self.error: str | None = None
         self._last_pts: int | None = None
         self._last_corrupt = False
-        self._orientation = None
-        self._size: tuple[int, int] | None = None
+        self._orientation: Orientation | None = None
+        self._size = (0, 0)  # the stream's first frame's (set with the orientation)
 
     # -- packets -> frames ------------------------------------------------------------------
     def decode(self, packet: Any) -> list[Frame | YuvFrame]:
@@ -252,10 +253,11 @@ class FrameSource:
         with stack:
             container = stack.enter_context(open_container(self.path))
             decoder = open_decoder(container, self.info, allow_truncated=self.allow_truncated)
-            for frame in run_demux(container, decoder):
+            for decoded in run_demux(container, decoder):
+                assert isinstance(decoded, Frame)  # a decoder opened without planes gives RGB frames
                 self.frames_read += 1
                 self.truncated, self.error = decoder.truncated, decoder.error
-                yield frame
+                yield decoded
             self.truncated, self.error, self.retimed = decoder.truncated, decoder.error, decoder.retimed
             if self.frames_read == 0:
                 raise InputError(f"input has no decodable video frames: {self.path}")

@@ -96,7 +96,7 @@ class SourceRate:
         return self.bits / self.seconds
 
 
-def _check_args(dst: Path, crf: int | None, preset: str, audio: str) -> None:
+def check_write_args(dst: Path, crf: int | None, preset: str, audio: str) -> None:
     if dst.suffix.lower() not in VIDEO_SUFFIXES:
         raise OutputError(
             f"video output must be an MP4 file ({', '.join(VIDEO_SUFFIXES)}), got {dst.suffix or 'no extension'!r}: {dst}"
@@ -138,7 +138,7 @@ def source_rate(path: str | os.PathLike[str], stream_index: int, fps: float) -> 
                         last = end if last is None else max(last, end)
             except AV_ERRORS as e:  # damaged from some point on: what was read is still the source's rate
                 log.debug("source bitrate: demux stopped early (%s)", one_line(e))
-    except (InputError, *AV_ERRORS) as e:
+    except (InputError, *AV_ERRORS) as e:  # type: ignore[misc]  # mypy does not unpack a tuple of types here
         log.debug("source bitrate unknown: %s", one_line(e))
         return None
     seconds = float((last - first) * tb) if first is not None and last is not None and tb else 0.0
@@ -186,7 +186,7 @@ def rate_options(crf: int | None, preset: str, info: MediaInfo, source: SourceRa
     return opts
 
 
-class _VideoOut:
+class VideoOut:
     """libx264 encoder for display-oriented frames of a fixed size: RGB images, or YUV planes
     (fast path: tagged with the source's range instead of limited)."""
 
@@ -215,7 +215,7 @@ class _VideoOut:
             cc.sample_aspect_ratio = 1 / sar if info.rotation in (90, 270) else sar
         self.stream, self.out = s, out
 
-    def encode(self, image: np.ndarray, pts: int, time_base: fractions.Fraction) -> None:
+    def encode(self, image: np.ndarray, pts: int | None, time_base: fractions.Fraction | None) -> None:
         if self.pad != (0, 0):
             image = np.pad(image, ((0, self.pad[1]), (0, self.pad[0]), (0, 0)), mode="edge")
         vf = av.VideoFrame.from_ndarray(image, format="rgb24")
@@ -224,10 +224,11 @@ class _VideoOut:
         )
         self._send(vf, pts, time_base)
 
-    def encode_planes(self, planes: yuv.Planes, pts: int, time_base: fractions.Fraction) -> None:
+    def encode_planes(self, planes: yuv.Planes, pts: int | None, time_base: fractions.Fraction | None) -> None:
         self._send(yuv.planes_frame(planes, self.full_range), pts, time_base)
 
-    def _send(self, vf: Any, pts: int, time_base: fractions.Fraction) -> None:
+    def _send(self, vf: Any, pts: int | None, time_base: fractions.Fraction | None) -> None:
+        assert pts is not None and time_base is not None  # the reader gives every frame its timestamp
         vf.pts = pts - self.shift
         vf.time_base = time_base
         self.out.mux(self.stream.encode(vf))
@@ -299,7 +300,7 @@ def write_video(
     written (frames nobody analysed never reach the output).
     """
     src, dst = Path(src_path), Path(dst_path)
-    _check_args(dst, crf, preset, audio)
+    check_write_args(dst, crf, preset, audio)
     info = probe(src)
     if info.kind != "video":
         raise InputError(f"input is a still image, not a video: {src}")
@@ -352,7 +353,7 @@ def _transcode(
     speech: tuple[tuple[tuple[float, float], ...], str] = ((), "bleep"),
 ) -> WriteResult:
     offset = start_offset(container)
-    video = _VideoOut(out, info, decoder, options, offset)
+    video = VideoOut(out, info, decoder, options, offset)
     audio_out = AudioOut(out, container.streams.audio, audio, dst.name, offset, speech[0], speech[1])
     try:
         out.start_encoding()

@@ -76,7 +76,7 @@ def planes_frame(planes: Sequence[np.ndarray], full_range: bool) -> Any:
     height, width = planes[0].shape
     vf = av.VideoFrame(width, height, "yuv420p")
     for plane, src in zip(vf.planes, planes):
-        dst = np.frombuffer(plane, np.uint8, count=plane.line_size * plane.height)
+        dst = np.frombuffer(plane, np.uint8, count=plane.line_size * plane.height)  # type: ignore[call-overload]
         dst.reshape(plane.height, plane.line_size)[:, : plane.width] = src
     vf.color_range = AVCOL_RANGE_JPEG if full_range else AVCOL_RANGE_MPEG
     return vf

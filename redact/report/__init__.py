@@ -20,6 +20,7 @@ from typing import Any
 from .. import __version__
 from ..io import atomic_write_text
 from ..types import Plan, Track
+from .evidence import is_low_confidence, track_evidence
 
 log = logging.getLogger(__name__)
 
@@ -41,26 +42,6 @@ def safe_category(category: str | None) -> str | None:
         return category
     log.warning("a track category is not a plain category name; reported as 'other'")
     return "other"
-
-
-def track_evidence(t: Track) -> dict[str, Any] | None:
-    """``{"detections", "best_score", "confirmed"}`` of ``t`` (numbers and a flag, nothing else of the plan's
-    ``evidence``), or None when it has none (boxes drawn by hand, whole-frame covers, older plans)."""
-    ev = t.evidence
-    if not isinstance(ev, dict):
-        return None
-    n, score, confirmed = ev.get("detections"), ev.get("best_score"), ev.get("confirmed")
-    if not (isinstance(n, int) and not isinstance(n, bool) and n >= 0 and isinstance(confirmed, bool)
-            and isinstance(score, (int, float)) and not isinstance(score, bool) and math.isfinite(score)):
-        log.warning("a track's evidence is malformed; left out of the report")
-        return None
-    return {"detections": n, "best_score": round(float(score), 3), "confirmed": confirmed}
-
-
-def is_low_confidence(t: Track) -> bool:
-    """An unconfirmed track: the detectors saw it only weakly, so it is covered only where it was seen."""
-    ev = track_evidence(t)
-    return ev is not None and not ev["confirmed"]
 
 
 def _track_row(t: Track, plan: Plan, category: str | None) -> dict[str, Any]:
@@ -109,7 +90,7 @@ def _summary(plan: Plan, categories: dict[int, str | None]) -> dict[str, Any]:
 
 def _scalars(d: dict[str, Any], keys: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The JSON scalar (or short list of scalars) values of ``d``, for ``keys`` if given."""
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in d.items():
         if keys is not None and k not in keys:
             continue

@@ -14,7 +14,7 @@ from string import Template
 from typing import Any, Iterable
 
 from ..types import Plan, Track
-from . import is_low_confidence
+from .evidence import is_low_confidence
 
 COLOURS = {"face": "#c0392b", "badge": "#d68910", "text": "#2874a6", "frame": "#424949", "speech": "#7d3c98"}
 KEPT = "#1e8449"
@@ -116,9 +116,9 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
     step = nice_step(span)
     k = 0
     while k * step <= span * 1.0001:
-        t = k * step
-        x = left + plot_w * t / span
-        label = _time_label(t, step, span) if fps > 0 else f"frame {int(t)}"
+        tick = k * step
+        x = left + plot_w * tick / span
+        label = _time_label(tick, step, span) if fps > 0 else f"frame {int(tick)}"
         p.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{axis_y + 4}" stroke="#d5dbdb" stroke-width="1"/>')
         anchor = "start" if k == 0 else "middle"
         p.append(f'<text x="{x:.1f}" y="{axis_y + 17}" text-anchor="{anchor}">{_e(label)}</text>')

@@ -135,7 +135,7 @@ class FrameStore:
     # -- decoding ----------------------------------------------------------------------------------------------
     def _close_decoder(self) -> None:
         if self._it is not None:
-            self._it.close()  # type: ignore[attr-defined]  (a generator)
+            self._it.close()  # type: ignore[attr-defined]  # a generator
         if self._src is not None:
             self._src.close()
         self._src, self._it, self._next = None, None, 0

@@ -218,7 +218,7 @@ class ReviewSession:
                 self.job = Job("scan", stage="scan", total=info.frames)
                 self._spawn(self._scan_job, self.job, path, ppath)
 
-    def open_upload(self, name: str, stream: BinaryIO, length: int) -> None:
+    def open_upload(self, name: str, stream: io.BufferedIOBase | BinaryIO, length: int) -> None:
         """Copy ``length`` bytes of an uploaded file into the review's private folder and review the copy."""
         if length <= 0:
             raise ReviewError("the file is empty")
@@ -415,7 +415,7 @@ class ReviewSession:
         return p
 
     # -- edits (each saved to the plan file, or undone) --------------------------------------------------------
-    def set_action(self, track_id: int, action: str) -> None:
+    def set_action(self, track_id: int, action: Any) -> None:
         from ..policy import KeepError, apply_keep
 
         if action not in ("keep", "redact"):
@@ -447,7 +447,7 @@ class ReviewSession:
 
             self._save(undo)
 
-    def add_manual(self, kind: str, box: Any, first: Any, last: Any) -> int:
+    def add_manual(self, kind: Any, box: Any, first: Any, last: Any) -> int:
         """A new redact track of ``kind`` with ``box`` (display pixels) on frames ``first..last``."""
         if kind not in DRAWABLE_KINDS:
             raise ReviewError(f"kind must be one of {', '.join(DRAWABLE_KINDS)}")

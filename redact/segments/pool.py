@@ -46,7 +46,7 @@ def run_segments(fn: Callable[..., Any], jobs: list[Any], progress: Callable[[in
             except queue.Empty:
                 for k, p in enumerate(procs):
                     if k not in done and p.exitcode not in (None, 0):
-                        raise AnalysisError(f"segment worker {k} died (exit status {p.exitcode}); nothing was written")
+                        raise AnalysisError(f"segment worker {k} died (exit status {p.exitcode}); nothing was written") from None
                 continue
             if what == "progress":
                 counts[k] = payload

@@ -1,5 +1,5 @@
 """Segment-parallel render: each worker decodes its segment from a keyframe, draws the plan's redactions and encodes
-it with the serial writer's encoder settings (:class:`redact.io.writer._VideoOut`: same rate control, colour tags,
+it with the serial writer's encoder settings (:class:`redact.io.writer.VideoOut`: same rate control, colour tags,
 timestamps) into a temporary MP4 without audio; a fresh encoder starts each segment with an IDR frame. The segments'
 packets are then joined here into the output without re-encoding, and the audio is routed once, as the serial writer
 routes it (:class:`redact.io.audio.AudioOut`: copied bit-exact, re-encoded, bleeped or dropped).
@@ -21,10 +21,11 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 import av
 
+from ..drawing import frame_processors
 from ..errors import InputError, OutputError
 from ..io import probe, yuv
 from ..io.atomic import atomic_path, check_unchanged
@@ -33,7 +34,10 @@ from ..io.image import check_processed
 from ..io.model import WriteResult, YuvFrame
 from ..io.probe import AV_ERRORS, one_line, open_container
 from ..io.reader import open_decoder
-from ..io.writer import _VideoOut, _check_args, rate_options, source_rate, start_offset
+from ..io.writer import VideoOut, check_write_args, rate_options, source_rate, start_offset
+from ..options import Progress, RenderOptions
+from ..planning import redacted_speech
+from ..types import Plan
 from .index import ClipIndex, SegmentMismatch, Span, index_clip, render_spans, seek_frames
 
 log = logging.getLogger(__name__)
@@ -42,8 +46,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class RenderJob:
     path: str
-    plan: Any
-    options: Any
+    plan: Plan
+    options: RenderOptions
     index: ClipIndex
     span: Span
     x264: dict[str, str]
@@ -60,8 +64,6 @@ class SegmentRender:
 
 def render_segment(job: RenderJob, report: Callable[[int], None]) -> SegmentRender:
     """Worker side: frames ``job.span`` redacted and encoded into ``job.output`` (video only)."""
-    from ..pipeline import frame_processors
-
     info = probe(job.path)
     process, process_yuv = frame_processors(job.plan, job.options)
     planes = yuv.supports(info)
@@ -70,7 +72,7 @@ def render_segment(job: RenderJob, report: Callable[[int], None]) -> SegmentRend
         decoder = open_decoder(container, info, allow_truncated=False, planes=planes)
         out = av.open(job.output, mode="w", format="mp4")
         try:
-            video = _VideoOut(out, info, decoder, job.x264, start_offset(container))
+            video = VideoOut(out, info, decoder, job.x264, start_offset(container))
             out.start_encoding()
             for frame in seek_frames(container, decoder, job.index, job.span):
                 if isinstance(frame, YuvFrame):
@@ -87,17 +89,19 @@ def render_segment(job: RenderJob, report: Callable[[int], None]) -> SegmentRend
     return SegmentRender(n, job.output, video.pad, "yuv420p" if planes else "rgb")
 
 
-def parallel_render(path: str | Path, plan: Any, output: str | Path, options: Any, jobs: int, *,
-                    progress: Any = None, expect_sha256: str | None = None) -> WriteResult | None:
+def parallel_render(path: str | Path, plan: Plan, output: str | Path, options: RenderOptions, jobs: int, *,
+                    progress: Progress | None = None, expect_sha256: str | None = None) -> WriteResult | None:
     """Write ``output`` as :func:`redact.io.write_video` would, over ``jobs`` segments; ``None`` where the clip is
     not split (the caller renders serially). Atomic: an error or interrupt leaves neither output nor segments."""
     from .pool import can_spawn, run_segments
 
     src, dst = Path(path), Path(output)
-    _check_args(dst, options.crf, options.preset, options.audio)
+    check_write_args(dst, options.crf, options.preset, options.audio)
     info = probe(src)
     index = index_clip(src, info) if can_spawn() else None
-    spans = render_spans(index, jobs) if index is not None else []
+    if index is None:
+        return None
+    spans = render_spans(index, jobs)
     if not spans:
         return None
     if index.frames != plan.input.frames:
@@ -107,7 +111,7 @@ def parallel_render(path: str | Path, plan: Any, output: str | Path, options: An
         stream_index = next(s.index for s in container.streams.video if s.codec_context is not None)
     source = source_rate(src, stream_index, info.fps) if options.crf is None else None
     x264 = rate_options(options.crf, options.preset, info, source)
-    speech = sorted(t.span for t in plan.tracks if t.kind == "speech" and t.action == "redact" and t.span)
+    speech = redacted_speech(plan)
     t0 = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=".redact-segments-", dir=dst.parent))
     try:
@@ -150,7 +154,7 @@ def _join(src: Path, segments: list[Path], tmp: Path, dst: Path, options: Any,
                 raise OutputError(f"the segments of {dst} were encoded with different codec settings; cannot join "
                                   "them (use -j 1)")
         tb = first.time_base
-        all_pts = sorted(p.pts for r, s in zip(readers, streams) for p in r.demux(s) if p.size)
+        all_pts = sorted(cast("int", p.pts) for r, s in zip(readers, streams) for p in r.demux(s) if p.size)
         for r in readers:
             r.seek(0)
         with open_container(src) as container:

@@ -23,13 +23,18 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..analyse import Seen, analyse, prepared_stack, stack_strides, tracker_configs
 from ..detect.base import merge_enclosing
-from ..detect.schedule import Scheduled
-from ..io import probe, sha256_file
+from ..detect.schedule import Cover, Scheduled
+from ..errors import InputError
+from ..io import MediaInfo, probe, sha256_file
 from ..motion import MotionPath
+from ..options import Progress, ScanOptions
+from ..planning import ScanResult, plan_from
 from ..track import Tracker, TrackerConfig
 from ..types import Detections
-from .index import ClipIndex, Span, index_clip, overlap_for, scan_spans, segment_frames
+from .index import ClipIndex, SegmentMismatch, Span, index_clip, overlap_for, scan_spans, segment_frames
+from .pool import can_spawn, run_segments
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +71,7 @@ class _RecordingPath(MotionPath):
 @dataclass
 class ScanJob:
     path: str
-    options: Any
+    options: ScanOptions
     index: ClipIndex
     span: Span
     detectors: bytes | None = None  # pickled custom detectors (tests, benchmarks); None: the default stack
@@ -79,8 +84,8 @@ class SegmentScan:
     cuts: list[int]
     updates: dict[str, list[tuple[int, Detections]]]
     motion: dict[int, tuple[np.ndarray | None, bool]]
-    uncovered: list[int]
-    changed: list[Any]
+    unanalysed: list[int]
+    changed: list[tuple[str, Cover]]
     configs: dict[str, TrackerConfig]
     models: list[dict[str, Any]] = field(default_factory=list)
 
@@ -94,46 +99,34 @@ def align(stack: list[Scheduled], start: int) -> None:
 
 def scan_segment(job: ScanJob, report: Callable[[int], None]) -> SegmentScan:
     """Worker side: analyse ``job.span`` (from its ``start``) and return the records."""
-    from ..pipeline import TRACKER_BASE, _analyse, _prepared_stack
-    from ..detect.schedule import tracker_config_for
-
     info = probe(job.path)
     detectors = pickle.loads(job.detectors) if job.detectors is not None else None
-    stack = _prepared_stack(job.options, detectors)
+    stack = prepared_stack(job.options, detectors)
     align(stack, job.span.start)
-    kinds = sorted({s.detector.kind for s in stack})
-    recorders = {k: _Recorder() for k in kinds}
+    configs = tracker_configs(stack)
+    recorders = {k: _Recorder() for k in configs}
     motion = _RecordingPath()
     frames = segment_frames(job.path, info, job.index, job.span)
-    seen = _analyse(frames, info, job.options, stack, recorders, motion=motion,
+    seen = analyse(frames, info, job.options, stack, recorders, motion=motion,
                     progress=lambda _stage, n, _total: report(n))
     return SegmentScan(job.span, seen.frames, sorted({c for r in recorders.values() for c in r.cuts}),
-                       {k: r.updates for k, r in recorders.items()}, motion.measured, seen.uncovered, seen.changed,
-                       {k: tracker_config_for(stack, k, TRACKER_BASE.get(k)) for k in kinds},
+                       {k: r.updates for k, r in recorders.items()}, motion.measured, seen.unanalysed, seen.changed,
+                       configs,
                        [s.describe() for s in stack])
 
 
-def _strides(options: Any, detectors: list[Any] | None) -> list[int]:
-    if detectors is not None:
-        return [d.every for d in detectors if isinstance(d, Scheduled)]
-    return [options.detect_every, options.tile_every, options.text_every, options.badge_every]
-
-
-def parallel_scan(path: str | Path, options: Any, jobs: int, *, progress: Any = None,
-                  detectors: list[Any] | None = None, recorded_as: str | None = None) -> Any:
+def parallel_scan(path: str | Path, options: ScanOptions, jobs: int, *, progress: Progress | None = None,
+                  detectors: list[Any] | None = None, recorded_as: str | None = None) -> ScanResult | None:
     """:func:`redact.pipeline.scan` over ``jobs`` segments, or ``None`` where the clip is not split (too short, an
     image, an index that is not plain, a segment that decodes otherwise than the index says, custom detectors that
     cannot be sent to a worker): the caller then scans serially."""
-    from ..pipeline import _plan_from
-    from .pool import can_spawn, run_segments
-    from .index import SegmentMismatch
-    from ..errors import InputError
-
     t0 = time.perf_counter()
     path = Path(path)
     info = probe(path)
     index = index_clip(path, info) if can_spawn() else None
-    spans = scan_spans(index, jobs, overlap_for(_strides(options, detectors))) if index is not None else []
+    if index is None:
+        return None
+    spans = scan_spans(index, jobs, overlap_for(stack_strides(options, detectors)))
     if not spans:
         return None
     blob = None
@@ -158,13 +151,12 @@ def parallel_scan(path: str | Path, options: Any, jobs: int, *, progress: Any = 
         log.warning("a segment could not be decoded: scanning serially (damaged input)")
         return None
     trackers, seen = stitch(parts, info, index.frames)
-    return _plan_from(path, info, digest, options, trackers, seen, parts[0].models, recorded_as, progress, t0)
+    return plan_from(path, info, digest, options, trackers, seen, parts[0].models, recorded_as, progress, t0)
 
 
-def stitch(parts: list[SegmentScan], info: Any, frames: int) -> tuple[dict[str, Tracker], Any]:
+def stitch(parts: list[SegmentScan], info: MediaInfo, frames: int) -> tuple[dict[str, Tracker], Seen]:
     """The trackers fed with every segment's records in frame order (see the module notes), and what the serial
-    scan would have seen besides (:class:`redact.pipeline.Seen`)."""
-    from ..pipeline import Seen
+    scan would have seen besides (:class:`redact.analyse.Seen`)."""
 
     def owner(f: int) -> int:
         for k, p in enumerate(parts):
@@ -185,20 +177,22 @@ def stitch(parts: list[SegmentScan], info: Any, frames: int) -> tuple[dict[str, 
                 by_frame.setdefault(f, []).append((owner(f) == k, dets))
         events: list[tuple[int, int, Detections | None]] = [(c, 0, None) for c in cuts]
         events += [(f, 1, _union(kind, sets)) for f, sets in by_frame.items()]
-        for f, what, dets in sorted(events, key=lambda e: (e[0], e[1])):
+        for f, what, update in sorted(events, key=lambda e: (e[0], e[1])):
             if what == 0:
                 tracker.cut(f)
             else:
-                tracker.update(f, dets, motion)
-    uncovered = sorted({f for p in parts for f in p.uncovered})
-    changed, seen_covers = [], set()
+                assert update is not None  # an update's detections
+                tracker.update(f, update, motion)
+    unanalysed = sorted({f for p in parts for f in p.unanalysed})
+    changed: list[tuple[str, Cover]] = []
+    seen_covers: set[tuple[str, str]] = set()
     for p in parts:
         for kind, cover in p.changed:
             key = (kind, repr(cover))
             if key not in seen_covers:
                 seen_covers.add(key)
                 changed.append((kind, cover))
-    return trackers, Seen(frames, uncovered, changed, motion)
+    return trackers, Seen(frames, unanalysed, changed, motion)
 
 
 def _union(kind: str, sets: list[tuple[bool, Detections]]) -> Detections:

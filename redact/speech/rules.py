@@ -138,7 +138,7 @@ _LETTER_NAMES = {"double": "", "you": "U", "u": "U", "why": "Y", "ex": "X", "bee
                  "dee": "D", "gee": "G", "jay": "J", "kay": "K", "el": "L", "em": "M", "en": "N", "pee": "P",
                  "queue": "Q", "cue": "Q", "are": "R", "tee": "T", "vee": "V", "zed": "Z", "aitch": "H", "eh": "A",
                  "oh": "0", "o": "O"}
-_MONTH_RX = pii._MONTH
+_MONTH_RX = pii.MONTHS
 _SPOKEN_DATES = [
     re.compile(r"(?<![\w])(?:the\s+)?\d{1,2}(?:st|nd|rd|th)?\s+(?:(?:of|on)\s+)?(?:the\s+)?" + _MONTH_RX
                + r"\b\.?,?\s+(?:of\s+)?(?:\d{4}|'?\d{2})(?!\d)", re.I),
@@ -351,7 +351,7 @@ def _pattern_spans(toks: list[_Token], units: list[tuple[str, int, int]]) -> lis
     norm = unicodedata.normalize("NFKC", text)
     if len(norm) != len(text):  # offsets must stay put (the units were NFKC-normalised already)
         norm = text
-    form_values = set(pii._label_spans(norm))
+    form_values = set(pii.label_spans(norm))
     found = [s for s in pii.spans(norm) if s[2] != "label" and s not in form_values]
     for rx in _SPOKEN_DATES:
         found += [(m.start(), m.end(), "date") for m in rx.finditer(norm)]

@@ -1,0 +1,179 @@
+"""The per-frame analysis a scan runs, serial or per segment: the detector stack prepared for a clip, the trackers
+configured for it, and :func:`analyse`, which runs the detectors due on each frame and gives the trackers what they
+found (:mod:`redact.pipeline` turns the trackers' tracks into a plan, :mod:`redact.planning`)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from .detect.schedule import Cover, CutDetector, Scheduled, Settled, run_due, tracker_config_for
+from .detect.stack import default_stack, default_strides
+from .errors import AnalysisError, RedactError
+from .io import Frame, MediaInfo
+from .motion import CameraMotion, MotionPath
+from .options import Progress, ScanOptions
+from .track import Tracker, TrackerConfig
+from .types import Detections
+
+log = logging.getLogger(__name__)
+
+TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confirm_score=0.3, scene_fill=True),
+                "badge": TrackerConfig(pad=0.05, confirm_score=0.75, static_growth=False),
+                "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5,
+                                      static_growth=False)}
+"""Tracker settings per kind (sized to the stack's strides by :func:`tracker_configs`). Faces are padded by 15% of
+the box on each side (at least 3 px) and at most 50% with motion and growth, confirmed by three detections or one
+scoring 0.3, and filled in the scene between detections where the camera motion is known (``scene_fill``). Badge and text boxes come padded by their detectors, so their padding is small; text lines are matched
+by overlap only, grow at most 30% of the line's size per side between readings, and are kept to 1.5x their reading
+where the camera motion would carry them both ways. A badge is confirmed by three detections or one with two kinds of
+evidence (0.75). Text and badges read twice where the camera motion says they stayed are not grown between readings
+(``static_growth``). Why each value, and what it was measured against: docs/benchmarks.md, "Strides and tracker
+settings"."""
+
+
+def prepared_stack(options: ScanOptions, detectors: list[Any] | None) -> list[Scheduled]:
+    """The detector stack of one clip, every detector due on its first frame."""
+    raw = detectors if detectors is not None else default_stack(options)
+    stack = [d if isinstance(d, Scheduled) else Scheduled(d) for d in raw]
+    for s in stack:
+        s.reset()  # a stack may be reused across clips: every clip starts with every detector due
+    return stack
+
+
+def tracker_configs(stack: list[Scheduled]) -> dict[str, TrackerConfig]:
+    """The tracker settings for each kind ``stack`` detects: :data:`TRACKER_BASE` sized to the stack's strides
+    (:func:`~redact.detect.schedule.tracker_config_for`). The one place trackers are configured: a serial scan and
+    a segment-parallel one (:mod:`redact.segments`) track with the same settings."""
+    kinds = sorted({s.detector.kind for s in stack})
+    return {k: tracker_config_for(stack, k, TRACKER_BASE.get(k)) for k in kinds}
+
+
+def trackers_for(stack: list[Scheduled], info: MediaInfo) -> dict[str, Tracker]:
+    """One :class:`~redact.track.Tracker` per kind ``stack`` detects, for a clip described by ``info``."""
+    return {k: Tracker(k, info.frames, info.width, info.height, cfg) for k, cfg in tracker_configs(stack).items()}
+
+
+def stack_strides(options: ScanOptions, detectors: list[Any] | None) -> list[int]:
+    """The strides (frames) of the stack :func:`prepared_stack` builds from the same arguments, without building
+    it (loading the models): a segment's overlap is sized to them (:func:`redact.segments.index.overlap_for`)."""
+    if detectors is not None:
+        return [d.every for d in detectors if isinstance(d, Scheduled)]
+    return default_strides(options)
+
+
+@dataclass
+class Seen:
+    """What one pass of :func:`analyse` over frames saw, besides what it gave the trackers: the frames it went
+    through, the frames that could not be analysed (``unanalysed``: covered whole), covers of changes no reading
+    followed, the camera motion, and warnings."""
+
+    frames: int
+    unanalysed: list[int]
+    changed: list[tuple[str, Cover]]
+    motion: MotionPath
+    warnings: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+
+def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Scheduled], trackers: Mapping[str, Any],
+             *, progress: Progress | None = None, motion: MotionPath | None = None, total: int | None = None) -> Seen:
+    """Run the detectors due on every frame of ``frames`` (in order) and give the trackers (anything with ``cut``
+    and ``update``) what they found. A segment of a clip (:mod:`redact.segments`) goes through here as a whole clip
+    does, with its frames' own indices."""
+    cuts = CutDetector()
+    camera, motion = CameraMotion(), (MotionPath() if motion is None else motion)
+    unanalysed: list[int] = []
+    changed: list[tuple[str, Cover]] = []  # frames of a change no detector run read: covered (see Settled)
+    n = 0
+    for frame in frames:
+        _check_frame(frame, info)
+        _follow_camera(camera, motion, frame.index, frame.image)
+        cut = cuts.update(frame.image)
+        if cut:
+            for tracker in trackers.values():
+                tracker.cut(frame.index)
+        failed = False
+        try:
+            found = run_due(stack, frame.index, frame.image, cut, motion=motion)
+        except (RedactError, MemoryError):
+            raise
+        except Exception as e:  # a detector crash must never let the frame through unseen
+            if options.on_unanalysable != "cover":
+                # the exception's own message is left out: it could quote recognised text (--debug shows where, not it)
+                raise AnalysisError(f"frame {frame.index} could not be analysed ({type(e).__name__}); "
+                                    "nothing was written") from e
+            log.warning("frame %d could not be analysed (%s); covering it whole", frame.index, type(e).__name__)
+            unanalysed.append(frame.index)
+            found, failed = {}, True
+        settled = [s.watch.settled for s in stack if s.watch is not None]
+        if failed:  # watched detectors run again on the next frame; nothing they saw is lost
+            settled += _finish_watches(stack, motion, forget=True)
+        holds = _collect(stack, settled, changed)
+        for kind in sorted(set(found) | set(holds)):
+            for at, held in holds.get(kind, ()):
+                trackers[kind].update(at, held, motion)
+            if kind in found:
+                trackers[kind].update(frame.index, found[kind], motion)
+        n += 1
+        if progress:
+            progress("scan", n, info.frames if total is None else total)
+    for kind, late in _collect(stack, _finish_watches(stack, motion), changed).items():
+        for at, dets in late:  # a change since the last reading that no reading followed
+            trackers[kind].update(at, dets, motion)
+    return Seen(n, unanalysed, changed, motion)
+
+
+def _collect(stack: list[Scheduled], settled: list[Settled | None], changed: list[tuple[str, Cover]]
+             ) -> dict[str, list[tuple[int, Detections]]]:
+    """Add what watched detectors settled (:class:`~redact.detect.schedule.Settled`) to ``changed`` (covers of the
+    frames of a change no run read) and return, per kind, the detections to give the tracker on earlier frames than
+    this one (``Settled.hold``), one update per frame, in frame order."""
+    held: dict[str, dict[int, list[Detections]]] = {}
+    for s in stack:
+        if s.watch is not None:
+            s.watch.settled = None
+    for one in settled:
+        if one is None:
+            continue
+        if one.cover:
+            changed.append((one.kind, one.cover))
+        if one.hold is not None:
+            at, dets = one.hold
+            held.setdefault(one.kind, {}).setdefault(at, []).append(dets)
+    return {kind: [(at, Detections.concat(d, kind)) for at, d in sorted(frames.items())]
+            for kind, frames in held.items()}
+
+
+def _finish_watches(stack: list[Scheduled], motion: MotionPath, forget: bool = False) -> list[Settled | None]:
+    """The end of the clip, or (``forget``) a frame that could not be analysed: settle each watched detector's
+    frames since its last run (:meth:`~redact.detect.schedule.ChangeWatch.finish`); with ``forget`` it also runs
+    again on the next frame (the tracker does not have what it found on this one)."""
+    out: list[Settled | None] = []
+    for s in stack:
+        if s.watch is not None:
+            out.append(s.watch.finish(motion))
+            if forget:
+                s.forget()
+    return out
+
+
+def _check_frame(frame: Frame, info: MediaInfo) -> None:
+    h, w = frame.image.shape[:2]
+    if (w, h) != (info.width, info.height):
+        raise AnalysisError(f"frame {frame.index} is {w}x{h}, expected {info.width}x{info.height} "
+                            "(resolution changes mid-stream are not supported)")
+
+
+def _follow_camera(camera: CameraMotion, motion: MotionPath, index: int, image: np.ndarray) -> None:
+    """Add frame ``index``'s camera motion to ``motion``. Never fails the scan: an error leaves that frame's motion
+    unknown, and the tracker then does without it there."""
+    try:
+        transform, ok = camera.update(image)
+    except Exception as e:  # motion only ever grows boxes; losing it must not lose the scan
+        log.debug("frame %d: camera motion failed (%s: %s)", index, type(e).__name__, e)
+        transform, ok = None, False
+    motion.add(index, transform, ok)

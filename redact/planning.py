@@ -1,0 +1,110 @@
+"""The plan a scan makes: the trackers' tracks, covers of changes no reading followed and of frames that could not
+be analysed, and the speech tracks (once per clip), with the settings and models that made them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from . import __version__
+from .analyse import Seen
+from .io import MediaInfo
+from .naming import recorded_path
+from .options import Progress, ScanOptions
+from .track import Tracker
+from .types import InputInfo, Plan, Track, TrackBox, next_track_id
+
+SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: the speech extra is not installed "
+                      "(pip install .[speech])")
+
+
+@dataclass
+class ScanResult:
+    plan: Plan
+    models: list[dict[str, Any]]
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def tool() -> dict[str, Any]:
+    """The tool that made a plan, as the plan records it."""
+    return {"name": "redact", "version": __version__}
+
+
+def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, trackers: Mapping[str, Tracker],
+              seen: Seen, models: list[dict[str, Any]], recorded_as: str | None, progress: Progress | None,
+              t0: float) -> ScanResult:
+    """The plan: the trackers' tracks, covers of unread changes and of frames not analysed, speech (once per clip)."""
+    frames_total = seen.frames
+    warnings = list(seen.warnings)
+    tracks: list[Track] = []
+    for tracker in trackers.values():
+        for t in tracker.finish(frames_total, seen.motion):
+            t.id = next_track_id(tracks)
+            tracks.append(t)
+    for kind, (category, score, covered) in ((k, c) for k, cover in seen.changed for c in cover):  # Settled.cover
+        boxes = [TrackBox(f, box, score, "tracked") for f, box in covered if f < frames_total]
+        if boxes:
+            tracks.append(Track(next_track_id(tracks), kind, boxes, category=category))
+    if seen.unanalysed:
+        box = (0.0, 0.0, float(info.width), float(info.height))
+        tracks.append(Track(next_track_id(tracks), "frame",
+                            [TrackBox(i, box, 1.0, "failsafe") for i in seen.unanalysed]))
+        warnings.append(f"{len(seen.unanalysed)} frame(s) could not be analysed and are covered whole")
+    extra: dict[str, Any] = {"rotation": info.rotation, "duration": info.duration, "codec": info.video_codec,
+                             "container": info.container, "audio_streams": len(info.audio)}
+    if seen.truncated:
+        extra["truncated"] = True
+    speech_models: list[dict[str, Any]] = []
+    if info.kind == "video" and info.audio and options.speech != "off":
+        speech_models = _speech_tracks(path, options.speech, tracks, warnings, progress)
+    plan = Plan(
+        InputInfo(recorded_path(path) if recorded_as is None else recorded_as, digest, info.kind, info.width,
+                  info.height, frames_total, info.fps, extra),
+        tracks,
+        settings={"scan": options.to_dict()},
+        tool=tool(),
+    )
+    models = models + speech_models
+    plan.settings["models"] = [m.get("name") for m in models]
+    plan.settings["tracker"] = {kind: asdict(t.config) for kind, t in trackers.items()}
+    return ScanResult(plan, models, warnings, time.perf_counter() - t0)
+
+
+_SPEECH: dict[str, Any] = {}
+"""The speech analyser, loaded once per process (about 1 s) and reused across clips."""
+
+
+def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: list[str],
+                   progress: Progress | None) -> list[dict[str, Any]]:
+    """Add a ``speech`` track for every stretch of the first audio stream where personal data was said
+    (:mod:`redact.speech`; the words never leave that module). Returns the model description ([] when the
+    ``[speech]`` extra is missing: with ``mode`` "auto" the report then says the audio was not checked; "on" fails)."""
+    from .speech import SpeechAnalyser, SpeechUnavailable, load_audio
+
+    analyser = _SPEECH.get("analyser")
+    if analyser is None:
+        try:
+            analyser = _SPEECH["analyser"] = SpeechAnalyser()
+        except SpeechUnavailable:
+            if mode == "on":
+                raise
+            warnings.append(SPEECH_NOT_CHECKED)  # the run's warnings reach the CLI, the report and check
+            return []
+    if progress:
+        progress("speech", 0, 1)
+    samples, rate = load_audio(path)
+    for span in analyser.spans(samples, rate):
+        tracks.append(Track(next_track_id(tracks), "speech", [], category=span.category, span=(span.start, span.end),
+                            evidence={"detections": 1, "best_score": round(float(span.score), 4),
+                                      "confirmed": True}))
+    if progress:
+        progress("speech", 1, 1)
+    return [analyser.describe()]
+
+
+def redacted_speech(plan: Plan) -> list[tuple[float, float]]:
+    """The spans (seconds) of the plan's speech tracks to redact, in order: what the writer bleeps or mutes."""
+    return sorted(t.span for t in plan.tracks if t.kind == "speech" and t.action == "redact" and t.span)

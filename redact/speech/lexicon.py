@@ -69,6 +69,23 @@ NUMBER_GLUE = frozenset({"and", "or", "dash", "double", "triple", "oh", "o", "to
 DATE_GLUE = frozenset("of on the and in nineteen twenty oh slash".split())
 NAME_BREAK = frozenset("""and but or from is was the a an to at in on of for with who which that i i'm i've i'll
 i'd we you he she they it it's this my your his her our their please can could will would about""".split())
+NOT_NAME = frozenset("""
+going gonna gotta here there back off out up down away over afraid worried glad happy pleased sure fine okay
+feeling tired hungry thirsty cold hot sore better worse poorly unwell ill sick allergic diabetic pregnant
+not just only still also really very quite so too a an the some any your my his her our their this that
+what where when why how who which whose whom because about with without from for to of in on at by as than
+will would can could should shall may might must is was are were be been am has have had do does did
+lives live lived works work worked said says say told tells asked asks wants wanted needs needed comes came
+coming brought brings visits visited rang rings phoned called calls left leaves stays stayed knows knew
+thinks thought looks looked gets got goes went sees saw takes took makes made here's there's
+now then today tonight tomorrow yesterday later soon again always never sometimes usually
+""".split())
+"""Words after a name trigger ("I'm", "this is", a title, "my son") that are plainly not a name: the name, if
+any, ends before them ("I'm going to ...", "my son is ...", "the doctor will ...")."""
+NAME_TRIGGER_DETERMINERS = frozenset("the a an your my his her our their this that any every each another".split())
+"""A title after one of these is a common noun ("the doctor said ..."): only capitalised names follow it."""
+POSSESSIVES = frozenset("my your his her our their".split())
+"""Before a family word, these make it a name trigger ("my husband ...", "her son ...")."""
 NAME_LABELS = (("name", "is"), ("name", "was"), ("name's",), ("names",), ("called",), ("call", "me"),
                ("surname",), ("surname", "is"), ("full", "name"), ("first", "name"), ("known", "as"),
                ("name", "please"))

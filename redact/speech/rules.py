@@ -40,7 +40,8 @@ from typing import Sequence
 from redact import pii
 
 from .lexicon import (ADDRESS_TRIGGERS, ANSWER_LEAD, DATE_GLUE, DOB_TRIGGERS, FILLERS, GAP_STOP, GAP_WORDS,
-                      GREETINGS, LABELS, LEAD, LETTER_NAMES, MONTHS, NAME_BREAK, NAME_LABELS, NUMBER_GLUE,
+                      GREETINGS, LABELS, LEAD, LETTER_NAMES, MONTHS, NAME_BREAK, NAME_LABELS, NAME_TRIGGER_DETERMINERS,
+                      NOT_NAME, NUMBER_GLUE, POSSESSIVES,
                       NUMBER_TRIGGERS, ORD_TEENS, ORD_UNITS, POSTCODE_TRIGGERS, RELATIONS, SPEECH_STOP, SURE_TITLES,
                       TEENS, TENS, TITLES, UNITS, VALUE_STOP)
 from .numbers import numeric_units
@@ -395,8 +396,85 @@ def _extend_name(toks: list[Token], j: int, max_words: int = 3) -> int:
     return k
 
 
-def _names(toks: list[Token]) -> list[Found]:
+PAUSE = 0.45
+"""Seconds between two words that end a name taken after a trigger (:func:`_after_trigger`)."""
+TRIGGER_WORDS = 4
+"""At most this many words are taken as the name after a trigger."""
+
+
+def _plainly_not_name(tok: Token, common: bool = False) -> bool:
+    """A word that cannot be (part of) a name said after a trigger, even a mis-heard one: a function word, a common
+    verb, adverb or state ("going", "here", "worried"), a number, a month; with ``common`` also any common word
+    (:data:`SPEECH_STOP`: after "I'm" / "it's" / "this is" / "my son" ordinary words are usual, after a title or
+    "my name is" a name is, and a mis-heard one is often made of common words: "Doctor pa tell")."""
+    lw = tok.low
+    if not any(c.isalpha() for c in lw) or any(c.isdigit() for c in lw):
+        return True
+    if lw in NOT_NAME or lw in NAME_BREAK or lw in MONTHS or lw in UNITS or lw in TEENS or lw in TENS:
+        return True
+    if common and lw in SPEECH_STOP:
+        return True
+    return not tok.cap and len(lw) > 5 and lw.endswith(("ing", "ly"))
+
+
+def _after_trigger(toks: list[Token], j: int, most: int = TRIGGER_WORDS, common: bool = False) -> int:
+    """One past the words from ``j`` that are taken as the name said after a trigger: every word, whatever the
+    recogniser made of it ("Doctor pa tell"), up to the next pause (:data:`PAUSE`), the end of the clause or a word
+    that is plainly not a name (:func:`_plainly_not_name`); a comma is crossed when a capitalised word follows at
+    once ("Sarah, Jones")."""
+    n = len(toks)
+    k = j
+    while k < n and k - j < most:
+        t = toks[k]
+        if (k > j and t.pause_before > PAUSE) or _plainly_not_name(t, common):
+            break
+        k += 1
+        if t.ends_sentence:
+            break
+        if t.ends_clause and not (k < n and toks[k].cap and toks[k].pause_before <= PAUSE
+                                  and not _plainly_not_name(toks[k], common)):
+            break
+    return k
+
+
+def _trigger_names(toks: list[Token]) -> list[Found]:
+    """Names after a trigger, covered even when the recogniser turned them into ordinary words: "my name is X",
+    "I'm X", "I am X", "this is X", "it's X", a title ("Doctor X", "Nurse X", "Mrs X"; after "the" / "a" / "your"
+    a title is a common noun and is left to :func:`_names`), "consultant X", a family word after a possessive ("my
+    husband X", "her son X")."""
     out: list[Found] = []
+    n = len(toks)
+    for i, t in enumerate(toks):
+        lw, nxt = t.low, toks[i + 1].low if i + 1 < n else ""
+        j = None
+        first = None  # where the span starts (the title itself for titles)
+        common = True  # ordinary words are usual after this trigger
+        if any(_match_at(toks, i, phrase) for phrase in NAME_LABELS):
+            phrase = next(p for p in NAME_LABELS if _match_at(toks, i, p))
+            if not toks[i + len(phrase) - 1].ends_sentence:
+                j, common = i + len(phrase), False
+        elif lw in ("i'm", "im") or (lw == "i" and nxt == "am") or (lw in ("this", "it") and nxt in ("is", "'s")) \
+                or lw in ("it's", "this's"):
+            j = i + (2 if lw in ("i", "this", "it") else 1)
+            if toks[j - 1].ends_clause:
+                j = None
+        elif (lw in TITLES or lw == "consultant") and not t.ends_clause \
+                and (lw in SURE_TITLES or lw == "consultant" or i == 0 or toks[i - 1].low not in NAME_TRIGGER_DETERMINERS):
+            j, first, common = i + 1, (i if lw in TITLES else None), False
+        elif lw in RELATIONS and i > 0 and toks[i - 1].low in POSSESSIVES and not t.ends_sentence:
+            j = i + 1
+        if j is None:
+            continue
+        while j < n and toks[j].low in ("um", "er", "uh", "erm", "is", "it's", "its", "am") and not toks[j].ends_clause:
+            j += 1
+        k = _after_trigger(toks, j, common=common)
+        if k > j:
+            out.append((j if first is None else first, k, "name"))
+    return out
+
+
+def _names(toks: list[Token]) -> list[Found]:
+    out: list[Found] = _trigger_names(toks)
     n = len(toks)
     for i, t in enumerate(toks):
         lw = t.low

@@ -19,7 +19,7 @@ NUMERIC_DATE = re.compile(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}")
 class Token:
     """One word as the rules see it (``repr`` hides the text, as :class:`Word` does)."""
 
-    __slots__ = ("clean", "low", "cap", "ends_sentence", "ends_clause", "question", "sentence_start")
+    __slots__ = ("clean", "low", "cap", "ends_sentence", "ends_clause", "question", "sentence_start", "pause_before")
 
     def __init__(self, text: str):
         raw = unicodedata.normalize("NFKC", text).strip()
@@ -31,6 +31,8 @@ class Token:
         self.ends_clause = self.ends_sentence or raw.endswith((",", ";", ":", "-", "–", "—"))
         self.question = "?" in raw
         self.sentence_start = False
+        self.pause_before = 0.0
+        """Seconds between the end of the word before and the start of this one (0 for the first word)."""
 
     def __repr__(self) -> str:
         return "Token(<hidden>)"
@@ -43,5 +45,7 @@ def tokens(words: Sequence[Word]) -> list[Token]:
     out = [Token(w.text) for w in words]
     for i, t in enumerate(out):
         t.sentence_start = i == 0 or out[i - 1].ends_sentence
+        if i:
+            t.pause_before = max(0.0, words[i].start - words[i - 1].end)
     return out
 

@@ -337,6 +337,7 @@ def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: l
         tracks.append(Track(next_track_id(tracks), "speech", [], category=span.category, span=(span.start, span.end),
                             evidence={"detections": 1, "best_score": round(float(span.score), 4),
                                       "confirmed": True}))
+    warnings.extend(analyser.notes())  # non-speech skipped, budget spent: times only
     if progress:
         progress("speech", 1, 1)
     return [analyser.describe()]

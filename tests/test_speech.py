@@ -340,3 +340,21 @@ def test_the_voice_activity_model_is_checked(analyser, monkeypatch, tmp_path):
     monkeypatch.setattr(sp, "VAD_SHA256", "0" * 64)
     with pytest.raises(RedactError, match="SHA-256"):
         sp._load_vad(faster_whisper)
+
+
+def test_a_clip_of_tone_is_left_bit_exact_and_the_report_says_why(analyser, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from redact.cli import cli
+    from tests.media import audio_packets
+
+    clip = make_video(tmp_path / "tone.mp4", frames=40, fps=10, audio=True)  # 4 s of a tone, no speech
+    out = tmp_path / "tone.clean.mp4"
+    r = CliRunner().invoke(cli, ["run", str(clip), "-o", str(out), "--text", "off", "--no-badges"])
+    assert r.exit_code == 0, r.output
+    report = json.loads((tmp_path / "tone.clean.report.json").read_text())
+    assert not [t for t in report["tracks"] if t.get("kind") == "speech"]
+    assert any("held no speech" in w and "0.0-4.0 s" in w for w in report["warnings"]), report["warnings"]
+    assert [[p for _t, _d, p in s] for s in audio_packets(out)] == [[p for _t, _d, p in s] for s in audio_packets(clip)]

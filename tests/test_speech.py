@@ -358,3 +358,26 @@ def test_a_clip_of_tone_is_left_bit_exact_and_the_report_says_why(analyser, tmp_
     assert not [t for t in report["tracks"] if t.get("kind") == "speech"]
     assert any("held no speech" in w and "0.0-4.0 s" in w for w in report["warnings"]), report["warnings"]
     assert [[p for _t, _d, p in s] for s in audio_packets(out)] == [[p for _t, _d, p in s] for s in audio_packets(clip)]
+
+
+def test_second_passes_keep_to_their_budget_and_say_what_they_left():
+    import redact.speech as sp
+
+    an = object.__new__(SpeechAnalyser)  # no model: transcription is replaced below
+    an.last_non_speech, an.last_unrevisited, an.last_duration = [], 0.0, 0.0
+    audio = np.zeros(60 * RATE, np.float32)
+    for k in range(20):  # 20 bursts of sound (1.5 s every 3 s) with a "word" in each pause between them
+        audio[int((3 * k + 1) * RATE):int((3 * k + 2.5) * RATE)] = 0.3
+    calls = []
+
+    def transcribe(chunk, offset):
+        calls.append(offset)
+        return [Word(3 * k + 2.6, 3 * k + 2.8, " x", 0.9) for k in range(20)] if not calls[:-1] else []
+
+    an._speech_stretches = lambda a: [(0, a.size)]
+    an._transcribe = transcribe
+    an.words(audio)
+    budget = max(sp.HOLE_PASSES_MIN, sp.HOLE_PASSES_PER_MINUTE)  # 60 s of speech
+    assert len(calls) == 1 + budget  # the first pass, then the budget's worth of holes, not all 20
+    assert an.last_unrevisited > 0
+    assert any("budget" in n for n in an.notes())

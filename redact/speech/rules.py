@@ -40,7 +40,8 @@ from typing import Sequence
 from redact import pii
 
 from .lexicon import (ADDRESS_TRIGGERS, ANSWER_LEAD, DATE_GLUE, DOB_TRIGGERS, FILLERS, GAP_STOP, GAP_WORDS,
-                      GREETINGS, LABELS, LEAD, LETTER_NAMES, MONTHS, NAME_BREAK, NAME_LABELS, NAME_TRIGGER_DETERMINERS,
+                      GREETINGS, LABELS, LEAD, LETTER_NAMES, MONTHS, NAME_BREAK, NAME_GLUE, NAME_LABELS,
+                      NAME_TRIGGER_DETERMINERS,
                       NOT_NAME, NUMBER_GLUE, POSSESSIVES,
                       NUMBER_TRIGGERS, ORD_TEENS, ORD_UNITS, POSTCODE_TRIGGERS, RELATIONS, SPEECH_STOP, SURE_TITLES,
                       TEENS, TENS, TITLES, UNITS, VALUE_STOP)
@@ -402,7 +403,7 @@ TRIGGER_WORDS = 4
 """At most this many words are taken as the name after a trigger."""
 
 
-def _plainly_not_name(tok: Token, common: bool = False) -> bool:
+def _plainly_not_name(tok: Token, common: bool = False, title: bool = False) -> bool:
     """A word that cannot be (part of) a name said after a trigger, even a mis-heard one: a function word, a common
     verb, adverb or state ("going", "here", "worried"), a number, a month; with ``common`` also any common word
     (:data:`SPEECH_STOP`: after "I'm" / "it's" / "this is" / "my son" ordinary words are usual, after a title or
@@ -410,6 +411,8 @@ def _plainly_not_name(tok: Token, common: bool = False) -> bool:
     lw = tok.low
     if not any(c.isalpha() for c in lw) or any(c.isdigit() for c in lw):
         return True
+    if title and lw in NAME_GLUE:  # after a title: "Nurse our catheter" is "Nurse Okafor" mis-heard
+        return False
     if lw in NOT_NAME or lw in NAME_BREAK or lw in MONTHS or lw in UNITS or lw in TEENS or lw in TENS:
         return True
     if common and lw in SPEECH_STOP:
@@ -417,7 +420,8 @@ def _plainly_not_name(tok: Token, common: bool = False) -> bool:
     return not tok.cap and len(lw) > 5 and lw.endswith(("ing", "ly"))
 
 
-def _after_trigger(toks: list[Token], j: int, most: int = TRIGGER_WORDS, common: bool = False) -> int:
+def _after_trigger(toks: list[Token], j: int, most: int = TRIGGER_WORDS, common: bool = False,
+                   title: bool = False) -> int:
     """One past the words from ``j`` that are taken as the name said after a trigger: every word, whatever the
     recogniser made of it ("Doctor pa tell"), up to the next pause (:data:`PAUSE`), the end of the clause or a word
     that is plainly not a name (:func:`_plainly_not_name`); a comma is crossed when a capitalised word follows at
@@ -426,7 +430,7 @@ def _after_trigger(toks: list[Token], j: int, most: int = TRIGGER_WORDS, common:
     k = j
     while k < n and k - j < most:
         t = toks[k]
-        if (k > j and t.pause_before > PAUSE) or _plainly_not_name(t, common):
+        if (k > j and t.pause_before > PAUSE) or _plainly_not_name(t, common, title):
             break
         k += 1
         if t.ends_sentence:
@@ -434,6 +438,8 @@ def _after_trigger(toks: list[Token], j: int, most: int = TRIGGER_WORDS, common:
         if t.ends_clause and not (k < n and toks[k].cap and toks[k].pause_before <= PAUSE
                                   and not _plainly_not_name(toks[k], common)):
             break
+    while k > j and toks[k - 1].low in NAME_GLUE:  # not ending on "the" / "a"
+        k -= 1
     return k
 
 
@@ -467,7 +473,7 @@ def _trigger_names(toks: list[Token]) -> list[Found]:
             continue
         while j < n and toks[j].low in ("um", "er", "uh", "erm", "is", "it's", "its", "am") and not toks[j].ends_clause:
             j += 1
-        k = _after_trigger(toks, j, common=common)
+        k = _after_trigger(toks, j, common=common, title=first is not None)
         if k > j:
             out.append((j if first is None else first, k, "name"))
     return out

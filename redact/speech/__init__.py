@@ -360,8 +360,8 @@ class SpeechAnalyser:
             total = sum(b - a for a, b in skipped)
             shown = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in skipped[:MAX_LISTED])
             more = f" and {len(skipped) - MAX_LISTED} more" if len(skipped) > MAX_LISTED else ""
-            out.append(f"speech: {total:.1f} s of the {self.last_duration:.1f} s of audio held no speech (voice-activity "
-                       f"detection) and was not transcribed: {shown}{more}")
+            out.append(f"speech: {total:.1f} s of the {self.last_duration:.1f} s of audio held no speech "
+                       f"(voice-activity detection) and was not transcribed: {shown}{more}")
         if self.last_unrevisited > 0:
             out.append(f"speech: the budget of second passes was spent; {self.last_unrevisited:.1f} s where the "
                        f"recogniser heard no word were not transcribed a second time")
@@ -428,7 +428,8 @@ def _complement(stretches: Sequence[tuple[int, int]], n: int) -> list[tuple[floa
     return out
 
 
-def _join(audio: np.ndarray, stretches: Sequence[tuple[int, int]]) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
+def _join(audio: np.ndarray,
+          stretches: Sequence[tuple[int, int]]) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
     """``audio``'s stretches joined with :data:`JOIN_SILENCE` s of silence between them, and the pieces as
     ``(start in the joined audio, start in audio, duration)`` seconds."""
     gap = np.zeros(int(JOIN_SILENCE * RATE), np.float32)

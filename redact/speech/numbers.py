@@ -82,9 +82,9 @@ def numeric_units(toks: list[Token]) -> list[tuple[str, int, int]]:
                     i = k
                     continue
         # "forty two", "twenty first", "twelve", "fourth"
-        value, k = two_digit(toks, i)
-        if value is not None:
-            units.append((f"{value[0]}{value[1]}", i, k - 1))
+        spoken, k = two_digit(toks, i)
+        if spoken is not None:
+            units.append((f"{spoken[0]}{spoken[1]}", i, k - 1))
             i = k
             continue
         if lw in UNITS:

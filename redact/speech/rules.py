@@ -465,7 +465,8 @@ def _trigger_names(toks: list[Token]) -> list[Found]:
             if toks[j - 1].ends_clause:
                 j = None
         elif (lw in TITLES or lw == "consultant") and not t.ends_clause \
-                and (lw in SURE_TITLES or lw == "consultant" or i == 0 or toks[i - 1].low not in NAME_TRIGGER_DETERMINERS):
+                and (lw in SURE_TITLES or lw == "consultant" or i == 0
+                     or toks[i - 1].low not in NAME_TRIGGER_DETERMINERS):
             j, first, common = i + 1, (i if lw in TITLES else None), False
         elif lw in RELATIONS and i > 0 and toks[i - 1].low in POSSESSIVES and not t.ends_sentence:
             j = i + 1

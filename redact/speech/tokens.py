@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Sequence
+from typing import Any, Sequence
 
 from .lexicon import ABBREVIATIONS
 from .words import Word
@@ -37,7 +37,7 @@ class Token:
     def __repr__(self) -> str:
         return "Token(<hidden>)"
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> Any:
         raise TypeError("a token holds recognised speech and is never serialised")
 
 

@@ -51,7 +51,7 @@ class ScanOptions:
     ocr: str = "rapidocr"  # OCR backend: "rapidocr" (default) | "easyocr" (optional extra)
     badges: bool = True  # look for ID badges below faces (always redacted unless kept)
     badge_every: int = DEFAULT_BADGE_EVERY  # badge search stride (frames); also on every scene cut
-    speech: str = "auto"  # spoken personal data: "auto" (when the [speech] extra is installed) | "on" | "off"
+    speech: str = "auto"  # spoken personal data: "auto" (when faster-whisper is installed) | "on" | "off"
 
     def __post_init__(self) -> None:
         if self.speech not in SPEECH_MODES:

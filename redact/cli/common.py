@@ -233,8 +233,8 @@ def render_opts(f: Any) -> Any:
 
 speech_opt = click.option(
     "--speech", type=click.Choice(["bleep", "mute", "off"]), default=None,
-    help="Spoken personal data (names, dates of birth, NHS numbers, ...): bleep it (default, when the speech extra is "
-         "installed: pip install .[speech]), mute it, or leave the audio unchecked and bit-exact (off).")
+    help="Spoken personal data (names, dates of birth, NHS numbers, ...): bleep it (default), mute it, or leave the "
+         "audio unchecked and bit-exact (off). Audio without speech (tones, alarms, music) is skipped, not transcribed.")
 
 
 def scan_opts(f: Any) -> Any:

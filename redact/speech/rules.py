@@ -39,105 +39,20 @@ from typing import Sequence
 
 from redact import pii
 
+from .lexicon import (ADDRESS_TRIGGERS, ANSWER_LEAD, DATE_GLUE, DOB_TRIGGERS, FILLERS, GAP_STOP, GAP_WORDS,
+                      GREETINGS, LABELS, LEAD, LETTER_NAMES, MONTHS, NAME_BREAK, NAME_GLUE, NAME_LABELS,
+                      NAME_TRIGGER_DETERMINERS,
+                      NOT_NAME, NUMBER_GLUE, POSSESSIVES,
+                      NUMBER_TRIGGERS, ORD_TEENS, ORD_UNITS, POSTCODE_TRIGGERS, RELATIONS, SPEECH_STOP, SURE_TITLES,
+                      TEENS, TENS, TITLES, UNITS, VALUE_STOP)
+from .numbers import numeric_units
+from .tokens import Token, tokens
 from .words import Word
 
 Found = tuple[int, int, str]  # first word, one past the last word, category
 
-# -- word lists ----------------------------------------------------------------------------------------------
-UNITS = {"zero": 0, "nought": 0, "naught": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-         "seven": 7, "eight": 8, "nine": 9}
-TEENS = {"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-         "seventeen": 17, "eighteen": 18, "nineteen": 19}
-TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-        "eighty": 80, "ninety": 90}
-ORD_UNITS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-             "ninth": 9}
-ORD_TEENS = {"tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
-             "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
-             "thirtieth": 30}
-MONTHS = frozenset("january february march april may june july august september october november december "
-                   "jan feb mar apr jun jul aug sep sept oct nov dec".split())
-TITLES = frozenset("dr doctor mr mister mrs missus misses ms miss mx prof professor nurse sister matron "
-                   "father reverend rev sir dame lord lady".split())
-SURE_TITLES = frozenset("dr mr mister mrs missus misses ms mx prof professor".split())
-"""Titles after which the next word is a name even when the recogniser did not capitalise it."""
-RELATIONS = frozenset("son daughter husband wife partner mum mother dad father brother sister friend grandson "
-                      "granddaughter nephew niece cousin carer neighbour boyfriend girlfriend fiance fiancee uncle "
-                      "auntie aunt grandma grandad granddad nan nana colleague".split())
-GREETINGS = frozenset("hello hi hiya hey morning afternoon evening night thanks cheers bye goodbye sorry dear "
-                      "welcome".split())
-SPEECH_STOP = frozenset("""
-i i'm i'll i've i'd im it's its it'll that's there's here's what's let's we'll we're we've you're you'll you've
-he's she's they're they'll don't can't won't didn't isn't wasn't aren't couldn't wouldn't shouldn't haven't hasn't
-hello hi hiya hey morning afternoon evening good okay ok yes yeah yep no nope oh um uh er erm ah mm hmm right well
-so sorry please thanks thank cheers bye goodbye alright sure just great lovely love dear darling sweetheart mate
-pet mum dad mummy daddy nan grandma grandad god jesus christ lord christmas easter english british scottish welsh
-irish covid corona gp a&e icu itu hdu ecg ekg bp mri ct cpr dnr iv ok sats obs tv
-can could would should will shall may might must let take give press are is do did does have has had how why
-where when what who whom whose which just now then here there today tonight tomorrow yesterday also again
-actually anyway maybe perhaps because but and or if so though although while after before since until
-we you he she they me him them us my your his its our their mine yours this that these those some many much
-few every each both either neither another other such same own all any none nothing something anything
-everything someone anyone everyone nobody somebody everybody
-be been being am was were get got getting go going gone went come coming came make made see seen saw look
-looking looked know knew known think thought say said tell told ask asked want wanted need needed feel felt
-try tried put keep kept leave left stay sit stand lie walk turn hold bring brought call called ring
-one two three four five six seven eight nine ten first second third last next once twice half quarter
-hour hours minute minutes second seconds day days week weeks month months year years morning night o'clock
-pain pains tablet tablets medicine medication dose bloods blood pressure temperature sugar sugars tea coffee
-water breakfast lunch dinner toilet bed bath shower doctor doctors nurse nurses sister matron consultant
-registrar physio pharmacist porter surgeon anaesthetist midwife ward theatre scan x-ray operation
-mister missus mrs mr ms miss dr prof professor
-yes no not never always often sometimes very really quite too more most less least little lot lots bit
-new old big small long short high low hot cold warm better worse best worst fine well sick ill
-world cardiology cardiologic cardiac oncology neurology neurological orthopaedics orthopedics urology gynaecology
-obstetrics haematology dermatology respiratory renal stroke geriatrics elderly rheumatology gastroenterology
-endoscopy dialysis physiotherapy occupational therapy radiotherapy chemotherapy vascular trauma orthopaedic
-outpatient inpatient paracetamol ibuprofen morphine codeine insulin antibiotics oramorph warfarin aspirin
-thank thanks sorry ok okay check wait listen look hang excuse bless oops gosh wow perfect brilliant nice
-fantastic cool done ready careful easy gently slowly relax breathe push squeeze up down yay bravo
-""".split()) | pii.STOP_WORDS
-"""Words that are never taken for a name on their own (the recogniser capitalises them at a sentence's start)."""
-FILLERS = frozenset("""
-is it's its was it that's that it'll be will um uh er erm ah oh mm hmm so and yes yeah yep right okay ok
-for me please the a an on in at just sure um, of
-""".split())
-"""Words allowed between a spoken label and its value ("date of birth ... for me? Yes, it's the ...")."""
-NUMBER_GLUE = frozenset({"and", "or", "dash", "double", "triple", "oh", "o", "to", "for", "a"})
-"""Words allowed between the digits of one spoken number."""
-DATE_GLUE = frozenset("of on the and in nineteen twenty oh slash".split())
-NAME_BREAK = frozenset("""and but or from is was the a an to at in on of for with who which that i i'm i've i'll
-i'd we you he she they it it's this my your his her our their please can could will would about""".split())
-NAME_LABELS = (("name", "is"), ("name", "was"), ("name's",), ("names",), ("called",), ("call", "me"),
-               ("surname",), ("surname", "is"), ("full", "name"), ("first", "name"), ("known", "as"),
-               ("name", "please"))
-NUMBER_TRIGGERS = {
-    "nhs": "nhs_number", "n.h.s": "nhs_number", "nhs.": "nhs_number", "nhsn": "nhs_number",
-    "hospital": "hospital_number", "mrn": "hospital_number", "unit": "hospital_number",
-    "reference": "hospital_number", "id": "hospital_number", "patient": "hospital_number",
-    "phone": "phone", "telephone": "phone", "mobile": "phone", "landline": "phone", "contact": "phone",
-    "call": "phone", "ring": "phone", "text": "phone", "extension": "phone", "ext": "phone", "bleep": "phone",
-    "number": "", "numbers": "", "no": "", "on": "",
-}
-"""Words after which a run of digits is an identifier (the category: "" when the digits decide)."""
-ADDRESS_TRIGGERS = (("live", "at"), ("lives", "at"), ("living", "at"), ("lived", "at"), ("live", "on"),
-                    ("lives", "on"), ("living", "on"), ("address", ), ("address", "is"), ("still", "at"),
-                    ("stay", "at"), ("staying", "at"), ("moved", "to"), ("home", "is"))
-POSTCODE_TRIGGERS = (("postcode",), ("post", "code"), ("postal", "code"), ("zip", "code"), ("postcodes",))
-DOB_TRIGGERS = frozenset("birth born dob d.o.b birthday birthdate".split())
-
-ABBREVIATIONS = frozenset("dr mr mrs ms mx prof st no rev".split())
-"""Words written with a full stop that does not end a sentence ("Dr. Patel"; a single letter "S.")."""
-_EDGE = "\"'“”‘’.,!?;:()[]{}…-–—*"
-_SENTENCE_END = re.compile(r"[.?!…]['\"”’)]*$")
-_DIGITS = re.compile(r"\d+")
-_NUMERIC_DATE = re.compile(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}")
 _DATE_NUMBER = re.compile(r"\d+(?:st|nd|rd|th)?|'\d\d|\d+[/.\-]\d+(?:[/.\-]\d+)?")
 _POSTCODE_FULL = re.compile(r"(?:[A-PR-UWYZ](?:[A-HK-Y]?\d[A-Z\d]?|\d[A-HJKPSTUW]?)\d[ABD-HJLNP-UW-Z]{2})$")
-_LETTER_NAMES = {"double": "", "you": "U", "u": "U", "why": "Y", "ex": "X", "bee": "B", "see": "C", "sea": "C",
-                 "dee": "D", "gee": "G", "jay": "J", "kay": "K", "el": "L", "em": "M", "en": "N", "pee": "P",
-                 "queue": "Q", "cue": "Q", "are": "R", "tee": "T", "vee": "V", "zed": "Z", "aitch": "H", "eh": "A",
-                 "oh": "0", "o": "O"}
 _MONTH_RX = pii.MONTHS
 _SPOKEN_DATES = [
     re.compile(r"(?<![\w])(?:the\s+)?\d{1,2}(?:st|nd|rd|th)?\s+(?:(?:of|on)\s+)?(?:the\s+)?" + _MONTH_RX
@@ -149,168 +64,13 @@ _SPOKEN_DATES = [
 ]
 
 
-class _Token:
-    """One word as the rules see it (``repr`` hides the text, as :class:`Word` does)."""
-
-    __slots__ = ("clean", "low", "cap", "ends_sentence", "ends_clause", "question", "sentence_start")
-
-    def __init__(self, text: str):
-        raw = unicodedata.normalize("NFKC", text).strip()
-        self.clean = raw.strip(_EDGE)
-        self.low = self.clean.lower()
-        self.cap = self.clean[:1].isupper()
-        self.ends_sentence = bool(_SENTENCE_END.search(raw)) and not (
-            raw.endswith(".") and (len(self.clean) == 1 or self.low in ABBREVIATIONS))
-        self.ends_clause = self.ends_sentence or raw.endswith((",", ";", ":", "-", "–", "—"))
-        self.question = "?" in raw
-        self.sentence_start = False
-
-    def __repr__(self) -> str:
-        return "_Token(<hidden>)"
-
-    def __reduce__(self) -> object:
-        raise TypeError("a token holds recognised speech and is never serialised")
-
-
-def tokens(words: Sequence[Word]) -> list[_Token]:
-    out = [_Token(w.text) for w in words]
-    for i, t in enumerate(out):
-        t.sentence_start = i == 0 or out[i - 1].ends_sentence
-    return out
-
-
-# -- numbers ---------------------------------------------------------------------------------------------------
-def _numeric_units(toks: list[_Token]) -> list[tuple[str, int, int]]:
-    """The transcript as ``(normal form, first token, last token)`` units: number words read as digits."""
-    units: list[tuple[str, int, int]] = []
-    n = len(toks)
-    i = 0
-
-    def is_num(j: int) -> bool:
-        if not 0 <= j < n:
-            return False
-        lw = toks[j].low
-        return (lw in UNITS or lw in TEENS or lw in TENS or lw == "double" or lw == "triple"
-                or bool(_DIGITS.fullmatch(lw)))
-
-    while i < n:
-        t = toks[i]
-        lw = t.low
-        nxt = toks[i + 1].low if i + 1 < n else ""
-        nxt2 = toks[i + 2].low if i + 2 < n else ""
-        # "double 7" / "triple 0"
-        if lw in ("double", "triple") and i + 1 < n and (nxt in UNITS or nxt in ("oh", "o") or _DIGITS.fullmatch(nxt)):
-            d = nxt if _DIGITS.fullmatch(nxt) else str(UNITS.get(nxt, 0))
-            units.append((d * (2 if lw == "double" else 3), i, i + 1))
-            i += 2
-            continue
-        # "oh" / "o" is zero next to other numbers
-        if lw in ("oh", "o") and not t.cap and (is_num(i - 1) or is_num(i + 1)):
-            units.append(("0", i, i))
-            i += 1
-            continue
-        if lw in ("oh", "o") and t.cap and (is_num(i - 1) or (is_num(i + 1) and not t.ends_clause)):
-            units.append(("0", i, i))
-            i += 1
-            continue
-        # "two thousand (and) one"
-        if lw in UNITS and nxt == "thousand":
-            j, value = i + 2, UNITS[lw] * 1000
-            if j < n and toks[j].low == "and":
-                j += 1
-            rest, k = _two_digit(toks, j)
-            if rest is not None:
-                units.append((str(value + rest[0]) + rest[1], i, k - 1))
-                i = k
-            else:
-                units.append((str(value), i, i + 1))
-                i += 2
-            continue
-        # years: "nineteen fifty two", "nineteen oh five", "twenty twenty"
-        if (lw in TEENS or lw in TENS) and not toks[i].ends_clause:
-            if nxt in ("oh", "o") and nxt2 in UNITS and UNITS[nxt2] > 0:
-                units.append((f"{(TEENS.get(lw) or TENS[lw]):02d}0{UNITS[nxt2]}", i, i + 2))
-                i += 3
-                continue
-            if nxt == "hundred":
-                hi = TEENS.get(lw) or TENS[lw]
-                j = i + 2
-                if j < n and toks[j].low == "and":
-                    j += 1
-                rest, k = _two_digit(toks, j)
-                if rest is not None and not rest[1]:
-                    units.append((f"{hi * 100 + rest[0]}", i, k - 1))
-                    i = k
-                else:
-                    units.append((f"{hi * 100}", i, i + 1))
-                    i += 2
-                continue
-            if lw in TEENS or (lw in TENS and nxt in TENS):
-                rest, k = _two_digit(toks, i + 1)
-                if rest is not None and rest[0] >= 10 and not rest[1]:
-                    hi = TEENS.get(lw) or TENS[lw]
-                    units.append((f"{hi:02d}{rest[0]:02d}", i, k - 1))
-                    i = k
-                    continue
-        # "forty two", "twenty first", "twelve", "fourth"
-        value, k = _two_digit(toks, i)
-        if value is not None:
-            units.append((f"{value[0]}{value[1]}", i, k - 1))
-            i = k
-            continue
-        if lw in UNITS:
-            units.append((str(UNITS[lw]), i, i))
-            i += 1
-            continue
-        digits = re.sub(r"[.,\-–/]", "", t.clean)
-        if _NUMERIC_DATE.fullmatch(t.clean):
-            units.append((t.clean, i, i))
-        elif digits.isdigit():
-            units.append((digits, i, i))
-        else:
-            units.append((t.clean + (t.low and ("," if t.ends_clause and not t.ends_sentence else
-                                                   "." if t.ends_sentence else "")), i, i))
-        i += 1
-    return units
-
-
-def _two_digit(toks: list[_Token], i: int) -> tuple[tuple[int, str] | None, int]:
-    """A spoken number 1-99 (or ordinal 1st-31st) starting at token ``i``: ``((value, suffix), next index)``."""
-    if i >= len(toks):
-        return None, i
-    lw = toks[i].low
-    nxt = toks[i + 1].low if i + 1 < len(toks) else ""
-    if lw in TENS:
-        if nxt in UNITS and UNITS[nxt] > 0 and not toks[i].ends_clause:
-            return (TENS[lw] + UNITS[nxt], ""), i + 2
-        if nxt in ORD_UNITS and not toks[i].ends_clause:
-            v = TENS[lw] + ORD_UNITS[nxt]
-            return (v, _suffix(v)), i + 2
-        return (TENS[lw], ""), i + 1
-    if lw in TEENS:
-        return (TEENS[lw], ""), i + 1
-    if lw in ORD_UNITS:
-        return (ORD_UNITS[lw], _suffix(ORD_UNITS[lw])), i + 1
-    if lw in ORD_TEENS:
-        return (ORD_TEENS[lw], _suffix(ORD_TEENS[lw])), i + 1
-    if lw in UNITS and lw != "zero":
-        return None, i
-    return None, i
-
-
-def _suffix(v: int) -> str:
-    if 10 < v % 100 < 14:
-        return "th"
-    return {1: "st", 2: "nd", 3: "rd"}.get(v % 10, "th")
-
-
 # -- the rules -------------------------------------------------------------------------------------------------
 def find(words: Sequence[Word]) -> list[Found]:
     """``(first, stop, category)`` word ranges of personal data in ``words`` (a transcript, in time order)."""
     toks = tokens(words)
     if not toks:
         return []
-    units = _numeric_units(toks)
+    units = numeric_units(toks)
     out: list[Found] = []
     out += _pattern_spans(toks, units)
     out += _digit_runs(toks, units)
@@ -346,7 +106,7 @@ def _to_tokens(start: int, end: int, units: list[tuple[str, int, int]],
     return units[lo][1], units[hi][2] + 1
 
 
-def _pattern_spans(toks: list[_Token], units: list[tuple[str, int, int]]) -> list[Found]:
+def _pattern_spans(toks: list[Token], units: list[tuple[str, int, int]]) -> list[Found]:
     text, bounds = _text(units)
     norm = unicodedata.normalize("NFKC", text)
     if len(norm) != len(text):  # offsets must stay put (the units were NFKC-normalised already)
@@ -387,7 +147,6 @@ def _classify_digits(digits: str, hint: str = "") -> str:
     return "hospital_number"
 
 
-GAP_WORDS = frozenset("and or dash hyphen space double triple then go no know don't low dub oh o".split())
 
 
 def _gap_word(text: str) -> bool:
@@ -397,7 +156,7 @@ def _gap_word(text: str) -> bool:
     return w in GAP_WORDS or (w.isalpha() and len(w) <= 2 and w not in ("so", "is", "at", "in", "on", "to", "of"))
 
 
-def _digit_runs(toks: list[_Token], units: list[tuple[str, int, int]]) -> list[Found]:
+def _digit_runs(toks: list[Token], units: list[tuple[str, int, int]]) -> list[Found]:
     """Runs of six or more digits (consecutive digit words; up to two separator words such as "and", "double" or a
     mis-heard "oh" allowed between)."""
     out: list[Found] = []
@@ -428,11 +187,11 @@ def _digit_runs(toks: list[_Token], units: list[tuple[str, int, int]]) -> list[F
     return out
 
 
-def _postcode_piece(tok: _Token, prev: _Token | None = None) -> str | None:
+def _postcode_piece(tok: Token, prev: Token | None = None) -> str | None:
     """What a word contributes to a postcode spelt out character by character, or None if it cannot."""
     after_double = prev is not None and prev.low == "double"
-    if tok.low in _LETTER_NAMES:
-        return "W" if after_double and tok.low in ("you", "u") else _LETTER_NAMES[tok.low]
+    if tok.low in LETTER_NAMES:
+        return "W" if after_double and tok.low in ("you", "u") else LETTER_NAMES[tok.low]
     if tok.low in UNITS:
         return str(UNITS[tok.low])
     if tok.low in TEENS:
@@ -449,7 +208,7 @@ def _postcode_piece(tok: _Token, prev: _Token | None = None) -> str | None:
     return None
 
 
-def _spelt_postcodes(toks: list[_Token], units: list[tuple[str, int, int]]) -> list[Found]:
+def _spelt_postcodes(toks: list[Token], units: list[tuple[str, int, int]]) -> list[Found]:
     out: list[Found] = []
     n = len(toks)
     for i in range(n):
@@ -466,17 +225,17 @@ def _spelt_postcodes(toks: list[_Token], units: list[tuple[str, int, int]]) -> l
     return out
 
 
-def _match_at(toks: list[_Token], i: int, phrase: tuple[str, ...]) -> bool:
+def _match_at(toks: list[Token], i: int, phrase: tuple[str, ...]) -> bool:
     return all(i + k < len(toks) and toks[i + k].low == w for k, w in enumerate(phrase))
 
 
-def _dateish(tok: _Token) -> bool:
+def _dateish(tok: Token) -> bool:
     lw = tok.low
     return (lw in MONTHS or lw in ORD_UNITS or lw in ORD_TEENS or lw in UNITS or lw in TEENS or lw in TENS
             or lw in ("thousand", "hundred") or bool(_DATE_NUMBER.fullmatch(lw)))
 
 
-def _dob_context(toks: list[_Token], units: list[tuple[str, int, int]]) -> list[Found]:
+def _dob_context(toks: list[Token], units: list[tuple[str, int, int]]) -> list[Found]:
     """After a date-of-birth label: the date-like words that follow (fillers allowed before them)."""
     out: list[Found] = []
     for i, t in enumerate(toks):
@@ -488,18 +247,17 @@ def _dob_context(toks: list[_Token], units: list[tuple[str, int, int]]) -> list[
     return out
 
 
-GAP_STOP = frozenset("""is was are the my your his her this that it's you he she we they i i'm but so because please
-thank thanks okay ok yes no not""".split())
 
 
-def _gap_ok(tok: _Token) -> bool:
+
+def _gap_ok(tok: Token) -> bool:
     """A word that may be a mis-heard part of a value (between its digits or date words): short and not one of
     the words that usually end a value."""
     w = tok.low
     return w in GAP_WORDS or (len(w) <= 6 and w.replace("'", "").replace("-", "").isalpha() and w not in GAP_STOP)
 
 
-def _value_start(toks: list[_Token], i: int, is_value, max_lead: int, lead_ok=None) -> int | None:
+def _value_start(toks: list[Token], i: int, is_value, max_lead: int, lead_ok=None) -> int | None:
     """The first value word from ``i`` on within ``max_lead`` words (``lead_ok``: which words may come before it;
     default any), crossing a sentence end only after a question (the answer); None when there is none."""
     n = len(toks)
@@ -513,7 +271,7 @@ def _value_start(toks: list[_Token], i: int, is_value, max_lead: int, lead_ok=No
     return None
 
 
-def _value_run(toks: list[_Token], i: int, is_value, glue: frozenset[str] | set[str], max_lead: int = 6,
+def _value_run(toks: list[Token], i: int, is_value, glue: frozenset[str] | set[str], max_lead: int = 6,
                max_len: int = 10, lead_words: frozenset[str] | None = FILLERS, gaps: int = 2,
                trailing: bool = False) -> tuple[int, int] | None:
     """From token ``i``: skip up to ``max_lead`` words (``lead_words`` only, when given), then take the run of value
@@ -545,21 +303,21 @@ def _value_run(toks: list[_Token], i: int, is_value, glue: frozenset[str] | set[
     return first, last + 1
 
 
-def _digitish(tok: _Token) -> bool:
+def _digitish(tok: Token) -> bool:
     lw = tok.low
     c = re.sub(r"[.,\-–/$£]", "", lw)
     return (c.isdigit() or lw in UNITS or lw in TEENS or lw in TENS or lw in ("double", "triple", "oh", "o")
             or lw in ORD_UNITS or (c.isalnum() and c.isascii() and len(c) <= 12 and any(ch.isdigit() for ch in c)))
 
 
-def _digit_count(toks: list[_Token], a: int, b: int) -> tuple[str, int]:
+def _digit_count(toks: list[Token], a: int, b: int) -> tuple[str, int]:
     digits = "".join(str(UNITS[toks[k].low]) if toks[k].low in UNITS else re.sub(r"\D", "", toks[k].clean)
                      for k in range(a, b))
     return digits, sum(bool(re.sub(r"\D", "", toks[k].clean)) or toks[k].low in UNITS or toks[k].low in ("oh", "o")
                        for k in range(a, b))
 
 
-def _number_context(toks: list[_Token], units: list[tuple[str, int, int]]) -> list[Found]:
+def _number_context(toks: list[Token], units: list[tuple[str, int, int]]) -> list[Found]:
     """After "NHS" / "number" / "phone" / "mobile" / "call me on" / "hospital number": the digits that follow
     (within six words; mis-heard words between the digits allowed)."""
     out: list[Found] = []
@@ -588,7 +346,7 @@ def _number_context(toks: list[_Token], units: list[tuple[str, int, int]]) -> li
     return out
 
 
-def _postcode_context(toks: list[_Token]) -> list[Found]:
+def _postcode_context(toks: list[Token]) -> list[Found]:
     out: list[Found] = []
     for i in range(len(toks)):
         for phrase in POSTCODE_TRIGGERS:
@@ -601,7 +359,7 @@ def _postcode_context(toks: list[_Token]) -> list[Found]:
     return out
 
 
-def _address_context(toks: list[_Token]) -> list[Found]:
+def _address_context(toks: list[Token]) -> list[Found]:
     """After "live(s) at" / "address (is)": the rest of the clause (at most eight words), commas allowed."""
     out: list[Found] = []
     n = len(toks)
@@ -624,12 +382,12 @@ def _address_context(toks: list[_Token]) -> list[Found]:
     return out
 
 
-def _namelike(tok: _Token) -> bool:
+def _namelike(tok: Token) -> bool:
     return tok.cap and tok.low not in SPEECH_STOP and tok.low not in MONTHS and any(c.isalpha() for c in tok.low) \
         and not (tok.clean.isupper() and len(tok.clean) <= 4 and len(tok.clean) > 1)
 
 
-def _extend_name(toks: list[_Token], j: int, max_words: int = 3) -> int:
+def _extend_name(toks: list[Token], j: int, max_words: int = 3) -> int:
     """One past the capitalised, not-common words starting at ``j`` (none: ``j``)."""
     k = j
     while k < len(toks) and k - j < max_words and _namelike(toks[k]):
@@ -639,8 +397,91 @@ def _extend_name(toks: list[_Token], j: int, max_words: int = 3) -> int:
     return k
 
 
-def _names(toks: list[_Token]) -> list[Found]:
+PAUSE = 0.45
+"""Seconds between two words that end a name taken after a trigger (:func:`_after_trigger`)."""
+TRIGGER_WORDS = 4
+"""At most this many words are taken as the name after a trigger."""
+
+
+def _plainly_not_name(tok: Token, common: bool = False, title: bool = False) -> bool:
+    """A word that cannot be (part of) a name said after a trigger, even a mis-heard one: a function word, a common
+    verb, adverb or state ("going", "here", "worried"), a number, a month; with ``common`` also any common word
+    (:data:`SPEECH_STOP`: after "I'm" / "it's" / "this is" / "my son" ordinary words are usual, after a title or
+    "my name is" a name is, and a mis-heard one is often made of common words: "Doctor pa tell")."""
+    lw = tok.low
+    if not any(c.isalpha() for c in lw) or any(c.isdigit() for c in lw):
+        return True
+    if title and lw in NAME_GLUE:  # after a title: "Nurse our catheter" is "Nurse Okafor" mis-heard
+        return False
+    if lw in NOT_NAME or lw in NAME_BREAK or lw in MONTHS or lw in UNITS or lw in TEENS or lw in TENS:
+        return True
+    if common and lw in SPEECH_STOP:
+        return True
+    return not tok.cap and len(lw) > 5 and lw.endswith(("ing", "ly"))
+
+
+def _after_trigger(toks: list[Token], j: int, most: int = TRIGGER_WORDS, common: bool = False,
+                   title: bool = False) -> int:
+    """One past the words from ``j`` that are taken as the name said after a trigger: every word, whatever the
+    recogniser made of it ("Doctor pa tell"), up to the next pause (:data:`PAUSE`), the end of the clause or a word
+    that is plainly not a name (:func:`_plainly_not_name`); a comma is crossed when a capitalised word follows at
+    once ("Sarah, Jones")."""
+    n = len(toks)
+    k = j
+    while k < n and k - j < most:
+        t = toks[k]
+        if (k > j and t.pause_before > PAUSE) or _plainly_not_name(t, common, title):
+            break
+        k += 1
+        if t.ends_sentence:
+            break
+        if t.ends_clause and not (k < n and toks[k].cap and toks[k].pause_before <= PAUSE
+                                  and not _plainly_not_name(toks[k], common)):
+            break
+    while k > j and toks[k - 1].low in NAME_GLUE:  # not ending on "the" / "a"
+        k -= 1
+    return k
+
+
+def _trigger_names(toks: list[Token]) -> list[Found]:
+    """Names after a trigger, covered even when the recogniser turned them into ordinary words: "my name is X",
+    "I'm X", "I am X", "this is X", "it's X", a title ("Doctor X", "Nurse X", "Mrs X"; after "the" / "a" / "your"
+    a title is a common noun and is left to :func:`_names`), "consultant X", a family word after a possessive ("my
+    husband X", "her son X")."""
     out: list[Found] = []
+    n = len(toks)
+    for i, t in enumerate(toks):
+        lw, nxt = t.low, toks[i + 1].low if i + 1 < n else ""
+        j = None
+        first = None  # where the span starts (the title itself for titles)
+        common = True  # ordinary words are usual after this trigger
+        if any(_match_at(toks, i, phrase) for phrase in NAME_LABELS):
+            phrase = next(p for p in NAME_LABELS if _match_at(toks, i, p))
+            if not toks[i + len(phrase) - 1].ends_sentence:
+                j, common = i + len(phrase), False
+        elif lw in ("i'm", "im") or (lw == "i" and nxt == "am") or (lw in ("this", "it") and nxt in ("is", "'s")) \
+                or lw in ("it's", "this's"):
+            j = i + (2 if lw in ("i", "this", "it") else 1)
+            if toks[j - 1].ends_clause:
+                j = None
+        elif (lw in TITLES or lw == "consultant") and not t.ends_clause \
+                and (lw in SURE_TITLES or lw == "consultant" or i == 0
+                     or toks[i - 1].low not in NAME_TRIGGER_DETERMINERS):
+            j, first, common = i + 1, (i if lw in TITLES else None), False
+        elif lw in RELATIONS and i > 0 and toks[i - 1].low in POSSESSIVES and not t.ends_sentence:
+            j = i + 1
+        if j is None:
+            continue
+        while j < n and toks[j].low in ("um", "er", "uh", "erm", "is", "it's", "its", "am") and not toks[j].ends_clause:
+            j += 1
+        k = _after_trigger(toks, j, common=common, title=first is not None)
+        if k > j:
+            out.append((j if first is None else first, k, "name"))
+    return out
+
+
+def _names(toks: list[Token]) -> list[Found]:
+    out: list[Found] = _trigger_names(toks)
     n = len(toks)
     for i, t in enumerate(toks):
         lw = t.low
@@ -694,32 +535,7 @@ def _names(toks: list[_Token]) -> list[Found]:
     return out
 
 
-LABELS: tuple[tuple[tuple[str, ...], str, int, bool], ...] = (
-    (("date", "of", "birth"), "date", 6, True), (("birth",), "date", 6, True), (("born",), "date", 5, False),
-    (("dob",), "date", 6, True), (("d.o.b",), "date", 6, True), (("birthday",), "date", 6, False),
-    (("nhs", "number"), "nhs_number", 12, True), (("nhs", "no"), "nhs_number", 12, True),
-    (("hospital", "number"), "hospital_number", 10, True), (("unit", "number"), "hospital_number", 10, True),
-    (("patient", "number"), "hospital_number", 10, True), (("mrn",), "hospital_number", 10, True),
-    (("phone", "number"), "phone", 12, True), (("mobile", "number"), "phone", 12, True),
-    (("contact", "number"), "phone", 12, True), (("mobile",), "phone", 12, False),
-    (("telephone",), "phone", 12, False), (("landline",), "phone", 12, False), (("phone",), "phone", 12, False),
-    (("postcode",), "postcode", 6, True), (("post", "code"), "postcode", 6, True),
-    (("postal", "code"), "postcode", 6, True), (("code", "is"), "postcode", 6, False),
-    (("address",), "address", 8, True), (("live", "at"), "address", 8, True), (("lives", "at"), "address", 8, True),
-    (("living", "at"), "address", 8, True),
-    (("name", "is"), "name", 3, True), (("name's",), "name", 3, True), (("full", "name"), "name", 3, True),
-    (("surname",), "name", 3, True), (("first", "name"), "name", 3, True), (("last", "name"), "name", 3, True),
-    (("your", "name"), "name", 3, True),
-)
-"""Spoken labels whose value is personal: the label's words, the value's category, at most how many words it takes,
-and whether it is taken whatever it sounds like (False: only when it starts as such a value should: digits,
-a date; "the phone is on the table", "born premature")."""
-LEAD = frozenset("is it's its was are um uh er erm ah please then again number no name on in".split())
-"""Words between a label and its value ("NHS number is ...")."""
-ANSWER_LEAD = frozenset("yes yeah yep yup sure ok okay it's its it is that's that um uh er erm ah oh right so my "
-                        "was well".split())
-"""Words at the start of an answer, before the value ("... date of birth? Yes, it's ...")."""
-VALUE_STOP = frozenset("and but so because though although".split())
+
 
 
 def _label_value_kind(cat: str):
@@ -734,7 +550,7 @@ def _label_value_kind(cat: str):
     return None, frozenset()
 
 
-def _labelled_values(toks: list[_Token]) -> list[Found]:
+def _labelled_values(toks: list[Token]) -> list[Found]:
     """After a spoken label: its value, whatever the recogniser made of it (a made-up name or a postcode is
     often mis-heard as other words). In a statement the value follows the label ("the postcode is ..."); after
     a question ("... your postcode?") it starts the next sentence (the answer). When the value starts the way it

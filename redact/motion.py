@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import cv2
 import numpy as np
@@ -33,8 +34,8 @@ quick script on textured frames, the 2-core development machine under load from 
 ~4-9 ms CPU per frame with one OpenCV thread (grey + shrink ~2.5, corners ~1.4, Lucas-Kanade forward and
 backward ~2.1, RANSAC ~0.2); shifts recovered within 0.15 px."""
 
-_LK = {"winSize": (11, 11), "maxLevel": 3,
-       "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)}
+_LK: dict[str, Any] = {"winSize": (11, 11), "maxLevel": 3,
+                       "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 10, 0.03)}
 
 
 def identity() -> np.ndarray:

@@ -195,6 +195,7 @@ def _fields(buf: bytes) -> Iterator[tuple[int, Any, bytes]]:
         start = i
         tag, i = _read_varint(buf, i)
         wire = tag & 7
+        value: Any
         if wire == _VARINT:
             value, i = _read_varint(buf, i)
         elif wire in (_I64, _I32):

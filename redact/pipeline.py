@@ -21,7 +21,8 @@ import numpy as np
 
 from . import __version__
 from .errors import AnalysisError, OutputError, PlanMismatchError, RedactError
-from .detect.schedule import Cover, CutDetector, Scheduled, Settled, run_due, tracker_config_for
+from .detect.schedule import CutDetector, Scheduled, run_frame, tracker_config_for
+from .detect.watch import Cover, Settled
 from .detect.stack import (DEFAULT_BADGE_EVERY, DEFAULT_DETECT_EVERY, DEFAULT_FACE_MIN_SIDE, DEFAULT_TEXT_EVERY,
                            DEFAULT_TILE_EVERY, DEFAULT_TILE_IDLE_FACTOR, OCR_BACKENDS, default_stack)
 from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, atomic_group, probe, same_file, sha256_file,
@@ -216,7 +217,7 @@ class Seen:
 
     frames: int
     uncovered: list[int]
-    changed: list[tuple[str, Cover]]
+    changed: list[tuple[str, list[Cover]]]
     motion: MotionPath
     warnings: list[str] = field(default_factory=list)
     truncated: bool = False
@@ -230,7 +231,7 @@ def _analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sch
     cuts = CutDetector()
     camera, motion = CameraMotion(), (MotionPath() if motion is None else motion)
     uncovered: list[int] = []
-    changed: list[tuple[str, Cover]] = []  # frames of a change no detector run read: covered (see Settled)
+    changed: list[tuple[str, list[Cover]]] = []  # frames of a change no detector run read: covered (see Settled)
     n = 0
     for frame in frames:
         _check_frame(frame, info)
@@ -240,8 +241,10 @@ def _analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sch
             for tracker in trackers.values():
                 tracker.cut(frame.index)
         failed = False
+        settled: list[Settled | None] = []
         try:
-            found = run_due(stack, frame.index, frame.image, cut, motion=motion)
+            ran = run_frame(stack, frame.index, frame.image, cut, motion=motion)
+            found, settled = ran.found, list(ran.settled)
         except (RedactError, MemoryError):
             raise
         except Exception as e:  # a detector crash must never let the frame through unseen
@@ -252,10 +255,9 @@ def _analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sch
             log.warning("frame %d could not be analysed (%s); covering it whole", frame.index, type(e).__name__)
             uncovered.append(frame.index)
             found, failed = {}, True
-        settled = [s.watch.settled for s in stack if s.watch is not None]
         if failed:  # watched detectors run again on the next frame; nothing they saw is lost
             settled += _finish_watches(stack, motion, forget=True)
-        holds = _collect(stack, settled, changed)
+        holds = _collect(settled, changed)
         for kind in sorted(set(found) | set(holds)):
             for at, held in holds.get(kind, ()):
                 trackers[kind].update(at, held)
@@ -264,7 +266,7 @@ def _analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sch
         n += 1
         if progress:
             progress("scan", n, info.frames if total is None else total)
-    for kind, held in _collect(stack, _finish_watches(stack, motion), changed).items():
+    for kind, held in _collect(_finish_watches(stack, motion), changed).items():
         for at, dets in held:  # a change since the last reading that no reading followed
             trackers[kind].update(at, dets)
     return Seen(n, uncovered, changed, motion)
@@ -281,10 +283,10 @@ def _plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, t
         for t in tracker.finish(frames_total, seen.motion):
             t.id = next_track_id(tracks)
             tracks.append(t)
-    for kind, (category, score, boxes) in ((k, c) for k, cover in seen.changed for c in cover):  # see Settled.cover
-        boxes = [TrackBox(f, box, score, "tracked") for f, box in boxes if f < frames_total]
+    for kind, cover in ((k, c) for k, covers in seen.changed for c in covers):  # see Settled.cover
+        boxes = [TrackBox(f, box, cover.score, "tracked") for f, box in cover.boxes if f < frames_total]
         if boxes:
-            tracks.append(Track(next_track_id(tracks), kind, boxes, category=category))
+            tracks.append(Track(next_track_id(tracks), kind, boxes, category=cover.category))
     if seen.uncovered:
         box = (0.0, 0.0, float(info.width), float(info.height))
         tracks.append(Track(next_track_id(tracks), "frame",
@@ -342,15 +344,12 @@ def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: l
     return [analyser.describe()]
 
 
-def _collect(stack: list[Scheduled], settled: list[Settled | None], changed: list[tuple[str, Cover]]
+def _collect(settled: list[Settled | None], changed: list[tuple[str, list[Cover]]]
              ) -> dict[str, list[tuple[int, Detections]]]:
-    """Add what watched detectors settled (:class:`~redact.detect.schedule.Settled`) to ``changed`` (covers of the
+    """Add what watched detectors settled (:class:`~redact.detect.watch.Settled`) to ``changed`` (covers of the
     frames of a change no run read) and return, per kind, the detections to give the tracker on earlier frames than
     this one (``Settled.hold``), one update per frame, in frame order."""
     held: dict[str, dict[int, list[Detections]]] = {}
-    for s in stack:
-        if s.watch is not None:
-            s.watch.settled = None
     for one in settled:
         if one is None:
             continue
@@ -365,7 +364,7 @@ def _collect(stack: list[Scheduled], settled: list[Settled | None], changed: lis
 
 def _finish_watches(stack: list[Scheduled], motion: MotionPath, forget: bool = False) -> list[Settled | None]:
     """The end of the clip, or (``forget``) a frame that could not be analysed: settle each watched detector's
-    frames since its last run (:meth:`~redact.detect.schedule.ChangeWatch.finish`); with ``forget`` it also runs
+    frames since its last run (:meth:`~redact.detect.watch.ChangeWatch.finish`); with ``forget`` it also runs
     again on the next frame (the tracker does not have what it found on this one)."""
     out: list[Settled | None] = []
     for s in stack:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .schedule import ChangeWatch, Scheduled
+from .schedule import Scheduled
+from .watch import ChangeWatch
 
 if TYPE_CHECKING:
     from redact.pipeline import ScanOptions
@@ -28,8 +29,8 @@ DEFAULT_TEXT_EVERY = 25
 """OCR stride: text is read on frame 0, every 25 frames and on cuts, and tracked in between (OCR costs ~1.4 s
 per 720p frame on the 2-core development machine, see benchmarks/text.py). With ``text_on_change`` (default) it is
 also read when the pixels around the text the last reading found change abruptly (a monitor showing the next
-patient's name), at most every :data:`redact.detect.schedule.CHANGE_GAP` frames
-(:class:`~redact.detect.schedule.ChangeWatch`), rather than at a shorter stride: a stride short enough for a screen
+patient's name), at most every :data:`redact.detect.watch.CHANGE_GAP` frames
+(:class:`~redact.detect.watch.ChangeWatch`), rather than at a shorter stride: a stride short enough for a screen
 that changes every 0.4 s would read every clip that often. Measured (readings in all, stride alone -> with changes):
 a generated monitor 4 -> 6 in 100 frames; shaken cameras 4 -> 4; crowds under captions 6 -> 6 and 6 -> 7 in 127;
 people walking past a sign at 1080p 5 -> 17 in 105 (the most, one reading every CHANGE_GAP frames, is ~6x)."""

@@ -73,6 +73,11 @@ the badge, a line turned or grown past what a shift can align. Its surroundings 
 no background along): a new line that appears beside a moving one is found at the stride, like any text the last
 reading did not find."""
 
+FOLLOW_CORRELATION = 0.9
+"""... and when the reference and this frame correlate by at least this much inside it (the correlation coefficient of
+their thumbnail pixels there: exposure does not count, thin low-contrast letters do). The speed clip's monitor lines
+moved by 6 thumbnail pixels along themselves still pass the windows' test but correlate far less."""
+
 SCENE_TEXT_MARGIN = 0.1
 """While the camera moves, a watched region is also compared where it was in the picture, for text burnt into the
 video (a caption, a clock), which stays put. When more of the detection's own windows differ from the reference
@@ -230,7 +235,7 @@ class ChangeWatch:
         changed = self.scores > self.threshold
         held = boxes[best, cols]
         dirty = anywhere[best, cols] > self.threshold
-        followed = self._follow_lines(frame_index, thumb, boxes) if compared else {}
+        followed = self._follow_lines(frame_index, thumb, boxes, positions) if compared else {}
         for k, (box, region, same) in followed.items():
             if same:  # the line moved on its own and is what was read: followed, not read again
                 changed[k], dirty[k], held[k] = False, False, box
@@ -341,11 +346,13 @@ class ChangeWatch:
             settled.cover += [Cover(category, float(old.score[k]), boxes) for _, boxes in sorted(slots.items())]
         return settled
 
-    def _follow_lines(self, frame_index: int, thumb: np.ndarray, boxes: np.ndarray
+    def _follow_lines(self, frame_index: int, thumb: np.ndarray, boxes: np.ndarray, positions: np.ndarray
                       ) -> dict[int, tuple[np.ndarray, np.ndarray, bool]]:
         """Match each detection's reference pixels in this frame (see :data:`FOLLOW_RADIUS`). Returns, for each line
         that moved on its own (:data:`FOLLOW_MIN`), its box and region there (frame pixels) and whether it is the
-        same line (:data:`FOLLOW_INSIDE`); a line lost keeps moving as it last did.
+        same line (:data:`FOLLOW_INSIDE`); a line lost keeps moving as it last did. Its box and region are those the
+        camera motion carries (``boxes[0]``, ``positions[0]``: zoom and roll included) moved by what the match adds;
+        where a still line contradicts the camera motion, the reading's own moved as the match found.
 
         A line moved on its own when the match puts it away both from where it was in the picture and from where the
         camera motion (``boxes[0]``, frame pixels) carries it; also when it moved with the camera motion while another
@@ -359,7 +366,7 @@ class ChangeWatch:
         xyxy = np.asarray(self._dets.xyxy, np.float64).reshape(-1, 4)
         consecutive = self._offset_at == frame_index - 1
         offsets = self._offset.copy()
-        seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # k -> (found, carried), thumbnail pixels
+        seen: dict[int, tuple[np.ndarray, np.ndarray, bool]] = {}  # k -> (found, carried, all in the picture)
         for k, box in enumerate(xyxy * scale):
             x1, y1 = int(round(box[0])), int(round(box[1]))
             x2, y2 = int(round(box[2])), int(round(box[3]))
@@ -380,21 +387,24 @@ class ChangeWatch:
             found = np.array([ax1 + mx + _vertex(score[my, max(mx - 1, 0):mx + 2], mx) - x1,
                               ay1 + my + _vertex(score[max(my - 1, 0):my + 2, mx], my) - y1])
             offsets[k] = found
-            seen[k] = (found, (boxes[0, k] * scale)[:2] - box[:2])
+            whole = x1 == round(box[0]) and y1 == round(box[1]) and x2 == round(box[2]) and y2 == round(box[3])
+            seen[k] = (found, (boxes[0, k] * scale)[:2] - box[:2], whole)
 
         def same_at(k: int, found: np.ndarray) -> bool:
             ref = self._ref if not np.any(found) else _warp(
                 self._ref, np.array([[1.0, 0.0, found[0]], [0.0, 1.0, found[1]]]))
             shift = np.array([found[0] / sx, found[1] / sy] * 2)
-            _, _, _, inside = _region_score(ref, None, thumb, (self._regions[k] + shift) * scale,
-                                            ((xyxy[k] + shift) * scale)[None], int(self._windows[k]), self.threshold, 0)
-            return inside <= FOLLOW_INSIDE
+            box = (xyxy[k] + shift) * scale
+            _, _, _, inside = _region_score(ref, None, thumb, (self._regions[k] + shift) * scale, box[None],
+                                            int(self._windows[k]), self.threshold, 0)
+            return inside <= FOLLOW_INSIDE and _correlation(ref, thumb, box) >= FOLLOW_CORRELATION
 
-        still = [k for k, (found, carried) in seen.items()
-                 if np.abs(found).max() < FOLLOW_MIN <= np.abs(carried).max()]
-        contradicted = any(same_at(k, np.zeros(2)) for k in still)  # the camera motion moved a line that stayed
+        still = [k for k, (found, carried, whole) in seen.items()
+                 if whole and np.abs(found).max() < FOLLOW_MIN and np.abs(carried).max() >= 2 * FOLLOW_MIN]
+        # the camera motion moved a line that stayed: the line is there as it was, not where the motion put it
+        contradicted = any(same_at(k, np.zeros(2)) and not same_at(k, seen[k][1]) for k in still)
         out: dict[int, tuple[np.ndarray, np.ndarray, bool]] = {}
-        for k, (found, carried) in seen.items():
+        for k, (found, carried, _) in seen.items():
             if np.abs(found).max() < FOLLOW_MIN or (np.abs(found - carried).max() < FOLLOW_MIN and not contradicted):
                 continue  # where it was, or where the camera carried it: the comparisons in look judge it
             same = same_at(k, found)
@@ -402,8 +412,12 @@ class ChangeWatch:
             at = found
             if not same:  # lost: where its last step was taking it
                 at = offsets[k] = self._offset[k] + (self._step[k] if consecutive else 0.0)
-            shift = np.array([at[0] / sx, at[1] / sy] * 2)
-            out[k] = (xyxy[k] + shift, self._regions[k] + shift, same)
+            if contradicted:  # the camera motion is not to be trusted here: moved as the match found, no more
+                shift = np.array([at[0] / sx, at[1] / sy] * 2)
+                out[k] = (xyxy[k] + shift, self._regions[k] + shift, same)
+            else:
+                res = np.array([(at[0] - carried[0]) / sx, (at[1] - carried[1]) / sy] * 2)
+                out[k] = (boxes[0, k] + res, positions[0, k] + res, same)
         self._step = np.where(consecutive, offsets - self._offset, np.zeros_like(offsets))
         self._offset, self._offset_at = offsets, frame_index
         return out
@@ -527,6 +541,23 @@ def _vertex(values: np.ndarray, at: int) -> float:
     a, b, c = (float(v) for v in values)
     den = a - 2 * b + c
     return 0.0 if den <= 0 else float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
+
+
+def _correlation(a: np.ndarray, b: np.ndarray, box: np.ndarray) -> float:
+    """The correlation coefficient of ``a`` and ``b`` inside ``box`` (thumbnail pixels; pixels ``a`` does not have,
+    NaN, left out); -1 when there is too little to compare or either is flat there."""
+    h, w = b.shape[:2]
+    x1, y1 = max(0, int(np.floor(box[0]))), max(0, int(np.floor(box[1])))
+    x2, y2 = min(w, int(np.ceil(box[2]))), min(h, int(np.ceil(box[3])))
+    if x2 - x1 < 3 or y2 - y1 < 3:
+        return -1.0
+    pa, pb = a[y1:y2, x1:x2].ravel(), b[y1:y2, x1:x2].ravel()
+    valid = np.isfinite(pa)
+    if valid.sum() < 0.8 * len(pa):
+        return -1.0
+    pa, pb = pa[valid] - pa[valid].mean(), pb[valid] - pb[valid].mean()
+    den = float(np.sqrt((pa * pa).sum() * (pb * pb).sum()))
+    return -1.0 if den < 1e-6 else float((pa * pb).sum() / den)
 
 
 def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:

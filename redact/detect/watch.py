@@ -185,6 +185,7 @@ class ChangeWatch:
         self._lost = np.zeros(0, np.int64)  # ... frames since it was last found ...
         self._offset_at: int | None = None  # ... as of this frame
         self._follow: tuple[int, np.ndarray] | None = None  # (frame, boxes): the detections as followed there
+        self._confirmed: tuple[int, np.ndarray] | None = None  # ... each where the match confirms it
         self._emitted = -1  # the last frame :meth:`followed` gave detections for
         self.follows = 0
         """Frames on which some line was followed on its own (for measurements)."""
@@ -244,7 +245,7 @@ class ChangeWatch:
                 positions[0, k] = _union(positions[0, k], region)
                 boxes[0, k] = _union(boxes[0, k], box)
         moving = any(same for _, _, same in followed.values())
-        self._follow = (frame_index, held.copy()) if moving else None
+        self._follow = self._confirmed if moving else None  # given to the tracker only when every line is confirmed
         self.follows += moving
         if self.pending is None:
             if not changed.any():  # the detections still cover what is there: where the better comparison puts them
@@ -302,9 +303,10 @@ class ChangeWatch:
 
     def followed(self, frame_index: int) -> Detections | None:
         """When some line of the last run moved on its own and was followed to ``frame_index`` (:meth:`look` on that
-        frame, no change seen since the run), the last run's detections where this frame has them: the followed
-        lines where the match put them, the others carried as :meth:`look` found them still covering what is there.
-        None otherwise (the tracker then carries the last run's boxes along the camera motion, as for any run)."""
+        frame, no change seen since the run), the last run's detections where this frame has them: each where the
+        template match found it and confirmed it is what was read, the followed lines and the others alike. None
+        otherwise, also when any line could not be confirmed so (the tracker then carries the last run's boxes along
+        the camera motion, as for any run: a still monitor line must not go where a wrong camera motion takes it)."""
         if self._follow is None or self._follow[0] != frame_index or self._dets is None or self.pending is not None:
             return None
         self._emitted = frame_index
@@ -403,6 +405,13 @@ class ChangeWatch:
                  if whole and np.abs(found).max() < FOLLOW_MIN and np.abs(carried).max() >= 2 * FOLLOW_MIN]
         # the camera motion moved a line that stayed: the line is there as it was, not where the motion put it
         contradicted = any(same_at(k, np.zeros(2)) and not same_at(k, seen[k][1]) for k in still)
+        def placed(k: int, at: np.ndarray, carried: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            if contradicted:  # the camera motion is not to be trusted here: moved as the match found, no more
+                shift = np.array([at[0] / sx, at[1] / sy] * 2)
+                return xyxy[k] + shift, self._regions[k] + shift
+            res = np.array([(at[0] - carried[0]) / sx, (at[1] - carried[1]) / sy] * 2)
+            return boxes[0, k] + res, positions[0, k] + res
+
         out: dict[int, tuple[np.ndarray, np.ndarray, bool]] = {}
         for k, (found, carried, _) in seen.items():
             if np.abs(found).max() < FOLLOW_MIN or (np.abs(found - carried).max() < FOLLOW_MIN and not contradicted):
@@ -412,14 +421,21 @@ class ChangeWatch:
             at = found
             if not same:  # lost: where its last step was taking it
                 at = offsets[k] = self._offset[k] + (self._step[k] if consecutive else 0.0)
-            if contradicted:  # the camera motion is not to be trusted here: moved as the match found, no more
-                shift = np.array([at[0] / sx, at[1] / sy] * 2)
-                out[k] = (xyxy[k] + shift, self._regions[k] + shift, same)
-            else:
-                res = np.array([(at[0] - carried[0]) / sx, (at[1] - carried[1]) / sy] * 2)
-                out[k] = (boxes[0, k] + res, positions[0, k] + res, same)
+            out[k] = (*placed(k, at, carried), same)
         self._step = np.where(consecutive, offsets - self._offset, np.zeros_like(offsets))
         self._offset, self._offset_at = offsets, frame_index
+        self._confirmed = None
+        if any(same for _, _, same in out.values()):  # every line where the match confirms it, or none
+            confirmed = []
+            for k in range(len(xyxy)):
+                if k in out and out[k][2]:
+                    confirmed.append(out[k][0])
+                elif k not in out and k in seen and same_at(k, seen[k][0]):
+                    confirmed.append(placed(k, *seen[k][:2])[0])
+                else:
+                    break
+            else:
+                self._confirmed = (frame_index, np.array(confirmed).reshape(-1, 4))
         return out
 
     def _shrink(self, frame_index: int, image: np.ndarray) -> np.ndarray:

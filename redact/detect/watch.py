@@ -390,7 +390,8 @@ class ChangeWatch:
                               ay1 + my + _vertex(score[max(my - 1, 0):my + 2, mx], my) - y1])
             offsets[k] = found
             whole = x1 == round(box[0]) and y1 == round(box[1]) and x2 == round(box[2]) and y2 == round(box[3])
-            seen[k] = (found, (boxes[0, k] * scale)[:2] - box[:2], whole)
+            carried = ((boxes[0, k] * scale)[:2] + (boxes[0, k] * scale)[2:] - box[:2] - box[2:]) / 2  # its centre
+            seen[k] = (found, carried, whole)
 
         def same_at(k: int, found: np.ndarray) -> bool:
             ref = self._ref if not np.any(found) else _warp(

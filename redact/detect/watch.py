@@ -141,6 +141,12 @@ class ChangeWatch:
     (:attr:`Settled.cover`); and the frames before it keep the boxes they had (:attr:`Settled.hold`). Not watched:
     text the last run did not find, and in ``pii`` mode text it did not keep (both read at the stride, as before);
     changes that are not abrupt (a slow fade, a scroll), read at the stride and covered by the tracker's rolls.
+
+    Text that moves on its own (a badge on a walking person) is followed, not read again: each line's reference
+    pixels are matched in every frame (:data:`FOLLOW_RADIUS`); a line that moved on its own (:data:`FOLLOW_MIN`) and
+    still holds what was read (:data:`FOLLOW_INSIDE`, :data:`FOLLOW_CORRELATION`) is not a change, whatever its
+    surroundings do, and when every line is so confirmed the tracker gets them where they are (:meth:`followed`).
+    A followed line that no longer matches is a change (read within ``gap`` frames, covered where it was going).
     """
 
     def __init__(self, threshold: float = CHANGE_THRESHOLD, gap: int = CHANGE_GAP, width: int = CHANGE_WIDTH,

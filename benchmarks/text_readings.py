@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import describe_machine, machine, versions  # noqa: E402
+from _common import describe_machine, machine, versions
 
-from redact.detect.schedule import CutDetector, run_due  # noqa: E402
-from redact.detect.stack import text_stack  # noqa: E402
-from redact.io import FrameSource  # noqa: E402
-from redact.motion import CameraMotion, MotionPath  # noqa: E402
-from redact.pipeline import ScanOptions  # noqa: E402
+from redact.detect.schedule import CutDetector, run_due
+from redact.detect.stack import text_stack
+from redact.io import FrameSource
+from redact.motion import CameraMotion, MotionPath
+from redact.pipeline import ScanOptions
 
 
 def readings(path: Path) -> dict[str, float]:

@@ -22,9 +22,9 @@ import numpy as np
 from . import __version__
 from .errors import AnalysisError, OutputError, PlanMismatchError, RedactError
 from .detect.schedule import CutDetector, Scheduled, run_frame, tracker_config_for
-from .detect.watch import Cover, Settled
 from .detect.stack import (DEFAULT_BADGE_EVERY, DEFAULT_DETECT_EVERY, DEFAULT_FACE_MIN_SIDE, DEFAULT_TEXT_EVERY,
                            DEFAULT_TILE_EVERY, DEFAULT_TILE_IDLE_FACTOR, OCR_BACKENDS, default_stack)
+from .detect.watch import Cover, Settled
 from .io import (Frame, FrameSource, MediaInfo, WriteResult, YuvFrame, atomic_group, probe, same_file, sha256_file,
                  write_image, write_video)
 from .io.atomic import check_unchanged

@@ -26,7 +26,10 @@ from redact.pipeline import ScanOptions, default_stack, render, scan
 from redact.types import Detections
 
 from .media import make_video
-from .panning import W as WALL_W, H as WALL_H, find_label, frame as wall_frame, label_in_frame, shaky_path, wall
+from .panning import H as WALL_H
+from .panning import W as WALL_W
+from .panning import find_label, label_in_frame, shaky_path, wall
+from .panning import frame as wall_frame
 
 # -- the generated monitor -------------------------------------------------------------------------------------------
 FPS, FRAMES, EVERY = 25, 80, 10

@@ -376,8 +376,7 @@ class ChangeWatch:
         offsets = self._offset.copy()
         seen: dict[int, tuple[np.ndarray, np.ndarray, bool]] = {}  # k -> (found, carried, all in the picture)
         for k, box in enumerate(xyxy * scale):
-            x1, y1 = int(round(box[0])), int(round(box[1]))
-            x2, y2 = int(round(box[2])), int(round(box[3]))
+            x1, y1, x2, y2 = (round(float(v)) for v in box)
             x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, tw), min(y2, th)
             if x2 - x1 < 4 or y2 - y1 < 4:
                 continue
@@ -385,7 +384,7 @@ class ChangeWatch:
             guess = self._offset[k] + step
             lost = int(min(self._lost[k], 3)) if consecutive else 3
             r = FOLLOW_RADIUS * (1 + lost) + int(np.ceil(0.5 * np.abs(step).max()))
-            gx, gy = int(round(guess[0])), int(round(guess[1]))
+            gx, gy = round(float(guess[0])), round(float(guess[1]))
             ax1, ay1 = max(0, x1 + gx - r), max(0, y1 + gy - r)
             ax2, ay2 = min(tw, x2 + gx + r), min(th, y2 + gy + r)
             if ax2 - ax1 < x2 - x1 + 2 or ay2 - ay1 < y2 - y1 + 2:

@@ -10,8 +10,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .detect.schedule import Cover, CutDetector, Scheduled, Settled, run_due, tracker_config_for
+from .detect.schedule import CutDetector, Scheduled, run_frame, tracker_config_for
 from .detect.stack import default_stack, default_strides
+from .detect.watch import Cover, Settled
 from .errors import AnalysisError, RedactError
 from .io import Frame, MediaInfo
 from .motion import CameraMotion, MotionPath
@@ -73,7 +74,7 @@ class Seen:
 
     frames: int
     unanalysed: list[int]
-    changed: list[tuple[str, Cover]]
+    changed: list[tuple[str, list[Cover]]]
     motion: MotionPath
     warnings: list[str] = field(default_factory=list)
     truncated: bool = False
@@ -87,7 +88,7 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
     cuts = CutDetector()
     camera, motion = CameraMotion(), (MotionPath() if motion is None else motion)
     unanalysed: list[int] = []
-    changed: list[tuple[str, Cover]] = []  # frames of a change no detector run read: covered (see Settled)
+    changed: list[tuple[str, list[Cover]]] = []  # frames of a change no detector run read: covered (see Settled)
     n = 0
     for frame in frames:
         _check_frame(frame, info)
@@ -97,8 +98,10 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
             for tracker in trackers.values():
                 tracker.cut(frame.index)
         failed = False
+        settled: list[Settled | None] = []
         try:
-            found = run_due(stack, frame.index, frame.image, cut, motion=motion)
+            ran = run_frame(stack, frame.index, frame.image, cut, motion=motion)
+            found, settled = ran.found, list(ran.settled)
         except (RedactError, MemoryError):
             raise
         except Exception as e:  # a detector crash must never let the frame through unseen
@@ -109,10 +112,9 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
             log.warning("frame %d could not be analysed (%s); covering it whole", frame.index, type(e).__name__)
             unanalysed.append(frame.index)
             found, failed = {}, True
-        settled = [s.watch.settled for s in stack if s.watch is not None]
         if failed:  # watched detectors run again on the next frame; nothing they saw is lost
             settled += _finish_watches(stack, motion, forget=True)
-        holds = _collect(stack, settled, changed)
+        holds = _collect(settled, changed)
         for kind in sorted(set(found) | set(holds)):
             for at, held in holds.get(kind, ()):
                 trackers[kind].update(at, held, motion)
@@ -121,21 +123,18 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
         n += 1
         if progress:
             progress("scan", n, info.frames if total is None else total)
-    for kind, late in _collect(stack, _finish_watches(stack, motion), changed).items():
+    for kind, late in _collect(_finish_watches(stack, motion), changed).items():
         for at, dets in late:  # a change since the last reading that no reading followed
             trackers[kind].update(at, dets, motion)
     return Seen(n, unanalysed, changed, motion)
 
 
-def _collect(stack: list[Scheduled], settled: list[Settled | None], changed: list[tuple[str, Cover]]
+def _collect(settled: list[Settled | None], changed: list[tuple[str, list[Cover]]]
              ) -> dict[str, list[tuple[int, Detections]]]:
-    """Add what watched detectors settled (:class:`~redact.detect.schedule.Settled`) to ``changed`` (covers of the
+    """Add what watched detectors settled (:class:`~redact.detect.watch.Settled`) to ``changed`` (covers of the
     frames of a change no run read) and return, per kind, the detections to give the tracker on earlier frames than
     this one (``Settled.hold``), one update per frame, in frame order."""
     held: dict[str, dict[int, list[Detections]]] = {}
-    for s in stack:
-        if s.watch is not None:
-            s.watch.settled = None
     for one in settled:
         if one is None:
             continue
@@ -150,7 +149,7 @@ def _collect(stack: list[Scheduled], settled: list[Settled | None], changed: lis
 
 def _finish_watches(stack: list[Scheduled], motion: MotionPath, forget: bool = False) -> list[Settled | None]:
     """The end of the clip, or (``forget``) a frame that could not be analysed: settle each watched detector's
-    frames since its last run (:meth:`~redact.detect.schedule.ChangeWatch.finish`); with ``forget`` it also runs
+    frames since its last run (:meth:`~redact.detect.watch.ChangeWatch.finish`); with ``forget`` it also runs
     again on the next frame (the tracker does not have what it found on this one)."""
     out: list[Settled | None] = []
     for s in stack:

@@ -22,7 +22,7 @@ DEFAULT_FACE_MIN_SIDE = 12.0
 DEFAULT_TEXT_EVERY = 25
 """OCR stride: text is read on frame 0, every 25 frames and on cuts, and tracked in between; with ``text_on_change``
 (default) also when the pixels around the text the last reading found change abruptly, at most every
-:data:`redact.detect.schedule.CHANGE_GAP` frames (:class:`~redact.detect.schedule.ChangeWatch`). Why a change watch
+:data:`redact.detect.watch.CHANGE_GAP` frames (:class:`~redact.detect.watch.ChangeWatch`). Why a change watch
 rather than a shorter stride, and the readings it adds: docs/benchmarks.md, "Strides and tracker settings"."""
 DEFAULT_BADGE_EVERY = 6
 """Badge search stride (frames). OpenCV only, but about 4 ms per face searched at 720p (52 ms per frame on a

@@ -44,10 +44,10 @@ def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, tr
         for t in tracker.finish(frames_total, seen.motion):
             t.id = next_track_id(tracks)
             tracks.append(t)
-    for kind, (category, score, covered) in ((k, c) for k, cover in seen.changed for c in cover):  # Settled.cover
-        boxes = [TrackBox(f, box, score, "tracked") for f, box in covered if f < frames_total]
+    for kind, cover in ((k, c) for k, covers in seen.changed for c in covers):  # see Settled.cover
+        boxes = [TrackBox(f, box, cover.score, "tracked") for f, box in cover.boxes if f < frames_total]
         if boxes:
-            tracks.append(Track(next_track_id(tracks), kind, boxes, category=category))
+            tracks.append(Track(next_track_id(tracks), kind, boxes, category=cover.category))
     if seen.unanalysed:
         box = (0.0, 0.0, float(info.width), float(info.height))
         tracks.append(Track(next_track_id(tracks), "frame",

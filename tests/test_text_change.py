@@ -4,7 +4,7 @@ Text is read every 25 frames and tracked in between. A monitor that shows the ne
 breaks that: a long name shown between two readings of short ones showed past the boxes interpolated between them
 (before the change watch, 55 of 100 frames of the generated monitor below still had a name readable by OCR). The
 scan now also reads text when the pixels around the text it knows change abruptly
-(:class:`redact.detect.schedule.ChangeWatch`), at most every ``CHANGE_GAP`` frames, and covers the frames of a
+(:class:`redact.detect.watch.ChangeWatch`), at most every ``CHANGE_GAP`` frames, and covers the frames of a
 change it did not read.
 """
 
@@ -18,14 +18,18 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from redact.detect.schedule import CHANGE_GAP, ChangeWatch, Scheduled, run_due
+from redact.detect.schedule import Scheduled, run_due, run_frame
+from redact.detect.watch import CHANGE_GAP, ChangeWatch
 from redact.io import FrameSource
 from redact.motion import CameraMotion, MotionPath
 from redact.pipeline import ScanOptions, default_stack, render, scan
 from redact.types import Detections
 
 from .media import make_video
-from .panning import W as WALL_W, H as WALL_H, find_label, frame as wall_frame, label_in_frame, shaky_path, wall
+from .panning import H as WALL_H
+from .panning import W as WALL_W
+from .panning import find_label, label_in_frame, shaky_path, wall
+from .panning import frame as wall_frame
 
 # -- the generated monitor -------------------------------------------------------------------------------------------
 FPS, FRAMES, EVERY = 25, 80, 10
@@ -223,9 +227,7 @@ def test_a_shorter_name_in_place_is_not_read_again_but_the_old_box_is_held_to_th
     s = Scheduled(Lit(), every=25, watch=ChangeWatch())
     settled = []
     for i, img in enumerate(frames):
-        run_due([s], i, img, cut=False)
-        if s.watch.settled is not None:
-            settled.append(s.watch.settled)
+        settled += run_frame([s], i, img, cut=False).settled
     assert [x.frame for x in settled] == [0, 25] and s.watch.readings == 0
     at, held = settled[1].hold
     first = Lit().detect(frames[0]).xyxy
@@ -330,9 +332,8 @@ def test_while_the_camera_pans_an_unread_change_is_not_covered_where_the_scene_t
     s = Scheduled(Fixed([sign]), every=25, watch=ChangeWatch())
     covers = []
     for i, img in enumerate(frames):
-        run_due([s], i, img, cut=False, motion=motion)
-        if s.watch.settled is not None:
-            covers += [(f, box) for _c, _s, boxes in s.watch.settled.cover for f, box in boxes]
+        for settled in run_frame([s], i, img, cut=False, motion=motion).settled:
+            covers += [(f, box) for cover in settled.cover for f, box in cover.boxes]
     assert covers, "the flicker was seen and some frames were not read"
     for f, box in covers:
         # the sign carried to frame f starts 3f px further left; its region reaches a line height (36 px) beyond
@@ -410,3 +411,87 @@ def test_a_detector_crash_on_a_reading_covers_the_frame_and_reads_again_on_the_n
     assert whole == [10]
     detected = sorted(b.frame for t in plan.tracks if t.kind == "text" for b in t.boxes if b.source == "detected")
     assert 11 in detected, "read again on the frame after the crash"
+
+
+# -- text that moves on its own (issue 24) ----------------------------------------------------------------------------
+def _badge(x: int, y: int, name: str = "JANE SMITH", size=(480, 200)) -> np.ndarray:
+    """A dark scene with a name in white at ``(x, y)`` (a badge on someone walking past a static camera)."""
+    return panel([(name, x, y)], size=size)
+
+
+def test_a_line_that_moves_on_its_own_is_followed_not_read_again():
+    # 3 px right and 1 px down a frame, a curve like the speed clip's badge: before, the watch read it every 4 frames
+    frames = [_badge(20 + 3 * i + (i * i) // 20, 60 + i // 2) for i in range(30)]
+    s = Scheduled(Lit(), every=25, watch=ChangeWatch())
+    truth = Lit()
+    for i, img in enumerate(frames):
+        ran = run_frame([s], i, img, cut=False)
+        line = truth.detect(img).xyxy[0]
+        if i not in (0, 25):  # not read here: the followed box still covers the whole line
+            box = ran.found["text"].xyxy[0]
+            assert box[0] <= line[0] + 2 and box[1] <= line[1] + 2 and box[2] >= line[2] - 2 \
+                and box[3] >= line[3] - 2, (i, box, line)
+    assert s.detector.runs == 2 and s.watch.readings == 0, "read at the stride only"
+    assert s.watch.follows >= 20
+
+
+def test_a_followed_line_that_changes_is_read_again():
+    frames = [_badge(20 + 3 * i, 60, "JANE SMITH" if i < 12 else "OLIVER KOWALSKI") for i in range(24)]
+    s = Scheduled(Lit(), every=25, watch=ChangeWatch())
+    assert play(frames, [s])[:2] == [0, 12]
+    assert s.watch.readings == 1
+
+
+def test_a_followed_line_lost_between_readings_is_covered_where_it_went():
+    # the name changes 2 frames after a reading (within CHANGE_GAP): those frames are covered, not left bare
+    frames = [_badge(20 + 3 * i, 60, "JANE SMITH" if i < 6 else "ROBIN BROWN") for i in range(12)]
+    s = Scheduled(Lit(), every=25, watch=ChangeWatch(gap=8))
+    truth = Lit()
+    covered: dict[int, list] = {}
+    for i, img in enumerate(frames):
+        ran = run_frame([s], i, img, cut=False)
+        for settled in ran.settled:
+            for cover in settled.cover:
+                for f, box in cover.boxes:
+                    covered.setdefault(f, []).append(box)
+    assert s.detector.runs == 2  # frame 0, then frame 8 (the gap)
+    for f in (6, 7):
+        line = truth.detect(frames[f]).xyxy[0]
+        assert any(b[0] <= line[0] and b[2] >= line[2] and b[1] <= line[1] and b[3] >= line[3]
+                   for b in covered.get(f, [])), (f, covered.get(f), line)
+
+
+class LitAndFixed(Lit):
+    """Lit's lines and fixed boxes."""
+
+    def __init__(self, boxes):
+        super().__init__()
+        self.boxes = np.array(boxes, np.float32).reshape(-1, 4)
+
+    def detect(self, image):
+        lit = super().detect(image)
+        return Detections(np.concatenate([lit.xyxy, self.boxes]), np.full(len(lit) + len(self.boxes), 0.9, np.float32),
+                          "text")
+
+
+def test_a_camera_motion_that_follows_a_moving_line_does_not_take_a_still_line_with_it():
+    # the speed clip's camera motion locked onto the walking face: a still, thin, dim monitor line (which the watch's
+    # windows see no change in wherever it is put) went where that motion said, and showed
+    def frame(i):
+        img = panel([("JANE SMITH", 40 + 6 * i, 256)], size=(1280, 360))  # a 720p-wide frame: watched at 480 px
+        cv2.putText(img, "PATIENT: JOHN DOE", (20, 300), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (90, 90, 90), 1, cv2.LINE_AA)
+        return img
+
+    still = [12, 280, 220, 312]  # the dim line, padded
+    frames = [frame(i) for i in range(20)]
+    motion = MotionPath()
+    for i in range(20):
+        motion.add(i, np.array([[1.0, 0, 6.0], [0, 1.0, 0]]), i > 0)  # "the camera" moves with the name
+    s = Scheduled(LitAndFixed([still]), every=25, watch=ChangeWatch())
+    given = 0
+    for i, img in enumerate(frames):
+        ran = run_frame([s], i, img, cut=False, motion=motion)
+        if i and "text" in ran.found:
+            given += 1
+            assert any(b[0] <= still[0] + 2 and b[2] >= still[2] - 2 for b in ran.found["text"].xyxy), (i, ran.found)
+    assert s.detector.runs == 1 and s.watch.follows >= 10 and given >= 10

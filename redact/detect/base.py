@@ -44,7 +44,7 @@ class Detector(Protocol):
 @runtime_checkable
 class ContextDetector(Protocol):
     """A detector that also looks at what the detectors before it found in the same frame (e.g. badges are
-    searched below faces). :func:`redact.detect.schedule.run_due` passes ``context``: the detections of this
+    searched below faces). :func:`redact.detect.schedule.run_frame` passes ``context``: the detections of this
     frame so far, merged per kind (a kind absent from it was not detected, or its detector was not due)."""
 
     kind: str

@@ -91,7 +91,8 @@ class RapidOcrBackend:
         for role, path in paths.items():  # our session options instead of rapidocr's (see _own_session)
             _own_session(getattr(self._engine, f"text_{role}"), path, provider, threads)
         _fast_det_preprocess(self._engine.text_det)
-        self.provider = self._engine.text_det.session.session.get_providers()[0]
+        det: Any = self._engine.text_det  # rapidocr types its session None until loaded
+        self.provider = det.session.session.get_providers()[0]
         if provider == "cuda" and self.provider != CUDA:
             raise RedactError(f"CUDA was requested but rapidocr's onnxruntime session runs on {self.provider}")
         log.debug("RapidOCR ready on %s (det_only %s, cls %s)", self.provider, det_only, self.use_cls)

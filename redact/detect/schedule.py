@@ -1,25 +1,26 @@
 """When each detector runs: cheap ones on every frame, expensive ones every N frames, on scene cuts and (with a
-:class:`ChangeWatch`) when what they found changes.
+:class:`~redact.detect.watch.ChangeWatch`) when what they found changes.
 
 A frame an expensive detector skips is still covered: the tracker interpolates between the frames it did
 run on, and pre-/post-roll of at least N frames covers objects that appear or vanish in between
 (see :func:`tracker_config_for`). That assumes what was found stays what it was until the next run: a monitor
 that shows another patient's name every 0.4 s breaks it (a longer name between two readings of short ones shows
-past the boxes interpolated between them). A :class:`ChangeWatch` compares, on every frame, the pixels around
+past the boxes interpolated between them). A :class:`~redact.detect.watch.ChangeWatch` compares, on every frame, the pixels around
 what the last run found with that run's frame and makes the detector due again when they changed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 import cv2
 import numpy as np
 
 from ..track import TrackerConfig
-from ..types import Detections, most_sensitive
-from .base import Detector, merge_enclosing
+from ..types import Detections
+from .base import ContextDetector, Detector, merge_enclosing
+from .watch import ChangeWatch, Settled
 
 if TYPE_CHECKING:
     from ..motion import MotionPath
@@ -66,16 +67,21 @@ class Scheduled:
         if self.every > 1 and start % self.every:
             self._last = start - start % self.every
 
+    def strided(self, frame_index: int) -> bool:
+        """Due on ``frame_index`` by the stride alone (``every`` frames since the last run)."""
+        return frame_index - self._last >= self.every
+
     def due(self, frame_index: int, cut: bool) -> bool:
-        changed = self.watch is not None and self.watch.pending is not None
-        return (self.every == 1 or cut or frame_index - self._last >= self.every
-                or (changed and frame_index - self._last >= self.watch.gap))
+        watch = self.watch
+        changed = watch is not None and watch.pending is not None
+        return (self.every == 1 or cut or self.strided(frame_index)
+                or (watch is not None and changed and frame_index - self._last >= watch.gap))
 
     def run(self, frame_index: int, image: np.ndarray,
             context: Mapping[str, Detections] | None = None) -> Detections:
         self._last = frame_index
         if getattr(self.detector, "uses_context", False):
-            return self.detector.detect(image, context=context or {})
+            return cast(ContextDetector, self.detector).detect(image, context=context or {})
         return self.detector.detect(image)
 
     def describe(self) -> dict[str, Any]:
@@ -84,416 +90,6 @@ class Scheduled:
         if self.watch is not None:
             d["on_change"] = self.watch.describe()
         return d
-
-
-CHANGE_WIDTH = 480
-"""A watched frame is compared grey, shrunk to at most this many pixels wide (720p: 480x270; a 20 px line of text
-is ~7 px tall there). Cost of a look at a 720p frame while the camera moves (two comparisons per region), 2-core
-development machine under load: ~4 ms with 2-4 regions, ~7 ms with 16 (OCR: ~1.4 s a reading); nothing is computed
-on frames with no known text."""
-CHANGE_THRESHOLD = 32.0
-"""A watched region has CHANGED when, in some window about one line of text across (a sixth of the detection's short
-side) outside the detections, the mean absolute grey difference (0-255, blurred frames, less the region's median
-difference: exposure) exceeds this both against the last reading's frame and against the frame before (an abrupt
-change). Measured (scores of every frame against the reading before it, real OCR boxes): on the generated monitor of
-tests/test_text_change.py a longer name or a new line scores 67-97, the frames between changes at most 0.2; the same
-monitor filmed by a shaking, panning, rolling hand-held camera at most 3.1 (0 extra readings);
-tests/panning.py's wall shaken by 40 px at most 13.4 (0 extra readings). Real footage: the stage clip (logo bug
-while the camera zooms) at most 29.1 (0 extra readings), a night crowd under a burnt-in caption and frame counter
-17.6 (0), a crowd under a caption 45 (3 readings triggered in 127 frames, one more reading in all); people walking
-past a sign at 1080p (facenet-pytorch_video) score up to 86: 15 triggered readings in 105 frames (17 in all
-instead of 5). 32 leaves 2.4x the shaking camera's worst below it and 2x above the weakest measured change; text of
-lower contrast than about 100 grey levels may not trigger (it is then read at the stride, as before)."""
-CHANGE_GAP = 4
-"""A change makes the detector due at most this many frames after its previous run (0.16 s at 25 fps). A patient
-monitor changing every 0.4 s is read on the frame of each change; a region that changes all the time (a video on a
-screen, people walking past a sign) costs at most one reading every 4 frames (25/4 = ~6x the strided OCR at the
-default stride) instead of one per frame. The frames of a change not read at once get the changed region covered
-whole (:class:`Settled`): a longer gap would widen what those frames blur, a shorter one costs more readings on
-busy footage for little (a screen rarely changes twice within 0.16 s)."""
-CHANGE_NEAR = (1.0, 0.5)
-"""A watched region is a detection grown by this many times its short side to the left and right, and above and
-below. The short side is the padded line's height, two to three lines of text (the text detector pads a line by half
-a line, tall ones by a whole line, on every side): one side left and right is 4-6 characters, half a side above and
-below a line or more beyond the padding, where the next line of a screen would be. A longer name written over a
-short one, or a new line appearing under a known one, changes pixels there. Twice as far (measured) triggered on
-people walking below captions and signs and found no more text."""
-CHANGE_BLUR = 1.5
-"""Both frames are blurred (Gaussian, sigma in thumbnail pixels) before they are compared: a camera that shakes
-shows sharp lettering at another sub-pixel phase in every frame (bilinear resampling, the codec), and the camera
-motion chained frame to frame drifts by a pixel or so over a stride. Unblurred, the shaken monitor scored up to 7.3
-and the shaken wall 14.2; blurred, 2.3 and 13.4, while changes score about as much."""
-
-SCENE_TEXT_MARGIN = 0.1
-"""While the camera moves, a watched region is also compared where it was in the picture, for text burnt into the
-video (a caption, a clock), which stays put. When more of the detection's own windows differ from the reference
-there than where the camera motion carried it (by more than this share of them), what was read moved with the
-scene: no overlay is there, and the frames of an unread change get only the old box covered at that place, not the
-windows around it that the moving camera changed (a street filmed from a bus had frames 64% covered so)."""
-
-Cover = list[tuple[str | None, float, list[tuple[int, tuple[float, float, float, float]]]]]
-
-
-@dataclass
-class Settled:
-    """What a watched detector's run on frame ``frame`` (of kind ``kind``) settled about the frames since its
-    previous run.
-
-    ``hold``: ``(frame v, detections)``, when something changed since the previous run (and no cut came between):
-    the previous run's detections where the watch last found them still covering what is there (carried along the
-    camera motion, or where they were in the picture), on ``v``, the last frame before the change outside them (the
-    frame before this run when every change was inside them: a shorter name written over a long one). Given to the
-    tracker before this run's detections, it makes the frames between the two runs keep the old boxes up to ``v``
-    instead of blending them into the new ones (a long name replaced by a short one further right: the blend leaves
-    the long name's start uncovered on the frames before the change). What it claims was measured on frame ``v``.
-
-    ``cover``: for the frames on which a change was seen but the detector did not run (within ``gap`` frames of its
-    previous run, or cut short by a scene cut or the end of the clip), per changed region, ``(category, score,
-    [(frame, box), ...])`` tracks: the region itself (the old detection and the area near it, carried along the camera
-    motion and where it was) and this run's detections that overlap it, overlapping boxes merged. Nobody read those
-    frames; this covers whatever changed there.
-    """
-
-    frame: int
-    kind: str = "text"
-    hold: tuple[int, Detections] | None = None
-    cover: Cover = field(default_factory=list)
-
-
-class ChangeWatch:
-    """Watches the regions around what a detector's last run found, for a detector run every N frames (text).
-
-    After each run (:meth:`remember`) the run's frame, shrunk, grey and blurred, is the reference, and each detection,
-    grown by ``near`` (:data:`CHANGE_NEAR`), a region. On every later frame (:meth:`look`) each region is compared
-    with the reference carried along the camera motion (shake and pan are not change) and, when the camera moved,
-    also with the reference where it was in the picture (burnt-in captions and logos do not move with the camera):
-    see :data:`CHANGE_THRESHOLD` for the score and what it was measured on. A change outside the detections sets
-    :attr:`pending`, and the :class:`Scheduled` detector is due once ``gap`` frames have passed since its last run; a
-    change inside them only marks the old boxes to be held (:class:`Settled`). Where the camera motion is unknown (a
-    flat frame, a failed estimate) the frames are compared as they are: a moving camera then reads as change, which
-    costs a reading at most every ``gap`` frames, never coverage.
-
-    Fail closed: a change seen is either read on its frame, or (within ``gap`` frames of the previous run, or cut short
-    by a cut or the clip's end) its frames get the changed regions and what the next run found there covered
-    (:attr:`Settled.cover`); and the frames before it keep the boxes they had (:attr:`Settled.hold`). Not watched:
-    text the last run did not find, and in ``pii`` mode text it did not keep (both read at the stride, as before);
-    changes that are not abrupt (a slow fade, a scroll), read at the stride and covered by the tracker's rolls.
-    """
-
-    def __init__(self, threshold: float = CHANGE_THRESHOLD, gap: int = CHANGE_GAP, width: int = CHANGE_WIDTH,
-                 near: tuple[float, float] = CHANGE_NEAR):
-        if not (isinstance(gap, int) and gap >= 1):
-            raise ValueError(f"gap must be an integer >= 1, got {gap!r}")
-        if not threshold > 0 or width < 16 or min(near) < 0:
-            raise ValueError("threshold must be > 0, width >= 16 and near >= 0")
-        self.threshold, self.gap, self.width = float(threshold), gap, int(width)
-        self.near = (float(near[0]), float(near[1]))
-        self.readings = 0
-        """Runs made due by a change alone (not by the stride or a cut), counted since :meth:`reset`."""
-        self.settled: Settled | None = None
-        """What the run on the current frame settled (set by :func:`run_due`; None when the detector did not run)."""
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the reference and the count of readings (a new clip)."""
-        self.forget()
-        self.readings = 0
-
-    def forget(self) -> None:
-        """Forget the reference: nothing is watched until the next :meth:`remember`."""
-        self._frame: int | None = None
-        self._ref: np.ndarray | None = None
-        self._dets: Detections | None = None
-        self._regions = np.zeros((0, 4))
-        self._windows = np.zeros(0, np.int64)
-        self._verified: int | None = None
-        self._held: np.ndarray | None = None
-        self._before: tuple[int | None, np.ndarray | None] = (None, None)
-        self._dirty = False
-        self.pending: int | None = None
-        """The first frame on which a change was seen since the last run, None when none was."""
-        self._sticky = np.zeros(0, bool)
-        self._carried: dict[int, np.ndarray] = {}
-        self._changed: dict[int, np.ndarray] = {}  # per frame, (P, M, 4): what to cover of each region (see look)
-        self._thumb: tuple[int, np.ndarray] | None = None
-        self._size = (0, 0)
-        self.scores: np.ndarray = np.zeros(0)
-        """The regions' scores on the last frame looked at (for measurements)."""
-        self.settled = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "gap": self.gap, "width": self.width, "near": list(self.near)}
-
-    # -- per frame ---------------------------------------------------------------------------------------------------
-    def look(self, frame_index: int, image: np.ndarray, motion: MotionPath | None = None) -> bool:
-        """Compare frame ``frame_index`` with the reference; True when a change has been seen since the last run.
-
-        A window has changed when it differs both from the reference and from the frame before (an abrupt change:
-        a screen that shows the next name switches in one frame, while people walking past a sign change it a little
-        every frame; reading those every ``gap`` frames cost 4x the OCR on crowd clips and bought nothing). Only a
-        change outside the detections themselves makes the detector due: one inside them (a clock, a counter, a
-        shorter name in place of a longer one) is still covered by the old boxes, which the tracker is then told to
-        keep up to the next run (:attr:`Settled.hold`). Each region is compared twice when the camera moved: carried
-        along the camera motion (text in the scene) and where it was in the picture (a logo, a caption or a clock
-        burnt into the video stays put while the camera pans); it changed when it differs both ways."""
-        if self._frame is None or not len(self._regions) or frame_index <= self._frame:
-            return self.pending is not None
-        prev = self._thumb[1] if self._thumb is not None and self._thumb[0] == frame_index - 1 else None
-        thumb = self._shrink(frame_index, image)
-        moved = self._transform(motion, self._frame, frame_index)
-        step = self._transform(motion, frame_index - 1, frame_index)
-        transforms = [moved] if np.allclose(moved, _IDENTITY, atol=1e-3) else [moved, _IDENTITY]
-        positions = np.stack([_map_boxes(t, self._regions) for t in transforms])  # (P, M, 4), frame pixels
-        boxes = np.stack([_map_boxes(t, self._dets.xyxy) for t in transforms])
-        outside = np.full(positions.shape[:2], np.inf)  # (P, M): abrupt change around the detections ...
-        anywhere = np.full(positions.shape[:2], np.inf)  # ... and any change since the reference, anywhere
-        parts: list[list[Any]] = [[None] * positions.shape[1] for _ in transforms]
-        own = np.zeros(positions.shape[:2])  # share of each detection's own windows that differ, per position
-        compared = thumb.shape == self._ref.shape  # else another size (the pipeline refuses those): all changed
-        if compared:
-            sx, sy = thumb.shape[1] / self._size[0], thumb.shape[0] / self._size[1]
-            scale = np.array([sx, sy, sx, sy])
-            for p, t in enumerate(transforms):
-                ref, before = self._ref, prev
-                if t is not _IDENTITY:  # the scene position: both earlier frames carried along the camera motion
-                    ref = _warp(self._ref, _scaled(t, sx, sy))
-                    before = None if prev is None else _warp(prev, _scaled(step, sx, sy))
-                for k, (region, window) in enumerate(zip(positions[p], self._windows)):
-                    outside[p, k], anywhere[p, k], parts[p][k], own[p, k] = _region_score(
-                        ref, before, thumb, region * scale, boxes[p] * scale, window, self.threshold, k)
-        best = np.lexsort((anywhere, outside), axis=0)[0]  # per region: the position that explains it best
-        cols = np.arange(len(best))
-        self.scores = outside[best, cols]
-        changed = self.scores > self.threshold
-        if self.pending is None:
-            if not changed.any():  # the detections still cover what is there: where the better comparison puts them
-                self._before = (self._verified, self._held)  # a run on this frame holds them up to the frame before
-                self._verified, self._held = frame_index, boxes[best, cols]
-                self._dirty |= bool((anywhere[best, cols] > self.threshold).any())
-                return False
-            self.pending = frame_index
-        self._sticky |= changed
-        self._carried[frame_index] = positions
-        differs = positions.copy()  # (P, M, 4): what to cover of each region on this frame, if nobody reads it
-        if compared:
-            for k in range(positions.shape[1]):
-                if len(transforms) > 1 and own[1, k] > own[0, k] + SCENE_TEXT_MARGIN:
-                    parts[1][k] = None  # what was read moved with the scene: no overlay at its old place
-                for p in range(len(transforms)):
-                    differs[p, k] = _cover_part(parts[p][k], boxes[p, k] * scale) / scale
-        self._changed[frame_index] = differs
-        return True
-
-    def remember(self, frame_index: int, image: np.ndarray, dets: Detections, motion: MotionPath | None = None,
-                 cut: bool = False) -> Settled:
-        """The detector ran on ``frame_index`` and found ``dets``: settle the frames since its previous run and take
-        this frame as the new reference."""
-        settled = self._settle(frame_index, dets, motion, cut)
-        thumb = self._shrink(frame_index, image)
-        h, w = image.shape[:2]
-        self._frame, self._ref, self._dets, self._size = frame_index, thumb, dets, (w, h)
-        xyxy = np.asarray(dets.xyxy, np.float64).reshape(-1, 4)
-        side = np.maximum(np.minimum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]), 1.0)
-        nx, ny = self.near
-        grown = xyxy + np.stack([-nx * side, -ny * side, nx * side, ny * side], axis=1)
-        self._regions = _clip(grown, w, h)
-        self._windows = np.maximum(3, np.round(side * thumb.shape[0] / h / 6)).astype(np.int64)
-        self._verified, self._held, self._before, self._dirty, self.pending = None, None, (None, None), False, None
-        self._sticky = np.zeros(len(xyxy), bool)
-        self._carried, self._changed = {}, {}
-        return settled
-
-    def finish(self, motion: MotionPath | None = None) -> Settled | None:
-        """The end of the clip, or of what this watch can vouch for (a frame that could not be analysed): settle the
-        frames since the last run as if it ran now and found nothing (the old detections held up to the change,
-        the frames of the change nobody read covered). The reference is kept; :meth:`reset` forgets it."""
-        if self._frame is None or (self.pending is None and not self._dirty):
-            return None
-        last = max(self._carried) + 1 if self._carried else (self._verified or self._frame) + 1
-        settled = self._settle(last, None, motion, False)
-        self.pending, self._carried, self._changed, self._dirty = None, {}, {}, False
-        return settled
-
-    # -- internals ---------------------------------------------------------------------------------------------------
-    def _settle(self, frame_index: int, dets: Detections | None, motion: MotionPath | None, cut: bool) -> Settled:
-        settled = Settled(frame_index, self._dets.kind if self._dets is not None else "text")
-        if self._frame is None or self._dets is None:
-            return settled
-        old = self._dets
-        w, h = self._size
-        if self.pending is None and not self._dirty:
-            return settled  # nothing changed since the previous run: the tracker's boxes are right as they are
-        verified, held = (self._verified, self._held) if self._verified != frame_index else self._before
-        if not cut and verified is not None and held is not None:
-            settled.hold = (verified, Detections(_clip(held, w, h), old.score, old.kind, old.category))
-        frames = sorted(g for g in self._carried if g < frame_index)
-        new = None if cut or dets is None or not len(dets) or frame_index not in self._carried else dets
-        old_cats = old.categories()
-        new_cats = [] if new is None else new.categories()
-        for k in np.nonzero(self._sticky)[0]:
-            inside = []
-            if new is not None:
-                here = self._carried[frame_index][:, k]
-                inside = [j for j, b in enumerate(new.xyxy) if any(_overlap(b, r) for r in here)]
-            slots: dict[int, list[tuple[int, tuple[float, float, float, float]]]] = {}
-            for g in frames:
-                parts = list(self._changed[g][:, k])
-                if inside:  # what the run found there, where it found it and carried back along the camera motion
-                    parts += list(new.xyxy[inside]) + list(
-                        _map_boxes(self._transform(motion, frame_index, g), new.xyxy[inside]))
-                for slot, box in enumerate(_merge_overlapping(_clip(np.array(parts), w, h))):
-                    slots.setdefault(slot, []).append((g, box))
-            category = most_sensitive([old_cats[k]] + [new_cats[j] for j in inside])
-            settled.cover += [(category, float(old.score[k]), boxes) for _, boxes in sorted(slots.items())]
-        return settled
-
-    def _shrink(self, frame_index: int, image: np.ndarray) -> np.ndarray:
-        if self._thumb is not None and self._thumb[0] == frame_index:
-            return self._thumb[1]
-        h, w = image.shape[:2]
-        scale = min(1.0, self.width / w)
-        small = image if scale == 1.0 else cv2.resize(
-            image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-        grey = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-        thumb = cv2.GaussianBlur(grey.astype(np.float32), (0, 0), CHANGE_BLUR)
-        self._thumb = (frame_index, thumb)
-        return thumb
-
-    @staticmethod
-    def _transform(motion: MotionPath | None, a: int, b: int) -> np.ndarray:
-        t = motion.transform(a, b) if motion is not None and a != b else None
-        return _IDENTITY if t is None else np.asarray(t, np.float64)
-
-
-_IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-
-
-def _scaled(t: np.ndarray, sx: float, sy: float) -> np.ndarray:
-    """The frame-pixel transform ``t`` in the pixels of a thumbnail ``sx`` x ``sy`` times the frame's size."""
-    out = np.array(t, np.float64)
-    out[0, 1] *= sx / sy
-    out[1, 0] *= sy / sx
-    out[0, 2] *= sx
-    out[1, 2] *= sy
-    return out
-
-
-def _merge_overlapping(boxes: np.ndarray) -> list[tuple[float, float, float, float]]:
-    """Non-empty ``boxes``, each group of overlapping ones replaced by the box around it, left to right."""
-    groups = [list(map(float, b)) for b in boxes if b[2] > b[0] and b[3] > b[1]]
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(groups)):
-            for j in range(i + 1, len(groups)):
-                a, b = groups[i], groups[j]
-                if _overlap(a, b):
-                    groups[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                    del groups[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return [(b[0], b[1], b[2], b[3]) for b in sorted(groups)]
-
-
-def _region_score(ref: np.ndarray, prev: np.ndarray | None, cur: np.ndarray, region: np.ndarray,
-                  boxes: np.ndarray, window: int, threshold: float = np.inf, own: int | None = None
-                  ) -> tuple[float, float, tuple[float, float, float, float] | None, float]:
-    """Mean absolute differences (0-255) over ``window`` squares in ``region`` (thumbnail pixels) between this
-    (blurred) frame and the reference carried to it, each less the region's median difference (exposure): the largest
-    outside ``boxes`` (N x 4, the detections) of the smaller of that and the same difference with ``prev`` (the frame
-    before, carried the same way; None: not known, the reference alone counts), and the largest of the reference's
-    anywhere; and the box (thumbnail pixels) around the windows outside ``boxes`` that differ from the reference by
-    more than ``threshold`` (None: none do); and the share of the windows inside ``boxes[own]`` (the region's own
-    detection) that differ from the reference by more than ``threshold`` (0 when ``own`` is None). Pixels a carried
-    frame does not have (NaN: outside it) count as unchanged."""
-    th, tw = cur.shape[:2]
-    x1, y1 = max(0, int(np.floor(region[0]))), max(0, int(np.floor(region[1])))
-    x2, y2 = min(tw, int(np.ceil(region[2]))), min(th, int(np.ceil(region[3])))
-    if x2 - x1 < 2 or y2 - y1 < 2:
-        return 0.0, 0.0, None, 0.0  # carried out of the picture
-    k = int(min(window, x2 - x1, y2 - y1))
-    here = cur[y1:y2, x1:x2]
-    d = _abs_diff(here, ref[y1:y2, x1:x2])
-    if d is None:
-        return 0.0, 0.0, None, 0.0
-    blurred = cv2.blur(d, (k, k), borderType=cv2.BORDER_CONSTANT)
-    anywhere = float(blurred.max())
-    own_changed = 0.0
-    inside = [_within(b, x1, y1, x2, y2) for b in boxes]  # each detection as slices of the region, or None
-    if own is not None and inside[own] is not None:
-        own_changed = float((blurred[inside[own]] > threshold).mean())
-    for where in inside:  # inside a detection: still covered by it
-        if where is not None:
-            d[where] = 0.0
-    change = cv2.blur(d, (k, k), borderType=cv2.BORDER_CONSTANT)
-    ys, xs = np.nonzero(change > threshold)
-    part = None
-    if len(xs):  # every window that differs from the reference, each whole (a window is k pixels around its centre)
-        part = (x1 + xs.min() - k / 2, y1 + ys.min() - k / 2, x1 + xs.max() + 1 + k / 2, y1 + ys.max() + 1 + k / 2)
-    step = None if prev is None else _abs_diff(here, prev[y1:y2, x1:x2])
-    if step is not None:
-        change = np.minimum(change, cv2.blur(step, (k, k), borderType=cv2.BORDER_CONSTANT))
-    return float(change.max()), anywhere, part, own_changed
-
-
-def _within(box: np.ndarray, x1: int, y1: int, x2: int, y2: int) -> tuple[slice, slice] | None:
-    """``box`` (rounded outwards) as row and column slices of the region ``x1, y1, x2, y2``; None outside it."""
-    bx1, by1 = max(x1, int(np.floor(box[0]))), max(y1, int(np.floor(box[1])))
-    bx2, by2 = min(x2, int(np.ceil(box[2]))), min(y2, int(np.ceil(box[3])))
-    if bx2 > bx1 and by2 > by1:
-        return slice(by1 - y1, by2 - y1), slice(bx1 - x1, bx2 - x1)
-    return None
-
-
-def _cover_part(part: tuple[float, float, float, float] | None, box: np.ndarray) -> np.ndarray:
-    """What of a watched region a frame of an unread change needs covered: its detection (where the text was) and
-    the windows around it that differ from the reference (what the change put there), grown by half the detection's
-    short side (a line of text, padded, is about that tall: a glyph that changed only in part is covered whole). The
-    rest of the region looks as it did when the detector read it and found nothing there."""
-    if part is None:
-        return np.asarray(box, np.float64)
-    m = 0.5 * max(1.0, min(box[2] - box[0], box[3] - box[1]))
-    return np.array([min(box[0], part[0] - m), min(box[1], part[1] - m), max(box[2], part[2] + m),
-                     max(box[3], part[3] + m)])
-
-
-def _abs_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """``|a - b|`` less its median where ``b`` is known, 0 where it is not (NaN); None when it is nowhere."""
-    d = a - b
-    valid = np.isfinite(d)
-    if not valid.any():
-        return None
-    d = np.abs(d - float(np.median(d[valid])))
-    d[~valid] = 0.0
-    return d.astype(np.float32)
-
-
-def _warp(thumb: np.ndarray, t: np.ndarray) -> np.ndarray:
-    return cv2.warpAffine(thumb, t, (thumb.shape[1], thumb.shape[0]), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=float("nan"))
-
-
-def _map_boxes(t: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
-    """Boxes carried by the 2x3 transform ``t``: the axis-aligned boxes around their mapped corners."""
-    xyxy = np.asarray(xyxy, np.float64).reshape(-1, 4)
-    xs = xyxy[:, [0, 2, 0, 2]]
-    ys = xyxy[:, [1, 1, 3, 3]]
-    mx = t[0, 0] * xs + t[0, 1] * ys + t[0, 2]
-    my = t[1, 0] * xs + t[1, 1] * ys + t[1, 2]
-    return np.stack([mx.min(axis=1), my.min(axis=1), mx.max(axis=1), my.max(axis=1)], axis=1)
-
-
-def _clip(xyxy: np.ndarray, w: int, h: int) -> np.ndarray:
-    out = np.asarray(xyxy, np.float64).reshape(-1, 4).copy()
-    out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, w)
-    out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, h)
-    return out
-
-
-def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
-    return bool(min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1]))
 
 
 class CutDetector:
@@ -511,29 +107,51 @@ class CutDetector:
         return cut
 
 
-def run_due(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, cut: bool,
-            merge_iou: float = 0.5, motion: MotionPath | None = None) -> dict[str, Detections]:
-    """Run the detectors due on this frame; their detections merged per kind (overlaps -> enclosing box).
+@dataclass
+class FrameRun:
+    """What the detector stack did on one frame (:func:`run_frame`).
+
+    ``found``: the detections of the detectors that ran, merged per kind (overlaps -> enclosing box), and of watched
+    detectors that did not run, the lines their watch followed to this frame (:meth:`ChangeWatch.followed`).
+    ``settled``: for each watched detector that ran, what that run settled about the frames since its previous run
+    (:class:`~redact.detect.watch.Settled`), in stack order."""
+
+    found: dict[str, Detections]
+    settled: list[Settled] = field(default_factory=list)
+
+
+def run_frame(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, cut: bool,
+              merge_iou: float = 0.5, motion: MotionPath | None = None) -> FrameRun:
+    """Run the detectors due on this frame (:class:`FrameRun`).
 
     Watched detectors (``Scheduled.watch``) first look at this frame for a change (``motion``: the clip's camera
     motion up to this frame, to compare like with like when the camera moves) and, when they run, take this frame
-    as their new reference; what that run settled (:class:`Settled`) is then in ``watch.settled``."""
+    as their new reference; when they do not, the lines their watch follows on their own (text that moves in the
+    scene: a badge on a walking person) are found where the watch followed them."""
     found: dict[str, list[Detections]] = {}
+    settled: list[Settled] = []
     for s in stack:
-        if s.watch is not None:
-            s.watch.settled = None
-            if not cut:
-                s.watch.look(frame_index, image, motion)
+        if s.watch is not None and not cut:
+            s.watch.look(frame_index, image, motion)
         if s.due(frame_index, cut):
-            by_change = s.watch is not None and not cut and frame_index - s._last < s.every
+            by_change = s.watch is not None and not cut and not s.strided(frame_index)
             wants = getattr(s, "uses_context", False) or getattr(s.detector, "uses_context", False)
             context = _merged(found, merge_iou) if wants else None
             dets = s.run(frame_index, image, context)
             if s.watch is not None:
-                s.watch.settled = s.watch.remember(frame_index, image, dets, motion, cut)
-                s.watch.readings += by_change
+                settled.append(s.watch.remember(frame_index, image, dets, motion, cut, by_change=by_change))
             found.setdefault(s.detector.kind, []).append(dets)
-    return _merged(found, merge_iou)
+        elif s.watch is not None:
+            followed = s.watch.followed(frame_index)
+            if followed is not None and len(followed):
+                found.setdefault(s.detector.kind, []).append(followed)
+    return FrameRun(_merged(found, merge_iou), settled)
+
+
+def run_due(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, cut: bool,
+            merge_iou: float = 0.5, motion: MotionPath | None = None) -> dict[str, Detections]:
+    """:func:`run_frame`'s detections alone: for stacks without a watch, or callers that settle nothing."""
+    return run_frame(stack, frame_index, image, cut, merge_iou, motion).found
 
 
 def _merged(found: dict[str, list[Detections]], merge_iou: float) -> dict[str, Detections]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..options import ScanOptions
-from .schedule import ChangeWatch, Scheduled
+from .schedule import Scheduled
+from .watch import ChangeWatch
 
 LIGHT_MAX_SIDE = 320
 """The light every-frame face pass's input size (long side, pixels)."""

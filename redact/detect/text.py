@@ -263,7 +263,8 @@ class TextDetector:
                 image, (max(1, round(w * s)), max(1, round(h * s))),
                 interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA)
             use = partial and (recognise is not None or bool(earlier))
-            found = self.backend.read(scaled, want) if use else self.backend.read(scaled)
+            # (only a backend with partial_recognition is given what to recognise: RapidOcrBackend.read)
+            found = self.backend.read(scaled, want) if use else self.backend.read(scaled)  # type: ignore[call-arg]
             if s != 1.0:
                 found = [TextBox(b.quad / s, b.score, b.text, b.text_score) for b in found]
             found = [b for b in found if b.score >= self.min_score]
@@ -340,7 +341,7 @@ def _long_side(box: TextBox) -> float:
 
 def mostly_inside(box: np.ndarray, others: Sequence[np.ndarray], share: float = 0.8) -> bool:
     """Whether at least ``share`` of ``box``'s area lies inside one of ``others`` (all ``[x1, y1, x2, y2]``)."""
-    return bool(np.any(cover_matrix(box, others) >= share))
+    return bool(np.any(cover_matrix(box, np.asarray(others, np.float64).reshape(-1, 4)) >= share))
 
 
 def group_lines(xyxy: Sequence[np.ndarray], overlap: float = 0.5) -> list[list[int]]:

@@ -25,7 +25,8 @@ import numpy as np
 
 from ..analyse import Seen, analyse, prepared_stack, stack_strides, tracker_configs
 from ..detect.base import merge_enclosing
-from ..detect.schedule import Cover, Scheduled
+from ..detect.schedule import Scheduled
+from ..detect.watch import Cover
 from ..errors import InputError
 from ..io import MediaInfo, probe, sha256_file
 from ..motion import MotionPath
@@ -85,7 +86,7 @@ class SegmentScan:
     updates: dict[str, list[tuple[int, Detections]]]
     motion: dict[int, tuple[np.ndarray | None, bool]]
     unanalysed: list[int]
-    changed: list[tuple[str, Cover]]
+    changed: list[tuple[str, list[Cover]]]
     configs: dict[str, TrackerConfig]
     models: list[dict[str, Any]] = field(default_factory=list)
 
@@ -184,7 +185,7 @@ def stitch(parts: list[SegmentScan], info: MediaInfo, frames: int) -> tuple[dict
                 assert update is not None  # an update's detections
                 tracker.update(f, update, motion)
     unanalysed = sorted({f for p in parts for f in p.unanalysed})
-    changed: list[tuple[str, Cover]] = []
+    changed: list[tuple[str, list[Cover]]] = []
     seen_covers: set[tuple[str, str]] = set()
     for p in parts:
         for kind, cover in p.changed:

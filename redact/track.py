@@ -145,11 +145,14 @@ class TrackerConfig:
     """... and at least this many frames (never more than ``pre_roll`` / ``post_roll``). A face that an every-frame
     detector re-finds on each frame was watched coming and going: it needs a few frames of roll, not the stride of
     the slowest detector of its kind; one found only every 8th or 16th frame keeps rolls of that stride."""
+    fill_growth: float = 1.0
+    """Between two detections, growth (``carry_growth``) runs at this share of its rate in the rolls: beyond the last
+    detection nothing bounds where the object went, between two both ends do."""
 
     def __post_init__(self) -> None:
         for name in ("iou_match", "centre_match", "scene_match", "scene_match_growth", "pad", "motion_pad",
                      "carry_growth", "max_growth", "scene_tol", "scene_tol_px", "confirm_score", "max_extra",
-                     "cadence_roll", "pad_px", "union_scale"):
+                     "cadence_roll", "pad_px", "union_scale", "fill_growth"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
@@ -405,7 +408,7 @@ class Tracker:
                 for f in range(f0 + 1, f1):
                     score = min(scores[k], scores[k + 1])
                     dist = min(f - f0, f1 - f)
-                    grow_dist = 0 if static and not cfg.static_growth else dist
+                    grow_dist = 0 if static and not cfg.static_growth else dist * cfg.fill_growth
                     carried = _carried(motion, boxes[k], f0, boxes[k + 1], f1, f, static) if motion is not None else []
                     tb = self._scene_box(f, carried, seg_speed[k], grow_dist, score, "interpolated", cfg,
                                          ref) if scene is not None else None

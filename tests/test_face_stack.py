@@ -184,7 +184,7 @@ def test_min_side_reaches_the_boxes_of_both_detectors(astronaut, min_side):
 
 
 def test_default_stack_lists_each_pass_and_its_settings():
-    from redact.detect.stack import LIGHT_MAX_SIDE, LIGHT_THRESHOLD, face_stack
+    from redact.detect.stack import FULL_MAX_SIDE, LIGHT_MAX_SIDE, LIGHT_THRESHOLD, face_stack
     from redact.pipeline import ScanOptions
 
     opts = ScanOptions(provider="cpu")
@@ -192,7 +192,7 @@ def test_default_stack_lists_each_pass_and_its_settings():
     desc = [s.describe() for s in stack]
     assert [(d["name"], d["every"]) for d in desc] == [
         ("centerface", 1), ("centerface", opts.detect_every), ("centerface-tiles", opts.tile_every)]
-    assert desc[0]["max_side"] == LIGHT_MAX_SIDE and desc[1]["max_side"] == 1280
+    assert desc[0]["max_side"] == LIGHT_MAX_SIDE and desc[1]["max_side"] == FULL_MAX_SIDE
     assert desc[0]["threshold"] == LIGHT_THRESHOLD and desc[1]["threshold"] == 0.2
     assert desc[2]["tiles"] == [2, 2] and desc[2]["tile_upscale"] == 2.0
     assert all(d["min_side"] == opts.face_min_side for d in desc)
@@ -200,12 +200,12 @@ def test_default_stack_lists_each_pass_and_its_settings():
 
 
 def test_detect_every_1_without_tiles_is_one_full_pass():
-    from redact.detect.stack import face_stack
+    from redact.detect.stack import FULL_MAX_SIDE, face_stack
     from redact.pipeline import ScanOptions
 
     stack = face_stack(ScanOptions(provider="cpu", detect_every=1, tile_every=0, face_threshold=0.3))
     assert len(stack) == 1 and stack[0].every == 1
-    assert stack[0].describe()["max_side"] == 1280 and stack[0].describe()["threshold"] == 0.3
+    assert stack[0].describe()["max_side"] == FULL_MAX_SIDE and stack[0].describe()["threshold"] == 0.3
     with pytest.raises(ValueError):
         face_stack(ScanOptions(provider="cpu", tile_every=-1))
 
@@ -305,3 +305,22 @@ def test_adds_faces(found, others, adds):
     def d(rows):
         return Detections(np.array(rows, np.float32).reshape(-1, 4), np.ones(len(rows), np.float32))
     assert adds_faces(d(found), d(others)) is adds
+
+
+def test_smallest_leaves_faces_narrower_at_the_input_to_other_passes(astronaut):
+    """The light pass (320 px) reports faces at least LIGHT_SMALLEST px wide at its input; a 20 px face of a 1280 px
+    frame is 5 px there, and only the full pass reports it."""
+    from redact.detect.stack import LIGHT_SMALLEST
+
+    k = 40 / (ASTRONAUT_FACE[2] - ASTRONAUT_FACE[0])
+    frame = np.full((720, 1280, 3), 120, np.uint8)
+    big = cv2.resize(astronaut, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+    frame[200:200 + big.shape[0], 600:600 + big.shape[1]] = big
+    found = CenterFaceDetector(provider="cpu", max_side=640).detect(frame)
+    assert len(found)  # a 40 px face: 20 px at a 640 px input
+    width_at_input = float((found.xyxy[:, 2] - found.xyxy[:, 0]).max()) * 640 / 1280
+    assert not len(CenterFaceDetector(provider="cpu", max_side=640, smallest=width_at_input + 2).detect(frame))
+    assert len(CenterFaceDetector(provider="cpu", max_side=640, smallest=width_at_input - 2).detect(frame))
+    assert CenterFaceDetector(provider="cpu", smallest=LIGHT_SMALLEST).describe()["smallest"] == LIGHT_SMALLEST
+    with pytest.raises(ValueError):
+        CenterFaceDetector(provider="cpu", smallest=-1)

@@ -237,6 +237,25 @@ def test_carried_boxes_grow_with_distance():
     assert widths == sorted(widths) and widths[-1] > widths[0]
 
 
+def test_fill_growth_scales_growth_between_detections_not_in_the_rolls():
+    """Between two detections both ends bound where the object went: growth there runs at ``fill_growth`` of its
+    rate; after the last detection (a roll) at the full rate."""
+    seq = [(0, dets([100, 100, 140, 140])), (8, dets([100, 100, 140, 140]))]
+    seq += [(f, Detections.empty()) for f in range(1, 8)]
+    seq.sort(key=lambda p: p[0])
+
+    def widths(fill: float) -> dict[int, float]:
+        cfg = TrackerConfig(pre_roll=0, post_roll=4, fill_growth=fill, motion_pad=0)
+        (t,) = build_tracks(seq, 13, W, H, config=cfg)
+        return {b.frame: b.box[2] - b.box[0] for b in t.boxes}
+
+    full, quarter, none = widths(1.0), widths(0.25), widths(0.0)
+    assert none[4] == none[0] < quarter[4] < full[4]  # the middle of the gap: 4 frames from either detection
+    assert none[12] == quarter[12] == full[12] > full[0]  # the roll grows alike
+    with pytest.raises(ValueError):
+        TrackerConfig(fill_growth=-1)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_every_raw_detection_is_covered(seed):
     """Property: whatever the detections (noise, duplicates, slivers, off-frame), each lies in a track box."""

@@ -66,6 +66,8 @@ class CenterFaceDetector:
     :func:`redact.detect.base.providers`). ``threads``: intra-op threads (default: usable CPUs).
     ``min_side``: boxes narrower or lower than this many pixels of the input image are grown about their
     centre to it (a 6 px face box jitters by more than its own size; a larger box still covers it).
+    ``smallest``: faces narrower than this many pixels of the detector's (scaled) input are not reported: a pass
+    run on a shrunk frame for large faces leaves the small ones to a pass that resolves them.
     """
 
     kind = "face"
@@ -79,6 +81,7 @@ class CenterFaceDetector:
         nms_iou: float = DEFAULT_NMS_IOU,
         threads: int | None = None,
         min_side: float = DEFAULT_MIN_SIDE,
+        smallest: float = 0.0,
     ):
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {threshold}")
@@ -86,6 +89,9 @@ class CenterFaceDetector:
             raise ValueError(f"max_side must be at least 32, got {max_side}")
         if not min_side >= 0:
             raise ValueError(f"min_side must be >= 0, got {min_side}")
+        if not smallest >= 0:
+            raise ValueError(f"smallest must be >= 0, got {smallest}")
+        self.smallest = float(smallest)
         self.threshold = float(threshold)
         self.min_side = float(min_side)
         self.max_side = max_side
@@ -106,6 +112,9 @@ class CenterFaceDetector:
         blob[0, :, :sh, :sw] = small.transpose(2, 0, 1)
         heat, size, offset = self._session.run(list(OUTPUTS), {INPUT: blob})
         xyxy, score = decode(heat[0, 0], size[0], offset[0], self.threshold)
+        if len(score) and self.smallest:
+            wide = xyxy[:, 2] - xyxy[:, 0] >= self.smallest
+            xyxy, score = xyxy[wide], score[wide]
         if len(score):
             keep = nms(xyxy, score, self.nms_iou)
             xyxy, score = xyxy[keep], score[keep]
@@ -125,6 +134,7 @@ class CenterFaceDetector:
             "max_side": self.max_side,
             "nms_iou": self.nms_iou,
             "min_side": self.min_side,
+            "smallest": self.smallest,
         }
 
 

@@ -14,8 +14,19 @@ from ..options import ScanOptions
 from .schedule import Scheduled
 from .watch import ChangeWatch
 
+FULL_MAX_SIDE = 960
+"""The strided full-frame face pass's input size (long side, pixels). On the faces-crowd kenburns clips (720p),
+CenterFace at 960 px every 4 frames found faces that at 1280 px every 8 it did not (recall 0.977 -> 0.982 with the
+same tracker), for 1.1x the CPU (960 px costs 0.56x of 1280 px a run); faces too small for it are the tiled pass's
+(see docs/benchmarks.md, "Faces in the scene")."""
 LIGHT_MAX_SIDE = 320
 """The light every-frame face pass's input size (long side, pixels)."""
+LIGHT_SMALLEST = 12.0
+"""The light pass reports faces at least this many pixels wide at its 320 px input (48 px in a 720p frame). Below
+that, two small neighbouring faces can come out as one box between them: on frames of the faces-crowd and faces-dev
+kenburns clips, 16-20% of its boxes under 12 px spanned two labelled faces (6% at 14-16 px, none above 20); a
+track that followed such a box every frame sat between two faces. The full pass (every ``detect_every`` frames) and
+the tiles find faces that small."""
 LIGHT_THRESHOLD = 0.5
 """Minimum score of the light pass's faces. Shrunk to 320 px, texture (a camera, a red bag, an elbow) scores like a
 small face: on frames of the faces-crowd and faces-dev kenburns clips (every 12th), at CenterFace's 0.2 28% of this
@@ -27,7 +38,7 @@ every ``detect_every`` frames, and the tracker fills between in the scene)."""
 def face_stack(options: ScanOptions) -> list[Scheduled]:
     """The face stack, all CenterFace, merged per frame (overlaps -> enclosing box) and tracked:
 
-    * a full-frame pass at 1280 px every ``detect_every`` frames (and on cuts);
+    * a full-frame pass at :data:`FULL_MAX_SIDE` px every ``detect_every`` frames (and on cuts);
     * when that is strided, a light pass at 320 px on every frame, so large, fast-moving faces are located in
       each frame;
     * every ``tile_every`` frames (and on cuts; 0: never), 2x2 overlapping tiles upscaled 2x for faces of
@@ -44,9 +55,9 @@ def face_stack(options: ScanOptions) -> list[Scheduled]:
     kwargs: dict[str, Any] = {"provider": options.provider, "min_side": options.face_min_side}
     if options.face_threshold is not None:
         kwargs["threshold"] = options.face_threshold
-    stack = [Scheduled(CenterFaceDetector(**kwargs), every=options.detect_every)]
+    stack = [Scheduled(CenterFaceDetector(max_side=FULL_MAX_SIDE, **kwargs), every=options.detect_every)]
     if options.detect_every > 1:
-        light = dict(kwargs, threshold=max(kwargs.get("threshold", 0.0), LIGHT_THRESHOLD))
+        light = dict(kwargs, threshold=max(kwargs.get("threshold", 0.0), LIGHT_THRESHOLD), smallest=LIGHT_SMALLEST)
         stack.insert(0, Scheduled(CenterFaceDetector(max_side=LIGHT_MAX_SIDE, **light), every=1))
     if options.tile_every:
         inner = dict(kwargs, min_side=0.0)  # grown in frame pixels by the tiled detector

@@ -15,10 +15,11 @@ from .schedule import Scheduled
 from .watch import ChangeWatch
 
 FULL_MAX_SIDE = 960
-"""The strided full-frame face pass's input size (long side, pixels). On the faces-crowd kenburns clips (720p),
-CenterFace at 960 px every 4 frames found faces that at 1280 px every 8 it did not (recall 0.977 -> 0.982 with the
-same tracker), for 1.1x the CPU (960 px costs 0.56x of 1280 px a run); faces too small for it are the tiled pass's
-(see docs/benchmarks.md, "Faces in the scene")."""
+"""The strided full-frame face pass's input size (long side, pixels). On the faces-crowd kenburns clips (720p, same
+tracker), recall was 0.975 with this pass at 1280 px every 8 frames, 0.977 at 1280 px every 4 and 0.982 at 960 px
+every 4: shrunk, CenterFace finds faces it misses at 1280 px (a meeting's faces turned away: 92.5% -> 99.6%). A run
+at 960 px costs 0.56x one at 1280 px, so every 4 frames is about the CPU of before; faces too small for it are the
+tiled pass's (docs/benchmarks.md, "Faces: a finer stride, a smaller full pass")."""
 LIGHT_MAX_SIDE = 320
 """The light every-frame face pass's input size (long side, pixels)."""
 LIGHT_SMALLEST = 12.0

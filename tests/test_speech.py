@@ -450,6 +450,6 @@ def test_a_span_reaches_the_end_of_the_sound_but_not_into_the_next_word():
 
     audio = np.zeros(3 * RATE, np.float32)
     audio[int(0.5 * RATE):int(2.5 * RATE)] = 0.3 * np.sin(np.arange(2 * RATE) * 0.2)  # continuous speech
-    ws = [Word(0.5, 1.2, " Jones", 0.9), Word(1.35, 1.8, " how", 0.9)]
+    ws = [Word(0.5, 1.2, " Jones", 0.9), Word(1.35, 1.7, " however", 0.9)]
     got = merge_spans(ws, [(0, 1, "name")], pad=0.0, duration=3.0, sound=sound_frames(audio))
     assert got[0].end == pytest.approx(1.35, abs=0.011)  # the sound goes on, the next word starts at 1.35

@@ -453,3 +453,15 @@ def test_a_span_reaches_the_end_of_the_sound_but_not_into_the_next_word():
     ws = [Word(0.5, 1.2, " Jones", 0.9), Word(1.35, 1.7, " however", 0.9)]
     got = merge_spans(ws, [(0, 1, "name")], pad=0.0, duration=3.0, sound=sound_frames(audio))
     assert got[0].end == pytest.approx(1.35, abs=0.011)  # the sound goes on, the next word starts at 1.35
+
+
+def test_a_mis_heard_title_said_without_confidence_is_taken_as_a_title():
+    def found(text, probs):
+        ws = words_of(text)
+        for k, p in probs.items():
+            ws[k] = Word(ws[k].start, ws[k].end, ws[k].text, p)
+        return {k for a, b, _ in rules.find(ws) for k in range(a, b)}
+
+    assert {2, 3} <= found("Is that missing evidence in bed six?", {2: 0.39, 3: 0.17})  # "Mrs Evans"
+    assert not found("Is that missing evidence in bed six?", {})  # heard with confidence: ordinary words
+    assert not found("Something is missing, I think.", {2: 0.1})

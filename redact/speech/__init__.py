@@ -246,6 +246,7 @@ class SpeechAnalyser:
         self._vad = _load_vad(faster_whisper)
         self.last_non_speech: list[tuple[float, float]] = []
         self.last_unrevisited = 0.0
+        self.last_loops = 0
         self.last_duration = 0.0
         self.load_seconds = time.perf_counter() - t0
         log.debug("speech model %s loaded in %.2f s (%d threads)", MODEL_NAME, self.load_seconds, self.threads)
@@ -261,10 +262,13 @@ class SpeechAnalyser:
         Whisper sometimes ends a 30 s window early and drops the rest of it (benchmarks/speech.py: a phone number
         and a postcode, 10 s of speech, gone from one clip). So stretches of at least :data:`HOLE` seconds with no
         word but with sound well above the audio's quiet level are transcribed again on their own (up to
-        :data:`HOLE_ROUNDS` rounds, within the budget :data:`HOLE_PASSES_PER_MINUTE`) and their words added."""
+        :data:`HOLE_ROUNDS` rounds, within the budget :data:`HOLE_PASSES_PER_MINUTE`) and their words added. Before
+        that, decoding loops (:func:`_loops`: one digit or phrase over and over, in noise) are transcribed again
+        (:meth:`_redo_loops`, within the same budget)."""
         audio = _resample(_mono(samples), int(rate))
         self.last_duration = audio.size / RATE
         self.last_unrevisited = 0.0
+        self.last_loops = 0
         if audio.size < RATE // 10 or not np.any(audio):
             self.last_non_speech = [(0.0, self.last_duration)] if audio.size else []
             return []
@@ -275,6 +279,7 @@ class SpeechAnalyser:
         joined, pieces = _join(audio, stretches)
         budget = max(HOLE_PASSES_MIN, int(np.ceil(HOLE_PASSES_PER_MINUTE * joined.size / RATE / 60.0)))
         words = self._transcribe(joined, 0.0)
+        words, budget = self._redo_loops(joined, words, budget)
         for _ in range(HOLE_ROUNDS):
             holes = _holes(joined, words)
             if not holes:
@@ -297,6 +302,34 @@ class SpeechAnalyser:
             log.warning("speech: the budget of second passes was spent; %.1f s where no word was heard not "
                         "transcribed again", self.last_unrevisited)
         return _unjoin(words, pieces)
+
+    def _redo_loops(self, audio: np.ndarray, words: list[Word], budget: int) -> tuple[list[Word], int]:
+        """``words`` with each decoding loop (:func:`_loops`) replaced by the words of its stretch transcribed again
+        on its own, when that second pass does not loop too (else the loop's words stay: what they cover stays
+        covered); and the budget of second passes left (each loop transcribed again takes one)."""
+        loops = _loops(words)
+        if not loops:
+            return words, budget
+        if len(loops) > budget:
+            loops = sorted(loops, key=lambda r: words[r[0]].start - max(w.end for w in words[r[0]:r[1]]))[:budget]
+            loops.sort()
+        out: list[Word] = []
+        pos = 0
+        for i, j in loops:
+            t0 = words[i].start
+            t1 = max(w.end for w in words[i:j])
+            if j < len(words):
+                t1 = max(t1, words[j].start)
+            a = max(0, int((t0 - HOLE_MARGIN) * RATE))
+            b = min(audio.size, int((t1 + HOLE_MARGIN) * RATE))
+            again = [w for w in self._transcribe(audio[a:b], a / RATE) if t0 - 0.05 <= (w.start + w.end) / 2 <= t1 + 0.05]
+            budget -= 1
+            out += words[pos:i]
+            out += again if again and not _loops(again) else words[i:j]
+            pos = j
+        out += words[pos:]
+        self.last_loops = len(loops)
+        return sorted(out, key=lambda w: (w.start, w.end)), budget
 
     def _speech_stretches(self, audio: np.ndarray) -> list[tuple[int, int]]:
         """Sample ranges of ``audio`` (16 kHz) that may hold speech: frames Silero calls speech, padded by
@@ -394,6 +427,7 @@ class SpeechAnalyser:
             "audio_seconds": round(self.last_duration, 3),
             "non_speech_seconds": round(sum(b - a for a, b in self.last_non_speech), 3),
             "not_revisited_seconds": round(self.last_unrevisited, 3),
+            "loops_transcribed_again": self.last_loops,
         }
 
 
@@ -482,6 +516,37 @@ def _holes(audio: np.ndarray, words: Sequence[Word]) -> list[tuple[float, float]
     return out
 
 
+
+
+LOOP_REPEATS = {1: 4, 2: 3, 3: 3, 4: 3}
+"""A decoding loop: a run of this many words (or more) that repeats one word (key 1), or one group of 2-4 words,
+over and over ("5, 5, 5, 5, 5", "date of birth, date of birth, date of birth"). Whisper falls into them in noise
+(benchmarks/speech.py, pink noise at 10 dB with monitor beeps: a loop of one digit over four sentences); the stretch
+a loop covers is transcribed again on its own (:meth:`SpeechAnalyser._redo_loops`)."""
+
+
+def _loops(words: Sequence[Word]) -> list[tuple[int, int]]:
+    """Word ranges ``(first, stop)`` of ``words`` that are decoding loops (:data:`LOOP_REPEATS`), in order."""
+    keys = ["".join(c for c in w.text.lower() if c.isalnum()) for w in words]
+    out: list[tuple[int, int]] = []
+    i, n = 0, len(keys)
+    while i < n:
+        best = 0
+        for size, times in LOOP_REPEATS.items():
+            unit = keys[i:i + size]
+            if len(unit) < size or not all(unit):
+                continue
+            k = i + size
+            while k + size <= n and keys[k:k + size] == unit:
+                k += size
+            if (k - i) // size >= times and k - i > best:
+                best = k - i
+        if best:
+            out.append((i, i + best))
+            i += best
+        else:
+            i += 1
+    return out
 
 
 def _mono(samples: np.ndarray) -> np.ndarray:
@@ -583,7 +648,10 @@ def merge_spans(words: Sequence[Word], found: Sequence[tuple[int, int, str]], pa
             continue
         start, end = _earliest_start(words, a), _latest_end(words, b - 1)
         if sound is not None:  # from the recogniser's own time: the stretched one may sit in the next word
-            end = max(end, _to_sound_edge(sound, words[b - 1].end, +1))
+            edge = _to_sound_edge(sound, words[b - 1].end, +1)
+            if b < len(words) and words[b].start > words[b - 1].end:  # not into the next word
+                edge = min(edge, words[b].start)
+            end = max(end, edge)
         start = max(0.0, start - pad)
         end = end + pad
         if duration is not None and duration > 0:

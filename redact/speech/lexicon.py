@@ -116,7 +116,7 @@ LETTER_NAMES = {"double": "", "you": "U", "u": "U", "why": "Y", "ex": "X", "bee"
                 "queue": "Q", "cue": "Q", "are": "R", "tee": "T", "vee": "V", "zed": "Z", "aitch": "H", "eh": "A",
                 "oh": "0", "o": "O"}
 """Letters as said aloud, for postcodes spelt a character at a time."""
-GAP_WORDS = frozenset("and or dash hyphen space double triple then go no know don't low dub oh o".split())
+GAP_WORDS = frozenset("and or dash hyphen space double triple then go no know don't low dub oh o all owe alone done".split())
 """Words the recogniser may put between the digit groups of one spoken number."""
 GAP_STOP = frozenset("""is was are the my your his her this that it's you he she we they i i'm but so because please
 thank thanks okay ok yes no not""".split())

@@ -19,9 +19,10 @@ NUMERIC_DATE = re.compile(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}")
 class Token:
     """One word as the rules see it (``repr`` hides the text, as :class:`Word` does)."""
 
-    __slots__ = ("clean", "low", "cap", "ends_sentence", "ends_clause", "question", "sentence_start", "pause_before")
+    __slots__ = ("clean", "low", "cap", "ends_sentence", "ends_clause", "question", "sentence_start", "pause_before",
+                 "probability")
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, probability: float = 1.0):
         raw = unicodedata.normalize("NFKC", text).strip()
         self.clean = raw.strip(EDGE)
         self.low = self.clean.lower()
@@ -33,6 +34,8 @@ class Token:
         self.sentence_start = False
         self.pause_before = 0.0
         """Seconds between the end of the word before and the start of this one (0 for the first word)."""
+        self.probability = float(probability)
+        """The recogniser's confidence in the word (``[0, 1]``)."""
 
     def __repr__(self) -> str:
         return "Token(<hidden>)"
@@ -42,7 +45,7 @@ class Token:
 
 
 def tokens(words: Sequence[Word]) -> list[Token]:
-    out = [Token(w.text) for w in words]
+    out = [Token(w.text, w.probability) for w in words]
     for i, t in enumerate(out):
         t.sentence_start = i == 0 or out[i - 1].ends_sentence
         if i:

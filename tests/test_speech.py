@@ -88,9 +88,13 @@ def test_rules_leave_ordinary_speech(text):
 def test_merge_spans_pads_merges_and_clips():
     ws = [Word(0.0, 0.3, " a", 0.5), Word(0.4, 0.8, " b", 0.9), Word(2.0, 2.5, " c", 0.7), Word(2.6, 3.0, " d", 0.3)]
     spans = merge_spans(ws, [(0, 1, "name"), (1, 2, "date"), (3, 4, "phone")], pad=0.1, duration=3.05)
-    assert [s.category for s in spans] == ["name", "phone"]  # name (more sensitive than date) wins the merge
-    assert spans[0].start == 0.0 and spans[0].score == pytest.approx(0.7)
-    assert spans[1].end == pytest.approx(3.05) and spans[1].score == pytest.approx(0.3)
+    # a date said right after a name: two disjoint spans, so the report says both were said
+    assert [s.category for s in spans] == ["name", "date", "phone"]
+    assert spans[0].start == 0.0 and spans[0].score == pytest.approx(0.5)
+    assert spans[1].start == pytest.approx(spans[0].end) and spans[0].end < spans[1].end < spans[2].start
+    assert spans[2].end == pytest.approx(3.05) and spans[2].score == pytest.approx(0.3)
+    inner = merge_spans(ws, [(0, 2, "date"), (1, 2, "name")], pad=0.1, duration=3.05)
+    assert [s.category for s in inner] == ["name"]  # a name inside a date's span: one span, the most sensitive
     assert all(isinstance(s, SpeechSpan) for s in spans)
 
 

@@ -639,7 +639,9 @@ def merge_spans(words: Sequence[Word], found: Sequence[tuple[int, int, str]], pa
                 duration: float | None = None, sound: np.ndarray | None = None) -> list[SpeechSpan]:
     """Word ranges ``(first, stop, category)`` as time spans padded by ``pad`` each side (clipped to
     ``[0, duration]``), merged where they overlap or touch; a merged span takes the most sensitive category
-    and the mean probability of all its words. ``sound`` (:func:`sound_frames` of the audio): before padding,
+    and the mean probability of all its words. A span of another category that runs on past the one it overlaps
+    (a name said right after a date) is kept apart, starting where that one ends: the spans stay disjoint and the
+    report says both kinds of thing were said. ``sound`` (:func:`sound_frames` of the audio): before padding,
     each span's end is moved to the end of the stretch of sound its last word's end sits in (the recogniser's word
     times often end a word early: its last syllable would be heard)."""
     items = []
@@ -663,9 +665,12 @@ def merge_spans(words: Sequence[Word], found: Sequence[tuple[int, int, str]], pa
     for start, end, cat, idx in items:
         if merged and start <= merged[-1][1]:
             m = merged[-1]
-            m[1] = max(m[1], end)
-            m[2].add(cat)
-            m[3] |= idx
+            if cat in m[2] or end <= m[1]:
+                m[1] = max(m[1], end)
+                m[2].add(cat)
+                m[3] |= idx
+            else:  # another kind of thing said right after: its own span, from where the last one ends
+                merged.append([m[1], end, {cat}, set(idx)])
         else:
             merged.append([start, end, {cat}, set(idx)])
     out = []

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from ..types import Detections, most_sensitive
+from .regions import changed_boxes
 
 if TYPE_CHECKING:
     from ..motion import MotionPath
@@ -307,6 +308,25 @@ class ChangeWatch:
         settled = self._settle(last, None, motion, False)
         self.pending, self._carried, self._changed, self._dirty = None, {}, {}, False
         return settled
+
+    @property
+    def reference_frame(self) -> int | None:
+        """The frame of the last run this watch remembers (None: none since :meth:`forget`)."""
+        return self._frame
+
+    def changed_parts(self, frame_index: int, image: np.ndarray, transform: np.ndarray) -> np.ndarray | None:
+        """Boxes (frame pixels) around each part of frame ``frame_index`` that differs from the last run's frame
+        carried by ``transform`` (2x3, that frame's pixels to this one's), by :data:`~redact.detect.regions.
+        PART_THRESHOLD` (see :mod:`redact.detect.regions`); None when there is nothing to compare with (no run since
+        :meth:`forget`, a frame of another size)."""
+        if self._frame is None or self._ref is None or frame_index <= self._frame or \
+                (image.shape[1], image.shape[0]) != self._size:
+            return None
+        thumb = self._shrink(frame_index, image)
+        sx, sy = thumb.shape[1] / self._size[0], thumb.shape[0] / self._size[1]
+        t = np.asarray(transform, np.float64)
+        boxes = changed_boxes(self._ref, thumb, None if np.allclose(t, _IDENTITY, atol=1e-6) else _scaled(t, sx, sy))
+        return boxes / np.array([sx, sy, sx, sy])
 
     def followed(self, frame_index: int) -> Detections | None:
         """When some line of the last run moved on its own and was followed to ``frame_index`` (:meth:`look` on that

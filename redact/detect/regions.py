@@ -21,7 +21,7 @@ reading of a watched detector) tells it, for the reading about to run, what chan
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
 import numpy as np
@@ -30,7 +30,6 @@ from .ocr import Recognise, TextBox
 
 if TYPE_CHECKING:
     from ..motion import MotionPath
-    from .watch import ChangeWatch
 
 PART_THRESHOLD = 6.0
 """A thumbnail pixel (the change watch's: grey, at most 480 px wide, blurred) differs from the previous reading's
@@ -57,6 +56,15 @@ MAX_ZOOM = 0.05
 large enough to be found where it was too small before changes little in a thumbnail)."""
 MAX_ROLL = 0.035
 """... or rolled by more than this (radians, 2 degrees)."""
+
+
+class Watch(Protocol):
+    """What :func:`prepare` needs of the detector's :class:`~redact.detect.watch.ChangeWatch`."""
+
+    @property
+    def reference_frame(self) -> int | None: ...
+
+    def changed_parts(self, frame_index: int, image: np.ndarray, transform: np.ndarray) -> np.ndarray | None: ...
 
 
 @dataclass
@@ -191,7 +199,7 @@ def regional_reader(detector: Any) -> RegionalReader | None:
     return reader
 
 
-def prepare(detector: Any, watch: ChangeWatch, frame_index: int, image: np.ndarray, cut: bool,
+def prepare(detector: Any, watch: Watch, frame_index: int, image: np.ndarray, cut: bool,
             motion: MotionPath | None) -> None:
     """Before ``detector`` (watched by ``watch``) reads ``frame_index``: tell its :class:`RegionalReader` what changed
     since its previous reading (nothing when it reads the whole frame).

@@ -205,9 +205,10 @@ def prepare(detector: Any, watch: Watch, frame_index: int, image: np.ndarray, cu
     since its previous reading (nothing when it reads the whole frame).
 
     What changed is judged twice, as the change watch does, with the previous reading's frame carried along the camera
-    motion and where it was in the picture, and the comparison that finds less changed is taken: the camera motion of
-    a still camera filming something that moves in front of a plain wall follows what moves (the speed clip's face:
-    the motion said the camera zoomed by 1.45x), and the frame is then better explained as it is."""
+    motion and where it was in the picture, and the comparison that finds less changed is taken (the camera's when both
+    find as much: lines kept where they were while the camera pans slowly would drift off their text): the camera
+    motion of a still camera filming something that moves in front of a plain wall follows what moves (the speed
+    clip's face: the motion said the camera zoomed by 1.45x), and the frame is then better explained as it is."""
     reader = regional_reader(detector)
     if reader is None:
         return
@@ -220,7 +221,7 @@ def prepare(detector: Any, watch: Watch, frame_index: int, image: np.ndarray, cu
     still = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     camera = None if motion is None else motion.transform(since, frame_index)
     best = None
-    for t in [still] if camera is None else [still, np.asarray(camera, np.float64)]:
+    for t in [still] if camera is None else [np.asarray(camera, np.float64), still]:  # the camera's on a tie
         parts = watch.changed_parts(frame_index, image, t)
         if parts is None:
             continue

@@ -130,6 +130,68 @@ class RapidOcrBackend:
         return [TextBox(q, s, t, ts if t is not None else 0.0)
                 for q, s, t, ts in zip(quads, det.scores, texts, text_scores)]
 
+    def read_regions(self, image: np.ndarray, regions: np.ndarray, recognise: Recognise | None = None
+                     ) -> list[TextBox]:
+        """Text lines of ``image`` found inside ``regions`` (N x 4 ``[x1, y1, x2, y2]``, image pixels) only: each
+        region, rounded out to the detector's 32-pixel grid, is cut from the image as :meth:`read` would detect it
+        (resized the same way) and detected there, in step with that grid (a region cut elsewhere finds boxes a pixel
+        or two tighter). Boxes in image pixels; ``recognise`` as in :meth:`read`, given the boxes of all regions
+        together. The regions should not overlap (a line in two would be found twice)."""
+        check_image(image)
+        silence_rapidocr()
+        h, w = image.shape[:2]
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        t0 = time.perf_counter()
+        det: Any = self._engine.text_det
+        resized = det.get_preprocess().resize(bgr)  # the whole image as the detector would see it
+        if resized is None:
+            return []
+        dh, dw = resized.shape[:2]
+        rx, ry = dw / w, dh / h
+        mean = np.asarray(det.mean or [0.5] * 3, np.float32)
+        std = np.asarray(det.std or [0.5] * 3, np.float32)
+        quads: list[np.ndarray] = []
+        scores: list[float] = []
+        for x1, y1, x2, y2 in np.asarray(regions, np.float64).reshape(-1, 4):
+            left, top = max(0, int(x1 * rx) // 32 * 32), max(0, int(y1 * ry) // 32 * 32)
+            right, bottom = min(dw, -(-int(np.ceil(x2 * rx)) // 32) * 32), min(dh, -(-int(np.ceil(y2 * ry)) // 32) * 32)
+            if right - left < 32 or bottom - top < 32:
+                continue
+            piece = resized[top:bottom, left:right].astype(np.float32)
+            blob = ((piece / 255.0 - mean) / std).transpose(2, 0, 1)[None]
+            boxes, box_scores = det.postprocess_op(det.session(np.ascontiguousarray(blob)), piece.shape[:2])
+            for box, score in zip(boxes, box_scores):  # (not rapidocr's sorted_boxes: it reorders boxes, not scores)
+                quad = (np.asarray(box, np.float32) + np.array([left, top], np.float32)) / np.array([rx, ry], np.float32)
+                quad[:, 0] = np.clip(quad[:, 0], 0, w)
+                quad[:, 1] = np.clip(quad[:, 1], 0, h)
+                quads.append(quad)
+                scores.append(float(score))
+        self.last_seconds = {"det": time.perf_counter() - t0, "cls": 0.0, "rec": 0.0}
+        n = len(quads)
+        texts: list[str | None] = [None] * n
+        text_scores = [0.0] * n
+        if n and not self.det_only:
+            want = np.ones(n, bool)
+            if recognise is not None:
+                q = np.asarray(quads)
+                want = np.asarray(recognise(np.concatenate([q.min(axis=1), q.max(axis=1)], axis=1)), bool).reshape(n)
+            idx = [int(i) for i in np.nonzero(want)[0]]
+            crops = self._engine.crop_text_regions(bgr, np.asarray([quads[i] for i in idx], np.float32))
+            for i, text, score in zip(idx, *self._recognise(crops)):
+                texts[i], text_scores[i] = text, score
+        return [TextBox(q, s, t, ts if t is not None else 0.0) for q, s, t, ts in zip(quads, scores, texts, text_scores)]
+
+    def recognise_quads(self, image: np.ndarray, quads: np.ndarray) -> tuple[list[str | None], list[float]]:
+        """Recognise the lines at ``quads`` (N x 4 x 2, image pixels) of ``image`` without detecting them: texts
+        (``None``: could not be read) and confidences."""
+        check_image(image)
+        silence_rapidocr()
+        if self.det_only or not len(quads):
+            return [None] * len(quads), [0.0] * len(quads)
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        boxes = np.asarray(quads, np.float32).reshape(-1, 4, 2)
+        return self._recognise(self._engine.crop_text_regions(bgr, boxes))
+
     def _detect_and_crop(self, img: np.ndarray, record: dict[str, Any]) -> tuple[list[np.ndarray], Any]:
         from rapidocr.main import RapidOCRError
 

@@ -20,6 +20,7 @@ import numpy as np
 from ..track import TrackerConfig
 from ..types import Detections
 from .base import ContextDetector, Detector, merge_enclosing
+from .regions import prepare
 from .watch import ChangeWatch, Settled
 
 if TYPE_CHECKING:
@@ -137,6 +138,8 @@ def run_frame(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, c
             by_change = s.watch is not None and not cut and not s.strided(frame_index)
             wants = getattr(s, "uses_context", False) or getattr(s.detector, "uses_context", False)
             context = _merged(found, merge_iou) if wants else None
+            if s.watch is not None:  # a reading of text limited to what changed since the previous one
+                prepare(s.detector, s.watch, frame_index, image, cut, motion)
             dets = s.run(frame_index, image, context)
             if s.watch is not None:
                 settled.append(s.watch.remember(frame_index, image, dets, motion, cut, by_change=by_change))

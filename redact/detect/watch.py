@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from ..types import Detections, most_sensitive
+from .regions import changed_boxes
 
 if TYPE_CHECKING:
     from ..motion import MotionPath
@@ -308,6 +309,25 @@ class ChangeWatch:
         self.pending, self._carried, self._changed, self._dirty = None, {}, {}, False
         return settled
 
+    @property
+    def reference_frame(self) -> int | None:
+        """The frame of the last run this watch remembers (None: none since :meth:`forget`)."""
+        return self._frame
+
+    def changed_parts(self, frame_index: int, image: np.ndarray, transform: np.ndarray) -> np.ndarray | None:
+        """Boxes (frame pixels) around each part of frame ``frame_index`` that differs from the last run's frame
+        carried by ``transform`` (2x3, that frame's pixels to this one's), by :data:`~redact.detect.regions.
+        PART_THRESHOLD` (see :mod:`redact.detect.regions`); None when there is nothing to compare with (no run since
+        :meth:`forget`, a frame of another size)."""
+        if self._frame is None or self._ref is None or frame_index <= self._frame or \
+                (image.shape[1], image.shape[0]) != self._size:
+            return None
+        thumb = self._shrink(frame_index, image)
+        sx, sy = thumb.shape[1] / self._size[0], thumb.shape[0] / self._size[1]
+        t = np.asarray(transform, np.float64)
+        boxes = changed_boxes(self._ref, thumb, None if np.allclose(t, _IDENTITY, atol=1e-6) else _scaled(t, sx, sy))
+        return boxes / np.array([sx, sy, sx, sy])
+
     def followed(self, frame_index: int) -> Detections | None:
         """When some line of the last run moved on its own and was followed to ``frame_index`` (:meth:`look` on that
         frame, no change seen since the run), the last run's detections where this frame has them: each where the
@@ -402,13 +422,19 @@ class ChangeWatch:
         reference = self._ref
 
         def same_at(k: int, found: np.ndarray) -> bool:
-            ref = reference if not np.any(found) else _warp(
-                reference, np.array([[1.0, 0.0, found[0]], [0.0, 1.0, found[1]]]))
             shift = np.array([found[0] / sx, found[1] / sy] * 2)
             box = (xyxy[k] + shift) * scale
-            _, _, _, inside = _region_score(ref, None, thumb, (self._regions[k] + shift) * scale, box[None],
+            region = (self._regions[k] + shift) * scale
+            # only the window both comparisons look at, of this frame and of the reference moved by found
+            x0, y0 = max(0, int(np.floor(min(region[0], box[0])))), max(0, int(np.floor(min(region[1], box[1]))))
+            x1, y1 = min(tw, int(np.ceil(max(region[2], box[2])))), min(th, int(np.ceil(max(region[3], box[3]))))
+            if x1 - x0 < 1 or y1 - y0 < 1:
+                return False
+            ref = reference[y0:y1, x0:x1] if not np.any(found) else _warp_window(reference, found, x0, y0, x1, y1)
+            cur, at = thumb[y0:y1, x0:x1], np.array([x0, y0, x0, y0], np.float64)
+            _, _, _, inside = _region_score(ref, None, cur, region - at, (box - at)[None],
                                             int(self._windows[k]), self.threshold, 0)
-            return inside <= FOLLOW_INSIDE and _correlation(ref, thumb, box) >= FOLLOW_CORRELATION
+            return inside <= FOLLOW_INSIDE and _correlation(ref, cur, box - at) >= FOLLOW_CORRELATION
 
         still = [k for k, (found, carried, whole) in seen.items()
                  if whole and np.abs(found).max() < FOLLOW_MIN and np.abs(carried).max() >= 2 * FOLLOW_MIN]
@@ -602,6 +628,13 @@ def _abs_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
 
 def _warp(thumb: np.ndarray, t: np.ndarray) -> np.ndarray:
     return cv2.warpAffine(thumb, t, (thumb.shape[1], thumb.shape[0]), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=float("nan"))
+
+
+def _warp_window(thumb: np.ndarray, shift: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+    """``_warp(thumb, translation by shift)[y0:y1, x0:x1]``, computing that window only."""
+    t = np.array([[1.0, 0.0, x0 - float(shift[0])], [0.0, 1.0, y0 - float(shift[1])]])
+    return cv2.warpAffine(thumb, t, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=float("nan"))
 
 

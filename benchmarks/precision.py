@@ -34,7 +34,8 @@ Parts (--part, default all three):
   text     the photos labelled in benchmarks/text_labels.json (kenburns format, boxes in the photo's pixels,
            "###" = illegible; the text strings are placeholders) made into clips likewise, default options.
            Spill is given for all plan regions and for text-kind regions only (faces in these photos are not
-           truth, so a blurred face is spill in "all"). Targets: legible recall >= 0.97, text spill <= 0.03.
+           truth, so a blurred face is spill in "all"). Targets: legible recall >= 0.97, text spill <= 0.10 (issue 24;
+           it was 0.03).
   footage  real clips from ../shared/footage (--clip), default options, no labels: mean SHARE of redact vs
            deface; target mean share <= max(3x deface, deface + 0.02); also the largest share of a frame and
            frames over half blurred (both without `frame` tracks, which are reported apart), the mean share
@@ -81,6 +82,7 @@ CLIPS = ("facenet-pytorch_video.mp4", "MOT20-08_crowd.h264", "face_recognition_s
          "intel_preview_classroom.gif", "MOT17-13_street_from_bus.h265")
 SIZE = (1280, 720)
 MIN_WIDE, RECALLED, GROW = 24, 0.7, 1.6
+TEXT_SPILL = 0.10  # the text part's spill target (issue 24; 0.03 before)
 DEFACE_THRESH, DEFACE_MASK_SCALE = 0.2, 1.3
 KINDS = ("face", "badge", "text", "frame")
 
@@ -409,9 +411,9 @@ def labelled_part(part: str, items: list[Path], labels: Path, options: ScanOptio
         ok = (a["recall"] or 0) >= 0.97 and ratio <= 2
         print(f"spill redact/deface = {ratio:.2f} (target: recall >= 0.97 and ratio <= 2): {'PASS' if ok else 'FAIL'}")
     else:
-        ok = (a["recall"] or 0) >= 0.97 and a["spill_kind"].get("text", 0.0) <= 0.03
+        ok = (a["recall"] or 0) >= 0.97 and a["spill_kind"].get("text", 0.0) <= TEXT_SPILL
         print(f"text spill {fmt(a['spill_kind'].get('text', 0.0))}, all {fmt(a['spill'])}; spill redact/deface = "
-              f"{ratio:.2f} (target: recall >= 0.97 and text spill <= 3%): {'PASS' if ok else 'FAIL'}")
+              f"{ratio:.2f} (target: recall >= 0.97 and text spill <= {TEXT_SPILL:.0%}): {'PASS' if ok else 'FAIL'}")
     return {"clips": rows, "total": total, "spill_ratio": round(ratio, 3), "pass": ok}
 
 

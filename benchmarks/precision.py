@@ -44,7 +44,8 @@ Parts (--part, default all three):
 
 --max-frames N evaluates the first N frames of each clip: no detector is due after frame N (faces.Capped),
 so the plan is the one a clip cut there would get. --plans DIR saves each plan; --frames-out DIR with --show
-CLIP:FRAME,... saves original | redact mask (red) | deface mask (blue) PNGs; CLIP is any part of a clip's name.
+CLIP:FRAME,... saves original | redact mask (red) | deface mask (blue) PNGs, labels drawn on labelled clips (counted
+in green, the rest grey); CLIP is any part of a clip's name.
 """
 
 from __future__ import annotations
@@ -312,7 +313,7 @@ def measure(path: Path, options: ScanOptions, deface: Deface, args, part: str, t
         if i in wanted:
             shows[i] = (union(masks, h, w), dmask)
     if shows and args.frames_out:
-        save_shows(path, shows, args.frames_out, part)
+        save_shows(path, shows, args.frames_out, part, truth)
     tracks: dict[str, int] = {}
     for t in plan.tracks:
         tracks[t.kind] = tracks.get(t.kind, 0) + 1
@@ -354,7 +355,9 @@ def show_frames(spec: str | None, path: Path, n: int) -> set[int]:
     return out
 
 
-def save_shows(path: Path, shows: dict, folder: Path, part: str) -> None:
+def save_shows(path: Path, shows: dict, folder: Path, part: str, truth: Labelled | None = None) -> None:
+    """Each frame as original | redact mask (red) | deface mask (blue); on a labelled clip every panel also shows
+    the labels: counted ones (faces >= 24 px, legible lines) in green, the others in grey."""
     folder.mkdir(parents=True, exist_ok=True)
     with FrameSource(path) as src:
         for frame in src:
@@ -364,11 +367,18 @@ def save_shows(path: Path, shows: dict, folder: Path, part: str) -> None:
                 continue
             img = np.ascontiguousarray(frame.image[..., ::-1])  # BGR for cv2
             panels = [img]
+            labels = [] if truth is None else (
+                [(b, (160, 160, 160), 1) for b in truth.every[frame.index]]
+                + [(b, (0, 255, 0), 2) for b in truth.counted[frame.index]])
             for mask, colour in zip(shows[frame.index], ((0, 0, 255), (255, 0, 0))):
                 p = img.copy()
                 p[mask] = (0.45 * p[mask] + 0.55 * np.array(colour)).astype(np.uint8)
                 cv2.putText(p, f"{mask.mean():.1%}", (8, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
                 panels.append(p)
+            for p in panels:
+                for b, colour, width in labels:
+                    x1, y1, x2, y2 = (round(float(v)) for v in b)
+                    cv2.rectangle(p, (x1, y1), (x2, y2), colour, width)
             row = np.hstack(panels)
             s = min(1.0, 2880 / row.shape[1])
             row = cv2.resize(row, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else row

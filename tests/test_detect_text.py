@@ -487,16 +487,3 @@ def test_a_vertical_box_read_as_a_character_or_two_is_padded_by_its_width():
     assert cats == [None, None]
     np.testing.assert_allclose(dets.xyxy[0], [468, 250, 648, 491])  # grown by its width, 60 px
     np.testing.assert_allclose(dets.xyxy[1], [780, 180, 960, 540])  # a word read surely: grown by its length
-
-
-def test_a_square_or_big_box_read_as_a_word_is_text():
-    """Texture in a square or big box is read as a character or two; a word of three or more (a zoomed sign, curved
-    lettering whose box is nearly square) is legible text even when read less surely."""
-    boxes = [TextBox(quad(10, 10, 260, 290), 0.6, "Bq", 0.63),  # curly hair read as two letters: texture
-             TextBox(quad(300, 10, 400, 90), 0.7, "SPOT", 0.59),  # a short word, box nearly square
-             TextBox(quad(300, 200, 900, 430), 0.8, "ROUND", 0.54),  # big letters: 0.32 of the frame tall
-             TextBox(quad(950, 10, 1010, 70), 0.7, "ab", 0.55)]  # two characters, unsure: texture
-    dets, cats = TextDetector(FakeBackend(boxes), mode="all").detect_with_categories(np.zeros((720, 1280, 3), np.uint8))
-    centres = (dets.xyxy[:, :2] + dets.xyxy[:, 2:]) / 2
-    assert cats == [None, None]
-    np.testing.assert_allclose(centres[:, 0], [350, 600], atol=1)  # SPOT and ROUND; "ab" (centre 980) left out

@@ -65,12 +65,6 @@ signs on benchmarks/text.py's photos read at 0.84-1.0 (one 7-letter line, 0.13 o
 SINGLE_CHAR_SCORE = 0.95
 """... and one holding a single letter or digit needs this (a ceiling light in a 270 px GIF, 4x enlarged for
 detection, read as one character at 0.84; the shared stage clip's hair as one at 0.87)."""
-WORD_CHARS = 3
-"""... but one read as a word of at least this many letters or digits needs only ``min_text_score``: texture is read
-as one or two characters, legible words in square or big boxes (a zoomed sign, a short word, curved lettering whose
-box is nearly square) as more. On the labelled text clips' readings, the square or big boxes the recogniser read as
-3+ characters were all legible lines (4 of the 5 legible lines dropped before, read at 0.54-0.77); on the shared
-stage, crowd, classroom and street clips every square or big box read as 0-1 characters (docs/benchmarks.md)."""
 REUSE_IOU = 0.5
 REFRESH_EVERY = 4
 """In mode "all", lines found again where the last reading recognised them are not recognised again, except on
@@ -291,22 +285,19 @@ class TextDetector:
     def readable(self, box: TextBox, image_short: float | None = None) -> bool:
         """Recognised with a letter or digit and confidence >= ``min_text_score``; a box that is not shaped like a
         line (see :func:`line_shaped`; ``image_short``: the shorter side of the image the box is in, None: size not
-        judged) needs :data:`SQUARE_TEXT_SCORE` (texture read as a character or two scores lower than words) unless it
-        reads as a word of :data:`WORD_CHARS` or more."""
+        judged) needs :data:`SQUARE_TEXT_SCORE` (texture read as a character or two scores lower than words)."""
         if box.text is None or not _ALNUM.search(box.text):
             return False
         if line_shaped(box, image_short):
             return box.text_score >= self.min_text_score
-        chars = len(_ALNUM.findall(box.text))  # a single character in a square box: texture reads as one too
-        if chars >= WORD_CHARS:
-            return box.text_score >= self.min_text_score
-        return box.text_score >= max(self.min_text_score, SINGLE_CHAR_SCORE if chars < 2 else SQUARE_TEXT_SCORE)
+        one = len(_ALNUM.findall(box.text)) < 2  # a single character in a square box: texture reads as one too
+        return box.text_score >= max(self.min_text_score, SINGLE_CHAR_SCORE if one else SQUARE_TEXT_SCORE)
 
     def describe(self) -> dict[str, Any]:
         return {**self.backend.describe(), "kind": self.kind, "mode": self.mode, "min_score": self.min_score,
                 "min_text_score": self.min_text_score, "max_side": self.max_side, "pad": self.pad,
                 "tall_pad": self.tall_pad, "tall_line": TALL_LINE, "line_aspect": LINE_ASPECT,
-                "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE, "word_chars": WORD_CHARS,
+                "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE,
                 "single_char_score": SINGLE_CHAR_SCORE,
                 "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse,
                 "refresh_every": self.refresh_every}

@@ -34,7 +34,8 @@ Parts (--part, default all three):
   text     the photos labelled in benchmarks/text_labels.json (kenburns format, boxes in the photo's pixels,
            "###" = illegible; the text strings are placeholders) made into clips likewise, default options.
            Spill is given for all plan regions and for text-kind regions only (faces in these photos are not
-           truth, so a blurred face is spill in "all"). Targets: legible recall >= 0.97, text spill <= 0.03.
+           truth, so a blurred face is spill in "all"). Targets: legible recall >= 0.97, text spill <= 0.10 (issue 24;
+           it was 0.03).
   footage  real clips from ../shared/footage (--clip), default options, no labels: mean SHARE of redact vs
            deface; target mean share <= max(3x deface, deface + 0.02); also the largest share of a frame and
            frames over half blurred (both without `frame` tracks, which are reported apart), the mean share
@@ -43,7 +44,8 @@ Parts (--part, default all three):
 
 --max-frames N evaluates the first N frames of each clip: no detector is due after frame N (faces.Capped),
 so the plan is the one a clip cut there would get. --plans DIR saves each plan; --frames-out DIR with --show
-CLIP:FRAME,... saves original | redact mask (red) | deface mask (blue) PNGs; CLIP is any part of a clip's name.
+CLIP:FRAME,... saves original | redact mask (red) | deface mask (blue) PNGs, labels drawn on labelled clips (counted
+in green, the rest grey); CLIP is any part of a clip's name.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ CLIPS = ("facenet-pytorch_video.mp4", "MOT20-08_crowd.h264", "face_recognition_s
          "intel_preview_classroom.gif", "MOT17-13_street_from_bus.h265")
 SIZE = (1280, 720)
 MIN_WIDE, RECALLED, GROW = 24, 0.7, 1.6
+TEXT_SPILL = 0.10  # the text part's spill target (issue 24; 0.03 before)
 DEFACE_THRESH, DEFACE_MASK_SCALE = 0.2, 1.3
 KINDS = ("face", "badge", "text", "frame")
 
@@ -310,7 +313,7 @@ def measure(path: Path, options: ScanOptions, deface: Deface, args, part: str, t
         if i in wanted:
             shows[i] = (union(masks, h, w), dmask)
     if shows and args.frames_out:
-        save_shows(path, shows, args.frames_out, part)
+        save_shows(path, shows, args.frames_out, part, truth)
     tracks: dict[str, int] = {}
     for t in plan.tracks:
         tracks[t.kind] = tracks.get(t.kind, 0) + 1
@@ -352,7 +355,9 @@ def show_frames(spec: str | None, path: Path, n: int) -> set[int]:
     return out
 
 
-def save_shows(path: Path, shows: dict, folder: Path, part: str) -> None:
+def save_shows(path: Path, shows: dict, folder: Path, part: str, truth: Labelled | None = None) -> None:
+    """Each frame as original | redact mask (red) | deface mask (blue); on a labelled clip every panel also shows
+    the labels: counted ones (faces >= 24 px, legible lines) in green, the others in grey."""
     folder.mkdir(parents=True, exist_ok=True)
     with FrameSource(path) as src:
         for frame in src:
@@ -362,11 +367,18 @@ def save_shows(path: Path, shows: dict, folder: Path, part: str) -> None:
                 continue
             img = np.ascontiguousarray(frame.image[..., ::-1])  # BGR for cv2
             panels = [img]
+            labels = [] if truth is None else (
+                [(b, (160, 160, 160), 1) for b in truth.every[frame.index]]
+                + [(b, (0, 255, 0), 2) for b in truth.counted[frame.index]])
             for mask, colour in zip(shows[frame.index], ((0, 0, 255), (255, 0, 0))):
                 p = img.copy()
                 p[mask] = (0.45 * p[mask] + 0.55 * np.array(colour)).astype(np.uint8)
                 cv2.putText(p, f"{mask.mean():.1%}", (8, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2)
                 panels.append(p)
+            for p in panels:
+                for b, colour, width in labels:
+                    x1, y1, x2, y2 = (round(float(v)) for v in b)
+                    cv2.rectangle(p, (x1, y1), (x2, y2), colour, width)
             row = np.hstack(panels)
             s = min(1.0, 2880 / row.shape[1])
             row = cv2.resize(row, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else row
@@ -409,9 +421,9 @@ def labelled_part(part: str, items: list[Path], labels: Path, options: ScanOptio
         ok = (a["recall"] or 0) >= 0.97 and ratio <= 2
         print(f"spill redact/deface = {ratio:.2f} (target: recall >= 0.97 and ratio <= 2): {'PASS' if ok else 'FAIL'}")
     else:
-        ok = (a["recall"] or 0) >= 0.97 and a["spill_kind"].get("text", 0.0) <= 0.03
+        ok = (a["recall"] or 0) >= 0.97 and a["spill_kind"].get("text", 0.0) <= TEXT_SPILL
         print(f"text spill {fmt(a['spill_kind'].get('text', 0.0))}, all {fmt(a['spill'])}; spill redact/deface = "
-              f"{ratio:.2f} (target: recall >= 0.97 and text spill <= 3%): {'PASS' if ok else 'FAIL'}")
+              f"{ratio:.2f} (target: recall >= 0.97 and text spill <= {TEXT_SPILL:.0%}): {'PASS' if ok else 'FAIL'}")
     return {"clips": rows, "total": total, "spill_ratio": round(ratio, 3), "pass": ok}
 
 

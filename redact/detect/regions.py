@@ -123,10 +123,8 @@ class RegionalReader:
     def within_zoom(self, transform: np.ndarray) -> bool:
         """Whether the camera, having moved by ``transform`` (2x3) since the previous reading, has zoomed and rolled
         no more than :data:`MAX_ZOOM` and :data:`MAX_ROLL` since the last whole reading."""
-        a = np.asarray(transform, np.float64)[:, :2]
-        zoom = self._zoom * float(np.sqrt(abs(np.linalg.det(a))))
-        roll = self._roll + float(np.arctan2(a[1, 0], a[0, 0]))
-        return abs(zoom - 1.0) <= MAX_ZOOM and abs(roll) <= MAX_ROLL
+        zoom, roll = _zoom_roll(transform)
+        return abs(self._zoom * zoom - 1.0) <= MAX_ZOOM and abs(self._roll + roll) <= MAX_ROLL
 
     def chains(self, since: int | None) -> bool:
         """Whether this reader's previous reading was on frame ``since`` (what a plan compares with)."""
@@ -182,9 +180,9 @@ class RegionalReader:
         found = self.inner.read_regions(image, parts, recognise) if len(parts) else []
         self.partial += 1
         self.share += area / (w * h)
-        a = np.asarray(plan.transform, np.float64)[:, :2]
-        self._zoom *= float(np.sqrt(abs(np.linalg.det(a))))
-        self._roll += float(np.arctan2(a[1, 0], a[0, 0]))
+        zoom, roll = _zoom_roll(plan.transform)
+        self._zoom *= zoom
+        self._roll += roll
         return kept + found
 
 
@@ -291,6 +289,12 @@ def _grown(parts: np.ndarray, lines: np.ndarray, w: int, h: int) -> np.ndarray:
         boxes = merged
         if not changed:
             return _clip(np.array(boxes).reshape(-1, 4), w, h)
+
+
+def _zoom_roll(transform: np.ndarray) -> tuple[float, float]:
+    """The zoom (scale factor) and roll (radians) of a 2x3 similarity transform."""
+    a = np.asarray(transform, np.float64)[:, :2]
+    return float(np.sqrt(abs(np.linalg.det(a)))), float(np.arctan2(a[1, 0], a[0, 0]))
 
 
 def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:

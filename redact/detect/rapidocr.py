@@ -9,7 +9,7 @@ import importlib.resources
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import cv2
 import numpy as np
@@ -116,19 +116,7 @@ class RapidOcrBackend:
         if det is None or det.boxes is None or len(det.boxes) == 0:
             return []
         quads = map_boxes_to_original(np.array(det.boxes, np.float32), record, h, w)
-        n = len(quads)
-        texts: list[str | None] = [None] * n
-        text_scores = [0.0] * n
-        if not self.det_only:
-            want = np.ones(n, bool)
-            if recognise is not None:
-                xyxy = np.concatenate([quads.min(axis=1), quads.max(axis=1)], axis=1)
-                want = np.asarray(recognise(xyxy), bool).reshape(n)
-            idx = [int(i) for i in np.nonzero(want)[0]]
-            for i, text, score in zip(idx, *self._recognise([crops[i] for i in idx])):
-                texts[i], text_scores[i] = text, score
-        return [TextBox(q, s, t, ts if t is not None else 0.0)
-                for q, s, t, ts in zip(quads, det.scores, texts, text_scores)]
+        return self._lines(list(quads), list(det.scores), recognise, lambda idx: [crops[i] for i in idx])
 
     def read_regions(self, image: np.ndarray, regions: np.ndarray, recognise: Recognise | None = None
                      ) -> list[TextBox]:
@@ -167,6 +155,14 @@ class RapidOcrBackend:
                 quads.append(quad)
                 scores.append(float(score))
         self.last_seconds = {"det": time.perf_counter() - t0, "cls": 0.0, "rec": 0.0}
+        return self._lines(quads, scores, recognise, lambda idx: self._engine.crop_text_regions(
+            bgr, np.asarray([quads[i] for i in idx], np.float32)))
+
+    def _lines(self, quads: list[np.ndarray], scores: list[float], recognise: Recognise | None,
+               crops_of: Callable[[list[int]], list[np.ndarray]]) -> list[TextBox]:
+        """The detected lines (``quads``, each 4 x 2 image pixels, with their detection ``scores``) as text boxes:
+        those ``recognise`` asks for (all when None) recognised from ``crops_of(their indices)``, the others (and all
+        of them with ``det_only``) with ``text=None``."""
         n = len(quads)
         texts: list[str | None] = [None] * n
         text_scores = [0.0] * n
@@ -176,8 +172,7 @@ class RapidOcrBackend:
                 q = np.asarray(quads)
                 want = np.asarray(recognise(np.concatenate([q.min(axis=1), q.max(axis=1)], axis=1)), bool).reshape(n)
             idx = [int(i) for i in np.nonzero(want)[0]]
-            crops = self._engine.crop_text_regions(bgr, np.asarray([quads[i] for i in idx], np.float32))
-            for i, text, score in zip(idx, *self._recognise(crops)):
+            for i, text, score in zip(idx, *self._recognise(crops_of(idx))):
                 texts[i], text_scores[i] = text, score
         return [TextBox(q, s, t, ts if t is not None else 0.0) for q, s, t, ts in zip(quads, scores, texts, text_scores)]
 

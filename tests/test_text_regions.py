@@ -13,7 +13,8 @@ import pytest
 
 from redact.detect import regions
 from redact.detect.ocr import TextBox
-from redact.detect.regions import Plan, RegionalReader, changed_boxes, regional_reader
+from redact.detect.regions import Plan, RegionalReader, regional_reader
+from redact.detect.watch import changed_boxes
 from redact.detect.schedule import Scheduled, run_frame
 from redact.detect.watch import ChangeWatch
 

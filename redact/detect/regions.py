@@ -6,7 +6,7 @@ Detection is what a reading costs (PP-OCRv6 small on a 720p frame enlarged to 19
 clip 39.7 s of the 8 readings' 41.1 s, recognition and direction 1.3 s), and it costs in proportion to the pixels it
 sees (measured: a 512x640 part 0.11x a whole frame, 960x1088 0.48x). Pixels that did not change since a reading give that reading's
 lines again; so a reading is limited to what changed since the one before, whole parts of it: each part that differs
-(:data:`PART_THRESHOLD`) grown by :data:`PART_MARGIN` and to the whole of every earlier line it touches, overlapping
+(:data:`~redact.detect.watch.PART_THRESHOLD`) grown by :data:`PART_MARGIN` and to the whole of every earlier line it touches, overlapping
 parts merged. The whole frame is read as before on the first reading, after a cut, when the camera motion since the
 previous reading is unknown, when the camera zoomed or rolled since the last whole reading (:data:`MAX_ZOOM`,
 :data:`MAX_ROLL`: text grown past what the detector could see), when the parts cover more than :data:`FULL_SHARE`
@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-import cv2
 import numpy as np
 
 from .ocr import Recognise, TextBox
@@ -31,19 +30,6 @@ from .ocr import Recognise, TextBox
 if TYPE_CHECKING:
     from ..motion import MotionPath
 
-PART_THRESHOLD = 6.0
-"""A thumbnail pixel (the change watch's: grey, at most 480 px wide, blurred) differs from the previous reading's
-frame (carried along the camera motion, or as it is: see :func:`prepare`) when their difference less the frame's
-median difference (exposure) exceeds this (0-255), and so does its difference from the reference moved by up to
-:data:`SLACK` pixels. Low on purpose: it decides only where the detector looks, and a part read needlessly costs
-little."""
-SLACK = 1
-"""Thumbnail pixels (720p: 2.7 px) by which the reference may be moved, either way, to explain a pixel: a camera
-motion estimated a pixel off, or a hand-held camera's parallax, is not a change."""
-MIN_PART = 30
-"""Parts that differ smaller than this (thumbnail pixels, grown by one pixel all round) are left out: specks where an
-edge moved a little more than :data:`SLACK` explains. The smallest legible word, 8 px tall at 1080p, differs over
-~2 x 8 thumbnail pixels before the blur and well over this after it."""
 PART_MARGIN = 0.06
 """Each part that differs is grown by this share of the frame's shorter side on every side (720p: 43 px, about two
 lines of small text) before it is read: the detector sees each line with some of what is around it, and a line only
@@ -232,38 +218,6 @@ def prepare(detector: Any, watch: Watch, frame_index: int, image: np.ndarray, cu
     if best is not None and reader.within_zoom(best[2]):
         plan.since, plan.parts, plan.transform = since, best[1], best[2]
     reader.plan(plan)
-
-
-def changed_boxes(ref: np.ndarray, cur: np.ndarray, t: np.ndarray | None, threshold: float = PART_THRESHOLD
-                  ) -> np.ndarray:
-    """Boxes (K x 4, thumbnail pixels) around each connected part of ``cur`` that differs from ``ref`` carried by the
-    2x3 transform ``t`` (thumbnail pixels; None: as it is) by more than ``threshold`` less the median difference;
-    pixels ``ref`` does not cover count as differing."""
-    h, w = cur.shape[:2]
-    warped = ref if t is None else cv2.warpAffine(ref, np.asarray(t, np.float64), (w, h), flags=cv2.INTER_LINEAR,
-                                                  borderMode=cv2.BORDER_CONSTANT, borderValue=float("nan"))
-    cur = cur.astype(np.float32)
-    d = cur - warped
-    valid = np.isfinite(d)
-    if not valid.any():
-        return np.array([[0.0, 0.0, float(w), float(h)]])
-    exposure = float(np.median(d[valid]))
-    d = np.abs(d - exposure)
-    d[~valid] = np.inf
-    for dy in range(-SLACK, SLACK + 1):  # what the reference a pixel away explains is not a change
-        for dx in range(-SLACK, SLACK + 1):
-            if dx or dy:
-                shifted = cv2.warpAffine(warped, np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]), (w, h),
-                                         flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
-                                         borderValue=float("nan"))
-                e = np.abs(cur - shifted - exposure)
-                np.fmin(d, e, out=d)
-    mask = (d > threshold).astype(np.uint8)
-    if not mask.any():
-        return np.zeros((0, 4))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(mask, np.ones((3, 3), np.uint8)), connectivity=8)
-    s = stats[1:n][stats[1:n, cv2.CC_STAT_AREA] >= MIN_PART].astype(np.float64)
-    return np.stack([s[:, 0], s[:, 1], s[:, 0] + s[:, 2], s[:, 1] + s[:, 3]], axis=1)
 
 
 def _grown(parts: np.ndarray, lines: np.ndarray, w: int, h: int) -> np.ndarray:

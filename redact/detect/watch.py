@@ -16,7 +16,6 @@ import cv2
 import numpy as np
 
 from ..types import Detections, most_sensitive
-from .regions import changed_boxes
 
 if TYPE_CHECKING:
     from ..motion import MotionPath
@@ -86,6 +85,19 @@ there than where the camera motion carried it (by more than this share of them),
 scene: no overlay is there, and the frames of an unread change get only the old box covered at that place, not the
 windows around it that the moving camera changed (a street filmed from a bus had frames 64% covered so)."""
 
+PART_THRESHOLD = 6.0
+"""A thumbnail pixel (the change watch's: grey, at most 480 px wide, blurred) differs from the previous reading's
+frame (carried along the camera motion, or as it is: see :func:`redact.detect.regions.prepare`) when their difference less the frame's
+median difference (exposure) exceeds this (0-255), and so does its difference from the reference moved by up to
+:data:`SLACK` pixels. Low on purpose: it decides only where the detector looks, and a part read needlessly costs
+little."""
+SLACK = 1
+"""Thumbnail pixels (720p: 2.7 px) by which the reference may be moved, either way, to explain a pixel: a camera
+motion estimated a pixel off, or a hand-held camera's parallax, is not a change."""
+MIN_PART = 30
+"""Parts that differ smaller than this (thumbnail pixels, grown by one pixel all round) are left out: specks where an
+edge moved a little more than :data:`SLACK` explains. The smallest legible word, 8 px tall at 1080p, differs over
+~2 x 8 thumbnail pixels before the blur and well over this after it."""
 Box = tuple[float, float, float, float]
 
 
@@ -316,8 +328,8 @@ class ChangeWatch:
 
     def changed_parts(self, frame_index: int, image: np.ndarray, transform: np.ndarray) -> np.ndarray | None:
         """Boxes (frame pixels) around each part of frame ``frame_index`` that differs from the last run's frame
-        carried by ``transform`` (2x3, that frame's pixels to this one's), by :data:`~redact.detect.regions.
-        PART_THRESHOLD` (see :mod:`redact.detect.regions`); None when there is nothing to compare with (no run since
+        carried by ``transform`` (2x3, that frame's pixels to this one's), by :data:`PART_THRESHOLD` (see
+        :mod:`redact.detect.regions`); None when there is nothing to compare with (no run since
         :meth:`forget`, a frame of another size)."""
         if self._frame is None or self._ref is None or frame_index <= self._frame or \
                 (image.shape[1], image.shape[0]) != self._size:
@@ -624,6 +636,37 @@ def _abs_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     d = np.abs(d - float(np.median(d[valid])))
     d[~valid] = 0.0
     return d.astype(np.float32)
+
+
+def changed_boxes(ref: np.ndarray, cur: np.ndarray, t: np.ndarray | None, threshold: float = PART_THRESHOLD
+                  ) -> np.ndarray:
+    """Boxes (K x 4, thumbnail pixels) around each connected part of ``cur`` that differs from ``ref`` carried by the
+    2x3 transform ``t`` (thumbnail pixels; None: as it is) by more than ``threshold`` less the median difference;
+    pixels ``ref`` does not cover count as differing."""
+    h, w = cur.shape[:2]
+    warped = ref if t is None else _warp(ref, np.asarray(t, np.float64))
+    cur = cur.astype(np.float32)
+    d = cur - warped
+    valid = np.isfinite(d)
+    if not valid.any():
+        return np.array([[0.0, 0.0, float(w), float(h)]])
+    exposure = float(np.median(d[valid]))
+    d = np.abs(d - exposure)
+    d[~valid] = np.inf
+    for dy in range(-SLACK, SLACK + 1):  # what the reference a pixel away explains is not a change
+        for dx in range(-SLACK, SLACK + 1):
+            if dx or dy:
+                shifted = cv2.warpAffine(warped, np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]), (w, h),
+                                         flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                                         borderValue=float("nan"))
+                e = np.abs(cur - shifted - exposure)
+                np.fmin(d, e, out=d)
+    mask = (d > threshold).astype(np.uint8)
+    if not mask.any():
+        return np.zeros((0, 4))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(mask, np.ones((3, 3), np.uint8)), connectivity=8)
+    s = stats[1:n][stats[1:n, cv2.CC_STAT_AREA] >= MIN_PART].astype(np.float64)
+    return np.stack([s[:, 0], s[:, 1], s[:, 0] + s[:, 2], s[:, 1] + s[:, 3]], axis=1)
 
 
 def _warp(thumb: np.ndarray, t: np.ndarray) -> np.ndarray:

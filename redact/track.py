@@ -432,7 +432,7 @@ class Tracker:
         tol = np.maximum(self.config.scene_tol * size, self.config.scene_tol_px)
         return bool(np.all(np.abs(_centre(landed) - _centre(b1)) <= tol))
 
-    def _scene_box(self, frame: int, carried: list[np.ndarray | None], speed: np.ndarray, dist: int, score: float,
+    def _scene_box(self, frame: int, carried: list[np.ndarray | None], speed: np.ndarray, dist: float, score: float,
                    source: str, cfg: TrackerConfig, ref: np.ndarray, drift: bool = False) -> TrackBox | None:
         """The box where the scene-consistent motion puts the object (``scene_fill``): the union of the ``carried``
         boxes, each shrunk to at most :data:`CARRY_SCALE` times ``ref`` and padded like a box ``dist`` frames from a
@@ -443,7 +443,7 @@ class Tracker:
         padded = self._padded(frame, carried, speed, dist, score, source, cfg, ref, drift)
         return TrackBox(int(frame), _enclosing(padded), float(score), source) if padded else None
 
-    def _padded(self, frame: int, carried: list[np.ndarray | None], speed: np.ndarray, dist: int, score: float,
+    def _padded(self, frame: int, carried: list[np.ndarray | None], speed: np.ndarray, dist: float, score: float,
                 source: str, cfg: TrackerConfig, ref: np.ndarray, drift: bool = False) -> list[tuple]:
         """Each known ``carried`` box shrunk about its centre to at most :data:`CARRY_SCALE` times ``ref`` (w, h) and
         padded like a box ``dist`` frames from a detection; those carried out of the frame are left out (nothing
@@ -458,7 +458,7 @@ class Tracker:
                 out.append(cb)
         return out
 
-    def _grown(self, tb: TrackBox, carried: list[np.ndarray | None], speed: np.ndarray, dist: int,
+    def _grown(self, tb: TrackBox, carried: list[np.ndarray | None], speed: np.ndarray, dist: float,
                cfg: TrackerConfig, ref: np.ndarray) -> TrackBox:
         """``tb`` grown to also cover each carried box (padded like an interpolated box ``dist`` frames from a
         detection; parts outside the frame ignored). A carried box is first shrunk about its centre to at most
@@ -478,7 +478,7 @@ class Tracker:
         return TrackBox(tb.frame, padded[0], tb.score, tb.source)
 
     def _box(
-        self, frame: int, box: np.ndarray, speed: np.ndarray, dist: int, score: float, source: str, drift: bool = False,
+        self, frame: int, box: np.ndarray, speed: np.ndarray, dist: float, score: float, source: str, drift: bool = False,
         cfg: TrackerConfig | None = None,
     ) -> TrackBox:
         """The padded box; ``dist`` frames from a detection, ``drift``: the box may have moved on at ``speed``.

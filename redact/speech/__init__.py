@@ -291,10 +291,7 @@ class SpeechAnalyser:
             budget -= len(holes)
             added = []
             for h0, h1 in holes:
-                a = max(0, int((h0 - HOLE_MARGIN) * RATE))
-                b = min(joined.size, int((h1 + HOLE_MARGIN) * RATE))
-                added += [w for w in self._transcribe(joined[a:b], a / RATE)
-                          if h0 - 0.05 <= (w.start + w.end) / 2 <= h1 + 0.05]
+                added += self._transcribe_stretch(joined, h0, h1)
             if not added:
                 break
             words = sorted(words + added, key=lambda w: (w.start, w.end))
@@ -320,9 +317,7 @@ class SpeechAnalyser:
             t1 = max(w.end for w in words[i:j])
             if j < len(words):
                 t1 = max(t1, words[j].start)
-            a = max(0, int((t0 - HOLE_MARGIN) * RATE))
-            b = min(audio.size, int((t1 + HOLE_MARGIN) * RATE))
-            again = [w for w in self._transcribe(audio[a:b], a / RATE) if t0 - 0.05 <= (w.start + w.end) / 2 <= t1 + 0.05]
+            again = self._transcribe_stretch(audio, t0, t1)
             budget -= 1
             out += words[pos:i]
             out += again if again and not _loops(again) else words[i:j]
@@ -330,6 +325,13 @@ class SpeechAnalyser:
         out += words[pos:]
         self.last_loops = len(loops)
         return sorted(out, key=lambda w: (w.start, w.end)), budget
+
+    def _transcribe_stretch(self, audio: np.ndarray, t0: float, t1: float) -> list[Word]:
+        """The words of ``audio`` between ``t0`` and ``t1`` (seconds), transcribed again on their own: the stretch
+        with :data:`HOLE_MARGIN` on each side, keeping the words whose middle lies in it."""
+        a = max(0, int((t0 - HOLE_MARGIN) * RATE))
+        b = min(audio.size, int((t1 + HOLE_MARGIN) * RATE))
+        return [w for w in self._transcribe(audio[a:b], a / RATE) if t0 - 0.05 <= (w.start + w.end) / 2 <= t1 + 0.05]
 
     def _speech_stretches(self, audio: np.ndarray) -> list[tuple[int, int]]:
         """Sample ranges of ``audio`` (16 kHz) that may hold speech: frames Silero calls speech, padded by

@@ -158,3 +158,18 @@ def test_rapidocr_reads_a_region_as_it_reads_the_whole_image(rapid):
     assert min(np.abs(np.array(b) - line.xyxy).max() for b in whole) <= 6
     texts, scores = rapid.recognise_quads(img, np.array([line.quad]))
     assert texts[0] == line.text
+
+
+def test_a_new_clip_forgets_the_previous_clips_last_reading():
+    """Scheduled.reset (every clip) resets the text detector, which resets its RegionalReader: the previous clip's
+    lines are not kept into the next."""
+    from redact.detect.text import TextDetector
+
+    det = TextDetector(Fake(), sharpen=False)
+    reader = regional_reader(det)
+    assert reader is not None
+    reader.plan(Plan(0, (640, 360)))
+    reader.read(scene([("WARD 7", 40, 60)], 300))
+    assert reader.chains(0)
+    Scheduled(det, every=25, watch=ChangeWatch()).reset()
+    assert not reader.chains(0)

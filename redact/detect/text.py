@@ -175,8 +175,12 @@ class TextDetector:
         self._readings = 0
 
     def reset(self) -> None:
-        """Forget the lines read so far (a new clip)."""
+        """Forget the lines read so far (a new clip), and so does the backend when it remembers any (a
+        :class:`~redact.detect.regions.RegionalReader`: the previous clip's last reading)."""
         self._memory, self._readings = None, 0
+        reset = getattr(self.backend, "reset", None)
+        if callable(reset):
+            reset()
 
     def detect(self, image: np.ndarray) -> Detections:
         return self.detect_with_categories(image)[0]

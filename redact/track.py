@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
-from redact.detect.base import iou_matrix
+from redact.detect.base import iou_matrix, merge_enclosing
 from redact.types import KINDS, Detections, Track, TrackBox, most_sensitive
 
 if TYPE_CHECKING:
@@ -148,11 +148,15 @@ class TrackerConfig:
     fill_growth: float = 1.0
     """Between two detections, growth (``carry_growth``) runs at this share of its rate in the rolls: beyond the last
     detection nothing bounds where the object went, between two both ends do."""
+    merge_contained: float = 0.0
+    """With this > 0, detections of one frame of which one lies at least this share of its area inside another are
+    one object: their enclosing box is tracked (CenterFace reports a forehead or a cheek beside the whole face, and
+    such a box became a second track on the same face, with rolls and growth of its own). Nothing is dropped."""
 
     def __post_init__(self) -> None:
         for name in ("iou_match", "centre_match", "scene_match", "scene_match_growth", "pad", "motion_pad",
                      "carry_growth", "max_growth", "scene_tol", "scene_tol_px", "confirm_score", "max_extra",
-                     "cadence_roll", "pad_px", "union_scale", "fill_growth"):
+                     "cadence_roll", "pad_px", "union_scale", "fill_growth", "merge_contained"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
@@ -264,6 +268,8 @@ class Tracker:
             raise ValueError(f"frames must be given in increasing order: {frame_index} after {self._last_update}")
         if detections.kind != self.kind:
             raise ValueError(f"a {self.kind} tracker was given {detections.kind} detections")
+        if self.config.merge_contained > 0:
+            detections = merge_enclosing(detections, 1.0, contained=self.config.merge_contained)
         boxes, scores, cats = self._prepare(detections)
         pairs = self._match(frame_index, boxes, motion)
         matched_tracks = {t for t, _ in pairs}

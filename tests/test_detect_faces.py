@@ -244,6 +244,14 @@ def test_merge_enclosing_never_shrinks_coverage():
     assert sorted(m.score.tolist()) == pytest.approx([0.6, 0.8])
 
 
+def test_merge_enclosing_links_a_box_lying_inside_another():
+    d = Detections(np.array([[0, 0, 40, 40], [5, 5, 20, 20], [30, 0, 70, 40]], np.float32), np.array([.9, .3, .6]))
+    assert len(merge_enclosing(d, 0.5)) == 3  # IoU: 0.14 and 0.14
+    m = merge_enclosing(d, 0.5, contained=0.8)  # the small box lies wholly inside the first; the third 25% inside
+    assert m.xyxy.tolist() == [[0, 0, 40, 40], [30, 0, 70, 40]]
+    assert m.score.tolist() == pytest.approx([0.9, 0.6])
+
+
 def test_detect_then_track_a_moving_face(detector, astronaut):
     head = cv2.resize(astronaut[0:256, 96:352], (128, 128), interpolation=cv2.INTER_AREA)
 

@@ -256,6 +256,27 @@ def test_fill_growth_scales_growth_between_detections_not_in_the_rolls():
         TrackerConfig(fill_growth=-1)
 
 
+def test_merge_contained_makes_a_box_inside_another_one_track():
+    """A forehead or cheek box that CenterFace reports inside the whole face's box is the same object: with
+    ``merge_contained`` one track follows the box enclosing both; without, a second track (with rolls of its own)
+    follows the part. Nothing is dropped either way."""
+    face, part = [100, 100, 140, 150], [105, 100, 135, 125]  # the part lies wholly inside the face
+    seq = [(f, dets(face, part) if f % 4 == 0 else Detections.empty()) for f in range(20)]
+    apart = build_tracks(seq, 20, W, H, config=TrackerConfig())
+    merged = build_tracks(seq, 20, W, H, config=TrackerConfig(merge_contained=0.8))
+    assert len(apart) == 2 and len(merged) == 1
+    check_well_formed(merged, 20)
+    for b in merged[0].boxes:
+        if b.source == "detected":
+            assert contains(b.box, face) and contains(b.box, part)
+    # a box mostly outside the other (a neighbour's face) is not merged
+    neighbour = [130, 100, 170, 150]
+    seq = [(f, dets(face, neighbour) if f % 4 == 0 else Detections.empty()) for f in range(20)]
+    assert len(build_tracks(seq, 20, W, H, config=TrackerConfig(merge_contained=0.8))) == 2
+    with pytest.raises(ValueError):
+        TrackerConfig(merge_contained=-0.1)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_every_raw_detection_is_covered(seed):
     """Property: whatever the detections (noise, duplicates, slivers, off-frame), each lies in a track box."""

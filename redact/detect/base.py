@@ -202,12 +202,17 @@ def nms(xyxy: np.ndarray, score: np.ndarray, iou: float) -> np.ndarray:
     return np.asarray(keep, dtype=np.int64)
 
 
-def merge_enclosing(dets: Detections, iou: float) -> Detections:
-    """Replace each group of boxes linked by IoU >= ``iou`` with the box enclosing the group."""
+def merge_enclosing(dets: Detections, iou: float, contained: float = 0.0) -> Detections:
+    """Replace each group of boxes linked by IoU >= ``iou`` (or, with ``contained`` > 0, one lying at least that share
+    of its area inside the other) with the box enclosing the group. Nothing is dropped: every box lies inside its
+    group's box."""
     n = len(dets)
     if n < 2:
         return dets
     linked = iou_matrix(dets.xyxy, dets.xyxy) >= iou
+    if contained > 0:
+        inside = cover_matrix(dets.xyxy, dets.xyxy) >= contained
+        linked |= inside | inside.T
     group = np.arange(n)
     changed = True
     while changed:  # propagate the smallest index through linked boxes (connected components)

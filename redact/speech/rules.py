@@ -405,9 +405,20 @@ Bethany from"): after a trigger it does not end the name (:func:`_plainly_not_na
 transcripts, names / ordinary speech covered, clean and brown noise 15 dB with beeps, in the benchmark's voices and
 with --voice-shift 1: 0.3 gave 0.905 / 0.091, 0.810 / 0.078, 0.710 / 0.077, 0.646 / 0.082; 0.4 gave 0.905 / 0.091,
 0.844 / 0.091, 0.762 / 0.078, 0.703 / 0.083."""
-TITLE_SOUNDALIKES = frozenset("missing misses missed nice".split())
-"""Words the recogniser writes for a title it mis-heard ("missing" for "Mrs", "missed" for "Mister", "nice" for
-"Nurse"): taken as the title when it, or the word after it, was heard without confidence (:data:`UNSURE`)."""
+TITLE_SOUNDALIKES = frozenset("missing misses missed mist nice insist assist preface profess".split())
+"""Words the recogniser writes for a title it mis-heard ("missing" for "Mrs", "missed" / "mist" for "Mister", "nice"
+for "Nurse", "insist" / "assist" for "I'm Sister", "preface" for "Professor"): taken as the title when it, or the
+word after it, was heard without confidence (:data:`UNSURE`); the name then covers at least the word after it
+("I insist I don't like the ..." for "I'm Sister Ogunleye, the ...")."""
+WEAK_SOUNDALIKES = frozenset({"not"})
+"""Sound-alikes of a title that are also very common words ("not" for "Nurse": "Can you ask, not so clever to
+bring ..." for "ask Nurse Okafor to bring"): a title only when one of the next two words was heard with less than
+:data:`WEAK_UNSURE` probability and the word before is not one that "not" usually follows (:data:`NOT_AFTER`:
+"you're not", "is not", "do not")."""
+WEAK_UNSURE = 0.3
+NOT_AFTER = frozenset("""are were is was am be do does did have has had will would could should can may might must
+shall you're they're we're i'm it's that's there's he's she's isn't aren't wasn't weren't don't i you we they he
+she it and or but why if""".split())
 COMMA_PAUSE = 0.1
 """Seconds: a comma right after "I'm" / "this is" / "it's" with no longer pause than this after it is the
 recogniser's, not the speaker's, and the name trigger is not ended by it."""
@@ -444,7 +455,9 @@ def _after_trigger(toks: list[Token], j: int, most: int = TRIGGER_WORDS, common:
     k = j
     while k < n and k - j < most:
         t = toks[k]
-        if (k > j and t.pause_before > PAUSE) or _plainly_not_name(t, common, title):
+        if k > j and t.pause_before > PAUSE:
+            break
+        if _plainly_not_name(t, common, title) and not (title and k == j and _split_name(toks, k, common)):
             break
         k += 1
         if t.ends_sentence:
@@ -455,6 +468,32 @@ def _after_trigger(toks: list[Token], j: int, most: int = TRIGGER_WORDS, common:
     while k > j and toks[k - 1].low in NAME_GLUE:  # not ending on "the" / "a"
         k -= 1
     return k
+
+
+def _split_name(toks: list[Token], k: int, common: bool) -> bool:
+    """Whether ``toks[k]``, the first word after a title, is the start of a name the recogniser split into a common
+    word and a guess ("Nurse are covered to" for "Nurse Okafor to", "missed at one side" for "Mister Wojciechowski"):
+    a word (not a number, not ending a clause) followed at once by a word heard without confidence
+    (:data:`UNSURE`) that is not plainly not a name."""
+    t = toks[k]
+    if k + 1 >= len(toks) or t.ends_clause or not any(c.isalpha() for c in t.low) or any(c.isdigit() for c in t.low):
+        return False
+    nxt = toks[k + 1]
+    return nxt.probability < UNSURE and nxt.pause_before <= PAUSE and not _plainly_not_name(nxt, common, True)
+
+
+def _soundalike_title(toks: list[Token], i: int) -> bool:
+    """Whether ``toks[i]`` is a title the recogniser mis-heard as another word (:data:`TITLE_SOUNDALIKES`,
+    :data:`WEAK_SOUNDALIKES`), judged by how unsure it was of it and of the words after it."""
+    t, n = toks[i], len(toks)
+    if t.ends_clause or i + 1 >= n:
+        return False
+    if t.low in TITLE_SOUNDALIKES:
+        return t.probability < UNSURE or toks[i + 1].probability < UNSURE
+    if t.low in WEAK_SOUNDALIKES:
+        return (i == 0 or toks[i - 1].low not in NOT_AFTER) \
+            and min(tk.probability for tk in toks[i + 1:i + 3]) < WEAK_UNSURE
+    return False
 
 
 def _trigger_names(toks: list[Token]) -> list[Found]:
@@ -483,8 +522,7 @@ def _trigger_names(toks: list[Token]) -> list[Found]:
                 and (lw in SURE_TITLES or lw == "consultant" or i == 0
                      or toks[i - 1].low not in NAME_TRIGGER_DETERMINERS):
             j, first, common = i + 1, (i if lw in TITLES else None), False
-        elif lw in TITLE_SOUNDALIKES and not t.ends_clause and i + 1 < n \
-                and (t.probability < UNSURE or toks[i + 1].probability < UNSURE):
+        elif _soundalike_title(toks, i):
             j, first, common = i + 1, i, False  # "missing evidence" for "Mrs Evans", heard without confidence
         elif lw in RELATIONS and i > 0 and toks[i - 1].low in POSSESSIVES and not t.ends_sentence:
             j = i + 1
@@ -493,6 +531,9 @@ def _trigger_names(toks: list[Token]) -> list[Found]:
         while j < n and toks[j].low in ("um", "er", "uh", "erm", "is", "it's", "its", "am") and not toks[j].ends_clause:
             j += 1
         k = _after_trigger(toks, j, common=common, title=first is not None)
+        if k == j and first == i and lw not in TITLES and j < n and any(c.isalpha() for c in toks[j].low) \
+                and not toks[j - 1].ends_clause:
+            k = j + 1  # a sound-alike of a title: the name is said right after it
         if k > j:
             out.append((j if first is None else first, k, "name"))
     return out

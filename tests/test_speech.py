@@ -482,7 +482,7 @@ def _found_with(text: str, probs: dict[int, float]) -> set[int]:
 
 def test_a_common_word_heard_for_a_title_is_one_only_when_the_name_after_it_was_unsure():
     text = "Can you ask, not so clever to bring the machine?"  # "ask Nurse Okafor to bring"
-    assert {3, 4, 5} <= _found_with(text, {3: 0.54, 4: 0.53, 5: 0.2})
+    assert {3, 4, 5} <= _found_with(text, {3: 0.54, 4: 0.53, 5: 0.15})
     assert not _found_with(text, {})  # heard with confidence: ordinary words
     assert not _found_with("You're not so clever to bring it.", {3: 0.2})  # "not" after "you're" is a negation
     assert not _found_with("This is not the right one.", {3: 0.1})

@@ -499,29 +499,6 @@ def _soundalike_title(toks: list[Token], i: int) -> bool:
     return False
 
 
-SURE = 0.8
-"""A word heard with at least this probability is taken as heard right (:func:`_apposition`)."""
-
-
-def _apposition(toks: list[Token], j: int, most: int = 3) -> int:
-    """One past the words of an apposition from ``j`` ("my husband, Dariusz, will ..."): up to the clause's end,
-    at most ``most`` words, none a number, the first not a word plainly not a name heard with confidence; ``j``
-    when there is none."""
-    n = len(toks)
-    k = j
-    while k < n and k - j < most:
-        k += 1
-        if toks[k - 1].ends_clause:
-            break
-    if k == j or not toks[k - 1].ends_clause:
-        return j
-    if any(any(c.isdigit() for c in tk.low) or not any(c.isalpha() for c in tk.low) for tk in toks[j:k]):
-        return j
-    if toks[j].probability >= SURE and _plainly_not_name(toks[j], True):
-        return j
-    return k
-
-
 def _trigger_names(toks: list[Token]) -> list[Found]:
     """Names after a trigger, covered even when the recogniser turned them into ordinary words: "my name is X",
     "I'm X", "I am X", "this is X", "it's X", a title ("Doctor X", "Nurse X", "Mrs X"; after "the" / "a" / "your"
@@ -552,11 +529,6 @@ def _trigger_names(toks: list[Token]) -> list[Found]:
             j, first, common = i + 1, i, False  # "missing evidence" for "Mrs Evans", heard without confidence
         elif lw in RELATIONS and i > 0 and toks[i - 1].low in POSSESSIVES and not t.ends_sentence:
             j = i + 1
-            if t.ends_clause:  # "my husband, Dariusz, will ...": the name between the commas
-                k = _apposition(toks, j)
-                if k > j:
-                    out.append((j, k, "name"))
-                    continue
         if j is None:
             continue
         while j < n and toks[j].low in ("um", "er", "uh", "erm", "is", "it's", "its", "am") and not toks[j].ends_clause:

@@ -489,7 +489,7 @@ def test_a_common_word_heard_for_a_title_is_one_only_when_the_name_after_it_was_
 
 
 def test_a_sound_alike_title_covers_the_word_after_it():
-    assert {1, 2} <= _found_with("I insist I don't like the view.", {1: 0.07})  # "I'm Sister Ogunleye"
+    assert {1, 2} <= _found_with("I insist I don't like the view.", {1: 0.07, 2: 0.51})  # "I'm Sister Ogunleye"
     assert not _found_with("I insist you stay in bed.", {})
 
 
@@ -497,3 +497,7 @@ def test_the_first_word_after_a_title_may_be_a_common_word_when_a_guess_follows(
     text = "Can you ask? Nurse are covered to bring the obs machine."
     assert {3, 4, 5} <= _found_with(text, {3: 0.55, 4: 0.41, 5: 0.18})  # "Nurse Okafor", heard as "are covered"
     assert 4 not in _found_with(text, {})
+
+
+def test_a_sound_alike_title_does_not_take_a_word_heard_surely_that_is_no_name():
+    assert not _found_with("I insist you stay in bed.", {1: 0.1})  # "you" heard at 0.9: not "I'm Sister You"

@@ -499,6 +499,11 @@ def _soundalike_title(toks: list[Token], i: int) -> bool:
     return False
 
 
+SURE = 0.8
+"""A word heard with at least this probability is taken as heard right: one that cannot be part of a name ("I
+insist you stay") is not taken as the name after a title's sound-alike."""
+
+
 def _trigger_names(toks: list[Token]) -> list[Found]:
     """Names after a trigger, covered even when the recogniser turned them into ordinary words: "my name is X",
     "I'm X", "I am X", "this is X", "it's X", a title ("Doctor X", "Nurse X", "Mrs X"; after "the" / "a" / "your"
@@ -535,8 +540,9 @@ def _trigger_names(toks: list[Token]) -> list[Found]:
             j += 1
         k = _after_trigger(toks, j, common=common, title=first is not None)
         if k == j and first == i and lw not in TITLES and j < n and any(c.isalpha() for c in toks[j].low) \
-                and not toks[j - 1].ends_clause:
-            k = j + 1  # a sound-alike of a title: the name is said right after it
+                and not toks[j - 1].ends_clause \
+                and not (toks[j].probability >= SURE and _plainly_not_name(toks[j], common, True)):
+            k = j + 1  # a sound-alike of a title: the name is said right after it ("I insist I don't ...")
         if k > j:
             out.append((j if first is None else first, k, "name"))
     return out

@@ -405,11 +405,12 @@ Bethany from"): after a trigger it does not end the name (:func:`_plainly_not_na
 transcripts, names / ordinary speech covered, clean and brown noise 15 dB with beeps, in the benchmark's voices and
 with --voice-shift 1: 0.3 gave 0.905 / 0.091, 0.810 / 0.078, 0.710 / 0.077, 0.646 / 0.082; 0.4 gave 0.905 / 0.091,
 0.844 / 0.091, 0.762 / 0.078, 0.703 / 0.083."""
-TITLE_SOUNDALIKES = frozenset("missing misses missed mist nice insist assist preface profess".split())
-"""Words the recogniser writes for a title it mis-heard ("missing" for "Mrs", "missed" / "mist" for "Mister", "nice"
-for "Nurse", "insist" / "assist" for "I'm Sister", "preface" for "Professor"): taken as the title when it, or the
-word after it, was heard without confidence (:data:`UNSURE`); the name then covers at least the word after it
-("I insist I don't like the ..." for "I'm Sister Ogunleye, the ...")."""
+TITLE_SOUNDALIKES = frozenset("missing misses missed nice insist preface".split())
+"""Words the recogniser writes for a title it mis-heard ("missing" for "Mrs", "missed" for "Mister", "nice" for
+"Nurse", "insist" for "I'm Sister", "preface" for "Professor"): taken as the title when it, or the word after it,
+was heard without confidence (:data:`UNSURE`). Only sound-alikes seen in benchmarks/speech.py: "assist" (for "I'm
+Sister") bleeped "Can you assist me to the toilet" there, and taking the word after a sound-alike even when the
+rules see no name in it ("insist I don't ...") bleeped "nice and warm" ("Nurse, is it nice and warm ...")."""
 WEAK_SOUNDALIKES = frozenset({"not"})
 """Sound-alikes of a title that are also very common words ("not" for "Nurse": "Can you ask, not so clever to
 bring ..." for "ask Nurse Okafor to bring"): a title only when one of the next two words was heard with less than
@@ -499,11 +500,6 @@ def _soundalike_title(toks: list[Token], i: int) -> bool:
     return False
 
 
-SURE = 0.8
-"""A word heard with at least this probability is taken as heard right: one that cannot be part of a name ("I
-insist you stay") is not taken as the name after a title's sound-alike."""
-
-
 def _trigger_names(toks: list[Token]) -> list[Found]:
     """Names after a trigger, covered even when the recogniser turned them into ordinary words: "my name is X",
     "I'm X", "I am X", "this is X", "it's X", a title ("Doctor X", "Nurse X", "Mrs X"; after "the" / "a" / "your"
@@ -539,10 +535,6 @@ def _trigger_names(toks: list[Token]) -> list[Found]:
         while j < n and toks[j].low in ("um", "er", "uh", "erm", "is", "it's", "its", "am") and not toks[j].ends_clause:
             j += 1
         k = _after_trigger(toks, j, common=common, title=first is not None)
-        if k == j and first == i and lw not in TITLES and j < n and any(c.isalpha() for c in toks[j].low) \
-                and not toks[j - 1].ends_clause \
-                and not (toks[j].probability >= SURE and _plainly_not_name(toks[j], common, True)):
-            k = j + 1  # a sound-alike of a title: the name is said right after it ("I insist I don't ...")
         if k > j:
             out.append((j if first is None else first, k, "name"))
     return out

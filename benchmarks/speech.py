@@ -23,7 +23,9 @@ Since issue 25 the sentences after the first 58 add names the recogniser mis-hea
 triggers, and ordinary talk after the same triggers, in espeak-ng's other accents (EXTRA_VOICES: Lancaster,
 Caribbean, West Midlands, New York, Scottish; the first 58 keep their voices, so their figures compare with older
 runs). --voice-shift N gives every sentence the voice and speed N places later in its list: the same sentences in
-voices the rules were not tuned with (names fare worse there: docs/benchmarks.md).
+voices the rules were not tuned with (names fare worse there: docs/benchmarks.md). The last 19 sentences (82-100)
+were written after the name rules of issue 25 and used as a check on them (names after titles and family words;
+ordinary talk with "not", "missed", "insist", "assist", "nice" and a family word between commas).
 
 NON-SPEECH (--nonspeech): NONSPEECH_SECONDS (20 s) of each of a 440 Hz tone (../shared/tools/speedclip.py's
 audio), monitor beeps, a three-tone pump alarm, 50 Hz hum over brown noise, music (chords, bass, a drum-like

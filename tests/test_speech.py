@@ -485,7 +485,9 @@ def test_a_common_word_heard_for_a_title_is_one_only_when_the_name_after_it_was_
     assert {3, 4, 5} <= _found_with(text, {3: 0.54, 4: 0.53, 5: 0.15})
     assert not _found_with(text, {})  # heard with confidence: ordinary words
     assert not _found_with("You're not so clever to bring it.", {3: 0.2})  # "not" after "you're" is a negation
-    assert not _found_with("This is not the right one.", {3: 0.1})
+    assert not _found_with("This is not the right one.", {})
+    assert not _found_with("I'm not sure what time it is.", {3: 0.5})
+    assert {2, 3, 4} <= _found_with("This is not the one killing, she won't.", {2: 0.44, 3: 0.14, 4: 0.2})
 
 
 def test_a_sound_alike_title_is_a_title_when_the_name_after_it_was_unsure():

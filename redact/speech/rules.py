@@ -415,7 +415,8 @@ WEAK_SOUNDALIKES = frozenset({"not"})
 """Sound-alikes of a title that are also very common words ("not" for "Nurse": "Can you ask, not so clever to
 bring ..." for "ask Nurse Okafor to bring"): a title only when one of the next two words was heard with less than
 :data:`WEAK_UNSURE` probability and the word before is not one that "not" usually follows (:data:`NOT_AFTER`:
-"you're not", "is not", "do not")."""
+"you're not", "is not", "do not"), unless that is an introduction ("This is not the one killing" for "This is
+Nurse Siobhan Kelly": "I'm not", "it's not", "this is not")."""
 WEAK_UNSURE = 0.2
 """0.3 bleeped "crack, not in tomorrow mode" ("scratch, nothing to worry about", "tomorrow" heard at 0.25) in
 benchmarks/speech.py --voice-shift 3, clean (ordinary 0.097 -> 0.105); 0.2 keeps the names in the benchmark's
@@ -495,7 +496,9 @@ def _soundalike_title(toks: list[Token], i: int) -> bool:
     if t.low in TITLE_SOUNDALIKES:
         return t.probability < UNSURE or toks[i + 1].probability < UNSURE
     if t.low in WEAK_SOUNDALIKES:
-        return (i == 0 or toks[i - 1].low not in NOT_AFTER) \
+        intro = (i >= 2 and toks[i - 1].low == "is" and toks[i - 2].low in ("this", "it")) \
+            or (i >= 1 and toks[i - 1].low in ("i'm", "it's", "this's"))  # "This is not the one killing"
+        return (i == 0 or toks[i - 1].low not in NOT_AFTER or intro) \
             and min(tk.probability for tk in toks[i + 1:i + 3]) < WEAK_UNSURE
     return False
 

@@ -21,10 +21,11 @@ than number words (but both are read), capitals on names and places, sentences w
    next sentence, after "yes, it's". Digits within six words of "NHS", "number", "phone", "mobile", "call me on"
    are an identifier even when the check digit fails or the recogniser broke them up.
 3. **Names**: a title (Dr, Mr, Mrs, Ms, Miss, Nurse, Sister, Doctor, Mister, ...) and the capitalised words after
-   it (after Dr/Mr/Mrs/Ms the next word even in lower case); "I'm X" / "I am X" / "this is X" / a relation ("my son
-   X") / a greeting ("morning X") with X capitalised and not a common word (:data:`SPEECH_STOP`); any capitalised,
-   not common word inside a sentence (the recogniser capitalises proper nouns); at a sentence's start, two such
-   words, or one followed by a comma ("Sarah, can you ...").
+   it (after Dr/Mr/Mrs/Ms the next word even in lower case; a title heard as a sound-alike, "missing" for "Mrs",
+   "insist" for "I'm Sister", when the recogniser was unsure of it or of the name after it); "I'm X" / "I am X" /
+   "this is X" / a relation ("my son X") / a greeting ("morning X") with X capitalised and not a common word
+   (:data:`SPEECH_STOP`); any capitalised, not common word inside a sentence (the recogniser capitalises proper
+   nouns); at a sentence's start, two such words, or one followed by a comma ("Sarah, can you ...").
 
 Day and month without a year ("the 1st of April today", "May 4") are not flagged on their own: appointment and
 today's dates are ordinary ward talk; after a date-of-birth label they are.

@@ -23,7 +23,9 @@ Since issue 25 the sentences after the first 58 add names the recogniser mis-hea
 triggers, and ordinary talk after the same triggers, in espeak-ng's other accents (EXTRA_VOICES: Lancaster,
 Caribbean, West Midlands, New York, Scottish; the first 58 keep their voices, so their figures compare with older
 runs). --voice-shift N gives every sentence the voice and speed N places later in its list: the same sentences in
-voices the rules were not tuned with (names fare worse there: docs/benchmarks.md).
+voices the rules were not tuned with (names fare worse there: docs/benchmarks.md). The last 19 sentences (82-100)
+were written after the name rules of issue 25 and used as a check on them (names after titles and family words;
+ordinary talk with "not", "missed", "insist", "assist", "nice" and a family word between commas).
 
 NON-SPEECH (--nonspeech): NONSPEECH_SECONDS (20 s) of each of a 440 Hz tone (../shared/tools/speedclip.py's
 audio), monitor beeps, a three-tone pump alarm, 50 Hz hum over brown noise, music (chords, bass, a drum-like
@@ -164,6 +166,28 @@ SENTENCES: list[list[tuple[str | None, str]]] = [
     [(O, "Her son is bringing some clean clothes in.")],
     [(O, "It's cold in here, can I have another blanket?")],
     [(O, "The consultant wants another scan on Monday.")],
+    # after the issue-25 name rules: new sentences, written before any was measured (names after titles, family
+    # words and introductions; ordinary talk with the words the rules take for mis-heard titles: "not", "missed",
+    # "insist", "assist", "nice", and a family word between commas)
+    [(O, "Good afternoon, I'm"), ("name", "Nurse Adebayo,"), (O, "I'll be doing your observations.")],
+    [(O, "Could you ask"), ("name", "Doctor Lindqvist"), (O, "to look at my leg?")],
+    [(O, "This is my daughter,"), ("name", "Niamh,"), (O, "she lives nearby.")],
+    [("name", "Mister Achterberg,"), (O, "your taxi has arrived.")],
+    [(O, "I'm"), ("name", "Sister Fitzgerald,"), (O, "the ward manager.")],
+    [(O, "Is that"), ("name", "Mrs Okonkwo"), (O, "in the side room?")],
+    [(O, "My wife,"), ("name", "Grainne,"), (O, "will phone later.")],
+    [("name", "Professor Vandermeer"), (O, "is running late this morning.")],
+    [(O, "Hello, my name is"), ("name", "Tobias Wainwright"), (O, "and I'm here for my operation.")],
+    [(O, "Please tell"), ("name", "Nurse Kaczmarek"), (O, "that bed nine is ready.")],
+    [(O, "I'm not sure what time the doctor is coming.")],
+    [(O, "This is not the right tablet, can you check?")],
+    [(O, "You missed a dose of your antibiotics last night.")],
+    [(O, "I insist you stay in bed until the physio comes.")],
+    [(O, "Nurse, is it nice and warm in the day room?")],
+    [(O, "Can you assist me to the toilet please?")],
+    [(O, "My daughter, bless her, brought me some grapes.")],
+    [(O, "It's nothing serious, just a bit of bruising.")],
+    [(O, "Sister said not to worry about the swelling.")],
 ]
 BASE_SENTENCES = 58
 """The first 58 sentences keep the voices they had before issue 25 (VOICES); the ones after use EXTRA_VOICES."""

@@ -469,3 +469,35 @@ def test_a_mis_heard_title_said_without_confidence_is_taken_as_a_title():
     assert {2, 3} <= found("Is that missing evidence in bed six?", {2: 0.39, 3: 0.17})  # "Mrs Evans"
     assert not found("Is that missing evidence in bed six?", {})  # heard with confidence: ordinary words
     assert not found("Something is missing, I think.", {2: 0.1})
+
+
+def _found_with(text: str, probs: dict[int, float]) -> set[int]:
+    """The indices of the words of ``text`` the rules flag, the words at ``probs``' keys heard with that
+    probability (the rest 0.9)."""
+    ws = words_of(text)
+    for k, p in probs.items():
+        ws[k] = Word(ws[k].start, ws[k].end, ws[k].text, p)
+    return {k for a, b, _ in rules.find(ws) for k in range(a, b)}
+
+
+def test_a_common_word_heard_for_a_title_is_one_only_when_the_name_after_it_was_unsure():
+    text = "Can you ask, not so clever to bring the machine?"  # "ask Nurse Okafor to bring"
+    assert {3, 4, 5} <= _found_with(text, {3: 0.54, 4: 0.53, 5: 0.15})
+    assert not _found_with(text, {})  # heard with confidence: ordinary words
+    assert not _found_with("You're not so clever to bring it.", {3: 0.2})  # "not" after "you're" is a negation
+    assert not _found_with("This is not the right one.", {})
+    assert not _found_with("I'm not sure what time it is.", {3: 0.5})
+    assert {2, 3, 4} <= _found_with("This is not the one killing, she won't.", {2: 0.44, 3: 0.14, 4: 0.2})
+
+
+def test_a_sound_alike_title_is_a_title_when_the_name_after_it_was_unsure():
+    assert {1, 2, 3} <= _found_with("I insist I'll go light the north.", {1: 0.18, 2: 0.49, 3: 0.05})  # "I'm Sister"
+    assert not _found_with("I insist you stay in bed.", {})
+    assert not _found_with("I insist you stay in bed.", {1: 0.1})  # "you" is no name
+
+
+def test_the_first_word_after_a_title_may_be_a_common_word_when_a_guess_follows():
+    text = "Can you ask? Nurse are covered to bring the obs machine."
+    assert {3, 4, 5} <= _found_with(text, {3: 0.55, 4: 0.41, 5: 0.18})  # "Nurse Okafor", heard as "are covered"
+    assert 4 not in _found_with(text, {})
+

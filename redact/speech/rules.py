@@ -21,10 +21,11 @@ than number words (but both are read), capitals on names and places, sentences w
    next sentence, after "yes, it's". Digits within six words of "NHS", "number", "phone", "mobile", "call me on"
    are an identifier even when the check digit fails or the recogniser broke them up.
 3. **Names**: a title (Dr, Mr, Mrs, Ms, Miss, Nurse, Sister, Doctor, Mister, ...) and the capitalised words after
-   it (after Dr/Mr/Mrs/Ms the next word even in lower case); "I'm X" / "I am X" / "this is X" / a relation ("my son
-   X") / a greeting ("morning X") with X capitalised and not a common word (:data:`SPEECH_STOP`); any capitalised,
-   not common word inside a sentence (the recogniser capitalises proper nouns); at a sentence's start, two such
-   words, or one followed by a comma ("Sarah, can you ...").
+   it (after Dr/Mr/Mrs/Ms the next word even in lower case; a title heard as a sound-alike, "missing" for "Mrs",
+   "insist" for "I'm Sister", when the recogniser was unsure of it or of the name after it); "I'm X" / "I am X" /
+   "this is X" / a relation ("my son X") / a greeting ("morning X") with X capitalised and not a common word
+   (:data:`SPEECH_STOP`); any capitalised, not common word inside a sentence (the recogniser capitalises proper
+   nouns); at a sentence's start, two such words, or one followed by a comma ("Sarah, can you ...").
 
 Day and month without a year ("the 1st of April today", "May 4") are not flagged on their own: appointment and
 today's dates are ordinary ward talk; after a date-of-birth label they are.
@@ -405,9 +406,25 @@ Bethany from"): after a trigger it does not end the name (:func:`_plainly_not_na
 transcripts, names / ordinary speech covered, clean and brown noise 15 dB with beeps, in the benchmark's voices and
 with --voice-shift 1: 0.3 gave 0.905 / 0.091, 0.810 / 0.078, 0.710 / 0.077, 0.646 / 0.082; 0.4 gave 0.905 / 0.091,
 0.844 / 0.091, 0.762 / 0.078, 0.703 / 0.083."""
-TITLE_SOUNDALIKES = frozenset("missing misses missed nice".split())
+TITLE_SOUNDALIKES = frozenset("missing misses missed nice insist preface".split())
 """Words the recogniser writes for a title it mis-heard ("missing" for "Mrs", "missed" for "Mister", "nice" for
-"Nurse"): taken as the title when it, or the word after it, was heard without confidence (:data:`UNSURE`)."""
+"Nurse", "insist" for "I'm Sister", "preface" for "Professor"): taken as the title when it, or the word after it,
+was heard without confidence (:data:`UNSURE`). Only sound-alikes seen in benchmarks/speech.py: "assist" (for "I'm
+Sister") bleeped "Can you assist me to the toilet" there, and taking the word after a sound-alike even when the
+rules see no name in it ("insist I don't ...") bleeped "nice and warm" ("Nurse, is it nice and warm ...")."""
+WEAK_SOUNDALIKES = frozenset({"not"})
+"""Sound-alikes of a title that are also very common words ("not" for "Nurse": "Can you ask, not so clever to
+bring ..." for "ask Nurse Okafor to bring"): a title only when one of the next two words was heard with less than
+:data:`WEAK_UNSURE` probability and the word before is not one that "not" usually follows (:data:`NOT_AFTER`:
+"you're not", "is not", "do not"), unless that is an introduction ("This is not the one killing" for "This is
+Nurse Siobhan Kelly": "I'm not", "it's not", "this is not")."""
+WEAK_UNSURE = 0.2
+"""0.3 bleeped "crack, not in tomorrow mode" ("scratch, nothing to worry about", "tomorrow" heard at 0.25) in
+benchmarks/speech.py --voice-shift 3, clean (ordinary 0.097 -> 0.105); 0.2 keeps the names in the benchmark's
+voices, clean (0.905 -> 0.944), and in --voice-shift 2, clean (0.683 -> 0.722)."""
+NOT_AFTER = frozenset("""are were is was am be do does did have has had will would could should can may might must
+shall you're they're we're i'm it's that's there's he's she's isn't aren't wasn't weren't don't i you we they he
+she it and or but why if""".split())
 COMMA_PAUSE = 0.1
 """Seconds: a comma right after "I'm" / "this is" / "it's" with no longer pause than this after it is the
 recogniser's, not the speaker's, and the name trigger is not ended by it."""
@@ -444,7 +461,9 @@ def _after_trigger(toks: list[Token], j: int, most: int = TRIGGER_WORDS, common:
     k = j
     while k < n and k - j < most:
         t = toks[k]
-        if (k > j and t.pause_before > PAUSE) or _plainly_not_name(t, common, title):
+        if k > j and t.pause_before > PAUSE:
+            break
+        if _plainly_not_name(t, common, title) and not (title and k == j and _split_name(toks, k, common)):
             break
         k += 1
         if t.ends_sentence:
@@ -455,6 +474,34 @@ def _after_trigger(toks: list[Token], j: int, most: int = TRIGGER_WORDS, common:
     while k > j and toks[k - 1].low in NAME_GLUE:  # not ending on "the" / "a"
         k -= 1
     return k
+
+
+def _split_name(toks: list[Token], k: int, common: bool) -> bool:
+    """Whether ``toks[k]``, the first word after a title, is the start of a name the recogniser split into a common
+    word and a guess ("Nurse are covered to" for "Nurse Okafor to", "missed at one side" for "Mister Wojciechowski"):
+    a word (not a number, not ending a clause) followed at once by a word heard without confidence
+    (:data:`UNSURE`) that is not plainly not a name."""
+    t = toks[k]
+    if k + 1 >= len(toks) or t.ends_clause or not any(c.isalpha() for c in t.low) or any(c.isdigit() for c in t.low):
+        return False
+    nxt = toks[k + 1]
+    return nxt.probability < UNSURE and nxt.pause_before <= PAUSE and not _plainly_not_name(nxt, common, True)
+
+
+def _soundalike_title(toks: list[Token], i: int) -> bool:
+    """Whether ``toks[i]`` is a title the recogniser mis-heard as another word (:data:`TITLE_SOUNDALIKES`,
+    :data:`WEAK_SOUNDALIKES`), judged by how unsure it was of it and of the words after it."""
+    t, n = toks[i], len(toks)
+    if t.ends_clause or i + 1 >= n:
+        return False
+    if t.low in TITLE_SOUNDALIKES:
+        return t.probability < UNSURE or toks[i + 1].probability < UNSURE
+    if t.low in WEAK_SOUNDALIKES:
+        intro = (i >= 2 and toks[i - 1].low == "is" and toks[i - 2].low in ("this", "it")) \
+            or (i >= 1 and toks[i - 1].low in ("i'm", "it's", "this's"))  # "This is not the one killing"
+        return (i == 0 or toks[i - 1].low not in NOT_AFTER or intro) \
+            and min(tk.probability for tk in toks[i + 1:i + 3]) < WEAK_UNSURE
+    return False
 
 
 def _trigger_names(toks: list[Token]) -> list[Found]:
@@ -483,8 +530,7 @@ def _trigger_names(toks: list[Token]) -> list[Found]:
                 and (lw in SURE_TITLES or lw == "consultant" or i == 0
                      or toks[i - 1].low not in NAME_TRIGGER_DETERMINERS):
             j, first, common = i + 1, (i if lw in TITLES else None), False
-        elif lw in TITLE_SOUNDALIKES and not t.ends_clause and i + 1 < n \
-                and (t.probability < UNSURE or toks[i + 1].probability < UNSURE):
+        elif _soundalike_title(toks, i):
             j, first, common = i + 1, i, False  # "missing evidence" for "Mrs Evans", heard without confidence
         elif lw in RELATIONS and i > 0 and toks[i - 1].low in POSSESSIVES and not t.ends_sentence:
             j = i + 1

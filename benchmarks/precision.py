@@ -76,6 +76,8 @@ from redact.render import _box, _ellipse_mask  # noqa: E402  (exactly the render
 
 SHARED = ROOT.parent / "shared"
 FACES_CROWD = SHARED / "faces-crowd"
+DRESS_VERSION = 2
+"""Bumped when :func:`dressed` paints differently (its cached copies are then made again)."""
 TEXT_DEV = SHARED / "text-dev"
 KENBURNS = SHARED / "tools" / "kenburns.py"
 TEXT_LABELS = Path(__file__).resolve().parent / "text_labels.json"
@@ -252,7 +254,7 @@ class Labelled:
 def make_labelled(image: Path, labels_file: Path, frames: int, cache: Path) -> Labelled:
     """The kenburns clip of ``image`` (made once, cached) and its truth per frame."""
     entry = json.loads(labels_file.read_text())[image.name]
-    key = hashlib.sha256(json.dumps([entry, frames, SIZE]).encode()).hexdigest()[:10]
+    key = hashlib.sha256(json.dumps([entry, frames, SIZE, sha256_file(image)]).encode()).hexdigest()[:10]
     out = cache / "kenburns" / f"{image.stem}_{frames}_{key}"
     clip, gt_file = out / f"{image.stem}.mp4", out / f"{image.stem}.gt.json"
     if not (clip.is_file() and gt_file.is_file()):
@@ -272,6 +274,42 @@ def make_labelled(image: Path, labels_file: Path, frames: int, cache: Path) -> L
         b = (raw - [x0, y0, x0, y0]) * [sx, sy, sx, sy]
         every.append(np.clip(b, 0, [SIZE[0], SIZE[1]] * 2))
     return Labelled(clip, frames, counted, every)
+
+
+def dressed(folder: Path, cache: Path) -> Path:
+    """A copy of the labelled face set ``folder`` with every labelled face dressed as hospital staff are: a surgical
+    mask from the bridge of the nose (about half way down the face box) to below the chin and a theatre cap over the
+    hair down to the top of the box, so the eyes and brows show. Painted once into ``cache``; the labels are the same faces. A check, not a
+    photograph: flat colours with a few pleats, not real masks."""
+    out = cache / "dressed" / folder.name
+    entries = json.loads((folder / "labels.json").read_text())
+    key = hashlib.sha256(json.dumps([entries, DRESS_VERSION]).encode()).hexdigest()[:10]
+    if (out / key).is_file():
+        return out
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    for name, entry in entries.items():
+        img = cv2.imread(str(folder / "images" / name))
+        for g in entry:
+            x1, y1, x2, y2 = (g["box"] if isinstance(g, dict) else g)[:4]
+            w, h = x2 - x1, y2 - y1
+            if w < 4 or h < 4:
+                continue
+            cx = (x1 + x2) / 2
+            # the mask: from the bridge of the nose (55% down the box, 48% at its middle) to below the chin
+            mask = np.array([[x1 - 0.03 * w, y1 + 0.57 * h], [cx, y1 + 0.48 * h], [x2 + 0.03 * w, y1 + 0.57 * h],
+                             [x2 - 0.04 * w, y2 + 0.04 * h], [cx, y2 + 0.1 * h], [x1 + 0.04 * w, y2 + 0.04 * h]])
+            cv2.fillPoly(img, [mask.round().astype(np.int32)], (226, 205, 168), cv2.LINE_AA)  # pale blue (BGR)
+            for k in (0.68, 0.79, 0.9):  # pleats
+                y = int(round(y1 + k * h))
+                cv2.line(img, (int(x1 + 0.02 * w), y), (int(x2 - 0.02 * w), y), (196, 175, 140), max(1, int(h / 40)))
+            # the cap: over the hair, down to the top of the forehead (the box's top edge)
+            cap = np.array([[x1 - 0.08 * w, y1 + 0.02 * h], [x1, y1 - 0.2 * h], [cx, y1 - 0.32 * h],
+                            [x2, y1 - 0.2 * h], [x2 + 0.08 * w, y1 + 0.02 * h]])
+            cv2.fillPoly(img, [cap.round().astype(np.int32)], (150, 120, 40), cv2.LINE_AA)  # theatre-cap teal
+        cv2.imwrite(str(out / "images" / name), img, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    (out / "labels.json").write_text(json.dumps(entries))
+    (out / key).write_text("")
+    return out
 
 
 # -- one clip --------------------------------------------------------------------------------------------
@@ -471,6 +509,8 @@ def main() -> int:
     ap.add_argument("--images", help="comma-separated faces-dev / text photo names: a subset")
     ap.add_argument("--set", choices=("dev", "crowd"), default="dev",
                     help="faces part: ../shared/faces-dev (default) or ../shared/faces-crowd (crowded rooms)")
+    ap.add_argument("--dress", choices=("none", "masks"), default="none",
+                    help="faces part: masks = every labelled face in a surgical mask and a theatre cap (painted)")
     ap.add_argument("--layers", help="comma-separated plan kinds the labelled parts count (e.g. face,badge: the "
                     "faces issue's scorer); default all")
     ap.add_argument("--clip", action="append", help="footage clip name or path (repeatable; default: 5 clips)")
@@ -494,6 +534,8 @@ def main() -> int:
     t0 = time.perf_counter()
     if "faces" in parts:
         folder = FACES_CROWD if args.set == "crowd" else FACES_DEV
+        if args.dress == "masks":
+            folder = dressed(folder, args.cache)
         images = sorted(p for p in (folder / "images").iterdir() if not subset or p.name in subset)
         opts = ScanOptions(text="off", badges=False) if args.mode == "faces" else ScanOptions()
         out["faces"] = labelled_part("faces", images, folder / "labels.json", opts, deface, args)

@@ -173,3 +173,17 @@ def test_a_new_clip_forgets_the_previous_clips_last_reading():
     assert reader.chains(0)
     Scheduled(det, every=25, watch=ChangeWatch()).reset()
     assert not reader.chains(0)
+
+
+def test_rapidocr_gives_each_line_its_own_detection_score(rapid):
+    """rapidocr sorts the detected boxes top to bottom but not their scores: each line must keep the score the
+    detector gave it (read_regions pairs them before any sorting), whichever order the lines were found in."""
+    img = scene([("FAINT", 40, 60), ("NURSE BAY 4", 300, 140), ("LI WU", 60, 230), ("EXIT 12", 360, 310)])
+    img[30:75, 30:140] = (img[30:75, 30:140].astype(np.float32) * 0.25 + 150).astype(np.uint8)  # a faint card
+    whole = rapid.read(img)
+    regional = rapid.read_regions(img, np.array([[0, 0, 640, 360]]))
+    assert len(whole) == len(regional) >= 3
+    assert len({round(b.score, 3) for b in whole}) > 1, "the lines should not all score the same"
+    for b in whole:
+        (twin,) = [r for r in regional if np.abs(r.xyxy - b.xyxy).max() <= 2]
+        assert b.score == pytest.approx(twin.score, abs=1e-4)  # (normalised in another order: 1e-6 apart)

@@ -5,9 +5,9 @@
 Runs (with run_due, so that it also runs on trees before the change) the default on-screen text detector (``text_stack`` of the default ScanOptions: the stride, cuts, the change
 watch and its following of moving lines) over every frame of each clip with the scan's own camera motion and cut
 detection, faces and badges left out (they do not change when text is read). Prints per clip: frames, readings in all,
-readings a change alone made due, frames on which some line was followed instead of read, readings limited to the
-parts of the frame that changed (:mod:`redact.detect.regions`) and the mean share of the frame they read, and seconds. Counts only:
-recognised text is never printed.
+readings a change alone made due, readings new ground the camera showed alone made due, frames on which some line
+was followed instead of read, readings limited to the parts of the frame that changed (:mod:`redact.detect.regions`)
+and the mean share of the frame they read, and seconds. Counts only: recognised text is never printed.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def readings(path: Path) -> dict[str, float]:
     reader = text.detector.backend  # a RegionalReader once the scan limits readings to what changed
     partial = getattr(reader, "partial", 0)
     return {"frames": frames, "readings": runs[0], "by_change": watch.readings if watch else 0,
+            "by_reveal": getattr(watch, "reveals", 0),
             "followed_frames": getattr(watch, "follows", 0), "partial": partial,
             "partial_share": round(getattr(reader, "share", 0.0) / partial, 3) if partial else 0.0,
             "seconds": round(time.perf_counter() - t0, 1)}
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     for p in paths:
         r = readings(p)
         print(f"{p.name:45s} frames {r['frames']:4d}  readings {r['readings']:3d}  by change {r['by_change']:3d}  "
+              f"by new ground {r['by_reveal']:3d}  "
               f"followed frames {r['followed_frames']:4d}  of the parts that changed {r['partial']:3d} "
               f"(mean share of the frame {r['partial_share']:.2f})  {r['seconds']} s", flush=True)
     return 0

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from redact.detect.schedule import Scheduled, run_due, run_frame
-from redact.detect.watch import CHANGE_GAP, ChangeWatch
+from redact.detect.watch import CHANGE_GAP, REVEAL_SHARE, ChangeWatch, revealed_share
 from redact.io import FrameSource
 from redact.motion import CameraMotion, MotionPath
 from redact.pipeline import ScanOptions, default_stack, render, scan
@@ -262,6 +262,35 @@ def test_a_caption_burnt_in_and_text_in_the_scene_are_no_change_while_the_camera
     s = Scheduled(Fixed([caption, sign]), every=25, watch=ChangeWatch())
     assert play(frames, [s], motion) == [0, 25]
     assert s.watch.readings == 0
+
+
+def test_with_reveal_ground_the_camera_pans_onto_is_read_once_it_is_a_twentieth_of_the_frame():
+    """With ``reveal`` (off by default) writing a pan brings into view is not left to the stride (up to a second
+    unread): once more than REVEAL_SHARE of the frame lies outside the last reading's frame, the detector is due (at
+    most every gap frames), whether or not the last reading found text; without a camera motion nothing is
+    revealed."""
+    scene = _textured((480, 260))
+    frames, motion = [], MotionPath()
+    for i in range(30):
+        frames.append(np.ascontiguousarray(scene[40:220, 40 + 3 * i:360 + 3 * i]))  # 3 px a frame of 320: 1%
+        motion.add(i, np.array([[1.0, 0, -3.0], [0, 1.0, 0]]), i > 0)
+    for found in ([[106, 86, 226, 122]], []):
+        s = Scheduled(Fixed(found), every=25, watch=ChangeWatch(reveal=REVEAL_SHARE))
+        assert play(frames, [s], motion) == [0, 6, 12, 18, 24]  # 18 px of 320 shown: 5.6% > 5%
+        assert s.watch.reveals == 4 and s.watch.readings == 0
+    s = Scheduled(Fixed([]), every=25, watch=ChangeWatch(reveal=REVEAL_SHARE))
+    assert play(frames, [s], None) == [0, 25] and s.watch.reveals == 0
+    s = Scheduled(Fixed([]), every=25, watch=ChangeWatch())  # the default
+    assert play(frames, [s], motion) == [0, 25] and s.watch.reveals == 0
+
+
+def test_revealed_share():
+    still = np.array([[1.0, 0, 0], [0, 1.0, 0]])
+    assert revealed_share(still, (320, 180)) == pytest.approx(0.0)
+    assert revealed_share(np.array([[1.0, 0, -32.0], [0, 1.0, 0]]), (320, 180)) == pytest.approx(0.1)
+    assert revealed_share(np.array([[1.0, 0, 0], [0, 1.0, 18.0]]), (320, 180)) == pytest.approx(0.1)
+    assert revealed_share(np.array([[1.25, 0, 0], [0, 1.25, 0]]), (320, 180)) == pytest.approx(0.0)  # zoomed in
+    assert revealed_share(np.array([[0.5, 0, 0], [0, 0.5, 0]]), (320, 180)) == pytest.approx(0.75)  # zoomed out
 
 
 def test_changes_every_frame_are_read_at_most_every_gap_frames_and_the_frames_between_are_covered(tmp_path):

@@ -173,3 +173,46 @@ def test_a_new_clip_forgets_the_previous_clips_last_reading():
     assert reader.chains(0)
     Scheduled(det, every=25, watch=ChangeWatch()).reset()
     assert not reader.chains(0)
+
+
+def test_rapidocr_gives_each_line_its_own_detection_score(rapid):
+    """rapidocr sorts the detected boxes top to bottom but not their scores: each line must keep the score the
+    detector gave it (read_regions pairs them before any sorting), whichever order the lines were found in."""
+    img = scene([("FAINT", 40, 60), ("NURSE BAY 4", 300, 140), ("LI WU", 60, 230), ("EXIT 12", 360, 310)])
+    img[30:75, 30:140] = (img[30:75, 30:140].astype(np.float32) * 0.25 + 150).astype(np.uint8)  # a faint card
+    whole = rapid.read(img)
+    regional = rapid.read_regions(img, np.array([[0, 0, 640, 360]]))
+    assert len(whole) == len(regional) >= 3
+    assert len({round(b.score, 3) for b in whole}) > 1, "the lines should not all score the same"
+    for b in whole:
+        (twin,) = [r for r in regional if np.abs(r.xyxy - b.xyxy).max() <= 2]
+        assert b.score == pytest.approx(twin.score, abs=1e-4)  # (normalised in another order: 1e-6 apart)
+
+
+def test_a_reading_for_new_ground_reads_that_ground_and_keeps_only_lines_read_surely():
+    """With the change watch's ``reveal`` (off by default), a pan that shows new ground makes the text detector due;
+    that reading looks at the new ground only, and keeps what it finds there only when recognised surely (texture at
+    the frame's edge waits for the next whole reading, as without it)."""
+    from redact.detect.text import TextDetector
+    from redact.detect.watch import REVEAL_SHARE
+    from redact.motion import MotionPath
+
+    wide = scene([("WARD 7", 40, 60), ("LI WU", 680, 140)], size=(1280, 360))
+    frames, motion = [], MotionPath()
+    for i in range(16):
+        frames.append(np.ascontiguousarray(wide[:, 12 * i:12 * i + 640]))  # pans right 12 px a frame: LI WU comes in
+        motion.add(i, np.array([[1.0, 0.0, -12.0], [0.0, 1.0, 0.0]]), i > 0)
+
+    class Unsure(Fake):  # reads the cards in parts unsurely
+        def read_regions(self, image, parts, recognise=None):
+            return [TextBox(b.quad, b.score, "card", 0.6) for b in super().read_regions(image, parts, recognise)]
+
+    for backend, kept in ((Fake(), True), (Unsure(), False)):
+        det = TextDetector(backend, sharpen=False)
+        s = Scheduled(det, every=25, watch=ChangeWatch(reveal=REVEAL_SHARE))
+        found = [run_frame([s], i, img, cut=False, motion=motion).found.get("text") for i, img in enumerate(frames)]
+        assert s.watch.reveals >= 1 and backend.whole == 1 and s.watch.readings == 0
+        for parts in backend.parts:  # a strip along the right edge (and a margin), not the frame
+            assert parts[:, 0].min() >= 320 and parts[:, 2].max() == 640
+        new = [f for i, f in enumerate(found) if i > 0 and f is not None]
+        assert any((f.xyxy[:, 0] > 400).any() for f in new) == kept  # LI WU (its card from x 674 - 12 i) or not yet

@@ -91,6 +91,7 @@ class RapidOcrBackend:
         for role, path in paths.items():  # our session options instead of rapidocr's (see _own_session)
             _own_session(getattr(self._engine, f"text_{role}"), path, provider, threads)
         _fast_det_preprocess(self._engine.text_det)
+        _unsorted_boxes(self._engine.text_det)
         det: Any = self._engine.text_det  # rapidocr types its session None until loaded
         self.provider = det.session.session.get_providers()[0]
         if provider == "cuda" and self.provider != CUDA:
@@ -148,7 +149,7 @@ class RapidOcrBackend:
             piece = resized[top:bottom, left:right].astype(np.float32)
             blob = ((piece / 255.0 - mean) / std).transpose(2, 0, 1)[None]
             boxes, box_scores = det.postprocess_op(det.session(np.ascontiguousarray(blob)), piece.shape[:2])
-            for box, score in zip(boxes, box_scores):  # (not rapidocr's sorted_boxes: it reorders boxes, not scores)
+            for box, score in zip(boxes, box_scores):  # (in the detector's order, as read: see _unsorted_boxes)
                 quad = (np.asarray(box, np.float32) + np.array([left, top], np.float32)) / np.array([rx, ry], np.float32)
                 quad[:, 0] = np.clip(quad[:, 0], 0, w)
                 quad[:, 1] = np.clip(quad[:, 1], 0, h)
@@ -240,6 +241,13 @@ def _own_session(step: Any, path: Path, provider: str, threads: int | None) -> N
     memory arena off and lets idle worker threads spin (RapidOCR alone on 5 frames of a 720p clip: 5.6-5.75 s,
     user 8.2-8.3 s, system 1.4-2.2 s; on ours 4.9 s, 7.5 s, 0.8 s)."""
     step.session.session = create_session(str(path), provider, threads)
+
+
+def _unsorted_boxes(det: Any) -> None:
+    """Keep the detector's boxes in the order it found them: rapidocr sorts the boxes top to bottom but leaves
+    their scores in the detector's order, so a line would be given another line's detection score (:meth:`read`
+    pairs them one to one, and the crops are cut in the boxes' order)."""
+    det.sorted_boxes = lambda boxes: boxes
 
 
 def _fast_det_preprocess(det: Any) -> None:

@@ -34,8 +34,8 @@ CUT_THRESHOLD = 28.0
 @dataclass
 class Scheduled:
     """A detector and its stride: it runs on frame 0, every ``every`` frames after its last run, and on cuts;
-    with a ``watch`` (:class:`ChangeWatch`), also when what its last run found has changed, at most every
-    ``watch.gap`` frames."""
+    with a ``watch`` (:class:`ChangeWatch`), also when what its last run found has changed or the camera has shown
+    new ground since (:attr:`ChangeWatch.revealed`), at most every ``watch.gap`` frames."""
 
     detector: Detector
     every: int = 1
@@ -74,7 +74,7 @@ class Scheduled:
 
     def due(self, frame_index: int, cut: bool) -> bool:
         watch = self.watch
-        changed = watch is not None and watch.pending is not None
+        changed = watch is not None and (watch.pending is not None or watch.revealed)
         return (self.every == 1 or cut or self.strided(frame_index)
                 or (watch is not None and changed and frame_index - self._last >= watch.gap))
 
@@ -139,7 +139,8 @@ def run_frame(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, c
             wants = getattr(s, "uses_context", False) or getattr(s.detector, "uses_context", False)
             context = _merged(found, merge_iou) if wants else None
             if s.watch is not None:  # a reading of text limited to what changed since the previous one
-                prepare(s.detector, s.watch, frame_index, image, cut, motion)
+                prepare(s.detector, s.watch, frame_index, image, cut, motion,
+                        new_ground=by_change and s.watch.pending is None and s.watch.revealed)
             dets = s.run(frame_index, image, context)
             if s.watch is not None:
                 settled.append(s.watch.remember(frame_index, image, dets, motion, cut, by_change=by_change))

@@ -58,6 +58,24 @@ shows sharp lettering at another sub-pixel phase in every frame (bilinear resamp
 motion chained frame to frame drifts by a pixel or so over a stride. Unblurred, the shaken monitor scored up to 7.3
 and the shaken wall 14.2; blurred, 2.3 and 13.4, while changes score about as much."""
 
+REVEAL_SHARE = 0.05
+"""With ``ChangeWatch(reveal=REVEAL_SHARE)`` (not the default) the camera has REVEALED new ground when more than this
+share of the frame lies outside the last reading's frame carried along the camera motion (a pan, a zoom out, a shaken
+hand-held camera's drift): the detector is then due (at most every ``gap`` frames), and the reading looks only at
+what differs from the last reading's frame, which that ground does (:mod:`redact.detect.regions`). Writing that comes
+into view is otherwise read at the stride only, up to a second later: on the labelled kenburns clips (pan and zoom
+with hand shake) every legible line-frame missed on a receipt and a dictionary page, and 41 of 50 on a bus-stop
+poster, was between readings, on lines that came into view after the last one; with it, legible-line recall 84.0% ->
+96.7%, text spill 15.8% -> 14.0%. Not the default: the extra readings found texture as text on the faces-dev clips
+(spill 2.9% -> 8.7%), and on the speed clip, whose camera motion follows the walking person, 8 -> 21 readings
+(docs/benchmarks.md). 5%: a strip 36 px tall across a 720p frame, or 64 px wide down it, about a line of small
+print."""
+
+REVEAL_DIFF = 6.0
+"""... and when, in some strip of that ground, the frame differs from the last reading's frame where it is in the
+picture by more than this on average (grey levels, blurred thumbnails): a camera that moved shows other pixels there;
+a still camera whose motion estimate follows what moves in front of it (the speed clip's walking person) does not."""
+
 FOLLOW_RADIUS = 8
 """A line that moves on its own (a badge on a walking person, a sign on a passing bus) is followed: each frame its
 reference pixels (the detection in the last reading's frame, thumbnail-sized) are matched in a window this many
@@ -151,9 +169,11 @@ class ChangeWatch:
 
     Fail closed: a change seen is either read on its frame, or (within ``gap`` frames of the previous run, or cut short
     by a cut or the clip's end) its frames get the changed regions and what the next run found there covered
-    (:attr:`Settled.cover`); and the frames before it keep the boxes they had (:attr:`Settled.hold`). Not watched:
-    text the last run did not find, and in ``pii`` mode text it did not keep (both read at the stride, as before);
-    changes that are not abrupt (a slow fade, a scroll), read at the stride and covered by the tracker's rolls.
+    (:attr:`Settled.cover`); and the frames before it keep the boxes they had (:attr:`Settled.hold`). Ground the
+    camera shows that the last run's frame did not (a pan, a zoom out) makes the detector due too with ``reveal``
+    (:attr:`revealed`, :data:`REVEAL_SHARE`; off by default), with or without text known. Not watched: text the last run did not find in its frame,
+    and in ``pii`` mode text it did not keep (both read at the stride, as before); changes that are not abrupt (a
+    slow fade, a scroll), read at the stride and covered by the tracker's rolls.
 
     Text that moves on its own (a badge on a walking person) is followed, not read again: each line's reference
     pixels are matched in every frame (:data:`FOLLOW_RADIUS`); a line that moved on its own (:data:`FOLLOW_MIN`) and
@@ -163,21 +183,27 @@ class ChangeWatch:
     """
 
     def __init__(self, threshold: float = CHANGE_THRESHOLD, gap: int = CHANGE_GAP, width: int = CHANGE_WIDTH,
-                 near: tuple[float, float] = CHANGE_NEAR):
+                 near: tuple[float, float] = CHANGE_NEAR, reveal: float | None = None):
         if not (isinstance(gap, int) and gap >= 1):
             raise ValueError(f"gap must be an integer >= 1, got {gap!r}")
         if not threshold > 0 or width < 16 or min(near) < 0:
             raise ValueError("threshold must be > 0, width >= 16 and near >= 0")
+        if reveal is not None and not 0.0 < reveal < 1.0:
+            raise ValueError(f"reveal must be None or in (0, 1), got {reveal!r}")
+        self.reveal = reveal
+        """Share of new ground that makes the detector due (:data:`REVEAL_SHARE`); None: new ground is not watched."""
         self.threshold, self.gap, self.width = float(threshold), gap, int(width)
         self.near = (float(near[0]), float(near[1]))
         self.readings = 0
         """Runs made due by a change alone (not by the stride or a cut), counted since :meth:`reset`."""
+        self.reveals = 0
+        """Runs made due by new ground the camera showed alone (:data:`REVEAL_SHARE`), counted since :meth:`reset`."""
         self.reset()
 
     def reset(self) -> None:
-        """Forget the reference and the count of readings (a new clip)."""
+        """Forget the reference and the counts of readings (a new clip)."""
         self.forget()
-        self.readings = 0
+        self.readings = self.reveals = 0
 
     def forget(self) -> None:
         """Forget the reference: nothing is watched until the next :meth:`remember`."""
@@ -192,6 +218,8 @@ class ChangeWatch:
         self._dirty = False
         self.pending: int | None = None
         """The first frame on which a change was seen since the last run, None when none was."""
+        self.revealed = False
+        """Whether the camera has shown new ground since the last run (:data:`REVEAL_SHARE`)."""
         self._sticky = np.zeros(0, bool)
         self._carried: dict[int, np.ndarray] = {}
         self._changed: dict[int, np.ndarray] = {}  # per frame, (P, M, 4): what to cover of each region (see look)
@@ -210,7 +238,8 @@ class ChangeWatch:
         """Frames on which some line was followed on its own (for measurements)."""
 
     def describe(self) -> dict[str, Any]:
-        return {"threshold": self.threshold, "gap": self.gap, "width": self.width, "near": list(self.near)}
+        return {"threshold": self.threshold, "gap": self.gap, "width": self.width, "near": list(self.near),
+                **({"reveal": self.reveal} if self.reveal is not None else {})}
 
     # -- per frame ---------------------------------------------------------------------------------------------------
     def look(self, frame_index: int, image: np.ndarray, motion: MotionPath | None = None) -> bool:
@@ -224,6 +253,8 @@ class ChangeWatch:
         keep up to the next run (:attr:`Settled.hold`). Each region is compared twice when the camera moved: carried
         along the camera motion (text in the scene) and where it was in the picture (a logo, a caption or a clock
         burnt into the video stays put while the camera pans); it changed when it differs both ways."""
+        if self.reveal is not None and self._frame is not None and frame_index > self._frame and not self.revealed:
+            self.revealed = self._shows_new_ground(frame_index, image, motion)
         if self._frame is None or not len(self._regions) or frame_index <= self._frame:
             return self.pending is not None
         assert self._dets is not None and self._ref is not None  # set with _frame by every reading
@@ -286,12 +317,34 @@ class ChangeWatch:
         self._changed[frame_index] = differs
         return True
 
+    def _shows_new_ground(self, frame_index: int, image: np.ndarray, motion: MotionPath | None) -> bool:
+        """Whether more than ``reveal`` of this frame lies outside the reference carried along the camera motion, and
+        that ground differs from the reference where it is in the picture (:data:`REVEAL_DIFF`: a still camera whose
+        motion estimate follows someone walking shows nothing new)."""
+        assert self.reveal is not None and self._ref is not None
+        t = self._transform(motion, self._frame or 0, frame_index)
+        if revealed_share(t, self._size) <= self.reveal:
+            return False
+        thumb = self._shrink(frame_index, image)
+        if thumb.shape != self._ref.shape:
+            return True
+        sx, sy = thumb.shape[1] / self._size[0], thumb.shape[0] / self._size[1]
+        diff = np.abs(thumb - self._ref)
+        for x1, y1, x2, y2 in revealed_boxes(t, self._size) * [sx, sy, sx, sy]:
+            patch = diff[int(y1):int(np.ceil(y2)), int(x1):int(np.ceil(x2))]
+            if patch.size and float(patch.mean()) > REVEAL_DIFF:
+                return True
+        return False
+
     def remember(self, frame_index: int, image: np.ndarray, dets: Detections, motion: MotionPath | None = None,
                  cut: bool = False, by_change: bool = False) -> Settled:
         """The detector ran on ``frame_index`` and found ``dets``: settle the frames since its previous run and take
         this frame as the new reference. ``by_change``: the run was made due by a change alone (counted in
-        :attr:`readings`)."""
-        self.readings += bool(by_change)
+        :attr:`readings`) or by new ground alone (:attr:`reveals`)."""
+        if by_change and self.pending is None and self.revealed:
+            self.reveals += 1
+        else:
+            self.readings += bool(by_change)
         settled = self._settle(frame_index, dets, motion, cut)
         thumb = self._shrink(frame_index, image)
         h, w = image.shape[:2]
@@ -303,6 +356,7 @@ class ChangeWatch:
         self._regions = _clip(grown, w, h)
         self._windows = np.maximum(3, np.round(side * thumb.shape[0] / h / 6)).astype(np.int64)
         self._verified, self._held, self._before, self._dirty, self.pending = None, None, (None, None), False, None
+        self.revealed = False
         self._sticky = np.zeros(len(xyxy), bool)
         self._carried, self._changed = {}, {}
         self._offset, self._step = np.zeros((len(xyxy), 2)), np.zeros((len(xyxy), 2))
@@ -504,6 +558,34 @@ class ChangeWatch:
 
 
 _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def revealed_boxes(t: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Up to four boxes (K x 4, frame pixels) covering the part of a ``size`` (w, h) frame outside an earlier frame of
+    that size carried into it by the 2x3 transform ``t``: strips along the edges, outside the largest upright box
+    inside the carried frame (so a roll counts what it shows in the corners)."""
+    w, h = float(size[0]), float(size[1])
+    a = np.asarray(t, np.float64)
+    c = np.array([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]]) @ a[:, :2].T + a[:, 2]  # tl, tr, br, bl
+    x1, x2 = max(c[0, 0], c[3, 0], 0.0), min(c[1, 0], c[2, 0], w)
+    y1, y2 = max(c[0, 1], c[1, 1], 0.0), min(c[2, 1], c[3, 1], h)
+    if x2 <= x1 or y2 <= y1:
+        return np.array([[0.0, 0.0, w, h]])
+    strips = [[0.0, 0.0, x1, h], [x2, 0.0, w, h], [x1, 0.0, x2, y1], [x1, y2, x2, h]]
+    return np.array([b for b in strips if b[2] - b[0] >= 1 and b[3] - b[1] >= 1]).reshape(-1, 4)
+
+
+def revealed_share(t: np.ndarray, size: tuple[int, int]) -> float:
+    """The share of a ``size`` (w, h) frame outside an earlier frame of that size carried into it by the 2x3
+    transform ``t``: what the camera has shown since."""
+    w, h = float(size[0]), float(size[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    a = np.asarray(t, np.float64)
+    corners = np.array([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]])
+    moved = (corners @ a[:, :2].T + a[:, 2]).astype(np.float32)
+    area, _ = cv2.intersectConvexConvex(moved, corners.astype(np.float32))
+    return float(min(1.0, max(0.0, 1.0 - max(0.0, area) / (w * h))))
 
 
 def _scaled(t: np.ndarray, sx: float, sy: float) -> np.ndarray:

@@ -204,6 +204,7 @@ class TextDetector:
             log.debug("text: %d unreadable boxes not shaped like a line of text left out", sum(texture))
         keep = [i for i, c in enumerate(cats) if not texture[i] and (self.mode == "all" or c is not None)]
         xyxy = np.zeros((len(keep), 4), np.float32)
+        quad = np.zeros((len(keep), 4, 2), np.float32)
         for row, i in enumerate(keep):
             x1, y1, x2, y2 = boxes[i].xyxy / scale
             line = y2 - y1  # a vertical word read surely is padded by its length: OCR read such words through less
@@ -216,12 +217,13 @@ class TextDetector:
             pad = self.tall_pad if line >= TALL_LINE else self.pad
             grow = max(2.0, pad * line)
             xyxy[row] = [x1 - grow, y1 - grow, x2 + grow, y2 + grow]
+            quad[row] = padded_quad(boxes[i].quad / scale, grow)
         xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, w)
         xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, h)
         score = np.asarray([boxes[i].score for i in keep], np.float32)
         log.debug("text: %d boxes read, %d returned (mode %s)", len(boxes), len(keep), self.mode)
         kept = [cats[i] for i in keep]
-        return Detections(xyxy, score, self.kind, category=np.array(kept, dtype=object)), kept
+        return Detections(xyxy, score, self.kind, category=np.array(kept, dtype=object), quad=quad), kept
 
     def _read_remembering(self, image: np.ndarray) -> tuple[list[TextBox], dict[int, str | None]]:
         """:meth:`read`, recognising only lines the last reading did not recognise at the same place (IoU >=
@@ -313,6 +315,21 @@ def line_shaped(box: TextBox, image_short: float | None = None) -> bool:
     short, long = _short_side(box), _long_side(box)
     big = image_short is not None and short >= BIG_LINE * image_short
     return not big and long >= LINE_ASPECT * max(short, 1e-6)
+
+
+def padded_quad(quad: np.ndarray, grow: float) -> np.ndarray:
+    """The line's quadrilateral (corners clockwise from the text's top-left) padded by ``grow`` pixels along its
+    own axes: each end moved out along the line, each long side out across it. The padded box of the same line
+    (its upright enclosing box grown by ``grow``) is what the tracker follows; the renderer redacts the part of that
+    box inside this quad, which for an upright line is the whole box."""
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    along = (q[1] - q[0]) + (q[2] - q[3])
+    across = (q[3] - q[0]) + (q[2] - q[1])
+    n_along, n_across = float(np.linalg.norm(along)), float(np.linalg.norm(across))
+    u = along / n_along if n_along > 1e-6 else np.array([1.0, 0.0])
+    v = across / n_across if n_across > 1e-6 else np.array([-u[1], u[0]])
+    out = q + grow * np.stack([-u - v, u - v, u + v, -u + v])
+    return out.astype(np.float32)
 
 
 def _vertical_word(box: TextBox) -> bool:

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from redact.detect.base import merge_enclosing
+from redact.detect.schedule import Scheduled, tracker_config_for
 from redact.detect.text import padded_quad
+from redact.detect.watch import ChangeWatch
 from redact.motion import MotionPath
 from redact.render import FILL_YUV, Region, polygon_mask, redact_planes, redact_regions
 from redact.track import Tracker, TrackerConfig, build_tracks
@@ -150,6 +152,18 @@ def test_a_line_cut_by_the_frame_does_not_seem_to_move_on_its_own():
     (t,) = build_tracks(seq, 21, W, H, kind="text", config=cfg, motion=motion)
     b20 = next(b for b in t.boxes if b.frame == 20)
     assert b20.box[2] <= 30 + 0.05 * 60 + 1  # the right edge (60 at frame 10) carried 30 px left, padded by 5%
+
+
+def test_the_growth_is_dropped_only_for_a_kind_every_detector_of_which_is_watched():
+    class Det:
+        kind = "text"
+
+        def detect(self, image):  # pragma: no cover - never run
+            raise AssertionError
+
+    base = replace(TrackerConfig(), scene_growth=0.0)
+    assert tracker_config_for([Scheduled(Det(), every=25, watch=ChangeWatch())], "text", base).scene_growth == 0.0
+    assert tracker_config_for([Scheduled(Det(), every=25)], "text", base).scene_growth is None
 
 
 # -- the plan --------------------------------------------------------------------------------------------------

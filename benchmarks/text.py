@@ -40,7 +40,8 @@ Configurations: FRAME[@MAX_SIDE][:option...], FRAME one of native, 1080p, 720p; 
 max_side (default: its default). Options: det (det_only backend), pad=F, scales=A+B (TextDetector scales),
 tall=F (tall_pad), box=F (box_thresh), thresh=F (det_thresh), unclip=F (unclip_ratio), limit=N (det_limit_side), nocls, min=F
 (TextDetector min_score), nosharp (TextDetector sharpen off: the engine enlarges small frames itself), style=S (the
-redaction style the frame is redacted with: blur, pixelate or fill).
+redaction style the frame is redacted with: blur, pixelate or fill), quads (TextDetector quads: each line redacted as its
+padded quadrilateral inside its box).
 
 The recognised words are kept in memory only: this script prints and writes counts, sizes and categories,
 never text.
@@ -207,6 +208,8 @@ def parse(config: str) -> tuple[str, dict, dict]:
             det["min_score"] = float(val)
         elif key == "style":
             det["style"] = val
+        elif key == "quads":
+            det["quads"] = True
         elif key == "nosharp":
             det["sharpen"] = False
         elif key == "scales":

@@ -74,9 +74,10 @@ log = logging.getLogger(__name__)
 
 CARRY_SCALE = 1.25
 """A box carried along the camera motion is at most this many times the size of the detection it came from."""
-CUT_NEAR = 0.05
+CUT_NEAR = 0.1
 """A side of a detection within this share of the frame's shorter side of the frame's edge counts as cut by it (see
-:meth:`Tracker._scene_box`)."""
+:meth:`Tracker._scene_box`): a reading does not always box the strokes of a large line that the frame's edge cuts
+(labelled text clips: 5% left a stroke of a logo in view after the camera brought it in; 10% covers it)."""
 FORBIDDEN = 1e6
 """Cost of a pair that must not be matched (any allowed pair costs at most 3)."""
 

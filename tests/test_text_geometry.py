@@ -242,3 +242,26 @@ def test_a_tracker_fed_quads_writes_a_plan_the_validator_accepts():
     validate_plan_dict(doc)
     assert all("polygon" in b for b in doc["tracks"][0]["boxes"])
     assert isinstance(Track, type) and isinstance(TrackBox, type)
+
+
+def test_the_text_detector_returns_padded_quads_only_when_asked():
+    from redact.detect.ocr import TextBox
+    from redact.detect.text import TextDetector
+
+    class Fake:
+        name = "fake"
+
+        def read(self, image):
+            return [TextBox(slanted(angle=20), 0.9, "Ward seven", 0.99)]
+
+        def describe(self):
+            return {"name": self.name}
+
+    image = np.zeros((240, 320, 3), np.uint8)
+    plain = TextDetector(Fake(), max_side=None, sharpen=False).detect(image)
+    assert plain.quad is None  # the default: each line is its whole padded box, as before
+    shaped = TextDetector(Fake(), max_side=None, sharpen=False, quads=True).detect(image)
+    np.testing.assert_allclose(shaped.xyxy, plain.xyxy)  # the box the tracker follows does not change
+    assert inside(shaped.quad[0], slanted(angle=20)) and area(shaped.quad[0]) < 0.6 * area(
+        [[plain.xyxy[0, 0], plain.xyxy[0, 1]], [plain.xyxy[0, 2], plain.xyxy[0, 1]],
+         [plain.xyxy[0, 2], plain.xyxy[0, 3]], [plain.xyxy[0, 0], plain.xyxy[0, 3]]])

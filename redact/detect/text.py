@@ -142,7 +142,10 @@ class TextDetector:
     nothing for detection. ``sharpen``: a frame whose shorter side is below the backend's ``det_limit_side``
     is enlarged to it here, bicubic, instead of by the engine's own (bilinear) resize - same detection size,
     sharper small letters (benchmarks/text.py, 720p frames: recall 0.976 -> 0.993, words readable after blurring
-    4 -> 2). ``reuse`` / ``refresh_every``: see :data:`REFRESH_EVERY`.
+    4 -> 2). ``reuse`` / ``refresh_every``: see :data:`REFRESH_EVERY`. ``quads``: also return each line's padded
+    quadrilateral (:func:`padded_quad`, ``Detections.quad``), so the line is redacted as that shape inside its box;
+    off by default: on benchmarks/text.py's 1080p frames it let one more word be read after blurring (docs/benchmarks.md,
+    "Text drawn as its own quadrilateral").
     """
 
     kind = "text"
@@ -150,7 +153,7 @@ class TextDetector:
     def __init__(self, backend: OcrBackend, mode: str = "all", min_score: float = 0.5,
                  min_text_score: float = 0.5, max_side: int | None = 1920, pad: float = 0.5,
                  scales: Sequence[float] = (1.0,), reuse: bool = True, refresh_every: int = REFRESH_EVERY,
-                 tall_pad: float = 1.0, sharpen: bool = True):
+                 tall_pad: float = 1.0, sharpen: bool = True, quads: bool = False):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not 0.0 <= min_score < 1.0:
@@ -164,6 +167,7 @@ class TextDetector:
         self.max_side, self.pad, self.tall_pad = max_side, float(pad), float(tall_pad)
         self.scales = tuple(float(x) for x in scales)
         self.sharpen = bool(sharpen)
+        self.quads = bool(quads)
         self.name = backend.name
         if refresh_every < 1:
             raise ValueError(f"refresh_every must be >= 1, got {refresh_every}")
@@ -223,7 +227,8 @@ class TextDetector:
         score = np.asarray([boxes[i].score for i in keep], np.float32)
         log.debug("text: %d boxes read, %d returned (mode %s)", len(boxes), len(keep), self.mode)
         kept = [cats[i] for i in keep]
-        return Detections(xyxy, score, self.kind, category=np.array(kept, dtype=object), quad=quad), kept
+        return Detections(xyxy, score, self.kind, category=np.array(kept, dtype=object),
+                          quad=quad if self.quads else None), kept
 
     def _read_remembering(self, image: np.ndarray) -> tuple[list[TextBox], dict[int, str | None]]:
         """:meth:`read`, recognising only lines the last reading did not recognise at the same place (IoU >=
@@ -305,7 +310,7 @@ class TextDetector:
                 "tall_pad": self.tall_pad, "tall_line": TALL_LINE, "line_aspect": LINE_ASPECT,
                 "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE,
                 "single_char_score": SINGLE_CHAR_SCORE,
-                "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse,
+                "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse, "quads": self.quads,
                 "refresh_every": self.refresh_every}
 
 

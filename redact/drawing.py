@@ -31,7 +31,7 @@ def frame_processors(plan: Plan, options: RenderOptions, progress: Progress | No
         if (w, h) != (plan.input.width, plan.input.height):
             raise PlanMismatchError(f"frame {index} is {w}x{h} but the plan is for "
                                     f"{plan.input.width}x{plan.input.height}")
-        return [Region(b.box, t.kind) for t, b in by_frame.get(index, ()) if t.action == "redact"]
+        return [Region(b.box, t.kind, b.polygon) for t, b in by_frame.get(index, ()) if t.action == "redact"]
 
     def processed() -> None:
         nonlocal done

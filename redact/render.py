@@ -10,7 +10,8 @@ transform it (a light Gaussian blur can be partly inverted; these cannot):
 - ``fill``: a solid colour.
 
 Regions are drawn as ellipses for faces (looks natural, covers the padded box's core) unless ``shape='box'``;
-badges, text and whole-frame covers are always rectangles.
+badges, text and whole-frame covers are rectangles, except a region with a ``polygon`` (a text line's own padded
+quadrilateral, carried by the tracker): only the part of its box inside the polygon is redacted.
 
 :func:`redact_regions` works on RGB images; :func:`redact_planes` does the same to the Y, U, V planes of an
 8-bit 4:2:0 frame (the writer's fast path), with chroma redacted over the chroma samples that cover each region.
@@ -39,6 +40,34 @@ _MID = 4  # plane blur: the coarse grid is smoothed at this many samples per cel
 class Region:
     box: tuple[float, float, float, float]
     kind: str = "face"
+    polygon: tuple[tuple[float, float], ...] | None = None
+    """Optional: redact only the part of ``box`` inside this convex polygon (frame pixels)."""
+
+
+POLY_SHIFT = 4  # fractional bits of the polygon's corners when it is drawn (1/16 px)
+
+
+def polygon_mask(polygon: Sequence[Sequence[float]], x1: int, y1: int, w: int, h: int) -> np.ndarray:
+    """Boolean ``h x w`` mask of the pixels of the box whose top-left is (``x1``, ``y1``) that the convex
+    ``polygon`` (frame pixels) touches: every pixel its outline passes through is in (drawn generously, never
+    thinner than the polygon)."""
+    mask = np.zeros((h, w), np.uint8)
+    scaled = np.round((np.asarray(polygon, np.float64).reshape(-1, 2) - [x1 + 0.5, y1 + 0.5]) * (1 << POLY_SHIFT))
+    pts = scaled.astype(np.int32).reshape(-1, 1, 2)
+    cv2.fillConvexPoly(mask, pts, 255, lineType=cv2.LINE_8, shift=POLY_SHIFT)
+    cv2.polylines(mask, [pts], True, 255, thickness=1, lineType=cv2.LINE_8, shift=POLY_SHIFT)
+    return mask.astype(bool)
+
+
+def region_mask(r: Region, ib: tuple[int, int, int, int], face_shape: str = "ellipse") -> np.ndarray | None:
+    """The pixels of ``r``'s whole-pixel box ``ib`` that are redacted (None: all of them): a face's ellipse, a
+    polygon's part of the box."""
+    x1, y1, x2, y2 = ib
+    if r.polygon is not None:
+        return polygon_mask(r.polygon, x1, y1, x2 - x1, y2 - y1)
+    if r.kind == "face" and face_shape == "ellipse" and min(x2 - x1, y2 - y1) >= 8:
+        return _ellipse_mask(y2 - y1, x2 - x1)
+    return None
 
 
 def _coarse(patch: np.ndarray, cells: int) -> tuple[np.ndarray, tuple[int, int]]:
@@ -105,8 +134,8 @@ def redact_regions(
             new = _pixelate(patch)
         else:
             new = _blur(patch, rng)
-        if r.kind == "face" and face_shape == "ellipse" and min(x2 - x1, y2 - y1) >= 8:
-            m = _ellipse_mask(y2 - y1, x2 - x1)
+        m = region_mask(r, ib, face_shape)
+        if m is not None:
             patch[m] = new[m]
         else:
             patch[...] = new
@@ -134,12 +163,19 @@ def _grid(w: int, h: int) -> tuple[int, int]:
 def _chroma_mask(h: int, w: int, oy: int, ox: int) -> np.ndarray:
     """Chroma samples (4:2:0) touching the ellipse of an h x w luma box that starts ``oy``/``ox`` (0 or 1)
     luma pixels into its first chroma row/column: a sample is in if any of its 2x2 luma pixels is."""
-    ch, cw = (oy + h + 1) // 2, (ox + w + 1) // 2
-    luma = np.zeros((2 * ch, 2 * cw), bool)
-    luma[oy:oy + h, ox:ox + w] = _ellipse_mask(h, w)
-    out = luma[0::2, 0::2] | luma[1::2, 0::2] | luma[0::2, 1::2] | luma[1::2, 1::2]
+    out = _chroma_of(_ellipse_mask(h, w), oy, ox)
     out.flags.writeable = False
     return out
+
+
+def _chroma_of(luma_mask: np.ndarray, oy: int, ox: int) -> np.ndarray:
+    """Chroma samples (4:2:0) touching ``luma_mask`` (an h x w box starting ``oy``/``ox`` luma pixels into its
+    first chroma row/column): a sample is in if any of its 2x2 luma pixels is."""
+    h, w = luma_mask.shape
+    ch, cw = (oy + h + 1) // 2, (ox + w + 1) // 2
+    luma = np.zeros((2 * ch, 2 * cw), bool)
+    luma[oy:oy + h, ox:ox + w] = luma_mask
+    return luma[0::2, 0::2] | luma[1::2, 0::2] | luma[0::2, 1::2] | luma[1::2, 1::2]
 
 
 @functools.lru_cache(maxsize=1)
@@ -231,7 +267,10 @@ def redact_planes(
         cx1, cy1, cx2, cy2 = x1 // 2, y1 // 2, (x2 + 1) // 2, (y2 + 1) // 2
         bw, bh = x2 - x1, y2 - y1
         luma_mask = chroma_mask = None
-        if r.kind == "face" and face_shape == "ellipse" and min(bw, bh) >= 8:
+        if r.polygon is not None:
+            luma_mask = polygon_mask(r.polygon, x1, y1, bw, bh)
+            chroma_mask = _chroma_of(luma_mask, y1 - 2 * cy1, x1 - 2 * cx1)
+        elif r.kind == "face" and face_shape == "ellipse" and min(bw, bh) >= 8:
             luma_mask = _ellipse_mask(bh, bw)
             chroma_mask = _chroma_mask(bh, bw, y1 - 2 * cy1, x1 - 2 * cx1)
         grid = _grid(bw, bh)

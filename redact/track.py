@@ -59,8 +59,9 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
 
+import cv2
 import numpy as np
 
 from redact.detect.base import iou_matrix, merge_enclosing
@@ -73,6 +74,10 @@ log = logging.getLogger(__name__)
 
 CARRY_SCALE = 1.25
 """A box carried along the camera motion is at most this many times the size of the detection it came from."""
+CUT_NEAR = 0.1
+"""A side of a detection within this share of the frame's shorter side of the frame's edge counts as cut by it (see
+:meth:`Tracker._scene_box`): a reading does not always box the strokes of a large line that the frame's edge cuts
+(labelled text clips: 5% left a stroke of a logo in view after the camera brought it in; 10% covers it)."""
 FORBIDDEN = 1e6
 """Cost of a pair that must not be matched (any allowed pair costs at most 3)."""
 
@@ -152,6 +157,12 @@ class TrackerConfig:
     """With this > 0, detections of one frame of which one lies at least this share of its area inside another are
     one object: their enclosing box is tracked (CenterFace reports a forehead or a cheek beside the whole face, and
     such a box became a second track on the same face, with rolls and growth of its own). Nothing is dropped."""
+    scene_growth: float | None = None
+    """With ``scene_fill``, growth per frame (instead of ``carry_growth``) of a box carried along the known camera
+    motion; None: ``carry_growth``. For a kind whose every frame a change watch looks at (text,
+    :mod:`redact.detect.watch`): what it found stays where the camera motion carries it, or the watch follows it on
+    its own, or reads it again; growth would only cover an error of the motion. Set only for such a kind
+    (:func:`redact.detect.schedule.tracker_config_for`); where the motion is unknown, boxes grow as before."""
 
     def __post_init__(self) -> None:
         for name in ("iou_match", "centre_match", "scene_match", "scene_match_growth", "pad", "motion_pad",
@@ -160,6 +171,9 @@ class TrackerConfig:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
+        v = self.scene_growth
+        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
+            raise ValueError(f"TrackerConfig.scene_growth must be None or a finite number >= 0, got {v!r}")
         if not 0 < self.iou_match <= 1:
             raise ValueError(f"TrackerConfig.iou_match must be in (0, 1], got {self.iou_match}")
         for name in ("max_gap", "pre_roll", "post_roll", "confirm_hits", "min_roll"):
@@ -186,9 +200,12 @@ class _Live:
     """The first update frame after the last detection (None: none yet)."""
     categories: set[str] = field(default_factory=set)
     """PII categories of the text this track's detections held (text tracks only)."""
+    shapes: list[np.ndarray | None] = field(default_factory=list)
+    """Per detection, its quad (text lines, :attr:`redact.types.Detections.quad`) in units of its box: (4, 2), the
+    box's top-left at 0 and bottom-right at 1; None: the box is its shape."""
 
     def add(self, frame: int, box: np.ndarray, score: float, category: str | None = None,
-            motion: MotionPath | None = None) -> None:
+            motion: MotionPath | None = None, shape: np.ndarray | None = None) -> None:
         if category:
             self.categories.add(category)
         if self.frames:
@@ -202,6 +219,7 @@ class _Live:
         self.frames.append(frame)
         self.boxes.append(box)
         self.scores.append(score)
+        self.shapes.append(shape)
         self.next_update = None
 
     def predict(self, frame: int, horizon: int, motion: MotionPath | None = None) -> tuple[np.ndarray, bool]:
@@ -270,12 +288,12 @@ class Tracker:
             raise ValueError(f"a {self.kind} tracker was given {detections.kind} detections")
         if self.config.merge_contained > 0:
             detections = merge_enclosing(detections, 1.0, contained=self.config.merge_contained)
-        boxes, scores, cats = self._prepare(detections)
+        boxes, scores, cats, shapes = self._prepare(detections)
         pairs = self._match(frame_index, boxes, motion)
         matched_tracks = {t for t, _ in pairs}
         matched_dets = {d for _, d in pairs}
         for t, d in pairs:
-            self._live[t].add(frame_index, boxes[d], float(scores[d]), cats[d], motion)
+            self._live[t].add(frame_index, boxes[d], float(scores[d]), cats[d], motion, shapes[d])
         still = []
         for i, track in enumerate(self._live):
             if i not in matched_tracks:
@@ -289,7 +307,7 @@ class Tracker:
         for d in range(len(boxes)):
             if d not in matched_dets:
                 track = _Live(self._next_id, self._last_update)
-                track.add(frame_index, boxes[d], float(scores[d]), cats[d])
+                track.add(frame_index, boxes[d], float(scores[d]), cats[d], shape=shapes[d])
                 self._live.append(track)
                 self._next_id += 1
         self._last_update = frame_index
@@ -311,21 +329,29 @@ class Tracker:
         return out
 
     # -- internals ---------------------------------------------------------------------------
-    def _prepare(self, detections: Detections) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
-        """Detections clipped to the frame, at least one pixel wide and high; outside ones dropped."""
+    def _prepare(self, detections: Detections
+                 ) -> tuple[np.ndarray, np.ndarray, list[str | None], list[np.ndarray | None]]:
+        """Detections clipped to the frame, at least one pixel wide and high; outside ones dropped; and each one's
+        quad in units of its (clipped) box, None where it has none (see :attr:`_Live.shapes`)."""
         xyxy = detections.xyxy.astype(np.float64)
         inside = (xyxy[:, 2] > 0) & (xyxy[:, 3] > 0) & (xyxy[:, 0] < self.width) & (xyxy[:, 1] < self.height)
         if not inside.all():
             log.debug("%d detections entirely outside the frame ignored", int((~inside).sum()))
         xyxy, scores = xyxy[inside], detections.score[inside]
         cats = [c for c, keep in zip(detections.categories(), inside) if keep]
+        quads = detections.quads()[inside].astype(np.float64)
         xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, self.width)
         xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, self.height)
         for lo, hi, limit in ((0, 2, self.width), (1, 3, self.height)):
             thin = xyxy[:, hi] - xyxy[:, lo] < 1
             mid = np.clip((xyxy[thin, lo] + xyxy[thin, hi]) / 2, 0.5, limit - 0.5)
             xyxy[thin, lo], xyxy[thin, hi] = mid - 0.5, mid + 0.5
-        return xyxy, scores, cats
+        shapes: list[np.ndarray | None] = []
+        for box, quad in zip(xyxy, quads):
+            size = box[2:] - box[:2]
+            ok = bool(np.all(np.isfinite(quad))) and bool(np.all(size >= 1))
+            shapes.append((quad - box[:2]) / size if ok else None)
+        return xyxy, scores, cats, shapes
 
     def _match(self, frame: int, boxes: np.ndarray, motion: MotionPath | None = None) -> list[tuple[int, int]]:
         if not self._live or not len(boxes):
@@ -375,7 +401,7 @@ class Tracker:
             for k in range(len(frames) - 1):
                 landed = scene.map_box(boxes[k], frames[k], frames[k + 1])
                 if landed is not None:
-                    seg_speed[k] = np.abs(_centre(boxes[k + 1]) - _centre(landed)) / (frames[k + 1] - frames[k])
+                    seg_speed[k] = self._own_shift(boxes[k], landed, boxes[k + 1]) / (frames[k + 1] - frames[k])
         key_speed = np.zeros((len(frames), 2))
         if len(seg_speed):
             key_speed[:-1] = seg_speed
@@ -399,14 +425,16 @@ class Tracker:
             dist = abs(f - frames[k])
             carried = [motion.map_box(boxes[k], frames[k], f)] if motion is not None else []
             tb = self._scene_box(f, carried, key_speed[k], dist, scores[k], "tracked", cfg, _size(boxes[k]),
-                                 drift=confirmed) if scene is not None else None
+                                 drift=confirmed, shapes=[t.shapes[k]], cut=[self._cut_sides(boxes[k])]
+                                 ) if scene is not None else None
             if tb is None:
                 tb = self._box(f, boxes[k], key_speed[k], dist, scores[k], "tracked", drift=confirmed, cfg=cfg)
                 if motion is not None:
                     tb = self._grown(tb, carried, key_speed[k], dist, cfg, _size(boxes[k]))
             out.append(tb)
         for k in range(len(frames)):
-            out.append(self._box(frames[k], boxes[k], key_speed[k], 0, scores[k], "detected", cfg=cfg))
+            out.append(self._box(frames[k], boxes[k], key_speed[k], 0, scores[k], "detected", cfg=cfg,
+                                 shape=t.shapes[k]))
             if k + 1 < len(frames):
                 f0, f1 = frames[k], frames[k + 1]
                 static = motion is not None and f1 - f0 > 1 and self._static(motion, boxes[k], f0, boxes[k + 1], f1)
@@ -417,7 +445,9 @@ class Tracker:
                     grow_dist = 0 if static and not cfg.static_growth else dist * cfg.fill_growth
                     carried = _carried(motion, boxes[k], f0, boxes[k + 1], f1, f, static) if motion is not None else []
                     tb = self._scene_box(f, carried, seg_speed[k], grow_dist, score, "interpolated", cfg,
-                                         ref) if scene is not None else None
+                                         ref, shapes=t.shapes[k:k + 2],
+                                         cut=self._carried_cut(boxes[k], boxes[k + 1], len(carried))
+                                         ) if scene is not None else None
                     if tb is None:
                         a = (f - f0) / (f1 - f0)
                         box = (1 - a) * boxes[k] + a * boxes[k + 1]
@@ -429,6 +459,22 @@ class Tracker:
         evidence = {"detections": len(frames), "best_score": round(float(scores.max()), 4), "confirmed": confirmed}
         return Track(t.id, self.kind, out, category=most_sensitive(t.categories), evidence=evidence)
 
+    def _own_shift(self, before: np.ndarray, landed: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """How far (x, y) an object moved on its own between two detections, ``before`` carried along the camera
+        motion to ``landed`` and seen at ``after``: the shift of the centres, except along an axis where the frame's
+        edge cut one of the two detections on one side only: there the shift of the other side's edges (the cut
+        edge is the frame's, not the object's: a line running off the frame while the camera pans seemed to move by
+        half the pan)."""
+        out = np.abs(_centre(after) - _centre(landed))
+        for axis, limit in ((0, self.width), (1, self.height)):
+            lo, hi = axis, axis + 2
+            lo_ok = before[lo] > 0.5 and after[lo] > 0.5
+            hi_ok = before[hi] < limit - 0.5 and after[hi] < limit - 0.5
+            if lo_ok != hi_ok:
+                edge = lo if lo_ok else hi
+                out[axis] = abs(float(after[edge] - landed[edge]))
+        return out
+
     def _static(self, motion: MotionPath, b0: np.ndarray, f0: int, b1: np.ndarray, f1: int) -> bool:
         """Whether ``b0`` (frame ``f0``) carried along the camera motion lands on ``b1`` (frame ``f1``)."""
         landed = motion.map_box(b0, f0, f1)
@@ -439,29 +485,71 @@ class Tracker:
         return bool(np.all(np.abs(_centre(landed) - _centre(b1)) <= tol))
 
     def _scene_box(self, frame: int, carried: list[np.ndarray | None], speed: np.ndarray, dist: float, score: float,
-                   source: str, cfg: TrackerConfig, ref: np.ndarray, drift: bool = False) -> TrackBox | None:
+                   source: str, cfg: TrackerConfig, ref: np.ndarray, drift: bool = False,
+                   shapes: Sequence[np.ndarray | None] = (), cut: Sequence[np.ndarray] = ()) -> TrackBox | None:
         """The box where the scene-consistent motion puts the object (``scene_fill``): the union of the ``carried``
         boxes, each shrunk to at most :data:`CARRY_SCALE` times ``ref`` and padded like a box ``dist`` frames from a
         detection at the object's own ``speed`` in the scene. None where a carried box is unknown (the motion in
-        between is not) or none is left in the frame: the caller falls back to the picture-space box."""
+        between is not) or none is left in the frame: the caller falls back to the picture-space box.
+
+        ``shapes``: the quads (in units of their boxes, :attr:`_Live.shapes`) of the detections the boxes were carried
+        from; when every one is known, the box's polygon is the convex hull of each quad drawn in each padded carried
+        box (it moves, grows and is padded with its box).
+
+        With ``scene_growth`` (boxes not grown along the known motion), ``cut``: per carried box, the sides (left,
+        top, right, bottom) of the detection it came from that the frame's edge cut: the object went on past the
+        frame there, so on those sides the carried box reaches the frame's edge (what comes into view there was
+        never read), and so does its polygon."""
         if not carried or any(c is None for c in carried):
             return None
-        padded = self._padded(frame, carried, speed, dist, score, source, cfg, ref, drift)
-        return TrackBox(int(frame), _enclosing(padded), float(score), source) if padded else None
+        if cfg.scene_growth is not None:
+            cfg = replace(cfg, carry_growth=cfg.scene_growth)
+        else:
+            cut = ()
+        padded = self._padded(frame, carried, speed, dist, score, source, cfg, ref, drift, cut)
+        if not padded:
+            return None
+        polygon = None
+        if shapes:
+            polygon = _hull([rect for _, rect, _ in padded], shapes, [open_ for _, _, open_ in padded])
+        return TrackBox(int(frame), _enclosing([cb for cb, _, _ in padded]), float(score), source, polygon)
+
+    def _cut_sides(self, box: np.ndarray) -> np.ndarray:
+        """Which sides (left, top, right, bottom) of a detection the frame's edge may have cut: those within
+        :data:`CUT_NEAR` of the edge (its short side if less; a line's last letters half out of the frame are not
+        always in its box)."""
+        near = max(0.5, min(float(min(box[2] - box[0], box[3] - box[1])), CUT_NEAR * min(self.width, self.height)))
+        return np.array([box[0] <= near, box[1] <= near, box[2] >= self.width - near, box[3] >= self.height - near])
+
+    def _carried_cut(self, b0: np.ndarray, b1: np.ndarray, n: int) -> list[np.ndarray]:
+        """:meth:`_cut_sides` of the ``n`` boxes :func:`_carried` gives between detections ``b0`` and ``b1``: the
+        blend (cut where either was), then each end."""
+        c0, c1 = self._cut_sides(b0), self._cut_sides(b1)
+        return [c0 | c1, c0, c1][:n]
 
     def _padded(self, frame: int, carried: list[np.ndarray | None], speed: np.ndarray, dist: float, score: float,
-                source: str, cfg: TrackerConfig, ref: np.ndarray, drift: bool = False) -> list[tuple]:
+                source: str, cfg: TrackerConfig, ref: np.ndarray, drift: bool = False,
+                cut: Sequence[np.ndarray] = ()) -> list[tuple[tuple, np.ndarray, np.ndarray]]:
         """Each known ``carried`` box shrunk about its centre to at most :data:`CARRY_SCALE` times ``ref`` (w, h) and
         padded like a box ``dist`` frames from a detection; those carried out of the frame are left out (nothing
-        there to cover)."""
+        there to cover). Each as ``(box, rect, reach)``: the whole-pixel box in the frame, the padded box before it
+        was rounded and clipped, and ``rect`` taken to the frame's edge on its ``cut`` sides (see
+        :meth:`_scene_box`; ``rect`` itself where none)."""
         out = []
-        for c in carried:
+        edge = np.array([0.0, 0.0, self.width, self.height])
+        for i, c in enumerate(carried):
             if c is None:
                 continue
-            cb = self._box(frame, _clamped(c, CARRY_SCALE * np.asarray(ref, float)), speed, dist, score, source,
-                           drift=drift, cfg=cfg).box
+            clamped = _clamped(c, CARRY_SCALE * np.asarray(ref, float))
+            rect = self._extent(clamped, speed, dist, cfg, drift)
+            reach = rect.copy()
+            if i < len(cut):
+                sides = np.asarray(cut[i], bool)
+                reach[:2] = np.where(sides[:2], np.minimum(rect[:2], edge[:2]), rect[:2])
+                reach[2:] = np.where(sides[2:], np.maximum(rect[2:], edge[2:]), rect[2:])
+            cb = self._clip(reach)
             if cb[2] > cb[0] and cb[3] > cb[1]:
-                out.append(cb)
+                out.append((cb, rect, reach))
         return out
 
     def _grown(self, tb: TrackBox, carried: list[np.ndarray | None], speed: np.ndarray, dist: float,
@@ -473,7 +561,7 @@ class Tracker:
         ``ref`` on a side (the camera moved far since the detection: the box where the object was and the box where
         the measured motion took it are far apart), the measured motion is followed: the carried boxes alone, or
         failing that the first of them (the blend between two detections, or the one carried box)."""
-        padded = self._padded(tb.frame, carried, speed, dist, tb.score, tb.source, cfg, ref)
+        padded = [cb for cb, _, _ in self._padded(tb.frame, carried, speed, dist, tb.score, tb.source, cfg, ref)]
         if not padded:
             return tb
         limit = cfg.union_scale * np.asarray(ref, float)
@@ -485,22 +573,33 @@ class Tracker:
 
     def _box(
         self, frame: int, box: np.ndarray, speed: np.ndarray, dist: float, score: float, source: str, drift: bool = False,
-        cfg: TrackerConfig | None = None,
+        cfg: TrackerConfig | None = None, shape: np.ndarray | None = None,
     ) -> TrackBox:
         """The padded box; ``dist`` frames from a detection, ``drift``: the box may have moved on at ``speed``.
-        Everything added is bounded by ``max_extra`` of the box's size per side."""
-        cfg = cfg or self.config
+        Everything added is bounded by ``max_extra`` of the box's size per side. ``shape``: the quad of the detection
+        ``box`` is, in units of ``box`` (:attr:`_Live.shapes`): the box's polygon is that quad in the padded box."""
+        rect = self._extent(box, speed, dist, cfg or self.config, drift)
+        polygon = _hull([rect], [shape]) if shape is not None else None
+        return TrackBox(int(frame), self._clip(rect), float(score), source, polygon)
+
+    def _extent(self, box: np.ndarray, speed: np.ndarray, dist: float, cfg: TrackerConfig,
+                drift: bool = False) -> np.ndarray:
+        """``box`` padded as :meth:`_box` pads it, before it is rounded to whole pixels and clipped to the frame."""
         size = np.array([box[2] - box[0], box[3] - box[1]])
         grow = cfg.carry_growth * dist * size + (speed * dist if drift else 0.0)
         grow = np.minimum(grow, cfg.max_growth * size)
         motion = cfg.motion_pad * speed if dist else 0.0  # a detected frame's box is where the object is
         extra = np.minimum(cfg.pad * size + motion + grow, max(cfg.max_extra, cfg.pad) * size)
         extra = np.maximum(extra, cfg.pad_px)
-        x1 = float(max(0, math.floor(box[0] - extra[0])))
-        y1 = float(max(0, math.floor(box[1] - extra[1])))
-        x2 = float(min(self.width, math.ceil(box[2] + extra[0])))
-        y2 = float(min(self.height, math.ceil(box[3] + extra[1])))
-        return TrackBox(int(frame), (x1, y1, x2, y2), float(score), source)
+        return np.array([box[0] - extra[0], box[1] - extra[1], box[2] + extra[0], box[3] + extra[1]], float)
+
+    def _clip(self, rect: np.ndarray) -> tuple[float, float, float, float]:
+        """``rect`` rounded outwards to whole pixels and clipped to the frame."""
+        x1 = float(max(0, math.floor(rect[0])))
+        y1 = float(max(0, math.floor(rect[1])))
+        x2 = float(min(self.width, math.ceil(rect[2])))
+        y2 = float(min(self.height, math.ceil(rect[3])))
+        return x1, y1, x2, y2
 
 
 def build_tracks(
@@ -580,6 +679,35 @@ def assign(cost: np.ndarray) -> list[tuple[int, int]]:
             owner[j0] = owner[j1]
             j0 = j1
     return sorted((int(owner[j]) - 1, j - 1) for j in range(1, m + 1) if owner[j])
+
+
+def _hull(rects: Sequence[np.ndarray], shapes: Sequence[np.ndarray | None],
+          reaches: Sequence[np.ndarray] = ()) -> tuple[tuple[float, float], ...] | None:
+    """The convex hull of every quad in ``shapes`` (units of a box) drawn in every one of ``rects`` (x1, y1, x2, y2),
+    and of the strip between each rect and the matching one of ``reaches`` (the rect taken further on some sides, to
+    the frame's edge: see :meth:`Tracker._scene_box`); None when a quad is unknown (the boxes are the shape)."""
+    if not shapes or any(s is None for s in shapes):
+        return None
+    parts = []
+    for i, r in enumerate(rects):
+        r = np.asarray(r, float)
+        for s in shapes:
+            q = r[:2] + np.asarray(s, float) * (r[2:] - r[:2])
+            parts.append(q)
+        if i < len(reaches):  # the strip between a side and the frame's edge it was taken to, whole
+            reach = np.asarray(reaches[i], float)
+            for axis in (0, 1):
+                other = 1 - axis
+                for side, edge in ((r[axis], reach[axis]), (r[axis + 2], reach[axis + 2])):
+                    if edge != side:
+                        for v in (side, edge):
+                            for w in (r[other], r[other + 2]):
+                                parts.append(np.array([[v, w]] if axis == 0 else [[w, v]]))
+    pts = np.concatenate(parts)
+    hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2)
+    if len(hull) < 3:
+        return None
+    return tuple((float(x), float(y)) for x, y in hull)
 
 
 def _enclosing(boxes: list[tuple]) -> tuple[float, float, float, float]:

@@ -52,12 +52,16 @@ class Detections:
     ``xyxy`` is ``(N, 4)`` float32 ``[x1, y1, x2, y2]`` in display pixels, ``score`` is ``(N,)``
     float32 in ``[0, 1]``, ``kind`` is the kind of every row (one detector emits one kind).
     ``category`` (optional, text): an object array with one PII category (or None) per row.
+    ``quad`` (optional, text): ``(N, 4, 2)`` float32, each row's own quadrilateral (the line as the detector drew
+    it, padded along its own axes), corners in order; a row whose quad is all NaN has none (its box is its shape).
+    The box stays what the tracker matches and bounds; the quad is only ever drawn inside it.
     """
 
     xyxy: np.ndarray
     score: np.ndarray
     kind: str = "face"
     category: np.ndarray | None = None
+    quad: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(-1, 4)
@@ -75,6 +79,17 @@ class Detections:
             if len(cat) != len(xyxy):
                 raise ValueError(f"xyxy has {len(xyxy)} rows but category has {len(cat)}")
             object.__setattr__(self, "category", cat)
+        if self.quad is not None:
+            quad = np.asarray(self.quad, dtype=np.float32).reshape(-1, 4, 2)
+            if len(quad) != len(xyxy):
+                raise ValueError(f"xyxy has {len(xyxy)} rows but quad has {len(quad)}")
+            object.__setattr__(self, "quad", quad)
+
+    def quads(self) -> np.ndarray:
+        """``(N, 4, 2)``: each row's quad, NaN where it has none."""
+        if self.quad is None:
+            return np.full((len(self), 4, 2), np.nan, np.float32)
+        return self.quad
 
     @classmethod
     def empty(cls, kind: str = "face") -> "Detections":
@@ -89,7 +104,8 @@ class Detections:
 
     def filter(self, mask: np.ndarray) -> "Detections":
         cat = None if self.category is None else self.category[mask]
-        return Detections(self.xyxy[mask], self.score[mask], self.kind, cat)
+        quad = None if self.quad is None else self.quad[mask]
+        return Detections(self.xyxy[mask], self.score[mask], self.kind, cat, quad)
 
     def categories(self) -> list[str | None]:
         return [None] * len(self) if self.category is None else list(self.category)
@@ -100,7 +116,8 @@ class Detections:
         xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, height)
         keep = (xyxy[:, 2] > xyxy[:, 0]) & (xyxy[:, 3] > xyxy[:, 1])
         cat = None if self.category is None else self.category[keep]
-        return Detections(xyxy[keep], self.score[keep], self.kind, cat)
+        quad = None if self.quad is None else self.quad[keep]
+        return Detections(xyxy[keep], self.score[keep], self.kind, cat, quad)
 
     @staticmethod
     def concat(items: Sequence["Detections"], kind: str | None = None) -> "Detections":
@@ -110,7 +127,9 @@ class Detections:
         cat = None
         if any(d.category is not None for d in items):
             cat = np.array([c for d in items for c in d.categories()], dtype=object)
-        return Detections(np.concatenate([d.xyxy for d in items]), np.concatenate([d.score for d in items]), k, cat)
+        quad = np.concatenate([d.quads() for d in items]) if any(d.quad is not None for d in items) else None
+        return Detections(np.concatenate([d.xyxy for d in items]), np.concatenate([d.score for d in items]), k, cat,
+                          quad)
 
 
 def _box(values: Sequence[Any]) -> tuple[float, float, float, float]:
@@ -119,20 +138,34 @@ def _box(values: Sequence[Any]) -> tuple[float, float, float, float]:
     return x1, y1, x2, y2
 
 
+def _polygon(values: Sequence[Any] | None) -> tuple[tuple[float, float], ...] | None:
+    """A validated plan polygon (three or more ``[x, y]``) as float pairs; None stays None."""
+    if values is None:
+        return None
+    return tuple((float(p[0]), float(p[1])) for p in values)
+
+
 @dataclass
 class TrackBox:
     frame: int
     box: tuple[float, float, float, float]
     score: float
     source: str = "detected"
+    polygon: tuple[tuple[float, float], ...] | None = None
+    """Optional (text lines): the shape to redact inside ``box``, a convex polygon of three or more corners in the
+    same pixels; what is redacted is the polygon's part of the box. None: the whole box (and every box written
+    before polygons existed)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "frame": int(self.frame),
             "box": [round(float(v), 1) for v in self.box],
             "score": round(float(self.score), 4),
             "source": self.source,
         }
+        if self.polygon is not None:
+            d["polygon"] = [[round(float(x), 1), round(float(y), 1)] for x, y in self.polygon]
+        return d
 
 
 @dataclass
@@ -246,7 +279,7 @@ class Plan:
         for t in d["tracks"]:
             boxes = [
                 TrackBox(int(b["frame"]), _box(b["box"]), float(b.get("score", 1.0)),
-                         b.get("source", "detected"))
+                         b.get("source", "detected"), _polygon(b.get("polygon")))
                 for b in t["boxes"]
             ]
             ev, span = t.get("evidence"), t.get("span")
@@ -325,6 +358,10 @@ def validate_plan_dict(d: Any) -> None:
                  f"{bw}.box must be [x1, y1, x2, y2]")
             _req(box[2] >= box[0] and box[3] >= box[1], f"{bw}.box must have x2 >= x1 and y2 >= y1")
             _req("score" not in b or _is_num(b["score"]), f"{bw}.score must be a number")
+            poly = b.get("polygon")
+            _req(poly is None or (isinstance(poly, list) and len(poly) >= 3 and all(
+                isinstance(p, list) and len(p) == 2 and all(_is_num(v) for v in p) for p in poly)),
+                f"{bw}.polygon must be a list of three or more [x, y]")
             _req(b.get("source", "detected") in SOURCES, f"{bw}.source must be one of {', '.join(SOURCES)}")
 
 

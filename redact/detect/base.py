@@ -219,13 +219,16 @@ def merge_enclosing(dets: Detections, iou: float, contained: float = 0.0) -> Det
         spread = np.where(linked, group[None, :], n).min(axis=1)
         changed = bool(np.any(spread < group))
         group = np.minimum(group, spread)
-    xyxy, score, cats = [], [], []
-    all_cats = dets.categories()
+    xyxy, score, cats, quads = [], [], [], []
+    all_cats, all_quads = dets.categories(), dets.quads()
     for g in np.unique(group):
         m = group == g
         box = dets.xyxy[m]
         xyxy.append([box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max()])
         score.append(dets.score[m].max())
         cats.append(most_sensitive(c for c, keep in zip(all_cats, m) if keep))
+        # a box merged from several has no one quad: its enclosing box is its shape
+        quads.append(all_quads[m][0] if m.sum() == 1 else np.full((4, 2), np.nan, np.float32))
     category = None if dets.category is None else np.array(cats, dtype=object)
-    return Detections(np.asarray(xyxy, np.float32), np.asarray(score, np.float32), dets.kind, category)
+    quad = None if dets.quad is None else np.asarray(quads, np.float32)
+    return Detections(np.asarray(xyxy, np.float32), np.asarray(score, np.float32), dets.kind, category, quad)

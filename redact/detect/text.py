@@ -142,7 +142,10 @@ class TextDetector:
     nothing for detection. ``sharpen``: a frame whose shorter side is below the backend's ``det_limit_side``
     is enlarged to it here, bicubic, instead of by the engine's own (bilinear) resize - same detection size,
     sharper small letters (benchmarks/text.py, 720p frames: recall 0.976 -> 0.993, words readable after blurring
-    4 -> 2). ``reuse`` / ``refresh_every``: see :data:`REFRESH_EVERY`.
+    4 -> 2). ``reuse`` / ``refresh_every``: see :data:`REFRESH_EVERY`. ``quads``: also return each line's padded
+    quadrilateral (:func:`padded_quad`, ``Detections.quad``), so the line is redacted as that shape inside its box;
+    off by default: on benchmarks/text.py's 1080p frames it let one more word be read after blurring (docs/benchmarks.md,
+    "Text drawn as its own quadrilateral").
     """
 
     kind = "text"
@@ -150,7 +153,7 @@ class TextDetector:
     def __init__(self, backend: OcrBackend, mode: str = "all", min_score: float = 0.5,
                  min_text_score: float = 0.5, max_side: int | None = 1920, pad: float = 0.5,
                  scales: Sequence[float] = (1.0,), reuse: bool = True, refresh_every: int = REFRESH_EVERY,
-                 tall_pad: float = 1.0, sharpen: bool = True):
+                 tall_pad: float = 1.0, sharpen: bool = True, quads: bool = False):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not 0.0 <= min_score < 1.0:
@@ -164,6 +167,7 @@ class TextDetector:
         self.max_side, self.pad, self.tall_pad = max_side, float(pad), float(tall_pad)
         self.scales = tuple(float(x) for x in scales)
         self.sharpen = bool(sharpen)
+        self.quads = bool(quads)
         self.name = backend.name
         if refresh_every < 1:
             raise ValueError(f"refresh_every must be >= 1, got {refresh_every}")
@@ -204,6 +208,7 @@ class TextDetector:
             log.debug("text: %d unreadable boxes not shaped like a line of text left out", sum(texture))
         keep = [i for i, c in enumerate(cats) if not texture[i] and (self.mode == "all" or c is not None)]
         xyxy = np.zeros((len(keep), 4), np.float32)
+        quad = np.zeros((len(keep), 4, 2), np.float32)
         for row, i in enumerate(keep):
             x1, y1, x2, y2 = boxes[i].xyxy / scale
             line = y2 - y1  # a vertical word read surely is padded by its length: OCR read such words through less
@@ -216,12 +221,14 @@ class TextDetector:
             pad = self.tall_pad if line >= TALL_LINE else self.pad
             grow = max(2.0, pad * line)
             xyxy[row] = [x1 - grow, y1 - grow, x2 + grow, y2 + grow]
+            quad[row] = padded_quad(boxes[i].quad / scale, grow)
         xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, w)
         xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, h)
         score = np.asarray([boxes[i].score for i in keep], np.float32)
         log.debug("text: %d boxes read, %d returned (mode %s)", len(boxes), len(keep), self.mode)
         kept = [cats[i] for i in keep]
-        return Detections(xyxy, score, self.kind, category=np.array(kept, dtype=object)), kept
+        return Detections(xyxy, score, self.kind, category=np.array(kept, dtype=object),
+                          quad=quad if self.quads else None), kept
 
     def _read_remembering(self, image: np.ndarray) -> tuple[list[TextBox], dict[int, str | None]]:
         """:meth:`read`, recognising only lines the last reading did not recognise at the same place (IoU >=
@@ -303,7 +310,7 @@ class TextDetector:
                 "tall_pad": self.tall_pad, "tall_line": TALL_LINE, "line_aspect": LINE_ASPECT,
                 "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE,
                 "single_char_score": SINGLE_CHAR_SCORE,
-                "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse,
+                "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse, "quads": self.quads,
                 "refresh_every": self.refresh_every}
 
 
@@ -313,6 +320,21 @@ def line_shaped(box: TextBox, image_short: float | None = None) -> bool:
     short, long = _short_side(box), _long_side(box)
     big = image_short is not None and short >= BIG_LINE * image_short
     return not big and long >= LINE_ASPECT * max(short, 1e-6)
+
+
+def padded_quad(quad: np.ndarray, grow: float) -> np.ndarray:
+    """The line's quadrilateral (corners clockwise from the text's top-left) padded by ``grow`` pixels along its
+    own axes: each end moved out along the line, each long side out across it. The padded box of the same line
+    (its upright enclosing box grown by ``grow``) is what the tracker follows; the renderer redacts the part of that
+    box inside this quad, which for an upright line is the whole box."""
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    along = (q[1] - q[0]) + (q[2] - q[3])
+    across = (q[3] - q[0]) + (q[2] - q[1])
+    n_along, n_across = float(np.linalg.norm(along)), float(np.linalg.norm(across))
+    u = along / n_along if n_along > 1e-6 else np.array([1.0, 0.0])
+    v = across / n_across if n_across > 1e-6 else np.array([-u[1], u[0]])
+    out = q + grow * np.stack([-u - v, u - v, u + v, -u + v])
+    return out.astype(np.float32)
 
 
 def _vertical_word(box: TextBox) -> bool:

@@ -266,13 +266,11 @@ def redact_planes(
         x1, y1, x2, y2 = ib
         cx1, cy1, cx2, cy2 = x1 // 2, y1 // 2, (x2 + 1) // 2, (y2 + 1) // 2
         bw, bh = x2 - x1, y2 - y1
-        luma_mask = chroma_mask = None
-        if r.polygon is not None:
-            luma_mask = polygon_mask(r.polygon, x1, y1, bw, bh)
-            chroma_mask = _chroma_of(luma_mask, y1 - 2 * cy1, x1 - 2 * cx1)
-        elif r.kind == "face" and face_shape == "ellipse" and min(bw, bh) >= 8:
-            luma_mask = _ellipse_mask(bh, bw)
-            chroma_mask = _chroma_mask(bh, bw, y1 - 2 * cy1, x1 - 2 * cx1)
+        luma_mask = region_mask(r, ib, face_shape)
+        chroma_mask = None
+        if luma_mask is not None:  # an ellipse's chroma samples are cached by size and offset; a polygon's are not
+            oy, ox = y1 - 2 * cy1, x1 - 2 * cx1
+            chroma_mask = _chroma_of(luma_mask, oy, ox) if r.polygon is not None else _chroma_mask(bh, bw, oy, ox)
         grid = _grid(bw, bh)
         noise = _noise(bh, bw, seed, k) if style == "blur" else None
         _redact_patch(y[y1:y2, x1:x2], style, grid, fill[0], luma_mask, noise)

@@ -82,6 +82,14 @@ FORBIDDEN = 1e6
 """Cost of a pair that must not be matched (any allowed pair costs at most 3)."""
 
 
+class _OutOfView:
+    """Type of :data:`OUT_OF_VIEW`."""
+
+
+OUT_OF_VIEW = _OutOfView()
+"""What :meth:`Tracker._scene_box` gives where the known camera motion carried the object out of the frame."""
+
+
 @dataclass
 class TrackerConfig:
     iou_match: float = 0.3
@@ -427,6 +435,8 @@ class Tracker:
             tb = self._scene_box(f, carried, key_speed[k], dist, scores[k], "tracked", cfg, _size(boxes[k]),
                                  drift=confirmed, shapes=[t.shapes[k]], cut=[self._cut_sides(boxes[k])]
                                  ) if scene is not None else None
+            if isinstance(tb, _OutOfView):
+                continue
             if tb is None:
                 tb = self._box(f, boxes[k], key_speed[k], dist, scores[k], "tracked", drift=confirmed, cfg=cfg)
                 if motion is not None:
@@ -448,6 +458,8 @@ class Tracker:
                                          ref, shapes=t.shapes[k:k + 2],
                                          cut=self._carried_cut(boxes[k], boxes[k + 1], len(carried))
                                          ) if scene is not None else None
+                    if isinstance(tb, _OutOfView):
+                        continue
                     if tb is None:
                         a = (f - f0) / (f1 - f0)
                         box = (1 - a) * boxes[k] + a * boxes[k + 1]
@@ -486,11 +498,14 @@ class Tracker:
 
     def _scene_box(self, frame: int, carried: list[np.ndarray | None], speed: np.ndarray, dist: float, score: float,
                    source: str, cfg: TrackerConfig, ref: np.ndarray, drift: bool = False,
-                   shapes: Sequence[np.ndarray | None] = (), cut: Sequence[np.ndarray] = ()) -> TrackBox | None:
+                   shapes: Sequence[np.ndarray | None] = (), cut: Sequence[np.ndarray] = ()
+                   ) -> TrackBox | _OutOfView | None:
         """The box where the scene-consistent motion puts the object (``scene_fill``): the union of the ``carried``
         boxes, each shrunk to at most :data:`CARRY_SCALE` times ``ref`` and padded like a box ``dist`` frames from a
         detection at the object's own ``speed`` in the scene. None where a carried box is unknown (the motion in
-        between is not) or none is left in the frame: the caller falls back to the picture-space box.
+        between is not): the caller falls back to the picture-space box. :data:`OUT_OF_VIEW` where the known motion
+        carried every box, padded, wholly out of the frame: the object is out of view and the frame gets no box (the
+        picture-space box would stay where the object was, on whatever the camera turned to).
 
         ``shapes``: the quads (in units of their boxes, :attr:`_Live.shapes`) of the detections the boxes were carried
         from; when every one is known, the box's polygon is the convex hull of each quad drawn in each padded carried
@@ -508,7 +523,7 @@ class Tracker:
             cut = ()
         padded = self._padded(frame, carried, speed, dist, score, source, cfg, ref, drift, cut)
         if not padded:
-            return None
+            return OUT_OF_VIEW
         polygon = None
         if shapes:
             polygon = _hull([rect for _, rect, _ in padded], shapes, [open_ for _, _, open_ in padded])

@@ -727,3 +727,25 @@ def test_scene_fill_rolls_follow_the_camera_and_fall_back_where_the_motion_is_un
     (plain,) = build_tracks([(6, dets(at(face, off[6])))], 13, W, H, config=replace(cfg, scene_fill=False))
     (unknown,) = build_tracks([(6, dets(at(face, off[6])))], 13, W, H, config=cfg, motion=lost)
     assert [b.box for b in plain.boxes] == [b.box for b in unknown.boxes]
+
+
+def test_a_face_the_camera_carried_out_of_the_frame_gets_no_box_where_it_was():
+    # seen at frame 0 near the left edge; the camera pans so that the scene slides 10 px a frame to the left: by
+    # frame ~4 the face (and its padding) is past the frame's left edge. The frames after get no box, not the
+    # picture-space box left where the face was (on whatever the camera turned to).
+    face = (12, 100, 32, 120)
+    cfg = TrackerConfig(pre_roll=0, post_roll=10, pad=0.15, max_extra=0.5, scene_fill=True)
+    motion = pan(11, -10.0)
+    (t,) = build_tracks([(0, dets(face))], 11, W, H, config=cfg, motion=motion)
+    frames = [b.frame for b in t.boxes]
+    assert frames == list(range(frames[-1] + 1)) and 1 <= frames[-1] < 6, frames
+    for b in t.boxes:  # each frame's box still covers the face where the camera took it
+        x1 = face[0] - 10 * b.frame
+        if x1 + 20 > 0:
+            assert b.box[0] <= max(0, x1) and b.box[2] >= x1 + 20
+    # with the motion unknown the fallback stays: every roll frame covered where the face was last seen
+    lost = MotionPath()
+    for i in range(11):
+        lost.add(i, None, False)
+    (blind,) = build_tracks([(0, dets(face))], 11, W, H, config=cfg, motion=lost)
+    assert [b.frame for b in blind.boxes] == list(range(11))

@@ -96,7 +96,9 @@ class TrackerConfig:
     """A detection continues a track if its IoU with the track's predicted box is at least this ..."""
     centre_match: float = 2.0
     """... or, failing that, if its centre is within this many box sides (the larger box's longer
-    side) of the predicted centre and the two sizes differ by less than 2x."""
+    side) of the predicted centre and the two sizes differ by less than ``size_match`` times."""
+    size_match: float = 2.0
+    """(see ``centre_match``: the square root of the ratio of the two boxes' areas)"""
     scene_match: float = 0.6
     """Where the prediction was carried along the measured camera motion (see :meth:`Tracker.update`), the centre
     gate is this many sides, plus ``scene_match_growth`` sides per frame since the track's last detection (at most
@@ -175,13 +177,15 @@ class TrackerConfig:
     def __post_init__(self) -> None:
         for name in ("iou_match", "centre_match", "scene_match", "scene_match_growth", "pad", "motion_pad",
                      "carry_growth", "max_growth", "scene_tol", "scene_tol_px", "confirm_score", "max_extra",
-                     "cadence_roll", "pad_px", "union_scale", "fill_growth", "merge_contained"):
+                     "cadence_roll", "pad_px", "union_scale", "fill_growth", "merge_contained", "size_match"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
         v = self.scene_growth
         if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
             raise ValueError(f"TrackerConfig.scene_growth must be None or a finite number >= 0, got {v!r}")
+        if self.size_match <= 1:
+            raise ValueError(f"TrackerConfig.size_match must be more than 1, got {self.size_match!r}")
         if not 0 < self.iou_match <= 1:
             raise ValueError(f"TrackerConfig.iou_match must be in (0, 1], got {self.iou_match}")
         for name in ("max_gap", "pre_roll", "post_roll", "confirm_hits", "min_roll"):
@@ -373,7 +377,7 @@ class Tracker:
         side = np.maximum(_side(pred)[:, None], _side(boxes)[None, :])
         dist = np.linalg.norm(_centre(pred)[:, None, :] - _centre(boxes)[None, :, :], axis=2)
         ratio = np.sqrt(_area(pred)[:, None] / _area(boxes)[None, :])
-        near = (dist <= gate[:, None] * side) & (ratio < 2) & (ratio > 0.5)
+        near = (dist <= gate[:, None] * side) & (ratio < cfg.size_match) & (ratio > 1 / cfg.size_match)
         cost = np.full(iou.shape, FORBIDDEN)
         cost[near] = 1 + dist[near] / np.maximum((gate[:, None] * side)[near], 1e-9)
         if cfg.new_match_picture:
@@ -382,7 +386,8 @@ class Tracker:
                 plain = np.stack([t.boxes[-1] for t in self._live])[new]
                 pside = np.maximum(_side(plain)[:, None], _side(boxes)[None, :])
                 pdist = np.linalg.norm(_centre(plain)[:, None, :] - _centre(boxes)[None, :, :], axis=2)
-                pnear = (pdist <= cfg.centre_match * pside) & (ratio[new] < 2) & (ratio[new] > 0.5)
+                pnear = ((pdist <= cfg.centre_match * pside) & (ratio[new] < cfg.size_match)
+                         & (ratio[new] > 1 / cfg.size_match))
                 sub = cost[new]
                 extra = pnear & (sub >= FORBIDDEN)
                 sub[extra] = 2 + pdist[extra] / np.maximum(cfg.centre_match * pside[extra], 1e-9)

@@ -749,3 +749,17 @@ def test_a_face_the_camera_carried_out_of_the_frame_gets_no_box_where_it_was():
         lost.add(i, None, False)
     (blind,) = build_tracks([(0, dets(face))], 11, W, H, config=cfg, motion=lost)
     assert [b.frame for b in blind.boxes] == list(range(11))
+
+
+def test_a_box_much_larger_than_the_track_starts_its_own_track():
+    # a face seen at frame 0; at frame 10 a weak box 1.6x its size nearby (a "face" on a T-shirt below it). With
+    # size_match 1.4 it is another track (each covered where it was seen), not the same one blended between.
+    seq = [(0, dets([100, 60, 120, 80])), (10, dets([98, 72, 130, 104], score=0.3))]
+    (one,) = build_tracks(seq, 11, W, H, config=TrackerConfig(size_match=2.0))
+    two = build_tracks(seq, 11, W, H, config=TrackerConfig(size_match=1.4))
+    assert len(two) == 2
+    frames = by_frame(two)
+    for f, box in ((0, (100, 60, 120, 80)), (10, (98, 72, 130, 104))):
+        assert any(contains(b.box, box) for _, b in frames[f])
+    with pytest.raises(ValueError):
+        TrackerConfig(size_match=1.0)

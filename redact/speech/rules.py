@@ -22,7 +22,8 @@ than number words (but both are read), capitals on names and places, sentences w
    are an identifier even when the check digit fails or the recogniser broke them up.
 3. **Names**: a title (Dr, Mr, Mrs, Ms, Miss, Nurse, Sister, Doctor, Mister, ...) and the capitalised words after
    it (after Dr/Mr/Mrs/Ms the next word even in lower case; a title heard as a sound-alike, "missing" for "Mrs",
-   "insist" for "I'm Sister", when the recogniser was unsure of it or of the name after it); "I'm X" / "I am X" /
+   "insist" for "I'm Sister", when the recogniser was unsure of it or of the name after it; not "miss" / "missed"
+   after its subject: "You missed a dose"); "I'm X" / "I am X" /
    "this is X" / a relation ("my son X") / a greeting ("morning X") with X capitalised and not a common word
    (:data:`SPEECH_STOP`); any capitalised, not common word inside a sentence (the recogniser capitalises proper
    nouns); at a sentence's start, two such words, or one followed by a comma ("Sarah, can you ...").

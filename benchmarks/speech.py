@@ -23,9 +23,12 @@ Since issue 25 the sentences after the first 58 add names the recogniser mis-hea
 triggers, and ordinary talk after the same triggers, in espeak-ng's other accents (EXTRA_VOICES: Lancaster,
 Caribbean, West Midlands, New York, Scottish; the first 58 keep their voices, so their figures compare with older
 runs). --voice-shift N gives every sentence the voice and speed N places later in its list: the same sentences in
-voices the rules were not tuned with (names fare worse there: docs/benchmarks.md). The last 19 sentences (82-100)
-were written after the name rules of issue 25 and used as a check on them (names after titles and family words;
-ordinary talk with "not", "missed", "insist", "assist", "nice" and a family word between commas).
+voices the rules were not tuned with (names fare worse there: docs/benchmarks.md). Sentences 82-100 were written
+after the name rules of issue 25 and used as a check on them (names after titles and family words; ordinary talk
+with "not", "missed", "insist", "assist", "nice" and a family word between commas), and sentences 101-120 after
+the rules of branch speech-robust, as a check on those (names after "ask", "tell", "call", "thank you"; ordinary
+talk with those verbs, "miss" and "It's" + an article). The figures in docs/benchmarks.md say which sentences they
+cover (`--sentences`).
 
 NON-SPEECH (--nonspeech): NONSPEECH_SECONDS (20 s) of each of a 440 Hz tone (../shared/tools/speedclip.py's
 audio), monitor beeps, a three-tone pump alarm, 50 Hz hum over brown noise, music (chords, bass, a drum-like
@@ -188,6 +191,29 @@ SENTENCES: list[list[tuple[str | None, str]]] = [
     [(O, "My daughter, bless her, brought me some grapes.")],
     [(O, "It's nothing serious, just a bit of bruising.")],
     [(O, "Sister said not to worry about the swelling.")],
+    # after the rules of branch speech-robust (an unsure article after "It's" / "I'm" starts no name; "miss" after
+    # its subject is the verb): a check written after them and not used to choose them (names after "ask", "tell",
+    # "call", "thank you"; ordinary talk with those verbs, "miss", "missed" and "It's" + an article)
+    [(O, "Can you ask him to wait outside for a minute?")],
+    [(O, "Please tell us if the pain gets any worse.")],
+    [(O, "I'll call you when the results come back.")],
+    [(O, "Thank you for waiting, it won't be long now.")],
+    [(O, "Ask them to bring a wheelchair to the front door.")],
+    [(O, "Could you tell me where the toilets are?")],
+    [(O, "You'll miss lunch if the scan runs late.")],
+    [(O, "I missed my tablets this morning.")],
+    [(O, "It's a bit cold in this room.")],
+    [(O, "It's in the drawer next to your bed.")],
+    [(O, "Could you ask"), ("name", "Doctor Okonjo"), (O, "to sign the form?")],
+    [(O, "Please call"), ("name", "Nurse Abernathy-Lowe"), (O, "when she's free.")],
+    [(O, "Can you tell"), ("name", "Mrs Przybylski"), (O, "her daughter is here?")],
+    [(O, "Thank you,"), ("name", "Sister Mbeki,"), (O, "that's very kind.")],
+    [(O, "I'll ask"), ("name", "Mister Fairclough"), (O, "about his medication.")],
+    [(O, "It's"), ("name", "Rosalind"), (O, "from the discharge team.")],
+    [(O, "Tell the ward clerk the patient in bed three has gone home.")],
+    [(O, "Can you page the registrar on call?")],
+    [(O, "We'll call your daughter when you're ready to go.")],
+    [(O, "Ask"), ("name", "Doctor Ferreira-Lund"), (O, "to come to bay two.")],
 ]
 BASE_SENTENCES = 58
 """The first 58 sentences keep the voices they had before issue 25 (VOICES); the ones after use EXTRA_VOICES."""

@@ -520,3 +520,6 @@ def test_miss_after_its_subject_is_the_verb_not_a_title():
     assert {2, 3} <= _found_with("Is that missing evidence in bed six?", {2: 0.39, 3: 0.17})  # "Mrs Evans"
     # the subject itself a guess: the title mis-heard ("As I miss an event" for "Is that Mrs Evans")
     assert {2, 3} <= _found_with("As I miss an event, in bed six.", {0: 0.25, 1: 0.08, 3: 0.16})
+    # the title written with its capital after "you" is the title: "Thank you Miss Patel"
+    assert {2, 3} <= _found_with("Thank you Miss Patel for coming.", {})
+    assert {2, 3} <= _found_with("Thank you Miss parrot for coming.", {3: 0.2})

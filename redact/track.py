@@ -167,6 +167,14 @@ class TrackerConfig:
     """With this > 0, detections of one frame of which one lies at least this share of its area inside another are
     one object: their enclosing box is tracked (CenterFace reports a forehead or a cheek beside the whole face, and
     such a box became a second track on the same face, with rolls and growth of its own). Nothing is dropped."""
+    part_area: float = 0.0
+    """With this > 0 and the camera motion given to :meth:`Tracker.update`: a detection that continues a track and,
+    against the track's previous detection carried along the camera motion to its frame, lies at least ``part_inside``
+    of its area inside it while smaller than ``part_area`` of its area, is a part of the same object (CenterFace boxes
+    the eyes and brows alone of a face in a surgical mask and theatre cap): the box enclosing both is tracked on that
+    frame. Nothing is dropped (boxes only grow); 0: off."""
+    part_inside: float = 0.8
+    """(see ``part_area``)"""
     scene_growth: float | None = None
     """With ``scene_fill``, growth per frame (instead of ``carry_growth``) of a box carried along the known camera
     motion; None: ``carry_growth``. For a kind whose every frame a change watch looks at (text,
@@ -177,7 +185,8 @@ class TrackerConfig:
     def __post_init__(self) -> None:
         for name in ("iou_match", "centre_match", "scene_match", "scene_match_growth", "pad", "motion_pad",
                      "carry_growth", "max_growth", "scene_tol", "scene_tol_px", "confirm_score", "max_extra",
-                     "cadence_roll", "pad_px", "union_scale", "fill_growth", "merge_contained", "size_match"):
+                     "cadence_roll", "pad_px", "union_scale", "fill_growth", "merge_contained", "size_match",
+                     "part_area", "part_inside"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
@@ -305,7 +314,8 @@ class Tracker:
         matched_tracks = {t for t, _ in pairs}
         matched_dets = {d for _, d in pairs}
         for t, d in pairs:
-            self._live[t].add(frame_index, boxes[d], float(scores[d]), cats[d], motion, shapes[d])
+            box = self._whole(self._live[t], frame_index, boxes[d], motion)
+            self._live[t].add(frame_index, box, float(scores[d]), cats[d], motion, shapes[d])
         still = []
         for i, track in enumerate(self._live):
             if i not in matched_tracks:
@@ -395,6 +405,27 @@ class Tracker:
         by_iou = iou >= cfg.iou_match
         cost[by_iou] = 1 - iou[by_iou]
         return [(t, d) for t, d in assign(cost) if cost[t, d] < FORBIDDEN]
+
+    def _whole(self, track: _Live, frame: int, box: np.ndarray, motion: MotionPath | None) -> np.ndarray:
+        """``box``, or where it is a part of the object ``track`` last saw (:attr:`TrackerConfig.part_area`), the
+        box enclosing it and that detection carried along the camera motion to ``frame``."""
+        cfg = self.config
+        if cfg.part_area <= 0 or motion is None:
+            return box
+        carried = motion.map_box(track.boxes[-1], track.frames[-1], frame)
+        if carried is None:
+            return box
+        area = float(_area(box[None])[0])
+        if area >= cfg.part_area * float(_area(carried[None])[0]):
+            return box
+        lo, hi = np.maximum(box[:2], carried[:2]), np.minimum(box[2:], carried[2:])
+        inter = float(np.prod(np.clip(hi - lo, 0, None)))
+        if inter < cfg.part_inside * area:
+            return box
+        whole = np.concatenate([np.minimum(box[:2], carried[:2]), np.maximum(box[2:], carried[2:])])
+        whole[[0, 2]] = np.clip(whole[[0, 2]], 0, self.width)
+        whole[[1, 3]] = np.clip(whole[[1, 3]], 0, self.height)
+        return whole
 
     def confirmed(self, scores: Iterable[float]) -> bool:
         """Whether detections with these scores confirm a track (see the module notes)."""

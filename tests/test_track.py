@@ -277,6 +277,44 @@ def test_merge_contained_makes_a_box_inside_another_one_track():
         TrackerConfig(merge_contained=-0.1)
 
 
+def test_part_of_a_face_is_tracked_as_the_whole_face():
+    """With ``part_area``, a detection that lies inside the face's previous box (carried along the camera motion)
+    and is much smaller than it is a part of that face (the eyes and brows of a face in a surgical mask and cap):
+    the box enclosing both is tracked on its frame. Without the camera motion, or for a box that is not mostly
+    inside, or not much smaller, nothing changes; boxes only ever grow."""
+    motion = MotionPath()
+    for i in range(30):
+        motion.add(i, np.array([[1.0, 0.0, 3.0], [0.0, 1.0, 0.0]]), i > 0)  # the scene moves 3 px right a frame
+    cfg = TrackerConfig(part_area=0.65, pre_roll=0, post_roll=0)
+    face = np.array([100, 100, 140, 150], float)
+    eyes = np.array([106, 101, 134, 130], float)  # the top half: 40% of the face's area, inside it
+
+    def moved(box, f):
+        return (box + [3 * f, 0, 3 * f, 0]).tolist()
+
+    seq = [(0, dets(moved(face, 0))), (4, dets(moved(eyes, 4))), (8, dets(moved(eyes, 8)))]
+    tracks = build_tracks(seq, 9, W, H, config=cfg, motion=motion)
+    assert len(tracks) == 1
+    check_well_formed(tracks, 9)
+    for b in tracks[0].boxes:
+        if b.source == "detected":  # the whole face, wherever the camera took it (padded)
+            assert contains(b.box, moved(face, b.frame)), (b.frame, b.box)
+    plain = build_tracks(seq, 9, W, H, config=replace(cfg, part_area=0.0), motion=motion)
+    assert not contains([b for b in plain[0].boxes if b.frame == 8][0].box, moved(face, 8))
+    # no camera motion: not known where the face went, nothing is carried
+    blind = build_tracks(seq, 9, W, H, config=cfg)
+    assert [t.to_dict() for t in blind] == [t.to_dict() for t in build_tracks(seq, 9, W, H, config=replace(
+        cfg, part_area=0.0))]
+    # a box as large as the face (a tighter box of the whole face) or half outside it is not a part
+    for other in ([102, 98, 142, 146], [120, 100, 150, 130]):
+        seq2 = [(0, dets(moved(face, 0))), (4, dets(moved(np.array(other, float), 4)))]
+        a = build_tracks(seq2, 5, W, H, config=cfg, motion=motion)
+        b = build_tracks(seq2, 5, W, H, config=replace(cfg, part_area=0.0), motion=motion)
+        assert [t.to_dict() for t in a] == [t.to_dict() for t in b]
+    with pytest.raises(ValueError):
+        TrackerConfig(part_area=-0.5)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_every_raw_detection_is_covered(seed):
     """Property: whatever the detections (noise, duplicates, slivers, off-frame), each lies in a track box."""
@@ -517,6 +555,34 @@ def test_camera_motion_grows_boxes_or_follows_the_motion_within_bounds(seed):
             grew += y.box != x.box
     assert grew > 0, "the motion must have been used somewhere"
 
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_parts_never_uncover_a_detection(seed):
+    """Property: with ``part_area`` and a shaking camera, every raw detection still lies in a box of its frame."""
+    rng = np.random.default_rng(200 + seed)
+    n_frames = 40
+    motion = MotionPath()
+    for i in range(n_frames):
+        motion.add(i, np.array([[1.0, 0.0, rng.normal(0, 5)], [0.0, 1.0, rng.normal(0, 5)]]), bool(rng.random() > 0.1))
+    seq, raw = [], {}
+    centre, size = rng.uniform([60, 60], [W - 60, H - 60], (3, 2)), rng.uniform(20, 60, 3)
+    for f in range(0, n_frames, int(rng.integers(1, 5))):
+        boxes = []
+        for k in range(3):
+            frac = rng.uniform(0.3, 1.0)  # sometimes only a part of the face, from its top
+            x, y = centre[k] + rng.normal(0, 3, 2)
+            boxes.append([x - size[k] * frac / 2, y - size[k] / 2, x + size[k] * frac / 2, y - size[k] / 2 + size[k] * frac])
+        d = dets(*boxes)
+        raw[f] = d.xyxy
+        seq.append((f, d))
+    tracks = build_tracks(seq, n_frames, W, H, config=TrackerConfig(part_area=0.65, scene_fill=True), motion=motion)
+    check_well_formed(tracks, n_frames)
+    out = by_frame(tracks)
+    for f, boxes in raw.items():
+        for box in boxes:
+            clipped = np.clip(box, 0, [W, H, W, H])
+            assert any(contains(b.box, clipped) for _, b in out.get(f, [])), (f, box)
 
 # -- evidence before persistence, bounded boxes, cuts (issue 14) -------------------------------
 def test_weak_lone_detection_is_covered_tightly_where_seen():

@@ -146,12 +146,14 @@ _SESSIONS_LOCK = threading.Lock()
 def shared_session(provider: str = "auto", threads: int | None = None) -> Any:
     """The CenterFace onnxruntime session for ``provider`` and ``threads``, made once per process and shared by every
     detector asking for the same (the light, full and tiled passes run one model; a session's ``run`` holds no state
-    between calls and may be called from several threads): the weights are checked and rewritten and the session
-    made once, not once per pass (0.07 CPU-s each, 2-core Xeon)."""
+    between calls and may be called from several threads): the weights are rewritten and the session made once,
+    not once per pass (0.07 CPU-s each, 2-core Xeon). The weights are still checked on every call: no detector is
+    made while the file fails its check."""
+    model = weights_bytes()
     key = (provider, int(threads or cpu_threads()))
     with _SESSIONS_LOCK:
         if key not in _SESSIONS:
-            _SESSIONS[key] = create_session(free_spatial_dims(weights_bytes()), provider, key[1])
+            _SESSIONS[key] = create_session(free_spatial_dims(model), provider, key[1])
         return _SESSIONS[key]
 
 

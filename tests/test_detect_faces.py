@@ -375,3 +375,21 @@ def test_sessions_share_one_cpu_memory_arena():
     assert session_options().get_session_config_entry("session.use_env_allocators") == "1"
     d = CenterFaceDetector(provider="cpu")
     assert d._session.get_session_options().get_session_config_entry("session.use_env_allocators") == "1"
+
+
+def test_the_face_passes_share_one_session(astronaut):
+    """The light, full and tiled passes run one model: one session per provider and thread count, and the same
+    boxes from a detector on it as from one on a session of its own."""
+    from redact.detect.base import cpu_threads, create_session
+
+    light, full = CenterFaceDetector(provider="cpu", max_side=320), CenterFaceDetector(provider="cpu", max_side=None)
+    assert light._session is full._session
+    other = 1 if cpu_threads() > 1 else 2
+    assert CenterFaceDetector(provider="cpu", threads=other)._session is not full._session
+    alone = CenterFaceDetector(provider="cpu", threshold=0.05)
+    shared = alone.detect(astronaut)
+    alone._session = create_session(faces.free_spatial_dims(faces.weights_bytes()), "cpu")
+    own = alone.detect(astronaut)
+    assert len(shared)
+    np.testing.assert_array_equal(shared.xyxy, own.xyxy)
+    np.testing.assert_array_equal(shared.score, own.score)

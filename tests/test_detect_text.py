@@ -1,7 +1,9 @@
 import json
 import logging
 import pickle
+import os
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -402,6 +404,7 @@ def test_rapidocr_runs_on_sessions_made_here(ocr_run):
 
     engine = ocr_run["backend"]._engine
     for step in (engine.text_det, engine.text_rec, engine.text_cls):
+        assert getattr(step.session.session, "_redact_session", False)  # made here while rapidocr loaded: no other
         options = step.session.session.get_session_options()
         assert options.enable_cpu_mem_arena
         assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
@@ -413,6 +416,23 @@ def test_rapidocr_runs_on_sessions_made_here(ocr_run):
     assert type(det.get_preprocess()).__name__ != "DetPreProcess"
     assert ours.shape == theirs.shape and ours.dtype == np.float32
     assert np.abs(ours - theirs).max() < 1e-5
+
+
+def test_rapidocr_is_imported_without_its_download_catalogue():
+    """rapidocr's catalogue of downloadable models is read as empty (nothing here is downloaded) and OmegaConf is
+    left as it was; in a fresh interpreter, since this one may have imported rapidocr already."""
+    pytest.importorskip("rapidocr")
+    code = ("from omegaconf import OmegaConf; before = vars(OmegaConf)['load']\n"
+            "from redact.detect.rapidocr import _rapidocr_class; _rapidocr_class()\n"
+            "from rapidocr.inference_engine.base import InferSession\n"
+            "from rapidocr.utils.model_resolver import MODEL_ROUTES\n"
+            "assert vars(OmegaConf)['load'] is before\n"
+            "assert not InferSession.model_info and not MODEL_ROUTES\n"
+            "assert OmegaConf.load(__import__('rapidocr.main').main.DEFAULT_CFG_PATH).Global\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parents[1]),
+                                                                      os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_unreadable_boxes_not_shaped_like_a_line_are_texture():

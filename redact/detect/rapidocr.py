@@ -4,12 +4,15 @@ recognition skipped for lines the caller already knows (:class:`RapidOcrBackend`
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.resources
 import logging
+import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import cv2
 import numpy as np
@@ -27,6 +30,39 @@ RAPIDOCR_MODELS = {  # role -> (file in rapidocr/models, SHA-256), as rapidocr 3
     "rec": ("PP-OCRv6_rec_small.onnx", "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
     "cls": ("ch_ppocr_mobile_v2.0_cls_mobile.onnx", "e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c"),
 }
+CATALOGUE = "default_models.yaml"
+"""rapidocr's catalogue of models it can download (URLs and checksums for every language, engine and version)."""
+
+_IMPORT_LOCK = threading.Lock()
+
+
+def _rapidocr_class() -> Any:
+    """``rapidocr.RapidOCR``, imported without building rapidocr's download catalogue (:data:`CATALOGUE`): two of
+    its modules turn that 1,600-line YAML file into OmegaConf objects when imported (0.45 of 0.7 CPU-s of importing
+    rapidocr, 2-core Xeon), only to look up models to download when no model file is given. Every model here is
+    given as a checked file (:func:`~redact.detect.ocr.checked_file`) and nothing is ever downloaded, so the
+    catalogue is read as empty: a step asked to find a model on its own would fail instead of downloading."""
+    with _IMPORT_LOCK:
+        if "rapidocr.inference_engine.base" in sys.modules or "rapidocr.utils.model_resolver" in sys.modules:
+            from rapidocr import RapidOCR
+
+            return RapidOCR
+        from omegaconf import OmegaConf
+
+        load = vars(OmegaConf)["load"]
+
+        def load_unless_catalogue(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if Path(str(path)).name == CATALOGUE:
+                return OmegaConf.create({})
+            return load.__func__(path, *args, **kwargs)
+
+        OmegaConf.load = staticmethod(load_unless_catalogue)  # type: ignore[method-assign,assignment]
+        try:
+            from rapidocr import RapidOCR
+        finally:
+            OmegaConf.load = load  # type: ignore[method-assign]
+        return RapidOCR
+
 
 class RapidOcrBackend:
     """PP-OCRv6 small (det + rec, optional 0/180 degree classifier) through ``rapidocr`` on onnxruntime.
@@ -53,7 +89,7 @@ class RapidOcrBackend:
                  box_thresh: float = 0.5, det_limit_side: int = 1088, threads: int | None = None,
                  det_thresh: float = 0.3, unclip_ratio: float = 2.0, max_side_len: int = 2000):
         try:
-            from rapidocr import RapidOCR
+            RapidOCR = _rapidocr_class()
         except ImportError as e:
             raise RedactError(f"the '{RAPIDOCR}' package is needed for text detection ({e})") from None
         folder = Path(str(importlib.resources.files(RAPIDOCR) / "models"))
@@ -83,13 +119,16 @@ class RapidOcrBackend:
             params[f"{role.capitalize()}.model_path"] = str(path)
         self._engine = RapidOCR(params=params)
         silence_rapidocr()
-        self._engine._load_det_model()  # load now (rapidocr loads lazily): errors surface here
-        if not det_only:
-            self._engine._load_rec_model()
-            if self.use_cls:
-                self._engine._load_cls_model()
-        for role, path in paths.items():  # our session options instead of rapidocr's (see _own_session)
-            _own_session(getattr(self._engine, f"text_{role}"), path, provider, threads)
+        with _own_sessions(provider, threads):  # load now (rapidocr loads lazily): errors surface here
+            self._engine._load_det_model()
+            if not det_only:
+                self._engine._load_rec_model()
+                if self.use_cls:
+                    self._engine._load_cls_model()
+        for role, path in paths.items():  # our session options instead of rapidocr's (see _own_sessions)
+            step = getattr(self._engine, f"text_{role}")
+            if not getattr(step.session.session, _OURS, False):  # a rapidocr that made its session another way
+                _own_session(step, path, provider, threads)
         _fast_det_preprocess(self._engine.text_det)
         _unsorted_boxes(self._engine.text_det)
         det: Any = self._engine.text_det  # rapidocr types its session None until loaded
@@ -233,6 +272,34 @@ class RapidOcrBackend:
             "unclip_ratio": self.unclip_ratio,
             "max_side_len": self.max_side_len,
         }
+
+
+_OURS = "_redact_session"
+
+
+@contextlib.contextmanager
+def _own_sessions(provider: str, threads: int | None) -> Iterator[None]:
+    """While rapidocr loads its steps, each step's onnxruntime session is one made by
+    :func:`~redact.detect.base.create_session` from the file rapidocr was given (see :func:`_own_session` for why),
+    instead of one of rapidocr's that would be replaced straight away (three sessions made for nothing: 0.1-0.2
+    CPU-s)."""
+    from rapidocr.inference_engine.onnxruntime import main as step_module
+
+    def ours(model: Any, *args: Any, **kwargs: Any) -> Any:
+        session = create_session(str(model), provider, threads)
+        setattr(session, _OURS, True)
+        return session
+
+    with _IMPORT_LOCK:
+        theirs = vars(step_module).get("InferenceSession")
+        if theirs is None:  # another rapidocr: its own sessions, replaced afterwards
+            yield
+            return
+        step_module.InferenceSession = ours
+        try:
+            yield
+        finally:
+            step_module.InferenceSession = theirs
 
 
 def _own_session(step: Any, path: Path, provider: str, threads: int | None) -> None:

@@ -282,7 +282,7 @@ def test_a_quad_is_padded_by_its_own_amount_on_each_side():
 def test_tall_lines_are_padded_less_only_beside_plain_ground():
     """``tall_across``: a tall line lying along the frame keeps a whole line of padding on each side where there is
     ink beside it (a row of letters the detector did not find, the rest of a word) and gets less over plain ground:
-    ``tall_across`` of a line above and below, half a line at its ends. Short lines, square boxes and upright words
+    ``tall_across`` of a line above and below and at its ends (TALL_ENDS). Short lines, square boxes and upright words
     are padded as before, and so is a line with no edges at all (nothing to judge by). On by default."""
     import cv2
 
@@ -314,9 +314,9 @@ def test_tall_lines_are_padded_less_only_beside_plain_ground():
     boxes = [tall, small, sign, word]
     before = TextDetector(Fake(boxes), mode="all", quads=True, tall_across=None).detect(image)
     after = TextDetector(Fake(boxes), mode="all", tall_across=0.25, quads=True).detect(image)
-    np.testing.assert_allclose(after.xyxy[0], [300 - h / 2, 200 - h / 4, 700 + h / 2, 200 + h + h / 4])
-    np.testing.assert_allclose(after.quad[0], [[300 - h / 2, 200 - h / 4], [700 + h / 2, 200 - h / 4],
-                                               [700 + h / 2, 200 + h + h / 4], [300 - h / 2, 200 + h + h / 4]])
+    np.testing.assert_allclose(after.xyxy[0], [300 - h / 4, 200 - h / 4, 700 + h / 4, 200 + h + h / 4])
+    np.testing.assert_allclose(after.quad[0], [[300 - h / 4, 200 - h / 4], [700 + h / 4, 200 - h / 4],
+                                               [700 + h / 4, 200 + h + h / 4], [300 - h / 4, 200 + h + h / 4]])
     np.testing.assert_allclose(after.xyxy[1:], before.xyxy[1:])
     np.testing.assert_allclose(TextDetector(Fake(boxes), mode="all").detect(image).xyxy, after.xyxy)  # the default
     # letters above the line (a row the detector missed) and past its end keep the whole line there
@@ -324,7 +324,7 @@ def test_tall_lines_are_padded_less_only_beside_plain_ground():
     cv2.putText(inked, "CLINIC", (420, 200 - 8), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 255, 255), 3)
     cv2.putText(inked, "7", (715, 200 + h - 12), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255, 255, 255), 4)
     got = TextDetector(Fake([tall]), mode="all", tall_across=0.25, quads=True).detect(inked)
-    np.testing.assert_allclose(got.xyxy[0], [300 - h / 2, 200 - h, 700 + h, 200 + h + h / 4])
+    np.testing.assert_allclose(got.xyxy[0], [300 - h / 4, 200 - h, 700 + h, 200 + h + h / 4])
     # no edges at all: padded as before
     blank = TextDetector(Fake([tall]), mode="all", tall_across=0.25, quads=True).detect(np.zeros_like(image))
     np.testing.assert_allclose(blank.xyxy[0], before.xyxy[0])

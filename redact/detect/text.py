@@ -51,8 +51,9 @@ by ``tall_pad`` (a whole line height) instead of ``pad``: the detector's boxes o
 lettering are tight on the letter bodies (benchmarks/text.py, 1080p: 3 of 5 missed words were 72-303 px tall, covered
 30-40%; a pad of one line height covered them)."""
 TALL_ACROSS = 0.25
-"""Padding of a tall line above and below, in lines, where there is no ink beside it (``TextDetector(tall_across)``;
-half a line, ``pad``, at its ends)."""
+"""Padding of a tall line above and below, in lines, where there is no ink beside it (``TextDetector(tall_across)``)."""
+TALL_ENDS = 0.25
+"""... and at its ends (at least ``tall_across``)."""
 LINE_ASPECT = 1.5
 """A box is shaped like a line of text when its long side is at least this many times its short side ..."""
 BIG_LINE = 0.15
@@ -151,7 +152,7 @@ class TextDetector:
     "Text drawn as its own quadrilateral"). ``tall_across``: a tall line lying along the frame (:func:`_lying_line`)
     is padded by ``tall_pad`` only on the sides where there is ink beside it (:func:`inked_sides`: lettering the
     detector did not find, the rest of a word it cut short, a line above or below); over plain ground beside it by
-    ``tall_across`` of a line above and below and by ``max(pad, tall_across)`` at its ends, its box being the
+    ``tall_across`` of a line above and below and by :data:`TALL_ENDS` at its ends, its box being the
     padded quad's enclosing box (``None``: padded alike on every side, as before). Most text spill on the labelled
     clips was the whole-line padding of tall lines over plain ground (docs/benchmarks.md, "Tall lines padded where
     there is ink").
@@ -238,7 +239,7 @@ class TextDetector:
             if tall and self.tall_across is not None and _lying_line(boxes[i]):
                 if edges is None:
                     edges = ink_map(small)
-                least = np.array([max(self.pad, self.tall_across), self.tall_across] * 2) * line
+                least = np.array([max(TALL_ENDS, self.tall_across), self.tall_across] * 2) * line
                 least = np.maximum(2.0, np.minimum(least, grow))
                 pads = np.where(inked_sides(edges, boxes[i].quad, pads * scale, least * scale), pads, least)
             quad[row] = sided_quad(q, pads)

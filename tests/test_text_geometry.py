@@ -347,3 +347,20 @@ def test_tall_lines_are_padded_less_only_beside_plain_ground():
     assert inside(poly, pts) and area(poly) < 0.6 * area(same.quad[0])
     np.testing.assert_allclose(out.xyxy[0, :2], np.maximum(poly.min(axis=0), same.xyxy[0, :2]), atol=1e-3)
     np.testing.assert_allclose(out.xyxy[0, 2:], np.minimum(poly.max(axis=0), same.xyxy[0, 2:]), atol=1e-3)
+
+
+def test_a_band_as_inked_as_ordinary_letters_counts_whatever_the_line_holds():
+    """A line of very dense edges (a dot-matrix display) must not raise the bar above ordinary lettering: a band
+    beside it with INK_FLOOR of edges is ink, though under INK_SHARE of the line's own density."""
+    from redact.detect.text import INK_FLOOR, INK_SHARE, inked_sides
+
+    edges = np.zeros((400, 600), bool)
+    edges[200:240:2, 100:500:2] = True  # the line: a quarter of its pixels are edges
+    edges[200:240, 100:500] |= np.random.default_rng(0).random((40, 400)) < 0.3
+    rows = np.random.default_rng(1).random((30, 400)) < INK_FLOOR * 1.5  # lettering above it, sparser
+    edges[165:195, 100:500] = rows
+    quad = np.array([[100, 200], [500, 200], [500, 240], [100, 240]], np.float64)
+    full, least = np.full(4, 40.0), np.full(4, 10.0)
+    inner = float(edges[200:240, 100:500].mean())
+    assert INK_FLOOR * 1.5 < INK_SHARE * inner  # the band would not count against the line's own density
+    np.testing.assert_array_equal(inked_sides(edges, quad, full, least), [False, True, False, False])

@@ -336,7 +336,8 @@ class TextDetector:
                 "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE,
                 "single_char_score": SINGLE_CHAR_SCORE,
                 "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse, "quads": self.quads,
-                "tall_across": self.tall_across, "ink_share": INK_SHARE, "ink_edges": list(INK_EDGES),
+                "tall_across": self.tall_across, "ink_share": INK_SHARE, "ink_floor": INK_FLOOR,
+                "ink_edges": list(INK_EDGES),
                 "refresh_every": self.refresh_every}
 
 
@@ -390,7 +391,10 @@ INK_EDGES = (40, 120)
 """Canny thresholds of :func:`ink_map`."""
 INK_SHARE = 0.4
 """A band beside a tall line holds ink when a stretch of it (a square a band deep) has at least this share of the
-line's own density of edges (:func:`inked_sides`)."""
+line's own density of edges (:func:`inked_sides`) ..."""
+INK_FLOOR = 0.05
+"""... or at least this density of edges, whichever is less (a line of dense lettering, an LED display, must not
+raise the bar above what ordinary letters beside it reach)."""
 
 
 def ink_map(image: np.ndarray) -> np.ndarray:
@@ -403,11 +407,12 @@ def ink_map(image: np.ndarray) -> np.ndarray:
 def inked_sides(edges: np.ndarray, quad: np.ndarray, full: np.ndarray, least: np.ndarray) -> np.ndarray:
     """For each side of a line (start, top, end, bottom; :func:`sided_quad`), whether the band between its ``least``
     and its ``full`` padding (pixels of ``edges``) holds ink: a stretch of the band, a square as long as the band
-    is deep, with at least :data:`INK_SHARE` of the edge density inside the line's own quad. A band with ink there
+    is deep, with at least :data:`INK_SHARE` of the edge density inside the line's own quad (or :data:`INK_FLOOR`,
+    whichever is less: on east_demo_img_26 the dot-matrix destination display's own density hid the slogan row above
+    it, which no reading finds, from 0.4 of it). A band with ink there
     (the rest of a word the detector cut short, a curved row of letters it did not find, a line above or below) keeps
     the full padding: only plain ground beside a line is left unpadded. A line with no edges at all, or a band
     outside the image, keeps it too (nothing to judge by)."""
-    h, w = edges.shape
     q = np.asarray(quad, np.float64).reshape(4, 2)
     inner = _poly_mean(edges, q)
     out = np.ones(4, bool)
@@ -427,7 +432,7 @@ def inked_sides(edges: np.ndarray, quad: np.ndarray, full: np.ndarray, least: np
         depth = float(full[side] - least[side])
         axis = v if side in (0, 2) else u  # the band's own length runs across the line at its ends, along it beside
         dense = _cells_max(edges, band, axis, depth)
-        out[side] = dense is None or dense >= INK_SHARE * inner
+        out[side] = dense is None or dense >= min(INK_SHARE * inner, INK_FLOOR)
     return out
 
 

@@ -265,3 +265,102 @@ def test_the_text_detector_returns_padded_quads_only_when_asked():
     assert inside(shaped.quad[0], slanted(angle=20)) and area(shaped.quad[0]) < 0.6 * area(
         [[plain.xyxy[0, 0], plain.xyxy[0, 1]], [plain.xyxy[0, 2], plain.xyxy[0, 1]],
          [plain.xyxy[0, 2], plain.xyxy[0, 3]], [plain.xyxy[0, 0], plain.xyxy[0, 3]]])
+
+
+# -- tall lines: padded along the line by a line, across it by less ---------------------------------------------
+def test_a_quad_is_padded_by_its_own_amount_on_each_side():
+    from redact.detect.text import sided_quad
+
+    up = sided_quad(np.array([[10, 10], [110, 10], [110, 30], [10, 30]], np.float32), (20.0, 5.0, 10.0, 3.0))
+    np.testing.assert_allclose(up, [[-10, 5], [120, 5], [120, 33], [-10, 33]], atol=1e-5)  # start, top, end, bottom
+    q = slanted(angle=25, length=200, height=40)
+    p = sided_quad(q, (40.0, 10.0, 40.0, 10.0))
+    assert inside(p, q) and area(p) == pytest.approx((200 + 80) * (40 + 20), rel=1e-3)
+    np.testing.assert_allclose(sided_quad(q, (7.0,) * 4), padded_quad(q, 7.0), atol=1e-4)
+
+
+def test_tall_lines_are_padded_less_only_beside_plain_ground():
+    """``tall_across``: a tall line lying along the frame keeps a whole line of padding on each side where there is
+    ink beside it (a row of letters the detector did not find, the rest of a word) and gets less over plain ground:
+    ``tall_across`` of a line above and below and at its ends (TALL_ENDS). Short lines, square boxes and upright words
+    are padded as before, and so is a line with no edges at all (nothing to judge by). On by default."""
+    import cv2
+
+    from redact.detect.text import TALL_LINE, TextBox, TextDetector
+
+    class Fake:
+        name = "fake"
+
+        def __init__(self, boxes):
+            self.boxes = boxes
+
+        def read(self, image):
+            return self.boxes
+
+        def describe(self):
+            return {"name": self.name}
+
+    def q(x1, y1, x2, y2):
+        return [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
+
+    h = 60
+    assert h >= TALL_LINE
+    tall = TextBox(q(300, 200, 700, 200 + h), 0.9, "WARD SEVEN", 0.99)
+    small = TextBox(q(10, 10, 200, 30), 0.9, "EXIT", 0.99)
+    sign = TextBox(q(900, 300, 1000, 400), 0.9, "7", 0.99)
+    word = TextBox(q(1100, 300, 1160, 420), 0.9, "STATION", 0.99)
+    image = np.zeros((720, 1280, 3), np.uint8)
+    cv2.putText(image, "WARD SEVEN", (310, 200 + h - 12), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255, 255, 255), 4)
+    boxes = [tall, small, sign, word]
+    before = TextDetector(Fake(boxes), mode="all", quads=True, tall_across=None).detect(image)
+    after = TextDetector(Fake(boxes), mode="all", tall_across=0.25, quads=True).detect(image)
+    np.testing.assert_allclose(after.xyxy[0], [300 - h / 4, 200 - h / 4, 700 + h / 4, 200 + h + h / 4])
+    np.testing.assert_allclose(after.quad[0], [[300 - h / 4, 200 - h / 4], [700 + h / 4, 200 - h / 4],
+                                               [700 + h / 4, 200 + h + h / 4], [300 - h / 4, 200 + h + h / 4]])
+    np.testing.assert_allclose(after.xyxy[1:], before.xyxy[1:])
+    np.testing.assert_allclose(TextDetector(Fake(boxes), mode="all").detect(image).xyxy, after.xyxy)  # the default
+    # letters above the line (a row the detector missed) and past its end keep the whole line there
+    inked = image.copy()
+    cv2.putText(inked, "CLINIC", (420, 200 - 8), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 255, 255), 3)
+    cv2.putText(inked, "7", (715, 200 + h - 12), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255, 255, 255), 4)
+    got = TextDetector(Fake([tall]), mode="all", tall_across=0.25, quads=True).detect(inked)
+    np.testing.assert_allclose(got.xyxy[0], [300 - h / 4, 200 - h, 700 + h, 200 + h + h / 4])
+    # no edges at all: padded as before
+    blank = TextDetector(Fake([tall]), mode="all", tall_across=0.25, quads=True).detect(np.zeros_like(image))
+    np.testing.assert_allclose(blank.xyxy[0], before.xyxy[0])
+    # a slanted tall line over plain ground: its box is its padded quad's enclosing box, within the box padded alike
+    # on every side, and its polygon is smaller
+    a = np.radians(20)
+    u, v = np.array([np.cos(a), np.sin(a)]), np.array([-np.sin(a), np.cos(a)])
+    c = np.array([600.0, 400.0])
+    pts = np.stack([c - 200 * u - 30 * v, c + 200 * u - 30 * v, c + 200 * u + 30 * v, c - 200 * u + 30 * v])
+    slant = TextBox(pts, 0.9, "INVENTING THE FUTURE", 0.99)
+    img = np.zeros_like(image)
+    cv2.fillConvexPoly(img, np.round(c - 150 * u - 10 * v + np.stack([0 * u, 300 * u, 300 * u + 20 * v, 20 * v]))
+                       .astype(np.int32), (255, 255, 255))  # a bar of "ink" inside the line
+    for k in range(6):
+        cv2.line(img, tuple(np.round(c + (-150 + 60 * k) * u - 20 * v).astype(int)),
+                 tuple(np.round(c + (-150 + 60 * k) * u + 20 * v).astype(int)), (255, 255, 255), 3)
+    out = TextDetector(Fake([slant]), mode="all", tall_across=0.25, quads=True).detect(img)
+    same = TextDetector(Fake([slant]), mode="all", quads=True, tall_across=None).detect(img)
+    poly = out.quad[0]
+    assert inside(poly, pts) and area(poly) < 0.6 * area(same.quad[0])
+    np.testing.assert_allclose(out.xyxy[0, :2], np.maximum(poly.min(axis=0), same.xyxy[0, :2]), atol=1e-3)
+    np.testing.assert_allclose(out.xyxy[0, 2:], np.minimum(poly.max(axis=0), same.xyxy[0, 2:]), atol=1e-3)
+
+
+def test_a_band_as_inked_as_ordinary_letters_counts_whatever_the_line_holds():
+    """A line of very dense edges (a dot-matrix display) must not raise the bar above ordinary lettering: a band
+    beside it with INK_FLOOR of edges is ink, though under INK_SHARE of the line's own density."""
+    from redact.detect.text import INK_FLOOR, INK_SHARE, inked_sides
+
+    edges = np.zeros((400, 600), bool)
+    edges[200:240:2, 100:500:2] = True  # the line: a quarter of its pixels are edges
+    edges[200:240, 100:500] |= np.random.default_rng(0).random((40, 400)) < 0.3
+    rows = np.random.default_rng(1).random((30, 400)) < INK_FLOOR * 1.5  # lettering above it, sparser
+    edges[165:195, 100:500] = rows
+    quad = np.array([[100, 200], [500, 200], [500, 240], [100, 240]], np.float64)
+    full, least = np.full(4, 40.0), np.full(4, 10.0)
+    inner = float(edges[200:240, 100:500].mean())
+    assert INK_FLOOR * 1.5 < INK_SHARE * inner  # the band would not count against the line's own density
+    np.testing.assert_array_equal(inked_sides(edges, quad, full, least), [False, True, False, False])

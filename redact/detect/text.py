@@ -50,6 +50,10 @@ TALL_LINE = 40
 by ``tall_pad`` (a whole line height) instead of ``pad``: the detector's boxes of large
 lettering are tight on the letter bodies (benchmarks/text.py, 1080p: 3 of 5 missed words were 72-303 px tall, covered
 30-40%; a pad of one line height covered them)."""
+TALL_ACROSS = 0.25
+"""Padding of a tall line above and below, in lines, where there is no ink beside it (``TextDetector(tall_across)``)."""
+TALL_ENDS = 0.25
+"""... and at its ends (at least ``tall_across``)."""
 LINE_ASPECT = 1.5
 """A box is shaped like a line of text when its long side is at least this many times its short side ..."""
 BIG_LINE = 0.15
@@ -145,7 +149,13 @@ class TextDetector:
     4 -> 2). ``reuse`` / ``refresh_every``: see :data:`REFRESH_EVERY`. ``quads``: also return each line's padded
     quadrilateral (:func:`padded_quad`, ``Detections.quad``), so the line is redacted as that shape inside its box;
     off by default: on benchmarks/text.py's 1080p frames it let one more word be read after blurring (docs/benchmarks.md,
-    "Text drawn as its own quadrilateral").
+    "Text drawn as its own quadrilateral"). ``tall_across``: a tall line lying along the frame (:func:`_lying_line`)
+    is padded by ``tall_pad`` only on the sides where there is ink beside it (:func:`inked_sides`: lettering the
+    detector did not find, the rest of a word it cut short, a line above or below); over plain ground beside it by
+    ``tall_across`` of a line above and below and by :data:`TALL_ENDS` at its ends, its box being the
+    padded quad's enclosing box (``None``: padded alike on every side, as before). Most text spill on the labelled
+    clips was the whole-line padding of tall lines over plain ground (docs/benchmarks.md, "Tall lines padded where
+    there is ink").
     """
 
     kind = "text"
@@ -153,7 +163,8 @@ class TextDetector:
     def __init__(self, backend: OcrBackend, mode: str = "all", min_score: float = 0.5,
                  min_text_score: float = 0.5, max_side: int | None = 1920, pad: float = 0.5,
                  scales: Sequence[float] = (1.0,), reuse: bool = True, refresh_every: int = REFRESH_EVERY,
-                 tall_pad: float = 1.0, sharpen: bool = True, quads: bool = False):
+                 tall_pad: float = 1.0, sharpen: bool = True, quads: bool = False,
+                 tall_across: float | None = TALL_ACROSS):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not 0.0 <= min_score < 1.0:
@@ -168,6 +179,7 @@ class TextDetector:
         self.scales = tuple(float(x) for x in scales)
         self.sharpen = bool(sharpen)
         self.quads = bool(quads)
+        self.tall_across = None if tall_across is None else float(tall_across)
         self.name = backend.name
         if refresh_every < 1:
             raise ValueError(f"refresh_every must be >= 1, got {refresh_every}")
@@ -209,6 +221,7 @@ class TextDetector:
         keep = [i for i, c in enumerate(cats) if not texture[i] and (self.mode == "all" or c is not None)]
         xyxy = np.zeros((len(keep), 4), np.float32)
         quad = np.zeros((len(keep), 4, 2), np.float32)
+        edges: np.ndarray | None = None  # the image's ink (ink_map), made when a tall line needs it
         for row, i in enumerate(keep):
             x1, y1, x2, y2 = boxes[i].xyxy / scale
             line = y2 - y1  # a vertical word read surely is padded by its length: OCR read such words through less
@@ -218,10 +231,22 @@ class TextDetector:
                 line = min(line, _short_side(boxes[i]) / scale)  # a character or two) was read in: a sign's block of
                 # short lines, padded by its width, not by its length (a street sign read as 2 characters at 0.56
                 # was padded by 121 px on each side: a third of the frame)
-            pad = self.tall_pad if line >= TALL_LINE else self.pad
+            tall = line >= TALL_LINE
+            pad = self.tall_pad if tall else self.pad
             grow = max(2.0, pad * line)
+            q = boxes[i].quad / scale
+            pads = np.full(4, grow)
+            if tall and self.tall_across is not None and _lying_line(boxes[i]):
+                if edges is None:
+                    edges = ink_map(small)
+                least = np.array([max(TALL_ENDS, self.tall_across), self.tall_across] * 2) * line
+                least = np.maximum(2.0, np.minimum(least, grow))
+                pads = np.where(inked_sides(edges, boxes[i].quad, pads * scale, least * scale), pads, least)
+            quad[row] = sided_quad(q, pads)
             xyxy[row] = [x1 - grow, y1 - grow, x2 + grow, y2 + grow]
-            quad[row] = padded_quad(boxes[i].quad / scale, grow)
+            if pads.min() < grow:  # the padded quad's own box, within the box padded alike on every side
+                lo, hi = quad[row].min(axis=0), quad[row].max(axis=0)
+                xyxy[row] = np.concatenate([np.maximum(xyxy[row, :2], lo), np.minimum(xyxy[row, 2:], hi)])
         xyxy[:, [0, 2]] = np.clip(xyxy[:, [0, 2]], 0, w)
         xyxy[:, [1, 3]] = np.clip(xyxy[:, [1, 3]], 0, h)
         score = np.asarray([boxes[i].score for i in keep], np.float32)
@@ -311,6 +336,8 @@ class TextDetector:
                 "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE,
                 "single_char_score": SINGLE_CHAR_SCORE,
                 "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse, "quads": self.quads,
+                "tall_across": self.tall_across, "ink_share": INK_SHARE, "ink_floor": INK_FLOOR,
+                "ink_edges": list(INK_EDGES),
                 "refresh_every": self.refresh_every}
 
 
@@ -327,14 +354,7 @@ def padded_quad(quad: np.ndarray, grow: float) -> np.ndarray:
     own axes: each end moved out along the line, each long side out across it. The padded box of the same line
     (its upright enclosing box grown by ``grow``) is what the tracker follows; the renderer redacts the part of that
     box inside this quad, which for an upright line is the whole box."""
-    q = np.asarray(quad, np.float64).reshape(4, 2)
-    along = (q[1] - q[0]) + (q[2] - q[3])
-    across = (q[3] - q[0]) + (q[2] - q[1])
-    n_along, n_across = float(np.linalg.norm(along)), float(np.linalg.norm(across))
-    u = along / n_along if n_along > 1e-6 else np.array([1.0, 0.0])
-    v = across / n_across if n_across > 1e-6 else np.array([-u[1], u[0]])
-    out = q + grow * np.stack([-u - v, u - v, u + v, -u + v])
-    return out.astype(np.float32)
+    return sided_quad(quad, (grow,) * 4)
 
 
 def _vertical_word(box: TextBox) -> bool:
@@ -345,6 +365,123 @@ def _vertical_word(box: TextBox) -> bool:
 def _sides(box: TextBox) -> tuple[float, float]:
     q = box.quad
     return float(np.linalg.norm(q[1] - q[0])), float(np.linalg.norm(q[3] - q[0]))
+
+
+def sided_quad(quad: np.ndarray, pads: Sequence[float] | np.ndarray) -> np.ndarray:
+    """The line's quadrilateral padded along its own axes by ``pads`` pixels: (start, top, end, bottom), i.e. its
+    first end moved back along the line, its top side (corners 0-1) out, its other end on, its bottom side out."""
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    u, v = _axes(q)
+    a, b, c, d = (float(x) for x in pads)
+    return (q + np.stack([-a * u - b * v, c * u - b * v, c * u + d * v, -a * u + d * v])).astype(np.float32)
+
+
+def _axes(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors along a quad's top edge (corner 0 to 1) and down its left edge (0 to 3), averaged over both
+    opposite edges."""
+    along = (q[1] - q[0]) + (q[2] - q[3])
+    across = (q[3] - q[0]) + (q[2] - q[1])
+    n_along, n_across = float(np.linalg.norm(along)), float(np.linalg.norm(across))
+    u = along / n_along if n_along > 1e-6 else np.array([1.0, 0.0])
+    v = across / n_across if n_across > 1e-6 else np.array([-u[1], u[0]])
+    return u, v
+
+
+INK_EDGES = (40, 120)
+"""Canny thresholds of :func:`ink_map`."""
+INK_SHARE = 0.4
+"""A band beside a tall line holds ink when a stretch of it (a square a band deep) has at least this share of the
+line's own density of edges (:func:`inked_sides`) ..."""
+INK_FLOOR = 0.05
+"""... or at least this density of edges, whichever is less (a line of dense lettering, an LED display, must not
+raise the bar above what ordinary letters beside it reach)."""
+
+
+def ink_map(image: np.ndarray) -> np.ndarray:
+    """Edges (Canny, :data:`INK_EDGES`) of an RGB image, as booleans: where lettering, or anything with sharp
+    detail, is."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return cv2.Canny(grey, *INK_EDGES) > 0
+
+
+def inked_sides(edges: np.ndarray, quad: np.ndarray, full: np.ndarray, least: np.ndarray) -> np.ndarray:
+    """For each side of a line (start, top, end, bottom; :func:`sided_quad`), whether the band between its ``least``
+    and its ``full`` padding (pixels of ``edges``) holds ink: a stretch of the band, a square as long as the band
+    is deep, with at least :data:`INK_SHARE` of the edge density inside the line's own quad (or :data:`INK_FLOOR`,
+    whichever is less: on east_demo_img_26 the dot-matrix destination display's own density hid the slogan row above
+    it, which no reading finds, from 0.4 of it). A band with ink there
+    (the rest of a word the detector cut short, a curved row of letters it did not find, a line above or below) keeps
+    the full padding: only plain ground beside a line is left unpadded. A line with no edges at all, or a band
+    outside the image, keeps it too (nothing to judge by)."""
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    inner = _poly_mean(edges, q)
+    out = np.ones(4, bool)
+    if inner is None or inner <= 0:
+        return out
+    u, v = _axes(q)
+    outer = sided_quad(q, full).astype(np.float64)
+    for side in range(4):
+        if full[side] <= least[side] + 1:
+            continue
+        pads = np.array(full, np.float64)
+        pads[side] = least[side]
+        near = sided_quad(q, pads).astype(np.float64)
+        # the band: the corners of the side that moved, at the least and the full padding
+        k = [(0, 3), (0, 1), (1, 2), (3, 2)][side]
+        band = np.array([near[k[0]], near[k[1]], outer[k[1]], outer[k[0]]])
+        depth = float(full[side] - least[side])
+        axis = v if side in (0, 2) else u  # the band's own length runs across the line at its ends, along it beside
+        dense = _cells_max(edges, band, axis, depth)
+        out[side] = dense is None or dense >= min(INK_SHARE * inner, INK_FLOOR)
+    return out
+
+
+def _poly_mask(shape: tuple[int, int], poly: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+    h, w = shape
+    x1, y1 = max(0, int(np.floor(poly[:, 0].min()))), max(0, int(np.floor(poly[:, 1].min())))
+    x2, y2 = min(w, int(np.ceil(poly[:, 0].max())) + 1), min(h, int(np.ceil(poly[:, 1].max())) + 1)
+    if x2 - x1 < 1 or y2 - y1 < 1:
+        return None
+    mask = np.zeros((y2 - y1, x2 - x1), np.uint8)
+    cv2.fillConvexPoly(mask, np.round(poly - [x1, y1]).astype(np.int32).reshape(-1, 1, 2), 1)
+    return mask.astype(bool), x1, y1
+
+
+def _poly_mean(edges: np.ndarray, poly: np.ndarray) -> float | None:
+    got = _poly_mask(edges.shape, poly)
+    if got is None:
+        return None
+    mask, x1, y1 = got
+    n = int(mask.sum())
+    return float(edges[y1:y1 + mask.shape[0], x1:x1 + mask.shape[1]][mask].sum()) / n if n else None
+
+
+def _cells_max(edges: np.ndarray, band: np.ndarray, axis: np.ndarray, depth: float) -> float | None:
+    """The highest edge density over stretches of ``band`` (a convex quad) cut every ``depth`` pixels along
+    ``axis``; None when too little of the band lies in the image to judge (under a third of a stretch)."""
+    got = _poly_mask(edges.shape, band)
+    if got is None:
+        return None
+    mask, x1, y1 = got
+    ys, xs = np.nonzero(mask)
+    if not len(ys):
+        return None
+    t = ((xs + x1 - band[0, 0]) * axis[0] + (ys + y1 - band[0, 1]) * axis[1]) / max(depth, 1.0)
+    cell = np.clip(np.floor(t - t.min()).astype(int), 0, None)
+    ink = edges[ys + y1, xs + x1]
+    n = np.bincount(cell)
+    hits = np.bincount(cell, weights=ink.astype(np.float64), minlength=len(n))
+    enough = n >= max(4.0, depth * depth / 3)
+    if not enough.any():
+        return None
+    return float((hits[enough] / n[enough]).max())
+
+
+def _lying_line(box: TextBox) -> bool:
+    """Whether ``box`` is a line of text running closer to horizontal than vertical: its quad's top edge is at least
+    :data:`LINE_ASPECT` times its left edge (not a vertical word, a block of short lines or a square sign)."""
+    top, left = _sides(box)
+    return top >= LINE_ASPECT * max(left, 1e-6)
 
 
 def _slanted_line(box: TextBox) -> bool:

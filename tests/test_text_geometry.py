@@ -364,3 +364,50 @@ def test_a_band_as_inked_as_ordinary_letters_counts_whatever_the_line_holds():
     inner = float(edges[200:240, 100:500].mean())
     assert INK_FLOOR * 1.5 < INK_SHARE * inner  # the band would not count against the line's own density
     np.testing.assert_array_equal(inked_sides(edges, quad, full, least), [False, True, False, False])
+
+
+def test_a_row_another_line_already_covers_does_not_pad_a_tall_line_towards_it():
+    """``claimed``: the lettering of another line the detector returned is covered by that line's own box, so it does
+    not keep a tall line's whole-line padding towards it; a row no line claims still does."""
+    import cv2
+
+    from redact.detect.text import TALL_LINE, TextBox, TextDetector
+
+    class Fake:
+        name = "fake"
+
+        def __init__(self, boxes):
+            self.boxes = boxes
+
+        def read(self, image):
+            return self.boxes
+
+        def describe(self):
+            return {"name": self.name}
+
+    def q(x1, y1, x2, y2):
+        return [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
+
+    h = 60
+    assert h >= TALL_LINE
+    tall = TextBox(q(300, 200, 700, 200 + h), 0.9, "WARD SEVEN", 0.99)
+    below = TextBox(q(320, 200 + h + 10, 680, 200 + h + 40), 0.9, "VISITING HOURS", 0.99)
+    image = np.zeros((720, 1280, 3), np.uint8)
+    cv2.putText(image, "WARD SEVEN", (310, 200 + h - 12), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255, 255, 255), 4)
+    cv2.putText(image, "VISITING HOURS", (330, 200 + h + 34), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+    claimed = TextDetector(Fake([tall, below]), mode="all").detect(image)
+    old = TextDetector(Fake([tall, below]), mode="all", claimed=False).detect(image)
+    assert old.xyxy[0, 3] == 200 + h + h  # the row below counted as ink: a whole line of padding down
+    assert claimed.xyxy[0, 3] == 200 + h + h / 4  # it is the other line's: a quarter line, as over plain ground
+    np.testing.assert_allclose(claimed.xyxy[1], old.xyxy[1])  # the other line padded as before
+    # the same row when no line claims it (the detector did not find it): a whole line of padding down
+    alone = TextDetector(Fake([tall]), mode="all").detect(image)
+    assert alone.xyxy[0, 3] == 200 + h + h
+    # a line the frame's edge cuts claims nothing: the detector often finds only part of such a row
+    from redact.detect.text import unclaimed
+
+    edges = np.ones((100, 200), bool)
+    inside_line = TextBox(q(50, 40, 150, 60), 0.9, "A", 0.99)
+    cut_line = TextBox(q(50, 0, 150, 20), 0.9, "B", 0.99)
+    got = unclaimed(edges, [tall, inside_line, cut_line], 0)
+    assert not got[45:55, 60:140].any() and got[5:15, 60:140].all()

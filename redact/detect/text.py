@@ -155,7 +155,8 @@ class TextDetector:
     ``tall_across`` of a line above and below and by :data:`TALL_ENDS` at its ends, its box being the
     padded quad's enclosing box (``None``: padded alike on every side, as before). Most text spill on the labelled
     clips was the whole-line padding of tall lines over plain ground (docs/benchmarks.md, "Tall lines padded where
-    there is ink").
+    there is ink"). ``claimed``: the lettering of the other lines returned (:func:`unclaimed`) is not ink beside a
+    tall line: their own boxes cover it.
     """
 
     kind = "text"
@@ -164,7 +165,7 @@ class TextDetector:
                  min_text_score: float = 0.5, max_side: int | None = 1920, pad: float = 0.5,
                  scales: Sequence[float] = (1.0,), reuse: bool = True, refresh_every: int = REFRESH_EVERY,
                  tall_pad: float = 1.0, sharpen: bool = True, quads: bool = False,
-                 tall_across: float | None = TALL_ACROSS):
+                 tall_across: float | None = TALL_ACROSS, claimed: bool = True):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not 0.0 <= min_score < 1.0:
@@ -180,6 +181,7 @@ class TextDetector:
         self.sharpen = bool(sharpen)
         self.quads = bool(quads)
         self.tall_across = None if tall_across is None else float(tall_across)
+        self.claimed = bool(claimed)
         self.name = backend.name
         if refresh_every < 1:
             raise ValueError(f"refresh_every must be >= 1, got {refresh_every}")
@@ -241,7 +243,8 @@ class TextDetector:
                     edges = ink_map(small)
                 least = np.array([max(TALL_ENDS, self.tall_across), self.tall_across] * 2) * line
                 least = np.maximum(2.0, np.minimum(least, grow))
-                pads = np.where(inked_sides(edges, boxes[i].quad, pads * scale, least * scale), pads, least)
+                bands = unclaimed(edges, [boxes[k] for k in keep], row) if self.claimed else None
+                pads = np.where(inked_sides(edges, boxes[i].quad, pads * scale, least * scale, bands), pads, least)
             quad[row] = sided_quad(q, pads)
             xyxy[row] = [x1 - grow, y1 - grow, x2 + grow, y2 + grow]
             if pads.min() < grow:  # the padded quad's own box, within the box padded alike on every side
@@ -336,7 +339,7 @@ class TextDetector:
                 "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE,
                 "single_char_score": SINGLE_CHAR_SCORE,
                 "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse, "quads": self.quads,
-                "tall_across": self.tall_across, "ink_share": INK_SHARE, "ink_floor": INK_FLOOR,
+                "tall_across": self.tall_across, "claimed": self.claimed, "ink_share": INK_SHARE, "ink_floor": INK_FLOOR,
                 "ink_edges": list(INK_EDGES),
                 "refresh_every": self.refresh_every}
 
@@ -404,7 +407,8 @@ def ink_map(image: np.ndarray) -> np.ndarray:
     return cv2.Canny(grey, *INK_EDGES) > 0
 
 
-def inked_sides(edges: np.ndarray, quad: np.ndarray, full: np.ndarray, least: np.ndarray) -> np.ndarray:
+def inked_sides(edges: np.ndarray, quad: np.ndarray, full: np.ndarray, least: np.ndarray,
+                bands: np.ndarray | None = None) -> np.ndarray:
     """For each side of a line (start, top, end, bottom; :func:`sided_quad`), whether the band between its ``least``
     and its ``full`` padding (pixels of ``edges``) holds ink: a stretch of the band, a square as long as the band
     is deep, with at least :data:`INK_SHARE` of the edge density inside the line's own quad (or :data:`INK_FLOOR`,
@@ -412,7 +416,8 @@ def inked_sides(edges: np.ndarray, quad: np.ndarray, full: np.ndarray, least: np
     it, which no reading finds, from 0.4 of it). A band with ink there
     (the rest of a word the detector cut short, a curved row of letters it did not find, a line above or below) keeps
     the full padding: only plain ground beside a line is left unpadded. A line with no edges at all, or a band
-    outside the image, keeps it too (nothing to judge by)."""
+    outside the image, keeps it too (nothing to judge by). ``bands``: the edges the bands are judged by, when not
+    ``edges`` (:func:`unclaimed`: other lines' lettering, covered by their own boxes, left out)."""
     q = np.asarray(quad, np.float64).reshape(4, 2)
     inner = _poly_mean(edges, q)
     out = np.ones(4, bool)
@@ -431,8 +436,34 @@ def inked_sides(edges: np.ndarray, quad: np.ndarray, full: np.ndarray, least: np
         band = np.array([near[k[0]], near[k[1]], outer[k[1]], outer[k[0]]])
         depth = float(full[side] - least[side])
         axis = v if side in (0, 2) else u  # the band's own length runs across the line at its ends, along it beside
-        dense = _cells_max(edges, band, axis, depth)
+        dense = _cells_max(edges if bands is None else bands, band, axis, depth)
         out[side] = dense is None or dense >= min(INK_SHARE * inner, INK_FLOOR)
+    return out
+
+
+CLAIM_PAD = 0.25
+"""Another line's lettering counts as its own within its quad padded by this share of its height on each side (the
+least padding any line gets: :data:`TALL_ACROSS`)."""
+
+
+EDGE_PX = 2.0
+"""A line whose quad comes this close to the frame's edge claims no lettering (:func:`unclaimed`): the frame cut it,
+and the detector often finds only part of such a row (east_demo_img_26's slogan, cut by the top of the frame)."""
+
+
+def unclaimed(edges: np.ndarray, boxes: Sequence[TextBox], own: int) -> np.ndarray:
+    """``edges`` without the lettering of the lines in ``boxes`` other than ``boxes[own]`` (each one's quad padded by
+    :data:`CLAIM_PAD` of its height): ink those lines' own boxes cover does not call for padding a tall line towards
+    them; ink no line claims (a row the detector did not find, the rest of a word it cut short) still does."""
+    out = edges.copy()
+    h, w = edges.shape
+    for j, box in enumerate(boxes):
+        q = np.asarray(box.quad, np.float64).reshape(4, 2)
+        cut = q[:, 0].min() <= EDGE_PX or q[:, 1].min() <= EDGE_PX or q[:, 0].max() >= w - EDGE_PX \
+            or q[:, 1].max() >= h - EDGE_PX
+        if j != own and not cut:
+            poly = sided_quad(box.quad, [CLAIM_PAD * _short_side(box)] * 4)
+            cv2.fillConvexPoly(out.view(np.uint8), np.round(poly).astype(np.int32).reshape(-1, 1, 2), 0)
     return out
 
 

@@ -167,6 +167,25 @@ def test_the_growth_is_dropped_only_for_a_kind_every_detector_of_which_is_watche
 
 
 # -- the plan --------------------------------------------------------------------------------------------------
+class _FakeOcr:
+    """An OCR backend that returns the same boxes for any image."""
+
+    name = "fake"
+
+    def __init__(self, boxes):
+        self.boxes = boxes
+
+    def read(self, image):
+        return self.boxes
+
+    def describe(self):
+        return {"name": self.name}
+
+
+def _rect_quad(x1, y1, x2, y2):
+    return [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
+
+
 def _plan(polygon) -> dict:
     box = {"frame": 0, "box": [10, 10, 60, 40], "score": 0.9, "source": "detected"}
     if polygon is not None:
@@ -288,21 +307,7 @@ def test_tall_lines_are_padded_less_only_beside_plain_ground():
 
     from redact.detect.text import TALL_LINE, TextBox, TextDetector
 
-    class Fake:
-        name = "fake"
-
-        def __init__(self, boxes):
-            self.boxes = boxes
-
-        def read(self, image):
-            return self.boxes
-
-        def describe(self):
-            return {"name": self.name}
-
-    def q(x1, y1, x2, y2):
-        return [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
-
+    Fake, q = _FakeOcr, _rect_quad
     h = 60
     assert h >= TALL_LINE
     tall = TextBox(q(300, 200, 700, 200 + h), 0.9, "WARD SEVEN", 0.99)
@@ -373,21 +378,7 @@ def test_a_row_another_line_already_covers_does_not_pad_a_tall_line_towards_it()
 
     from redact.detect.text import TALL_LINE, TextBox, TextDetector
 
-    class Fake:
-        name = "fake"
-
-        def __init__(self, boxes):
-            self.boxes = boxes
-
-        def read(self, image):
-            return self.boxes
-
-        def describe(self):
-            return {"name": self.name}
-
-    def q(x1, y1, x2, y2):
-        return [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]
-
+    Fake, q = _FakeOcr, _rect_quad
     h = 60
     assert h >= TALL_LINE
     tall = TextBox(q(300, 200, 700, 200 + h), 0.9, "WARD SEVEN", 0.99)

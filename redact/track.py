@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import cv2
 import numpy as np
 
-from redact.detect.base import iou_matrix, merge_enclosing
+from redact.detect.base import cover_matrix, iou_matrix, merge_enclosing
 from redact.types import KINDS, Detections, Track, TrackBox, most_sensitive
 
 if TYPE_CHECKING:
@@ -387,7 +387,8 @@ class Tracker:
         side = np.maximum(_side(pred)[:, None], _side(boxes)[None, :])
         dist = np.linalg.norm(_centre(pred)[:, None, :] - _centre(boxes)[None, :, :], axis=2)
         ratio = np.sqrt(_area(pred)[:, None] / _area(boxes)[None, :])
-        near = (dist <= gate[:, None] * side) & (ratio < cfg.size_match) & (ratio > 1 / cfg.size_match)
+        sized = (ratio < cfg.size_match) & (ratio > 1 / cfg.size_match)
+        near = (dist <= gate[:, None] * side) & sized
         cost = np.full(iou.shape, FORBIDDEN)
         cost[near] = 1 + dist[near] / np.maximum((gate[:, None] * side)[near], 1e-9)
         if cfg.new_match_picture:
@@ -396,8 +397,7 @@ class Tracker:
                 plain = np.stack([t.boxes[-1] for t in self._live])[new]
                 pside = np.maximum(_side(plain)[:, None], _side(boxes)[None, :])
                 pdist = np.linalg.norm(_centre(plain)[:, None, :] - _centre(boxes)[None, :, :], axis=2)
-                pnear = ((pdist <= cfg.centre_match * pside) & (ratio[new] < cfg.size_match)
-                         & (ratio[new] > 1 / cfg.size_match))
+                pnear = (pdist <= cfg.centre_match * pside) & sized[new]
                 sub = cost[new]
                 extra = pnear & (sub >= FORBIDDEN)
                 sub[extra] = 2 + pdist[extra] / np.maximum(cfg.centre_match * pside[extra], 1e-9)
@@ -418,9 +418,7 @@ class Tracker:
         area = float(_area(box[None])[0])
         if area >= cfg.part_area * float(_area(carried[None])[0]):
             return box
-        lo, hi = np.maximum(box[:2], carried[:2]), np.minimum(box[2:], carried[2:])
-        inter = float(np.prod(np.clip(hi - lo, 0, None)))
-        if inter < cfg.part_inside * area:
+        if cover_matrix(box[None], carried[None])[0, 0] < cfg.part_inside:
             return box
         whole = np.concatenate([np.minimum(box[:2], carried[:2]), np.maximum(box[2:], carried[2:])])
         whole[[0, 2]] = np.clip(whole[[0, 2]], 0, self.width)

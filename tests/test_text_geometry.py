@@ -395,10 +395,10 @@ def test_a_row_another_line_already_covers_does_not_pad_a_tall_line_towards_it()
     alone = TextDetector(Fake([tall]), mode="all").detect(image)
     assert alone.xyxy[0, 3] == 200 + h + h
     # a line the frame's edge cuts claims nothing: the detector often finds only part of such a row
-    from redact.detect.text import unclaimed
+    from redact.detect.text import claims, unclaimed
 
     edges = np.ones((100, 200), bool)
     inside_line = TextBox(q(50, 40, 150, 60), 0.9, "A", 0.99)
     cut_line = TextBox(q(50, 0, 150, 20), 0.9, "B", 0.99)
-    got = unclaimed(edges, [tall, inside_line, cut_line], 0)
+    got = unclaimed(edges, claims([tall, inside_line, cut_line], edges.shape), 0)
     assert not got[45:55, 60:140].any() and got[5:15, 60:140].all()

@@ -224,6 +224,7 @@ class TextDetector:
         xyxy = np.zeros((len(keep), 4), np.float32)
         quad = np.zeros((len(keep), 4, 2), np.float32)
         edges: np.ndarray | None = None  # the image's ink (ink_map), made when a tall line needs it
+        claimed: list[np.ndarray | None] = []  # each kept line's claimed lettering (claims), made with edges
         for row, i in enumerate(keep):
             x1, y1, x2, y2 = boxes[i].xyxy / scale
             line = y2 - y1  # a vertical word read surely is padded by its length: OCR read such words through less
@@ -241,9 +242,10 @@ class TextDetector:
             if tall and self.tall_across is not None and _lying_line(boxes[i]):
                 if edges is None:
                     edges = ink_map(small)
+                    claimed = claims([boxes[k] for k in keep], edges.shape) if self.claimed else []
                 least = np.array([max(TALL_ENDS, self.tall_across), self.tall_across] * 2) * line
                 least = np.maximum(2.0, np.minimum(least, grow))
-                bands = unclaimed(edges, [boxes[k] for k in keep], row) if self.claimed else None
+                bands = unclaimed(edges, claimed, row) if self.claimed else None
                 pads = np.where(inked_sides(edges, boxes[i].quad, pads * scale, least * scale, bands), pads, least)
             quad[row] = sided_quad(q, pads)
             xyxy[row] = [x1 - grow, y1 - grow, x2 + grow, y2 + grow]
@@ -447,23 +449,33 @@ least padding any line gets: :data:`TALL_ACROSS`)."""
 
 
 EDGE_PX = 2.0
-"""A line whose quad comes this close to the frame's edge claims no lettering (:func:`unclaimed`): the frame cut it,
+"""A line whose quad comes this close to the frame's edge claims no lettering (:func:`claims`): the frame cut it,
 and the detector often finds only part of such a row (east_demo_img_26's slogan, cut by the top of the frame)."""
 
 
-def unclaimed(edges: np.ndarray, boxes: Sequence[TextBox], own: int) -> np.ndarray:
-    """``edges`` without the lettering of the lines in ``boxes`` other than ``boxes[own]`` (each one's quad padded by
-    :data:`CLAIM_PAD` of its height): ink those lines' own boxes cover does not call for padding a tall line towards
-    them; ink no line claims (a row the detector did not find, the rest of a word it cut short) still does."""
-    out = edges.copy()
-    h, w = edges.shape
-    for j, box in enumerate(boxes):
+def claims(boxes: Sequence[TextBox], shape: tuple[int, int]) -> list[np.ndarray | None]:
+    """The lettering each line in ``boxes`` claims (in an image of ``shape``, height and width): its quad padded by
+    :data:`CLAIM_PAD` of its height, as whole-pixel points for :func:`unclaimed`; None for a line the frame's edge
+    cuts (:data:`EDGE_PX`)."""
+    h, w = shape
+    out: list[np.ndarray | None] = []
+    for box in boxes:
         q = np.asarray(box.quad, np.float64).reshape(4, 2)
         cut = q[:, 0].min() <= EDGE_PX or q[:, 1].min() <= EDGE_PX or q[:, 0].max() >= w - EDGE_PX \
             or q[:, 1].max() >= h - EDGE_PX
-        if j != own and not cut:
-            poly = sided_quad(box.quad, [CLAIM_PAD * _short_side(box)] * 4)
-            cv2.fillConvexPoly(out.view(np.uint8), np.round(poly).astype(np.int32).reshape(-1, 1, 2), 0)
+        poly = sided_quad(box.quad, [CLAIM_PAD * _short_side(box)] * 4)
+        out.append(None if cut else np.round(poly).astype(np.int32).reshape(-1, 1, 2))
+    return out
+
+
+def unclaimed(edges: np.ndarray, claimed: Sequence[np.ndarray | None], own: int) -> np.ndarray:
+    """``edges`` without the lettering the lines other than line ``own`` claim (:func:`claims`): ink those lines' own
+    boxes cover does not call for padding a tall line towards them; ink no line claims (a row the detector did not
+    find, the rest of a word it cut short) still does."""
+    out = edges.copy()
+    for j, poly in enumerate(claimed):
+        if j != own and poly is not None:
+            cv2.fillConvexPoly(out.view(np.uint8), poly, 0)
     return out
 
 

@@ -589,8 +589,8 @@ class Tracker:
         blend (cut where either was), then each end. When both ends are carried (``n`` 3: the object stayed in the
         scene), a side counts as cut only where both detections were cut there: where one reading saw the line whole
         on that side, that reading carried along the camera motion covers what lies there (on mmocr_demo_text_ocr a
-        bank's name cut by the frame's bottom at one reading and whole at the other took every frame between them to
-        the frame's bottom and right, a pillar and a wall)."""
+        bank's name near the frame's bottom and right edges at one reading and well inside them at the other took
+        every frame between the two to the frame's bottom and right: a pillar and a wall)."""
         c0, c1 = self._cut_sides(b0), self._cut_sides(b1)
         if n == 3:
             both = c0 & c1

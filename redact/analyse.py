@@ -46,7 +46,9 @@ same). A badge is confirmed by three detections or one with two kinds of evidenc
 (``static_growth``). Text boxes carried along the known camera motion are not grown at all (``scene_growth`` 0) when
 the change watch looks at every frame (the default; without it they grow as before): text that moves on its own is
 followed or read again, and a line the frame's edge cut reaches the edge when the motion brings what was beyond it
-into view (labelled text clips' text spill 17.6% -> 15.4% with the own-motion fix in the tracker, recall the same). Why each value, and what it was measured against: docs/benchmarks.md, "Strides and tracker
+into view (labelled text clips' text spill 17.6% -> 15.4% with the own-motion fix in the tracker, recall the same);
+for the same reason the frames between two readings and after the last one are not padded for a speed of the line's
+own there (``watched``; with the cut rule between readings in the tracker, text spill 10.3% -> 9.4%, recall the same). Why each value, and what it was measured against: docs/benchmarks.md, "Strides and tracker
 settings"."""
 
 

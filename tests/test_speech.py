@@ -523,3 +523,12 @@ def test_miss_after_its_subject_is_the_verb_not_a_title():
     # the title written with its capital after "you" is the title: "Thank you Miss Patel"
     assert {2, 3} <= _found_with("Thank you Miss Patel for coming.", {})
     assert {2, 3} <= _found_with("Thank you Miss parrot for coming.", {3: 0.2})
+
+
+def test_no_after_a_request_verb_is_a_title_when_a_guess_follows():
+    # "Can you ask Nurse Okafor to bring ..." heard as "Can you ask no doctor to bring ..."
+    assert {3, 4} <= _found_with("Can you ask no doctor to bring the old machine?", {3: 0.38, 4: 0.05})
+    assert {2, 3} <= _found_with("Please call, no sabbatical when she's free.", {3: 0.14})
+    assert not _found_with("Can you ask, no sarcather to bring the old machine?", {4: 0.27})  # not unsure enough
+    assert not _found_with("Please tell no one about the results.", {})
+    assert not _found_with("There's no rush, take your time.", {3: 0.1})  # not after a request verb

@@ -426,6 +426,14 @@ voices, clean (0.905 -> 0.944), and in --voice-shift 2, clean (0.683 -> 0.722)."
 NOT_AFTER = frozenset("""are were is was am be do does did have has had will would could should can may might must
 shall you're they're we're i'm it's that's there's he's she's isn't aren't wasn't weren't don't i you we they he
 she it and or but why if""".split())
+REQUEST_VERBS = frozenset("ask asked tell told call called page paged fetch get".split())
+"""After one of these, "no" with a guess (under :data:`WEAK_UNSURE`) in the next two words is "Nurse" mis-heard
+("Can you ask, no sarcather~0.27 to bring" for "ask Nurse Okafor to bring", "Please call, no sabbatical~0.14" for
+"call Nurse Abernathy-Lowe"): a request names whom to ask, and "ask no one" is rare on a ward. benchmarks/speech.py,
+the same transcripts: names in the 8 sets of docs/benchmarks.md 0.815 -> 0.817, ordinary 0.098 both (one name, in
+--voice-shift 2 with brown noise); sentences 101-120, where the pattern was first seen, 6 sets 0.668 -> 0.688 and
+8 sets in other voices 0.692 -> 0.732, ordinary 0.083 both and 0.068 -> 0.071 (the neighbours of the names found:
+"Please call," "when she's")."""
 COMMA_PAUSE = 0.1
 """Seconds: a comma right after "I'm" / "this is" / "it's" with no longer pause than this after it is the
 recogniser's, not the speaker's, and the name trigger is not ended by it."""
@@ -505,6 +513,8 @@ def _soundalike_title(toks: list[Token], i: int) -> bool:
             or (i >= 1 and toks[i - 1].low in ("i'm", "it's", "this's"))  # "This is not the one killing"
         return (i == 0 or toks[i - 1].low not in NOT_AFTER or intro) \
             and min(tk.probability for tk in toks[i + 1:i + 3]) < WEAK_UNSURE
+    if t.low == "no":  # "Can you ask, no sarcather~0.27" for "ask Nurse Okafor"
+        return i > 0 and toks[i - 1].low in REQUEST_VERBS and min(tk.probability for tk in toks[i + 1:i + 3]) < WEAK_UNSURE
     return False
 
 

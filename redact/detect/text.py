@@ -353,7 +353,8 @@ class TextDetector:
                 "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE,
                 "single_char_score": SINGLE_CHAR_SCORE,
                 "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse, "quads": self.quads,
-                "tall_across": self.tall_across, "claimed": self.claimed, "contrast": self.contrast, "ink_share": INK_SHARE, "ink_floor": INK_FLOOR,
+                "tall_across": self.tall_across, "claimed": self.claimed,
+                "contrast": contrast_look.describe() if self.contrast else None, "ink_share": INK_SHARE, "ink_floor": INK_FLOOR,
                 "ink_edges": list(INK_EDGES),
                 "refresh_every": self.refresh_every}
 

@@ -8,6 +8,7 @@ import pytest
 
 from redact.detect import contrast
 from redact.detect.ocr import TextBox
+from redact.detect.regions import RegionalReader
 from redact.detect.text import TextDetector
 
 
@@ -77,6 +78,7 @@ def test_a_backend_without_detect_at_gets_no_second_look():
             return {"name": self.name}
 
     assert not contrast.able(Plain())
+    assert not contrast.able(RegionalReader(Plain()))  # the wrapper has detect_at; what it wraps has not
     assert TextDetector(Plain()).read(red_on_red()) == []
     assert TextDetector(Plain()).describe()["contrast"]["side"] == contrast.LOOK_SIDE
     assert TextDetector(Plain(), contrast=False).describe()["contrast"] is None

@@ -60,7 +60,11 @@ def equalised(image: np.ndarray) -> np.ndarray:
 
 
 def able(backend: Any) -> bool:
-    """Whether ``backend`` can take the look: it detects at a given size and recognises given lines."""
+    """Whether ``backend`` can take the look: it detects at a given size and recognises given lines (a wrapper with
+    an ``inner`` backend, :class:`~redact.detect.regions.RegionalReader`, only when what it wraps can)."""
+    inner = getattr(backend, "inner", None)
+    if inner is not None and not able(inner):
+        return False
     return callable(getattr(backend, "detect_at", None)) and callable(getattr(backend, "recognise_quads", None))
 
 

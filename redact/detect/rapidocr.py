@@ -201,7 +201,8 @@ class RapidOcrBackend:
     def detect_at(self, image: np.ndarray, side: int) -> list[TextBox]:
         """Text lines of ``image`` (RGB) found by the detector alone (``text=None``) with the image scaled so its
         shorter side is about ``side`` pixels (each side rounded to the detector's 32-pixel grid), whatever
-        ``det_limit_side`` says: a cheaper detection than :meth:`read`'s. Boxes in image pixels."""
+        ``det_limit_side`` says: a cheaper detection than :meth:`read`'s. Boxes in image pixels. :attr:`last_seconds`
+        is left as the last :meth:`read` set it."""
         check_image(image)
         h, w = image.shape[:2]
         s = side / min(h, w)
@@ -212,9 +213,7 @@ class RapidOcrBackend:
         mean = np.asarray(det.mean or [0.5] * 3, np.float32)
         std = np.asarray(det.std or [0.5] * 3, np.float32)
         blob = ((resized.astype(np.float32) / 255.0 - mean) / std).transpose(2, 0, 1)[None]
-        t0 = time.perf_counter()
         boxes, scores = det.postprocess_op(det.session(np.ascontiguousarray(blob)), resized.shape[:2])
-        self.last_seconds = {"det": time.perf_counter() - t0, "cls": 0.0, "rec": 0.0}
         out = []
         for box, score in zip(boxes, scores):
             quad = np.asarray(box, np.float32) / np.array([dw / w, dh / h], np.float32)

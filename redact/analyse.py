@@ -27,7 +27,8 @@ TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confi
                                       size_match=1.4, part_area=0.65, part_inside=0.9),
                 "badge": TrackerConfig(pad=0.05, confirm_score=0.75, static_growth=False),
                 "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5,
-                                      static_growth=False, scene_fill=True, scene_growth=0.0)}
+                                      static_growth=False, scene_fill=True, scene_growth=0.0,
+                                      watched=True)}
 """Tracker settings per kind (sized to the stack's strides by :func:`tracker_configs`). Faces are padded by 15% of
 the box on each side (at least 3 px) and at most 50% with motion and growth, confirmed by three detections or one
 scoring 0.3, and filled in the scene between detections where the camera motion is known (``scene_fill``); a face box
@@ -45,7 +46,9 @@ same). A badge is confirmed by three detections or one with two kinds of evidenc
 (``static_growth``). Text boxes carried along the known camera motion are not grown at all (``scene_growth`` 0) when
 the change watch looks at every frame (the default; without it they grow as before): text that moves on its own is
 followed or read again, and a line the frame's edge cut reaches the edge when the motion brings what was beyond it
-into view (labelled text clips' text spill 17.6% -> 15.4% with the own-motion fix in the tracker, recall the same). Why each value, and what it was measured against: docs/benchmarks.md, "Strides and tracker
+into view (labelled text clips' text spill 17.6% -> 15.4% with the own-motion fix in the tracker, recall the same);
+for the same reason the frames between two readings and after the last one are not padded for a speed of the line's
+own there (``watched``; with the cut rule between readings in the tracker, text spill 10.3% -> 9.4%, recall the same). Why each value, and what it was measured against: docs/benchmarks.md, "Strides and tracker
 settings"."""
 
 

@@ -78,6 +78,8 @@ CUT_NEAR = 0.1
 """A side of a detection within this share of the frame's shorter side of the frame's edge counts as cut by it (see
 :meth:`Tracker._scene_box`): a reading does not always box the strokes of a large line that the frame's edge cuts
 (labelled text clips: 5% left a stroke of a logo in view after the camera brought it in; 10% covers it)."""
+_STILL = np.zeros(2)
+"""No speed of the object's own (:attr:`TrackerConfig.watched`)."""
 FORBIDDEN = 1e6
 """Cost of a pair that must not be matched (any allowed pair costs at most 3)."""
 
@@ -175,6 +177,16 @@ class TrackerConfig:
     frame. Nothing is dropped (boxes only grow); 0: off."""
     part_inside: float = 0.8
     """(see ``part_area``)"""
+    watched: bool = False
+    """With ``scene_fill``: a change watch looks at every frame after each detection of this kind (text,
+    :mod:`redact.detect.watch`), so where the camera motion is known the frames between two detections and after the
+    last one are padded by no speed of the object's own (no motion padding, no drift): text that moves on its own is
+    followed there (the tracker gets it where it is) or read again, and the speed measured between two readings of a
+    line was mostly the change of its box's extent (words found at one reading, the whole line at the next; a side
+    padded over ink at one reading and not at the next), which grew boxes after the last reading by up to
+    ``max_extra`` of the line a side. Frames before the first detection (nobody watched the line there) keep it. Set
+    only for such a kind (:func:`redact.detect.schedule.tracker_config_for` turns it off where a detector of the kind
+    has no watch)."""
     scene_growth: float | None = None
     """With ``scene_fill``, growth per frame (instead of ``carry_growth``) of a box carried along the known camera
     motion; None: ``carry_growth``. For a kind whose every frame a change watch looks at (text,
@@ -466,7 +478,8 @@ class Tracker:
         for f, k in rolls:
             dist = abs(f - frames[k])
             carried = [motion.map_box(boxes[k], frames[k], f)] if motion is not None else []
-            tb = self._scene_box(f, carried, key_speed[k], dist, scores[k], "tracked", cfg, _size(boxes[k]),
+            own = _STILL if cfg.watched and k == -1 else key_speed[k]  # after the last detection: watched
+            tb = self._scene_box(f, carried, own, dist, scores[k], "tracked", cfg, _size(boxes[k]),
                                  drift=confirmed, shapes=[t.shapes[k]], cut=[self._cut_sides(boxes[k])]
                                  ) if scene is not None else None
             if isinstance(tb, _OutOfView):
@@ -488,7 +501,8 @@ class Tracker:
                     dist = min(f - f0, f1 - f)
                     grow_dist = 0 if static and not cfg.static_growth else dist * cfg.fill_growth
                     carried = _carried(motion, boxes[k], f0, boxes[k + 1], f1, f, static) if motion is not None else []
-                    tb = self._scene_box(f, carried, seg_speed[k], grow_dist, score, "interpolated", cfg,
+                    own = _STILL if cfg.watched else seg_speed[k]
+                    tb = self._scene_box(f, carried, own, grow_dist, score, "interpolated", cfg,
                                          ref, shapes=t.shapes[k:k + 2],
                                          cut=self._carried_cut(boxes[k], boxes[k + 1], len(carried))
                                          ) if scene is not None else None
@@ -572,8 +586,15 @@ class Tracker:
 
     def _carried_cut(self, b0: np.ndarray, b1: np.ndarray, n: int) -> list[np.ndarray]:
         """:meth:`_cut_sides` of the ``n`` boxes :func:`_carried` gives between detections ``b0`` and ``b1``: the
-        blend (cut where either was), then each end."""
+        blend (cut where either was), then each end. When both ends are carried (``n`` 3: the object stayed in the
+        scene), a side counts as cut only where both detections were cut there: where one reading saw the line whole
+        on that side, that reading carried along the camera motion covers what lies there (on mmocr_demo_text_ocr a
+        bank's name near the frame's bottom and right edges at one reading and well inside them at the other took
+        every frame between the two to the frame's bottom and right: a pillar and a wall)."""
         c0, c1 = self._cut_sides(b0), self._cut_sides(b1)
+        if n == 3:
+            both = c0 & c1
+            return [both, both, both]
         return [c0 | c1, c0, c1][:n]
 
     def _padded(self, frame: int, carried: list[np.ndarray | None], speed: np.ndarray, dist: float, score: float,

@@ -161,9 +161,57 @@ def test_the_growth_is_dropped_only_for_a_kind_every_detector_of_which_is_watche
         def detect(self, image):  # pragma: no cover - never run
             raise AssertionError
 
-    base = replace(TrackerConfig(), scene_growth=0.0)
-    assert tracker_config_for([Scheduled(Det(), every=25, watch=ChangeWatch())], "text", base).scene_growth == 0.0
-    assert tracker_config_for([Scheduled(Det(), every=25)], "text", base).scene_growth is None
+    base = replace(TrackerConfig(), scene_growth=0.0, watched=True)
+    watched = tracker_config_for([Scheduled(Det(), every=25, watch=ChangeWatch())], "text", base)
+    assert watched.scene_growth == 0.0 and watched.watched
+    plain = tracker_config_for([Scheduled(Det(), every=25)], "text", base)
+    assert plain.scene_growth is None and not plain.watched
+
+
+def test_a_watched_line_read_whole_after_its_words_is_not_padded_for_speed():
+    """Words read at frame 0, the whole line (further right) at frame 10, the camera still: the change of extent is
+    not the line's own speed. Watched, the frames after the last reading are that reading padded by the tracker's pad
+    only, and the frames between the readings the two readings' union; unwatched, they grow with that 'speed'. The
+    frames before the first reading keep it (nobody watched the line there)."""
+    words = np.array([[40, 100], [120, 100], [120, 120], [40, 120]], np.float32)
+    line = np.array([[40, 100], [220, 100], [220, 120], [40, 120]], np.float32)
+    seq = [(3, text_dets([words])), (13, text_dets([line]))]
+    cfg = replace(TEXT, scene_growth=0.0, pre_roll=3)
+    still = pan(24, 0.0)
+    (plain,) = build_tracks(seq, 24, W, H, kind="text", config=cfg, motion=still)
+    (watched,) = build_tracks(seq, 24, W, H, kind="text", config=replace(cfg, watched=True), motion=still)
+    at = {b.frame: b.box for b in watched.boxes}
+    before = {b.frame: b.box for b in plain.boxes}
+    pad = 0.05 * np.array([180, 20])
+    assert at[23] == pytest.approx((40 - pad[0], 100 - pad[1], 220 + pad[0], 120 + pad[1]), abs=1.0)
+    assert before[23][2] - before[23][0] > at[23][2] - at[23][0] + 20  # grown by the 'speed' of the new words
+    for f in range(4, 13):  # between the readings: both readings covered, no more than their union padded
+        assert contains(at[f], (40, 100, 220, 120))
+        assert at[f][2] - at[f][0] <= 180 * 1.1 + 2
+    assert at[0] == before[0]  # before the first reading: as before
+
+
+def test_between_readings_a_side_one_reading_saw_whole_does_not_reach_the_frame_edge():
+    """A line still in the scene, whole at one reading and cut by the frame's bottom at the other (the camera tilted
+    between them): the reading that saw it whole, carried, covers it, so the frames between do not reach the bottom
+    edge; cut at both readings, they do (what lies beyond was never read)."""
+    whole = np.array([[60, 170], [200, 170], [200, 210], [60, 210]], np.float32)
+    cut = np.array([[60, 210], [200, 210], [200, 240], [60, 240]], np.float32)  # at frame 10: 40 px lower, clipped
+    cfg = replace(TEXT, scene_growth=0.0, watched=True)
+    (t,) = build_tracks([(0, text_dets([whole])), (10, text_dets([cut]))], 11, W, H, kind="text", config=cfg,
+                        motion=pan(11, 0.0, 4.0))
+    b5 = next(b for b in t.boxes if b.frame == 5)
+    assert contains(b5.box, (60, 190, 200, 230))  # the line, 20 px lower
+    assert b5.box[3] <= 230 + 0.05 * 40 + 1
+    first = np.array([[60, 200], [200, 200], [200, 240], [60, 240]], np.float32)  # cut at both readings
+    (t2,) = build_tracks([(0, text_dets([first])), (10, text_dets([cut]))], 11, W, H, kind="text", config=cfg,
+                         motion=pan(11, 0.0, 1.0))
+    assert next(b for b in t2.boxes if b.frame == 5).box[3] == H
+
+
+def contains(outer, inner, eps=1e-4) -> bool:
+    return (outer[0] <= inner[0] + eps and outer[1] <= inner[1] + eps
+            and outer[2] >= inner[2] - eps and outer[3] >= inner[3] - eps)
 
 
 # -- the plan --------------------------------------------------------------------------------------------------
@@ -402,3 +450,9 @@ def test_a_row_another_line_already_covers_does_not_pad_a_tall_line_towards_it()
     cut_line = TextBox(q(50, 0, 150, 20), 0.9, "B", 0.99)
     got = unclaimed(edges, claims([tall, inside_line, cut_line], edges.shape), 0)
     assert not got[45:55, 60:140].any() and got[5:15, 60:140].all()
+    # ... across its letters (the top or bottom edge); a line the left or right edge cuts at its end claims its own
+    # lettering (its letters in view are whole), unless it is not lying along the frame (a vertical word, a block)
+    at_end = TextBox(q(0, 70, 80, 90), 0.9, "C", 0.99)
+    upright = TextBox(q(180, 30, 200, 90), 0.9, "D", 0.99)
+    got = unclaimed(edges, claims([tall, at_end, upright], edges.shape), 0)
+    assert not got[75:85, 5:75].any() and got[40:80, 185:199].all()

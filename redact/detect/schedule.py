@@ -169,8 +169,9 @@ def _merged(found: dict[str, list[Detections]], merge_iou: float) -> dict[str, D
 def tracker_config_for(stack: Sequence[Scheduled], kind: str, base: TrackerConfig | None = None) -> TrackerConfig:
     """A tracker config whose rolls and gap tolerance cover the longest stride of this kind's detectors."""
     base = base or TrackerConfig()
-    if base.scene_growth is not None and not all(s.watch is not None for s in stack if s.detector.kind == kind):
-        base = replace(base, scene_growth=None)  # no watch looks at every frame: boxes grow as they always did
+    if (base.scene_growth is not None or base.watched) and \
+            not all(s.watch is not None for s in stack if s.detector.kind == kind):
+        base = replace(base, scene_growth=None, watched=False)  # no watch looks at every frame: as they always were
     stride = max((s.every for s in stack if s.detector.kind == kind), default=1)
     if stride <= 1:
         return base

@@ -462,20 +462,25 @@ least padding any line gets: :data:`TALL_ACROSS`)."""
 
 
 EDGE_PX = 2.0
-"""A line whose quad comes this close to the frame's edge claims no lettering (:func:`claims`): the frame cut it,
-and the detector often finds only part of such a row (east_demo_img_26's slogan, cut by the top of the frame)."""
+"""A line whose quad comes this close to the frame's top or bottom edge claims no lettering (:func:`claims`): the
+frame cut its letters through, and the detector often finds only part of such a row (east_demo_img_26's slogan, cut
+by the top of the frame); nor does a line that is not lying along the frame (a vertical word, a block) and comes this
+close to any edge. A lying line the left or right edge cuts still claims its lettering: the frame cut it at its end,
+its letters in view are whole and found (east_demo_img_14's "Intelligence" at the left edge kept the whole-line
+padding of the tall line above it over a bare wall)."""
 
 
 def claims(boxes: Sequence[TextBox], shape: tuple[int, int]) -> list[np.ndarray | None]:
     """The lettering each line in ``boxes`` claims (in an image of ``shape``, height and width): its quad padded by
     :data:`CLAIM_PAD` of its height, as whole-pixel points for :func:`unclaimed`; None for a line the frame's edge
-    cuts (:data:`EDGE_PX`)."""
+    cuts across its letters (:data:`EDGE_PX`)."""
     h, w = shape
     out: list[np.ndarray | None] = []
     for box in boxes:
         q = np.asarray(box.quad, np.float64).reshape(4, 2)
-        cut = q[:, 0].min() <= EDGE_PX or q[:, 1].min() <= EDGE_PX or q[:, 0].max() >= w - EDGE_PX \
-            or q[:, 1].max() >= h - EDGE_PX
+        across = q[:, 1].min() <= EDGE_PX or q[:, 1].max() >= h - EDGE_PX  # the top or bottom edge
+        at_end = q[:, 0].min() <= EDGE_PX or q[:, 0].max() >= w - EDGE_PX  # the left or right edge
+        cut = across or (at_end and not _lying_line(box))
         poly = sided_quad(box.quad, [CLAIM_PAD * _short_side(box)] * 4)
         out.append(None if cut else np.round(poly).astype(np.int32).reshape(-1, 1, 2))
     return out

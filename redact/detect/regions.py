@@ -98,6 +98,8 @@ class RegionalReader:
         self._zoom, self._roll = 1.0, 0.0  # the camera's since the last whole reading (readings of parts only)
         self.whole = self.partial = 0
         self.share = 0.0
+        self.last_whole = True
+        """Whether the latest :meth:`read` read the whole frame (not only parts of it)."""
 
     @property
     def det_limit_side(self) -> Any:
@@ -105,6 +107,14 @@ class RegionalReader:
 
     def describe(self) -> dict[str, Any]:
         return dict(self.inner.describe())
+
+    def detect_at(self, image: np.ndarray, side: int) -> list[TextBox]:
+        """The wrapped backend's ``detect_at`` (the whole image, whatever the plan)."""
+        return self.inner.detect_at(image, side)
+
+    def recognise_quads(self, image: np.ndarray, quads: np.ndarray) -> tuple[list[str | None], list[float]]:
+        """The wrapped backend's ``recognise_quads``."""
+        return self.inner.recognise_quads(image, quads)
 
     def reset(self) -> None:
         """Forget the previous reading (its lines, their text included); the next reading reads the whole frame."""
@@ -135,6 +145,7 @@ class RegionalReader:
         if (plan is not None and plan.parts is not None and plan.transform is not None and self._last is not None
                 and self._last[0] == plan.since and self._last[1] == image.shape[:2]):
             boxes = self._read_parts(image, plan, self._last[2], recognise)
+        self.last_whole = boxes is None
         if boxes is None:
             boxes = self.inner.read(image, recognise) if recognise is not None else self.inner.read(image)
             self.whole += 1
@@ -142,6 +153,12 @@ class RegionalReader:
             self._zoom, self._roll = 1.0, 0.0
         self._last = None if plan is None else (plan.frame, image.shape[:2], boxes)
         return boxes
+
+    def remember(self, lines: list[TextBox]) -> None:
+        """Add ``lines`` (found in the latest :meth:`read`'s image by another look at it) to that reading's lines: a
+        reading of parts keeps them where nothing changed, as it keeps the lines :meth:`read` found."""
+        if self._last is not None and lines:
+            self._last = (self._last[0], self._last[1], self._last[2] + list(lines))
 
     def _read_parts(self, image: np.ndarray, plan: Plan, before: list[TextBox], recognise: Recognise | None
                     ) -> list[TextBox] | None:

@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from redact import pii
+from redact.detect import contrast as contrast_look
 from redact.detect.base import CUDA, cover_matrix, iou_matrix, providers
 from redact.detect.faces import check_image
 from redact.detect.ocr import OcrBackend, Recognise, TextBox, checked_file  # noqa: F401 (re-exported)
@@ -156,7 +157,9 @@ class TextDetector:
     padded quad's enclosing box (``None``: padded alike on every side, as before). Most text spill on the labelled
     clips was the whole-line padding of tall lines over plain ground (docs/benchmarks.md, "Tall lines padded where
     there is ink"). ``claimed``: the lettering of the other lines returned (:func:`unclaimed`) is not ink beside a
-    tall line: their own boxes cover it.
+    tall line: their own boxes cover it. ``contrast``: each reading of the whole frame also takes a second look at the
+    frame with its lightness equalised (:mod:`redact.detect.contrast`), for lettering of low contrast the detector
+    misses; its new lines are kept when read surely (a backend without ``detect_at``: no second look).
     """
 
     kind = "text"
@@ -165,7 +168,7 @@ class TextDetector:
                  min_text_score: float = 0.5, max_side: int | None = 1920, pad: float = 0.5,
                  scales: Sequence[float] = (1.0,), reuse: bool = True, refresh_every: int = REFRESH_EVERY,
                  tall_pad: float = 1.0, sharpen: bool = True, quads: bool = False,
-                 tall_across: float | None = TALL_ACROSS, claimed: bool = True):
+                 tall_across: float | None = TALL_ACROSS, claimed: bool = True, contrast: bool = True):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if not 0.0 <= min_score < 1.0:
@@ -182,6 +185,7 @@ class TextDetector:
         self.quads = bool(quads)
         self.tall_across = None if tall_across is None else float(tall_across)
         self.claimed = bool(claimed)
+        self.contrast = bool(contrast)
         self.name = backend.name
         if refresh_every < 1:
             raise ValueError(f"refresh_every must be >= 1, got {refresh_every}")
@@ -310,6 +314,14 @@ class TextDetector:
                 found = [TextBox(b.quad / s, b.score, b.text, b.text_score) for b in found]
             found = [b for b in found if b.score >= self.min_score]
             boxes += [b for b in found if not earlier or not mostly_inside(b.xyxy, earlier)]
+        if self.contrast and contrast_look.able(self.backend) and getattr(self.backend, "last_whole", True):
+            extra = [b for b in contrast_look.look(self.backend, image, [b.xyxy for b in boxes]) if b.score >= self.min_score]
+            if extra:
+                log.debug("text: %d lines of low contrast found by the equalised look", len(extra))
+                remember = getattr(self.backend, "remember", None)
+                if callable(remember):
+                    remember(extra)
+            boxes += extra
         return boxes
 
     def categories(self, boxes: Sequence[TextBox], image_short: float | None = None) -> list[str | None]:
@@ -341,7 +353,8 @@ class TextDetector:
                 "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE,
                 "single_char_score": SINGLE_CHAR_SCORE,
                 "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse, "quads": self.quads,
-                "tall_across": self.tall_across, "claimed": self.claimed, "ink_share": INK_SHARE, "ink_floor": INK_FLOOR,
+                "tall_across": self.tall_across, "claimed": self.claimed,
+                "contrast": contrast_look.describe() if self.contrast else None, "ink_share": INK_SHARE, "ink_floor": INK_FLOOR,
                 "ink_edges": list(INK_EDGES),
                 "refresh_every": self.refresh_every}
 

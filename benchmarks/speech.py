@@ -6,6 +6,7 @@ ordinary speech does too, and how fast.
     .venv/bin/python benchmarks/speech.py --beam 1 --no-prompt --pad 0.1
     .venv/bin/python benchmarks/speech.py --voice-shift 1 --conditions clean,brown15+beeps --nonspeech ""
     .venv/bin/python benchmarks/speech.py --conditions pink20 --replicates 3 --frontend denoise --nonspeech ""
+    .venv/bin/python benchmarks/speech.py --conditions clean --replicates 3 --decode-option repetition_penalty=1.1
 
 THE SPEECH. SENTENCES below are made-up but realistic ward dialogue (names, dates of birth, NHS numbers with valid
 Modulus-11 check digits, phone numbers from Ofcom's drama ranges, postcodes, addresses) and ordinary ward talk
@@ -474,6 +475,23 @@ def measure(analyser: SpeechAnalyser, clips: list[Clip], condition: str, seed: i
     }
 
 
+def decode_options(analyser: SpeechAnalyser, options: list[str]) -> None:
+    """Give every transcribe() call of ``analyser``'s model the extra options ``KEY=VALUE`` (a benchmark-only
+    patch, for trying decoding options without changing the library)."""
+    extra: dict = {}
+    for o in options:
+        key, _, value = o.partition("=")
+        extra[key] = None if value == "None" else (int(value) if value.lstrip("-").isdigit() else float(value))
+    model = analyser._model
+    plain = model.transcribe
+
+    def transcribe(audio, **kw):
+        return plain(audio, **{**kw, **extra})
+
+    model.transcribe = transcribe
+    print("decode options: " + ", ".join(f"{k}={v}" for k, v in extra.items()))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--conditions", default=",".join(CONDITIONS), help="comma-separated, of: " + ", ".join(CONDITIONS))
@@ -493,6 +511,9 @@ def main() -> int:
     ap.add_argument("--frontend", default="", choices=["", "tones", "denoise", "denoise-strong", "highpass"],
                     help="give the analyser the audio through one of benchmarks/speech_frontend.py's front-ends "
                          "(tried in issue 25 and not adopted; spans still measured on the original's segments)")
+    ap.add_argument("--decode-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="pass an extra option to faster-whisper's transcribe() (repeatable; a number or None), "
+                         "e.g. repetition_penalty=1.1 (tried in issue 25 and not adopted)")
     ap.add_argument("--nonspeech", default=",".join(NONSPEECH),
                     help="comma-separated non-speech sounds to measure (empty: none), of: " + ", ".join(NONSPEECH))
     ap.add_argument("--nonspeech-seconds", type=float, default=NONSPEECH_SECONDS)
@@ -525,6 +546,8 @@ def main() -> int:
     t0 = time.perf_counter()
     analyser = SpeechAnalyser(threads=args.threads, **kw)
     load = time.perf_counter() - t0
+    if args.decode_option:
+        decode_options(analyser, args.decode_option)
     d = analyser.describe()
     print(f"model {d['name']} ({d['package']} {d['package_version']}, {d['runtime']} {d['runtime_version']}), "
           f"{analyser.threads} threads, beam {d['beam_size']}, prompt {d['prompt']}, pad {d['pad']} s; "

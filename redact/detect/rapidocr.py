@@ -210,10 +210,7 @@ class RapidOcrBackend:
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         resized = cv2.resize(bgr, (dw, dh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
         det: Any = self._engine.text_det
-        mean = np.asarray(det.mean or [0.5] * 3, np.float32)
-        std = np.asarray(det.std or [0.5] * 3, np.float32)
-        blob = ((resized.astype(np.float32) / 255.0 - mean) / std).transpose(2, 0, 1)[None]
-        boxes, scores = det.postprocess_op(det.session(np.ascontiguousarray(blob)), resized.shape[:2])
+        boxes, scores = det.postprocess_op(det.session(_det_blob(resized, det.mean, det.std)), resized.shape[:2])
         out = []
         for box, score in zip(boxes, scores):
             quad = np.asarray(box, np.float32) / np.array([dw / w, dh / h], np.float32)
@@ -354,11 +351,20 @@ def _fast_det_preprocess(det: Any) -> None:
     class Fast(DetPreProcess):
         def __call__(self, img: np.ndarray) -> np.ndarray | None:
             resized = self.resize(img)
-            if resized is None:
-                return None
-            return cv2.dnn.blobFromImage(resized, 1.0 / (255.0 * std[0]), mean=tuple(255.0 * mean), swapRB=False)
+            return None if resized is None else _det_blob(resized, det.mean, det.std)
 
     det.get_preprocess = lambda: Fast(det.limit_side_len, det.limit_type, det.mean, det.std)
+
+
+def _det_blob(image: np.ndarray, mean: Any, std: Any) -> np.ndarray:
+    """The detector's input for ``image`` (BGR, already at the detector's size): ``(x / 255 - mean) / std``,
+    float32, channels first, batch of one (``mean``/``std`` per channel; rapidocr's default 0.5 when None). One
+    OpenCV pass (``blobFromImage``) when they are the same on every channel, as rapidocr's defaults are."""
+    m, s = np.asarray(mean or [0.5] * 3, np.float64), np.asarray(std or [0.5] * 3, np.float64)
+    if not (np.ptp(m) or np.ptp(s)):
+        return cv2.dnn.blobFromImage(image, 1.0 / (255.0 * s[0]), mean=tuple(255.0 * m), swapRB=False)
+    blob = ((image.astype(np.float32) / 255.0 - m.astype(np.float32)) / s.astype(np.float32)).transpose(2, 0, 1)
+    return np.ascontiguousarray(blob[None])
 
 
 def silence_rapidocr() -> None:

@@ -283,7 +283,7 @@ def _files(report: dict[str, Any]) -> str:
 
 def _lead(report: dict[str, Any]) -> str:
     s, inp = report["summary"], report["input"]
-    kinds = {k: s["tracks_by_kind"][k] for k in ("face", "badge", "text") if s["tracks_by_kind"].get(k)}
+    kinds = {k: s["tracks_by_kind"][k] for k in ("face", "badge", "text", "speech") if s["tracks_by_kind"].get(k)}
     what = _and([_n(v, k) for k, v in kinds.items()])
     verb = "was" if sum(kinds.values()) == 1 else "were"
     found = f"{what} {verb} redacted" if what else "nothing was found to redact"
@@ -314,6 +314,8 @@ def _cards(report: dict[str, Any]) -> str:
     cards = [(k.get("face", 0), "faces redacted", COLOURS["face"]),
              (k.get("badge", 0), "badges redacted", COLOURS["badge"]),
              (k.get("text", 0), "text regions redacted", COLOURS["text"])]
+    if k.get("speech") or any(m.get("kind") == "speech" for m in report.get("models") or []):
+        cards.append((k.get("speech", 0), "spoken stretches redacted (audio)", COLOURS["speech"]))
     if report["input"].get("kind") != "image":
         cards.append((f"{100 * s['share_of_frames_redacted']:.0f}%", "of frames have a redaction", "#005eb8"))
     if s.get("frames_covered_whole"):

@@ -133,6 +133,8 @@ def test_the_lead_and_the_cards_count_bleeped_speech():
     # the audio was changed: the summary a patient reads first says so, not only the timeline
     assert "1 face and 1 spoken stretch were redacted" in page
     assert "spoken stretches redacted (audio)" in page
+    row = re.search(r"<tr><td>2</td>.*?</tr>", page).group(0)  # the speech track's row in the table
+    assert "1.00–2.50 s" in row and ">0<" not in row and "0.0%" not in row  # not "0 frames, 0.0% of the picture"
     only_speech = _plan(tracks=[Track(1, "speech", [], category="date", span=(0.5, 1.0))])
     page = render_html(_report(only_speech, render=render), only_speech)
     assert "1 spoken stretch was redacted" in page and "nothing was found to redact" not in page

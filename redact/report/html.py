@@ -210,12 +210,16 @@ def _tracks_table(report: dict[str, Any]) -> str:
             kind += f' <span class="low" title="{_e(_evidence_text(ev))}">low confidence</span>'
         best = f"{ev['best_score']:.2f}" if ev else "—"
         row_class = ' class="lowrow"' if t.get("low_confidence") else ""
+        # a spoken stretch is in the sound, not in frames: no frame count or size (not "0 frames, 0%")
+        sound = t["kind"] == "speech"
+        frames, detected = ("—", "—") if sound else (t["frames"], t["detected_frames"])
+        size = "—" if sound else f"{t['mean_box_area_pct']}%"
         rows.append(
             f"<tr{row_class}><td>{_e(t['id'])}</td><td>{kind}</td>"
             f"<td>{_e(t.get('category') or '—')}</td>"
-            f"<td>{action}</td><td>{_e(when)}</td><td class=\"num\">{_e(t['frames'])}</td>"
-            f"<td class=\"num\">{_e(t['detected_frames'])}</td><td class=\"num\">{_e(best)}</td>"
-            f"<td class=\"num\">{_e(t['mean_box_area_pct'])}%</td></tr>")
+            f"<td>{action}</td><td>{_e(when)}</td><td class=\"num\">{_e(frames)}</td>"
+            f"<td class=\"num\">{_e(detected)}</td><td class=\"num\">{_e(best)}</td>"
+            f"<td class=\"num\">{_e(size)}</td></tr>")
     rows.append("</tbody></table>")
     note = ('<p class="note">“detected in”: frames where a detector found it; in the other frames the region was '
             "followed by tracking or interpolated, or padded before and after. “best score”: the detector's "

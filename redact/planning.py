@@ -33,6 +33,15 @@ def tool() -> dict[str, Any]:
     return {"name": "redact", "version": __version__}
 
 
+def nominal_fps(info: MediaInfo, frames: int, truncated: bool) -> float:
+    """The frame rate the plan records (its report and ``check`` give frame times as frame / rate). A GIF's rate as
+    FFmpeg guesses it comes from its shortest delay (a 15 fps GIF, delays 7 and 6 cs, reads as 16.7 fps, and its
+    last frame came out 10% early in the report); for a whole GIF the frames over its duration are the mean rate."""
+    if info.container == "gif" and not truncated and frames > 0 and info.duration and info.duration > 0:
+        return frames / info.duration
+    return info.fps
+
+
 def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, trackers: Mapping[str, Tracker],
               seen: Seen, models: list[dict[str, Any]], recorded_as: str | None, progress: Progress | None,
               t0: float) -> ScanResult:
@@ -62,7 +71,7 @@ def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, tr
         speech_models = _speech_tracks(path, options.speech, tracks, warnings, progress)
     plan = Plan(
         InputInfo(recorded_path(path) if recorded_as is None else recorded_as, digest, info.kind, info.width,
-                  info.height, frames_total, info.fps, extra),
+                  info.height, frames_total, nominal_fps(info, frames_total, seen.truncated), extra),
         tracks,
         settings={"scan": options.to_dict()},
         tool=tool(),

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from redact.batch import (BatchSettings, InlineExecutor, LocalExecutor, assign_outputs, process_item, run_batch,
                           walk)
 from redact.cli import cli
+from redact.cli.common import _Terminated
 from redact.errors import RedactError
 from redact.manifest import MANIFEST_NAME, Manifest, read_records, safe_error, verify
 from redact.pipeline import RenderOptions, ScanOptions
@@ -521,3 +522,21 @@ def test_one_batch_at_a_time_per_output_folder(tmp_path):
         with pytest.raises(RedactError, match="another batch"):
             run_batch(src, out, settings(), InlineExecutor())
     assert run_batch(src, out, settings(), InlineExecutor()).done == ["a.mp4"]
+
+
+@pytest.mark.parametrize("stop,code,word", [(KeyboardInterrupt, 130, "interrupted"), (_Terminated, 143, "terminated")])
+def test_an_interrupted_batch_says_its_finished_items_stay(tmp_path, monkeypatch, stop, code, word):
+    # Ctrl-C or SIGTERM in a batch: the items cleaned so far stay (recorded, whole); the message must not say
+    # "no output was left behind" (a run's message) after the batch's own line, as it did
+    import redact.batch
+
+    src = tmp_path / "in"
+    tiny(src / "a.mp4")
+
+    def stopped(*_a, **_kw):
+        raise stop()
+
+    monkeypatch.setattr(redact.batch, "run_batch", stopped)
+    r = CliRunner().invoke(cli, ["batch", str(src), "-o", str(tmp_path / "out")])
+    assert r.exit_code == code
+    assert r.stderr.strip().splitlines() == [f"redact: {word}; finished items are recorded, re-run to resume"]

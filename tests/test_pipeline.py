@@ -288,3 +288,21 @@ def test_report_failure_after_render_from_a_plan_leaves_no_output(face_clip, tmp
     with pytest.raises(OSError):
         render_and_report(face_clip, plan, out_dir / "x.mp4")
     assert listdir(out_dir) == []
+
+
+def test_a_gifs_frame_times_end_at_its_duration(tmp_path):
+    # FFmpeg guesses a 15 fps GIF (delays of 7 and 6 cs) at 16.7 fps from its shortest delay: the report said
+    # "In this 1.8 s video" beside "2.00 s" in its own file table, and its last frames' times came out 10% early
+    from redact.report import build_report
+
+    gif = make_video(tmp_path / "anim.gif", width=240, height=180, frames=30, fps=15)
+    plan = scan(gif, detectors=[BlinkingDetector()]).plan
+    assert plan.input.frames == 30 and plan.input.extra["duration"] == pytest.approx(2.0)
+    assert plan.input.fps == pytest.approx(15.0, rel=0.01)
+    rep = build_report(plan, output_path=str(tmp_path / "o.mp4"), output_sha256="0" * 64, render={}, timings={},
+                       warnings=[], models=[])
+    assert rep["summary"]["duration_s"] == pytest.approx(2.0, abs=0.01)
+    assert max(t["end_s"] for t in rep["tracks"]) == pytest.approx(2.0, abs=0.01)
+    # a video in a container with a real rate keeps it
+    mp4 = make_video(tmp_path / "clip.mp4", width=64, height=48, frames=12, fps=10)
+    assert scan(mp4, detectors=[BlinkingDetector()]).plan.input.fps == pytest.approx(10.0)

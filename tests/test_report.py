@@ -122,6 +122,31 @@ def test_empty_plan():
     assert "nothing was found to redact" in page and "Nothing was found to redact" in page
 
 
+
+def test_the_lead_and_the_cards_count_bleeped_speech():
+    plan = _plan(tracks=[Track(1, "face", _boxes(range(0, 50))),
+                         Track(2, "speech", [], category="name", span=(1.0, 2.5),
+                               evidence={"detections": 1, "best_score": 0.9, "confirmed": True})])
+    render = {"frames": 100, "audio": "reencoded, speech bleeped", "width": 640, "height": 360}
+    rep = _report(plan, render=render, models=[{"name": "whisper-tiny.en", "kind": "speech"}])
+    page = render_html(rep, plan)
+    # the audio was changed: the summary a patient reads first says so, not only the timeline
+    assert "1 face and 1 spoken stretch were redacted" in page
+    assert "spoken stretches redacted (audio)" in page
+    row = re.search(r"<tr><td>2</td>.*?</tr>", page).group(0)  # the speech track's row in the table
+    assert "1.00–2.50 s" in row and ">0<" not in row and "0.0%" not in row  # not "0 frames, 0.0% of the picture"
+    only_speech = _plan(tracks=[Track(1, "speech", [], category="date", span=(0.5, 1.0))])
+    page = render_html(_report(only_speech, render=render), only_speech)
+    assert "1 spoken stretch was redacted" in page and "nothing was found to redact" not in page
+
+
+def test_a_speech_card_only_when_the_audio_was_checked():
+    plan = _plan(tracks=[Track(1, "face", _boxes(range(0, 50)))])
+    checked = render_html(_report(plan, models=[{"name": "whisper-tiny.en", "kind": "speech"}]), plan)
+    assert "spoken stretches redacted (audio)" in checked  # checked, none found: 0
+    assert "spoken stretches" not in render_html(_report(plan), plan)  # not checked: no card claiming 0
+
+
 # -- files ------------------------------------------------------------------------------------
 
 def test_json_round_trip(tmp_path):

@@ -434,3 +434,21 @@ def test_cli_review_prints_the_address_and_opens_a_browser_unless_told_not_to(cl
     assert r.exit_code == 1 and r.output.startswith("redact: error:")
     r = CliRunner().invoke(cli, ["review", "--plan", "x.json"])
     assert r.exit_code == 2
+
+
+def test_cli_review_terminated_says_the_saved_choices_stay(monkeypatch):
+    # a SIGTERM ends the review with 143; the plan holds every choice already made, so "no output was left
+    # behind" (a run's message, printed here before) was wrong
+    from redact.cli import cli
+    from redact.cli.common import _Terminated
+    from redact.review import server as server_mod
+
+    def terminated(self):
+        raise _Terminated()
+
+    monkeypatch.setattr(server_mod.ReviewServer, "serve_forever", terminated)
+    r = CliRunner().invoke(cli, ["review", "--no-browser", "--text", "off"])
+    assert r.exit_code == 143
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("redact: terminated; choices already saved in the plan are kept"), last
+    assert "no output was left behind" not in r.stderr

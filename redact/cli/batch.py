@@ -44,7 +44,8 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
     obj = ctx.obj
     if address is not None and executor != "ray":
         raise click.UsageError("--address needs --executor ray")
-    with reported_errors(obj["debug"]):
+    # the items cleaned before an interruption stay, each whole and recorded; the one under way leaves nothing
+    with reported_errors(obj["debug"], left="finished items are recorded, re-run to resume"):
         settings = settings_from(scan_options_from(**scan_kw),
                                  RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
                                                allow_truncated=not scan_kw["strict"],
@@ -67,9 +68,6 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
 
         try:
             summary = run_batch(in_dir, out_dir, settings, ex, retry_failed=retry_failed, progress=progress)
-        except KeyboardInterrupt:
-            click.echo("redact: batch interrupted; finished items are recorded, re-run to resume", err=True)
-            raise
         finally:
             close = getattr(ex, "close", None)
             if close is not None:

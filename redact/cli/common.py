@@ -25,8 +25,9 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 @contextlib.contextmanager
-def reported_errors(debug: bool) -> Iterator[None]:
-    """Turn exceptions into one line on stderr and an exit status."""
+def reported_errors(debug: bool, left: str = "no output was left behind") -> Iterator[None]:
+    """Turn exceptions into one line on stderr and an exit status. ``left`` says, after an interruption, what the
+    command leaves behind (a batch its finished items, a review the choices saved in the plan)."""
     try:
         yield
     except click.exceptions.Exit:
@@ -34,10 +35,10 @@ def reported_errors(debug: bool) -> Iterator[None]:
     except click.ClickException:
         raise
     except _Terminated:
-        click.echo("redact: terminated; no output was left behind", err=True)
+        click.echo(f"redact: terminated; {left}", err=True)
         sys.exit(143)
     except KeyboardInterrupt:
-        click.echo("redact: interrupted; no output was left behind", err=True)
+        click.echo(f"redact: interrupted; {left}", err=True)
         sys.exit(130)
     except RedactError as e:
         if debug:

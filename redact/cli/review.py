@@ -30,7 +30,9 @@ def review(ctx: click.Context, input: Path | None, plan_path: Path | None, outpu
     that only this command prints; stop with Ctrl-C or the page's Close button.
     """
     obj = ctx.obj
-    with reported_errors(obj["debug"]):
+    # every choice is saved to the plan as it is made: a SIGTERM leaves the plan (an export under way, nothing)
+    with reported_errors(obj["debug"], left="choices already saved in the plan are kept; an unfinished export left "
+                                            "nothing"):
         from ..pipeline import RenderOptions
         from ..review.server import ReviewServer, Stopped
         from ..review.session import ReviewSession

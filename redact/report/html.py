@@ -210,12 +210,16 @@ def _tracks_table(report: dict[str, Any]) -> str:
             kind += f' <span class="low" title="{_e(_evidence_text(ev))}">low confidence</span>'
         best = f"{ev['best_score']:.2f}" if ev else "—"
         row_class = ' class="lowrow"' if t.get("low_confidence") else ""
+        # a spoken stretch is in the sound, not in frames: no frame count or size (not "0 frames, 0%")
+        sound = t["kind"] == "speech"
+        frames, detected = ("—", "—") if sound else (t["frames"], t["detected_frames"])
+        size = "—" if sound else f"{t['mean_box_area_pct']}%"
         rows.append(
             f"<tr{row_class}><td>{_e(t['id'])}</td><td>{kind}</td>"
             f"<td>{_e(t.get('category') or '—')}</td>"
-            f"<td>{action}</td><td>{_e(when)}</td><td class=\"num\">{_e(t['frames'])}</td>"
-            f"<td class=\"num\">{_e(t['detected_frames'])}</td><td class=\"num\">{_e(best)}</td>"
-            f"<td class=\"num\">{_e(t['mean_box_area_pct'])}%</td></tr>")
+            f"<td>{action}</td><td>{_e(when)}</td><td class=\"num\">{_e(frames)}</td>"
+            f"<td class=\"num\">{_e(detected)}</td><td class=\"num\">{_e(best)}</td>"
+            f"<td class=\"num\">{_e(size)}</td></tr>")
     rows.append("</tbody></table>")
     note = ('<p class="note">“detected in”: frames where a detector found it; in the other frames the region was '
             "followed by tracking or interpolated, or padded before and after. “best score”: the detector's "
@@ -283,7 +287,7 @@ def _files(report: dict[str, Any]) -> str:
 
 def _lead(report: dict[str, Any]) -> str:
     s, inp = report["summary"], report["input"]
-    kinds = {k: s["tracks_by_kind"][k] for k in ("face", "badge", "text") if s["tracks_by_kind"].get(k)}
+    kinds = {k: s["tracks_by_kind"][k] for k in ("face", "badge", "text", "speech") if s["tracks_by_kind"].get(k)}
     what = _and([_n(v, k) for k, v in kinds.items()])
     verb = "was" if sum(kinds.values()) == 1 else "were"
     found = f"{what} {verb} redacted" if what else "nothing was found to redact"
@@ -314,6 +318,8 @@ def _cards(report: dict[str, Any]) -> str:
     cards = [(k.get("face", 0), "faces redacted", COLOURS["face"]),
              (k.get("badge", 0), "badges redacted", COLOURS["badge"]),
              (k.get("text", 0), "text regions redacted", COLOURS["text"])]
+    if k.get("speech") or any(m.get("kind") == "speech" for m in report.get("models") or []):
+        cards.append((k.get("speech", 0), "spoken stretches redacted (audio)", COLOURS["speech"]))
     if report["input"].get("kind") != "image":
         cards.append((f"{100 * s['share_of_frames_redacted']:.0f}%", "of frames have a redaction", "#005eb8"))
     if s.get("frames_covered_whole"):

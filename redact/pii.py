@@ -125,6 +125,22 @@ _STREET = (r"(?:road|rd|street|st|lane|ln|avenue|ave|close|drive|way|crescent|cr
            r"gardens|gdns|terrace|grove|hill|park|square|sq|row|mews|walk)")
 _NUMBERED_STREET = re.compile(r"(?<![\w])\d{1,4}[A-Za-z]?,?\s+(?:[A-Za-z'\-]+\s+){0,3}" + _STREET + r"\b", re.I)
 _NAMED_STREET = re.compile(r"\b([A-Z][a-z'\-]+)\s+(?i:" + _STREET + r")\b")
+# Words that are never part of a street's name: between a number and a street word they make the street word a verb
+# or a noun of ordinary speech ("by 14, then you place them", "2 of us walk"), not an address.
+_NOT_IN_STREET_NAME = frozenset("""
+i you he she it we they me him her us them my your his its our their then so and but or if when because to of
+for with by as at in on is are was were be been will would can could should must shall may might do does did
+not no just all both each some any this that these those there here what which who how than too very also
+""".split())
+
+
+def _numbered_streets(text: str) -> list[Span]:
+    out = []
+    for m in _NUMBERED_STREET.finditer(text):
+        words = m.group(0).split()[1:-1]  # between the house number and the street word
+        if not any(w.strip(",.").lower() in _NOT_IN_STREET_NAME for w in words):
+            out.append((m.start(), m.end(), "address"))
+    return out
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -237,7 +253,7 @@ def spans(text: str) -> list[Span]:
     out += [(m.start(), m.end(), "hospital_number") for m in _MRN.finditer(text)]
     out += [(m.start(), m.end(), "postcode") for m in _POSTCODE.finditer(text)]
     out += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(text) if "@" in m.group(0)]
-    out += [(m.start(), m.end(), "address") for m in _NUMBERED_STREET.finditer(text)]
+    out += _numbered_streets(text)
     out += [(m.start(), m.end(), "address") for m in _NAMED_STREET.finditer(text)
             if m.group(1).lower() not in STOP_WORDS]
     out += [(m.start(), m.end(), "name") for m in _TITLE.finditer(text) if m.group(1).lower() not in STOP_WORDS]

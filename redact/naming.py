@@ -92,6 +92,20 @@ def recorded_path(path: str | Path, how: str = "name") -> str:
     return Path(path).name if how == "name" else str(Path(path).resolve())
 
 
-__all__ = ["PATH_RECORDS", "recorded_path", "IMAGE_IN_SUFFIXES", "IMAGE_OUT_SUFFIXES", "MEDIA_SUFFIXES", "OutputError", "VIDEO_IN_SUFFIXES",
+BATCH_PATH_RECORDS = ("relative", "name", "none")
+"""How ``redact batch`` records each item's input and cleaned copy in its plan and report (``--report-path``): the
+path relative to IN_DIR / OUT_DIR (default, as the manifest records it), the file name only, or nothing. The
+manifest always records relative paths: it is the batch's own record and never leaves OUT_DIR with a copy."""
+
+
+def batch_recorded_path(rel: str, how: str = "relative") -> str:
+    """What a batch item's plan or report says a file is called, from its path ``rel`` relative to the batch's
+    folder: ``how`` one of :data:`BATCH_PATH_RECORDS`."""
+    if how not in BATCH_PATH_RECORDS:
+        raise ValueError(f"how must be one of {', '.join(BATCH_PATH_RECORDS)}, got {how!r}")
+    return rel if how == "relative" else recorded_path(rel, how)
+
+
+__all__ = ["BATCH_PATH_RECORDS", "PATH_RECORDS", "batch_recorded_path", "recorded_path", "IMAGE_IN_SUFFIXES", "IMAGE_OUT_SUFFIXES", "MEDIA_SUFFIXES", "OutputError", "VIDEO_IN_SUFFIXES",
            "VIDEO_OUT_SUFFIXES", "check_output_suffix", "cleaned_name", "default_output", "output_suffix",
            "plan_path", "report_paths", "sidecar_names"]

@@ -540,3 +540,22 @@ def test_an_interrupted_batch_says_its_finished_items_stay(tmp_path, monkeypatch
     r = CliRunner().invoke(cli, ["batch", str(src), "-o", str(tmp_path / "out")])
     assert r.exit_code == code
     assert r.stderr.strip().splitlines() == [f"redact: {word}; finished items are recorded, re-run to resume"]
+
+
+@pytest.mark.parametrize("how, named", [("relative", "Ward 7 - Smith/a.mp4"), ("name", "a.mp4"), ("none", "")])
+def test_report_path_says_how_plans_and_reports_name_an_item(tmp_path, how, named):
+    # folder names often hold patients' names: --report-path name/none keeps them out of what goes with the copy
+    src, out = tmp_path / "in", tmp_path / "out"
+    tiny(src / "Ward 7 - Smith" / "a.mp4")
+    r = invoke("batch", src, "-o", out, *FAST, "--report-path", how)
+    assert r.exit_code == 0, r.output
+    plan = json.loads((out / "Ward 7 - Smith" / "a.clean.plan.json").read_text())
+    report = (out / "Ward 7 - Smith" / "a.clean.report.json").read_text()
+    assert plan["input"]["path"] == named
+    assert ("Smith" in report) == (how == "relative")
+    # the manifest, the batch's own record, keeps the path under IN_DIR whatever the reports say
+    assert [rec["input"]["path"] for rec in records(out)] == ["Ward 7 - Smith/a.mp4"]
+    assert verify(out).ok
+    if how != "relative":  # another choice is another setting: the item is redone, not resumed
+        again = invoke("batch", src, "-o", out, *FAST)
+        assert "1 cleaned, 0 already done" in again.output

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 from .. import __version__
 from ..errors import OutputError, RedactError
 from ..io import signals_deferred
+from ..naming import batch_recorded_path
 from ..manifest import FILE_KEYS, LOCK_NAME, MANIFEST_VERSION, Manifest, now_iso, safe_error, settings_key
 from .executors import Executor, LocalExecutor, Worker
 from .folders import OUTPUT_PROBLEMS, assign_outputs, check_folders, remove_stale_temporaries, walk
@@ -32,9 +33,13 @@ class BatchSettings:
     scan: dict[str, Any]
     render: dict[str, Any]
     html: bool = True
+    report_path: str = "relative"  # see redact.naming.BATCH_PATH_RECORDS
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scan": self.scan, "render": self.render, "html": self.html, "tool_version": __version__}
+        d = {"scan": self.scan, "render": self.render, "html": self.html, "tool_version": __version__}
+        if self.report_path != "relative":  # so that batches begun before the option resume as they were
+            d["report_path"] = self.report_path
+        return d
 
     @property
     def key(self) -> str:
@@ -188,7 +193,8 @@ def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executo
         assert item.output and item.plan and item.report_json
         tasks.append(Task(item.rel, str(item.source), str(item.output), str(item.plan), str(item.report_json),
                           str(item.report_html) if item.report_html else None,
-                          {"scan": settings.scan, "render": settings.render}, str(rin), str(rout)))
+                          {"scan": settings.scan, "render": settings.render, "report_path": settings.report_path},
+                          str(rin), str(rout)))
 
     def on_result(task: Task, res: dict[str, Any]) -> None:
         files = res.pop("files", None) or {}
@@ -212,5 +218,7 @@ def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executo
     return summary
 
 
-def settings_from(scan_options: Any, render_options: Any, html: bool = True) -> BatchSettings:
-    return BatchSettings(asdict(scan_options), asdict(render_options), html)
+def settings_from(scan_options: Any, render_options: Any, html: bool = True, report_path: str = "relative"
+                  ) -> BatchSettings:
+    batch_recorded_path("", report_path)  # an unknown choice fails here, before any item
+    return BatchSettings(asdict(scan_options), asdict(render_options), html, report_path)

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 from .. import cpus as _cpus
 from ..errors import RedactError
 from ..manifest import safe_error
+from ..naming import batch_recorded_path
 from .folders import make_parent
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,9 @@ def process_item(task: Task) -> dict[str, Any]:
         scan_opts = ScanOptions(**task.settings["scan"])
         render_opts = RenderOptions(**task.settings["render"])
         # one job per item: the batch's workers already share the CPUs (redact.cpus); a clip is not split again
-        s = scan(src, scan_opts, detectors=_detector_stack(scan_opts), recorded_as=task.rel, jobs=1)  # never IN_DIR's path
+        how = task.settings.get("report_path", "relative")
+        s = scan(src, scan_opts, detectors=_detector_stack(scan_opts), recorded_as=batch_recorded_path(task.rel, how),
+                 jobs=1)  # never IN_DIR's path
         if s.plan.input.sha256 != digest:
             raise RedactError("the input changed while it was being processed")
         s.plan.settings["render"] = render_opts.to_dict()
@@ -91,7 +94,7 @@ def process_item(task: Task) -> dict[str, Any]:
         r, _rep, jpath, hpath = render_and_report(
             src, s.plan, out, render_opts, models=s.models, warnings=s.warnings, timings={"scan_s": round(s.seconds, 3)},
             html=task.report_html is not None, plan_path=task.plan, input_checked=True,
-            output_recorded_as=out.relative_to(task.out_root).as_posix(), jobs=1)
+            output_recorded_as=batch_recorded_path(out.relative_to(task.out_root).as_posix(), how), jobs=1)
         written += [p for p in (out, jpath, hpath, Path(task.plan)) if p is not None]
         timings.update(scan_s=round(s.seconds, 3), render_s=round(r.seconds, 3))
         files = {"output": out, "plan": Path(task.plan), "report_json": jpath, "report_html": hpath}

@@ -29,11 +29,16 @@ from .common import reported_errors, scan_options_from, speech_style_for, render
               help="CPU threads per item (default: this machine's CPUs divided by --jobs; Ray: 1).")
 @click.option("--retry-failed", is_flag=True, help="Try again items that failed in an earlier run.")
 @click.option("--html/--no-html", default=True, show_default=True, help="Also write the HTML reports.")
+@click.option("--report-path", "report_path", type=click.Choice(["relative", "name", "none"]), default="relative",
+              show_default=True,
+              help="How each item's plan and report name its input and cleaned copy: the path under IN_DIR/OUT_DIR, "
+                   "the file name only, or not at all (folder names often hold patients' names; the manifest keeps "
+                   "relative paths).")
 @render_opts
 @scan_opts
 @click.pass_context
 def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: str, address: str | None,
-          threads: int | None, retry_failed: bool, html: bool, style: str, crf: int, preset: str, audio: str,
+          threads: int | None, retry_failed: bool, html: bool, report_path: str, style: str, crf: int, preset: str, audio: str,
           **scan_kw: Any) -> None:
     """Clean every clip and photo under IN_DIR into OUT_DIR, in parallel, with a manifest.
 
@@ -49,7 +54,7 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
         settings = settings_from(scan_options_from(**scan_kw),
                                  RenderOptions(style=style, crf=crf, preset=preset, audio=audio,
                                                allow_truncated=not scan_kw["strict"],
-                                               speech=speech_style_for(scan_kw["speech"])), html)
+                                               speech=speech_style_for(scan_kw["speech"])), html, report_path)
         if executor == "ray":
             ex: Any = RayExecutor(address=address, workers=jobs, threads=threads or 1)
         else:

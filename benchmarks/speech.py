@@ -596,13 +596,17 @@ def main() -> int:
     t0 = time.perf_counter()
     analyser = SpeechAnalyser(threads=args.threads, **kw)
     load = time.perf_counter() - t0
+    replaced = ""
     if args.model:
         t0 = time.perf_counter()
-        print("recogniser replaced: " + use_model(analyser, args.model, args.compute_type))
+        replaced = use_model(analyser, args.model, args.compute_type)
+        print("recogniser replaced: " + replaced)
         load = time.perf_counter() - t0
     if args.decode_option:
         decode_options(analyser, args.decode_option)
     d = analyser.describe()
+    if replaced:  # what describe() says is the library's model
+        d.update(name=replaced, compute_type=args.compute_type, package="-", package_version="-")
     print(f"model {d['name']} ({d['package']} {d['package_version']}, {d['runtime']} {d['runtime_version']}), "
           f"{analyser.threads} threads, beam {d['beam_size']}, prompt {d['prompt']}, pad {d['pad']} s; "
           f"load {load:.2f} s")

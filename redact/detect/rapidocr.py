@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import importlib.resources
+import importlib.util
 import logging
 import sys
 import threading
@@ -87,11 +88,10 @@ class RapidOcrBackend:
 
     def __init__(self, provider: str = "cpu", det_only: bool = False, use_cls: bool = True,
                  box_thresh: float = 0.5, det_limit_side: int = 1088, threads: int | None = None,
-                 det_thresh: float = 0.3, unclip_ratio: float = 2.0, max_side_len: int = 2000):
-        try:
-            RapidOCR = _rapidocr_class()
-        except ImportError as e:
-            raise RedactError(f"the '{RAPIDOCR}' package is needed for text detection ({e})") from None
+                 det_thresh: float = 0.3, unclip_ratio: float = 2.0, max_side_len: int = 2000,
+                 background: bool = False):
+        if importlib.util.find_spec(RAPIDOCR) is None:
+            raise RedactError(f"the '{RAPIDOCR}' package is needed for text detection (it is not installed)")
         folder = Path(str(importlib.resources.files(RAPIDOCR) / "models"))
         roles = ["det"] if det_only else ["det", "rec"] + (["cls"] if use_cls else [])
         paths = {r: checked_file(folder, *RAPIDOCR_MODELS[r], RAPIDOCR) for r in roles}
@@ -99,6 +99,51 @@ class RapidOcrBackend:
         self.box_thresh, self.det_limit_side = float(box_thresh), int(det_limit_side)
         self.det_thresh, self.unclip_ratio, self.max_side_len = float(det_thresh), float(unclip_ratio), int(max_side_len)
         self.last_seconds = {"det": 0.0, "cls": 0.0, "rec": 0.0}
+        self._engine_: Any = None
+        self._provider = ""
+        self._loading: threading.Thread | None = None
+        self._load_error: RedactError | None = None
+        if not background:
+            self._load(folder, paths, provider, threads)
+            return
+        self._loading = threading.Thread(target=self._load_caught, args=(folder, paths, provider, threads),
+                                         name="redact-rapidocr-load", daemon=True)
+        self._loading.start()
+
+    def _load_caught(self, folder: Path, paths: dict[str, Path], provider: str, threads: int | None) -> None:
+        try:
+            self._load(folder, paths, provider, threads)
+        except RedactError as e:
+            self._load_error = e
+        except Exception as e:  # any failure to load stops the scan at the first reading: nothing goes unread
+            self._load_error = RedactError(f"the text models could not be loaded ({type(e).__name__}: {e})")
+
+    def ready(self) -> None:
+        """Wait until the models are loaded (made with ``background``: loading on a thread of its own, alongside the
+        scan's start); raise the :class:`RedactError` loading them raised."""
+        if self._loading is not None:
+            self._loading.join()
+            self._loading = None
+        if self._load_error is not None:
+            raise self._load_error
+
+    @property
+    def _engine(self) -> Any:
+        self.ready()
+        return self._engine_
+
+    @property
+    def provider(self) -> str:
+        """The onnxruntime provider the models run on."""
+        self.ready()
+        return self._provider
+
+    def _load(self, folder: Path, paths: dict[str, Path], provider: str, threads: int | None) -> None:
+        try:
+            RapidOCR = _rapidocr_class()
+        except ImportError as e:
+            raise RedactError(f"the '{RAPIDOCR}' package is needed for text detection ({e})") from None
+        det_only = self.det_only
         cuda = providers(provider)[0] == CUDA
         params: dict[str, Any] = {
             "Global.log_level": "critical",
@@ -117,25 +162,26 @@ class RapidOcrBackend:
         }
         for role, path in paths.items():
             params[f"{role.capitalize()}.model_path"] = str(path)
-        self._engine = RapidOCR(params=params)
+        engine = RapidOCR(params=params)
         silence_rapidocr()
         with _own_sessions(provider, threads):  # load now (rapidocr loads lazily): errors surface here
-            self._engine._load_det_model()
+            engine._load_det_model()
             if not det_only:
-                self._engine._load_rec_model()
+                engine._load_rec_model()
                 if self.use_cls:
-                    self._engine._load_cls_model()
+                    engine._load_cls_model()
         for role, path in paths.items():  # our session options instead of rapidocr's (see _own_sessions)
-            step = getattr(self._engine, f"text_{role}")
+            step = getattr(engine, f"text_{role}")
             if not getattr(step.session.session, _OURS, False):  # a rapidocr that made its session another way
                 _own_session(step, path, provider, threads)
-        _fast_det_preprocess(self._engine.text_det)
-        _unsorted_boxes(self._engine.text_det)
-        det: Any = self._engine.text_det  # rapidocr types its session None until loaded
-        self.provider = det.session.session.get_providers()[0]
-        if provider == "cuda" and self.provider != CUDA:
-            raise RedactError(f"CUDA was requested but rapidocr's onnxruntime session runs on {self.provider}")
-        log.debug("RapidOCR ready on %s (det_only %s, cls %s)", self.provider, det_only, self.use_cls)
+        _fast_det_preprocess(engine.text_det)
+        _unsorted_boxes(engine.text_det)
+        det: Any = engine.text_det  # rapidocr types its session None until loaded
+        used = det.session.session.get_providers()[0]
+        if provider == "cuda" and used != CUDA:
+            raise RedactError(f"CUDA was requested but rapidocr's onnxruntime session runs on {used}")
+        self._engine_, self._provider = engine, used
+        log.debug("RapidOCR ready on %s (det_only %s, cls %s)", used, det_only, self.use_cls)
 
     partial_recognition = True
     """:meth:`read` accepts ``recognise``: the text detector may skip recognising lines it has read before."""

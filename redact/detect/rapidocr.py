@@ -226,11 +226,7 @@ class RapidOcrBackend:
         std = np.asarray(det.std or [0.5] * 3, np.float32)
         quads: list[np.ndarray] = []
         scores: list[float] = []
-        for x1, y1, x2, y2 in np.asarray(regions, np.float64).reshape(-1, 4):
-            left, top = max(0, int(x1 * rx) // 32 * 32), max(0, int(y1 * ry) // 32 * 32)
-            right, bottom = min(dw, -(-int(np.ceil(x2 * rx)) // 32) * 32), min(dh, -(-int(np.ceil(y2 * ry)) // 32) * 32)
-            if right - left < 32 or bottom - top < 32:
-                continue
+        for left, top, right, bottom in _grid_pieces(regions, rx, ry, dw, dh):
             piece = resized[top:bottom, left:right].astype(np.float32)
             blob = ((piece / 255.0 - mean) / std).transpose(2, 0, 1)[None]
             boxes, box_scores = det.postprocess_op(det.session(np.ascontiguousarray(blob)), piece.shape[:2])
@@ -244,11 +240,13 @@ class RapidOcrBackend:
         return self._lines(quads, scores, recognise, lambda idx: self._engine.crop_text_regions(
             bgr, np.asarray([quads[i] for i in idx], np.float32)))
 
-    def detect_at(self, image: np.ndarray, side: int) -> list[TextBox]:
+    def detect_at(self, image: np.ndarray, side: int, regions: np.ndarray | None = None) -> list[TextBox]:
         """Text lines of ``image`` (RGB) found by the detector alone (``text=None``) with the image scaled so its
         shorter side is about ``side`` pixels (each side rounded to the detector's 32-pixel grid), whatever
-        ``det_limit_side`` says: a cheaper detection than :meth:`read`'s. Boxes in image pixels. :attr:`last_seconds`
-        is left as the last :meth:`read` set it."""
+        ``det_limit_side`` says: a cheaper detection than :meth:`read`'s. ``regions`` (N x 4 ``[x1, y1, x2, y2]``,
+        image pixels, not overlapping): only those parts of the scaled image, each rounded out to the 32-pixel grid, as
+        :meth:`read_regions` does. Boxes in image pixels. :attr:`last_seconds` is left as the last :meth:`read` set
+        it."""
         check_image(image)
         h, w = image.shape[:2]
         s = side / min(h, w)
@@ -256,13 +254,17 @@ class RapidOcrBackend:
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         resized = cv2.resize(bgr, (dw, dh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
         det: Any = self._engine.text_det
-        boxes, scores = det.postprocess_op(det.session(_det_blob(resized, det.mean, det.std)), resized.shape[:2])
+        rx, ry = dw / w, dh / h
+        pieces = [(0, 0, dw, dh)] if regions is None else _grid_pieces(regions, rx, ry, dw, dh)
         out = []
-        for box, score in zip(boxes, scores):
-            quad = np.asarray(box, np.float32) / np.array([dw / w, dh / h], np.float32)
-            quad[:, 0] = np.clip(quad[:, 0], 0, w)
-            quad[:, 1] = np.clip(quad[:, 1], 0, h)
-            out.append(TextBox(quad, float(score)))
+        for left, top, right, bottom in pieces:
+            piece = resized[top:bottom, left:right]
+            boxes, scores = det.postprocess_op(det.session(_det_blob(piece, det.mean, det.std)), piece.shape[:2])
+            for box, score in zip(boxes, scores):
+                quad = (np.asarray(box, np.float32) + np.array([left, top], np.float32)) / np.array([rx, ry], np.float32)
+                quad[:, 0] = np.clip(quad[:, 0], 0, w)
+                quad[:, 1] = np.clip(quad[:, 1], 0, h)
+                out.append(TextBox(quad, float(score)))
         return out
 
     def _lines(self, quads: list[np.ndarray], scores: list[float], recognise: Recognise | None,
@@ -400,6 +402,18 @@ def _fast_det_preprocess(det: Any) -> None:
             return None if resized is None else _det_blob(resized, det.mean, det.std)
 
     det.get_preprocess = lambda: Fast(det.limit_side_len, det.limit_type, det.mean, det.std)
+
+
+def _grid_pieces(regions: np.ndarray, rx: float, ry: float, dw: int, dh: int) -> list[tuple[int, int, int, int]]:
+    """``regions`` (N x 4, image pixels) in a ``dw`` x ``dh`` image scaled by ``rx``, ``ry``: each rounded out to the
+    detector's 32-pixel grid (``left, top, right, bottom``); those under 32 pixels either way left out."""
+    out = []
+    for x1, y1, x2, y2 in np.asarray(regions, np.float64).reshape(-1, 4):
+        left, top = max(0, int(x1 * rx) // 32 * 32), max(0, int(y1 * ry) // 32 * 32)
+        right, bottom = min(dw, -(-int(np.ceil(x2 * rx)) // 32) * 32), min(dh, -(-int(np.ceil(y2 * ry)) // 32) * 32)
+        if right - left >= 32 and bottom - top >= 32:
+            out.append((left, top, right, bottom))
+    return out
 
 
 def _det_blob(image: np.ndarray, mean: Any, std: Any) -> np.ndarray:

@@ -101,15 +101,16 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
     """Run the detectors due on every frame of ``frames`` (in order) and give the trackers (anything with ``cut``
     and ``update``) what they found. A segment of a clip (:mod:`redact.segments`) goes through here as a whole clip
     does, with its frames' own indices."""
-    cuts = CutDetector()
-    camera, motion = CameraMotion(), (MotionPath() if motion is None else motion)
+    looker = FrameLooker()
+    motion = MotionPath() if motion is None else motion
     unanalysed: list[int] = []
     changed: list[tuple[str, list[Cover]]] = []  # frames of a change no detector run read: covered (see Settled)
     n = 0
-    for frame in frames:
+    for item in frames:
+        looked = item if isinstance(item, Looked) else looker(item)
+        frame, cut = looked.frame, looked.cut
         _check_frame(frame, info)
-        _follow_camera(camera, motion, frame.index, frame.image)
-        cut = cuts.update(frame.image)
+        motion.add(frame.index, looked.transform, looked.moved)
         if cut:
             for tracker in trackers.values():
                 tracker.cut(frame.index)
@@ -183,12 +184,36 @@ def _check_frame(frame: Frame, info: MediaInfo) -> None:
                             "(resolution changes mid-stream are not supported)")
 
 
-def _follow_camera(camera: CameraMotion, motion: MotionPath, index: int, image: np.ndarray) -> None:
-    """Add frame ``index``'s camera motion to ``motion``. Never fails the scan: an error leaves that frame's motion
-    unknown, and the tracker then does without it there."""
+@dataclass
+class Looked:
+    """What is known of a frame before any detector sees it (:class:`FrameLooker`): the camera's motion from the frame
+    before (``transform``, 2x3, None when unknown; ``moved``: whether it was estimated) and whether it is a cut."""
+
+    frame: Frame
+    transform: np.ndarray | None
+    moved: bool
+    cut: bool
+
+
+class FrameLooker:
+    """The camera motion and the cut detection of a clip's frames, given them in order: they depend on the frames
+    alone, not on what any detector found, so a scan may work them out on the thread that decodes the frames
+    (:func:`redact.io.prefetch.prefetched`), ahead of the detectors. :func:`analyse` takes frames or what this gave."""
+
+    def __init__(self) -> None:
+        self.camera = CameraMotion()
+        self.cuts = CutDetector()
+
+    def __call__(self, frame: Frame) -> Looked:
+        transform, ok = _camera_step(self.camera, frame.index, frame.image)
+        return Looked(frame, transform, ok, self.cuts.update(frame.image))
+
+
+def _camera_step(camera: CameraMotion, index: int, image: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """Frame ``index``'s camera motion (``None, False``: unknown). Never fails the scan: an error leaves that frame's
+    motion unknown, and the tracker then does without it there."""
     try:
-        transform, ok = camera.update(image)
+        return camera.update(image)
     except Exception as e:  # motion only ever grows boxes; losing it must not lose the scan
         log.debug("frame %d: camera motion failed (%s: %s)", index, type(e).__name__, e)
-        transform, ok = None, False
-    motion.add(index, transform, ok)
+        return None, False

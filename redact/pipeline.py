@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .analyse import analyse, prepared_stack, trackers_for
+from .analyse import FrameLooker, analyse, prepared_stack, trackers_for
 from .detect.stack import default_stack
 from .drawing import frame_processors
 from .errors import OutputError, PlanMismatchError, RedactError
 from .io import FrameSource, WriteResult, atomic_group, probe, same_file, sha256_file, write_image, write_video
 from .io.atomic import check_unchanged
+from .io.prefetch import prefetched
 from .naming import recorded_path, report_paths
 from .options import SPEECH_MODES, TEXT_MODES, Progress, RenderOptions, ScanOptions
 from .planning import SPEECH_NOT_CHECKED, ScanResult, plan_from, redacted_speech
@@ -71,8 +72,8 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     digest = sha256_file(path)
     stack = prepared_stack(options, detectors)
     trackers = trackers_for(stack, info)
-    with FrameSource(path, allow_truncated=options.allow_truncated) as src:
-        seen = analyse(src, src.info, options, stack, trackers, progress=progress)
+    with FrameSource(path, allow_truncated=options.allow_truncated) as src, prefetched(src, FrameLooker()) as frames:
+        seen = analyse(frames, src.info, options, stack, trackers, progress=progress)
         if src.truncated:
             seen.warnings.append(f"input is damaged or truncated: decoding stopped after {seen.frames} frames "
                                  f"({src.error})")

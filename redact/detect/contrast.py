@@ -71,18 +71,57 @@ def able(backend: Any) -> bool:
 def look(backend: Any, image: np.ndarray, known: Sequence[np.ndarray]) -> list[TextBox]:
     """The lines of low contrast in ``image`` (RGB) that the main pass did not find: boxes of ``known``
     (``[x1, y1, x2, y2]``, image pixels) are the main pass's. ``backend``: see :func:`able`. Each line comes back
-    with its text and confidence as read in the equalised frame (in memory only, like every reading)."""
+    with its text and confidence as read in the equalised frame (in memory only, like every reading).
+
+    A backend that keeps what its previous look kept (:class:`~redact.detect.regions.RegionalReader`: ``look_plan``
+    and ``looked``) may limit this look to the parts of the frame that changed since then
+    (:class:`~redact.detect.regions.LookPlan`, on a reading of the whole frame due only to its stride): the
+    detector sees only those parts, and the previous look's lines elsewhere, carried along the camera's motion, are
+    kept as they were read (unless the main pass now covers them)."""
+    plan_of, looked = getattr(backend, "look_plan", None), getattr(backend, "looked", None)
+    plan = plan_of() if callable(plan_of) else None
     eq = equalised(image)
     side = min(LOOK_SIDE, min(image.shape[:2]))
-    found = backend.detect_at(eq, side)
-    if not found:
+    carried: list[TextBox] = []
+    if plan is None:
+        found = backend.detect_at(eq, side)
+    else:
+        found = backend.detect_at(eq, side, plan.parts) if len(plan.parts) else []
+        carried = _carried(plan, image.shape[:2])
+    kept = _new(found, known)
+    if kept:
+        texts, scores = backend.recognise_quads(eq, np.array([b.quad for b in kept], np.float32))
+        kept = [TextBox(b.quad, b.score, t, s) for b, t, s in zip(kept, texts, scores) if sure(t, s)]
+    out = _new(carried, known) + kept
+    if callable(looked):
+        looked(out)
+    return out
+
+
+def _new(boxes: list[TextBox], known: Sequence[np.ndarray]) -> list[TextBox]:
+    if not boxes:
         return []
-    new = new_lines(np.array([b.xyxy for b in found], np.float64).reshape(-1, 4), known)
-    found = [b for b, yes in zip(found, new) if yes]
-    if not found:
-        return []
-    texts, scores = backend.recognise_quads(eq, np.array([b.quad for b in found], np.float32))
-    return [TextBox(b.quad, b.score, t, s) for b, t, s in zip(found, texts, scores) if sure(t, s)]
+    new = new_lines(np.array([b.xyxy for b in boxes], np.float64).reshape(-1, 4), known)
+    return [b for b, yes in zip(boxes, new) if yes]
+
+
+def _carried(plan: Any, shape: tuple[int, ...]) -> list[TextBox]:
+    """The previous look's lines (``plan.lines``) carried by ``plan.transform`` into a frame of ``shape``, those that
+    no part of ``plan.parts`` touches and whose centre is still in the frame."""
+    h, w = shape[:2]
+    t = np.asarray(plan.transform, np.float64)
+    parts = np.asarray(plan.parts, np.float64).reshape(-1, 4)
+    out = []
+    for b in plan.lines:
+        q = b.quad.astype(np.float64) @ t[:, :2].T + t[:, 2]
+        x1, y1 = q.min(axis=0)
+        x2, y2 = q.max(axis=0)
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+        touched = bool(np.any((np.minimum(x2, parts[:, 2]) > np.maximum(x1, parts[:, 0]))
+                              & (np.minimum(y2, parts[:, 3]) > np.maximum(y1, parts[:, 1]))))
+        if not touched and 0 <= cx < w and 0 <= cy < h:
+            out.append(TextBox(q.astype(np.float32), b.score, b.text, b.text_score))
+    return out
 
 
 def new_lines(xyxy: np.ndarray, known: Sequence[np.ndarray]) -> np.ndarray:

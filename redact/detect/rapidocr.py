@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import importlib.resources
+import importlib.util
 import logging
 import sys
 import threading
@@ -87,11 +88,10 @@ class RapidOcrBackend:
 
     def __init__(self, provider: str = "cpu", det_only: bool = False, use_cls: bool = True,
                  box_thresh: float = 0.5, det_limit_side: int = 1088, threads: int | None = None,
-                 det_thresh: float = 0.3, unclip_ratio: float = 2.0, max_side_len: int = 2000):
-        try:
-            RapidOCR = _rapidocr_class()
-        except ImportError as e:
-            raise RedactError(f"the '{RAPIDOCR}' package is needed for text detection ({e})") from None
+                 det_thresh: float = 0.3, unclip_ratio: float = 2.0, max_side_len: int = 2000,
+                 background: bool = False):
+        if importlib.util.find_spec(RAPIDOCR) is None:
+            raise RedactError(f"the '{RAPIDOCR}' package is needed for text detection (it is not installed)")
         folder = Path(str(importlib.resources.files(RAPIDOCR) / "models"))
         roles = ["det"] if det_only else ["det", "rec"] + (["cls"] if use_cls else [])
         paths = {r: checked_file(folder, *RAPIDOCR_MODELS[r], RAPIDOCR) for r in roles}
@@ -99,6 +99,51 @@ class RapidOcrBackend:
         self.box_thresh, self.det_limit_side = float(box_thresh), int(det_limit_side)
         self.det_thresh, self.unclip_ratio, self.max_side_len = float(det_thresh), float(unclip_ratio), int(max_side_len)
         self.last_seconds = {"det": 0.0, "cls": 0.0, "rec": 0.0}
+        self._engine_: Any = None
+        self._provider = ""
+        self._loading: threading.Thread | None = None
+        self._load_error: RedactError | None = None
+        if not background:
+            self._load(folder, paths, provider, threads)
+            return
+        self._loading = threading.Thread(target=self._load_caught, args=(folder, paths, provider, threads),
+                                         name="redact-rapidocr-load", daemon=True)
+        self._loading.start()
+
+    def _load_caught(self, folder: Path, paths: dict[str, Path], provider: str, threads: int | None) -> None:
+        try:
+            self._load(folder, paths, provider, threads)
+        except RedactError as e:
+            self._load_error = e
+        except Exception as e:  # any failure to load stops the scan at the first reading: nothing goes unread
+            self._load_error = RedactError(f"the text models could not be loaded ({type(e).__name__}: {e})")
+
+    def ready(self) -> None:
+        """Wait until the models are loaded (made with ``background``: loading on a thread of its own, alongside the
+        scan's start); raise the :class:`RedactError` loading them raised."""
+        if self._loading is not None:
+            self._loading.join()
+            self._loading = None
+        if self._load_error is not None:
+            raise self._load_error
+
+    @property
+    def _engine(self) -> Any:
+        self.ready()
+        return self._engine_
+
+    @property
+    def provider(self) -> str:
+        """The onnxruntime provider the models run on."""
+        self.ready()
+        return self._provider
+
+    def _load(self, folder: Path, paths: dict[str, Path], provider: str, threads: int | None) -> None:
+        try:
+            RapidOCR = _rapidocr_class()
+        except ImportError as e:
+            raise RedactError(f"the '{RAPIDOCR}' package is needed for text detection ({e})") from None
+        det_only = self.det_only
         cuda = providers(provider)[0] == CUDA
         params: dict[str, Any] = {
             "Global.log_level": "critical",
@@ -117,25 +162,26 @@ class RapidOcrBackend:
         }
         for role, path in paths.items():
             params[f"{role.capitalize()}.model_path"] = str(path)
-        self._engine = RapidOCR(params=params)
+        engine = RapidOCR(params=params)
         silence_rapidocr()
         with _own_sessions(provider, threads):  # load now (rapidocr loads lazily): errors surface here
-            self._engine._load_det_model()
+            engine._load_det_model()
             if not det_only:
-                self._engine._load_rec_model()
+                engine._load_rec_model()
                 if self.use_cls:
-                    self._engine._load_cls_model()
+                    engine._load_cls_model()
         for role, path in paths.items():  # our session options instead of rapidocr's (see _own_sessions)
-            step = getattr(self._engine, f"text_{role}")
+            step = getattr(engine, f"text_{role}")
             if not getattr(step.session.session, _OURS, False):  # a rapidocr that made its session another way
                 _own_session(step, path, provider, threads)
-        _fast_det_preprocess(self._engine.text_det)
-        _unsorted_boxes(self._engine.text_det)
-        det: Any = self._engine.text_det  # rapidocr types its session None until loaded
-        self.provider = det.session.session.get_providers()[0]
-        if provider == "cuda" and self.provider != CUDA:
-            raise RedactError(f"CUDA was requested but rapidocr's onnxruntime session runs on {self.provider}")
-        log.debug("RapidOCR ready on %s (det_only %s, cls %s)", self.provider, det_only, self.use_cls)
+        _fast_det_preprocess(engine.text_det)
+        _unsorted_boxes(engine.text_det)
+        det: Any = engine.text_det  # rapidocr types its session None until loaded
+        used = det.session.session.get_providers()[0]
+        if provider == "cuda" and used != CUDA:
+            raise RedactError(f"CUDA was requested but rapidocr's onnxruntime session runs on {used}")
+        self._engine_, self._provider = engine, used
+        log.debug("RapidOCR ready on %s (det_only %s, cls %s)", used, det_only, self.use_cls)
 
     partial_recognition = True
     """:meth:`read` accepts ``recognise``: the text detector may skip recognising lines it has read before."""
@@ -180,11 +226,7 @@ class RapidOcrBackend:
         std = np.asarray(det.std or [0.5] * 3, np.float32)
         quads: list[np.ndarray] = []
         scores: list[float] = []
-        for x1, y1, x2, y2 in np.asarray(regions, np.float64).reshape(-1, 4):
-            left, top = max(0, int(x1 * rx) // 32 * 32), max(0, int(y1 * ry) // 32 * 32)
-            right, bottom = min(dw, -(-int(np.ceil(x2 * rx)) // 32) * 32), min(dh, -(-int(np.ceil(y2 * ry)) // 32) * 32)
-            if right - left < 32 or bottom - top < 32:
-                continue
+        for left, top, right, bottom in _grid_pieces(regions, rx, ry, dw, dh):
             piece = resized[top:bottom, left:right].astype(np.float32)
             blob = ((piece / 255.0 - mean) / std).transpose(2, 0, 1)[None]
             boxes, box_scores = det.postprocess_op(det.session(np.ascontiguousarray(blob)), piece.shape[:2])
@@ -198,11 +240,13 @@ class RapidOcrBackend:
         return self._lines(quads, scores, recognise, lambda idx: self._engine.crop_text_regions(
             bgr, np.asarray([quads[i] for i in idx], np.float32)))
 
-    def detect_at(self, image: np.ndarray, side: int) -> list[TextBox]:
+    def detect_at(self, image: np.ndarray, side: int, regions: np.ndarray | None = None) -> list[TextBox]:
         """Text lines of ``image`` (RGB) found by the detector alone (``text=None``) with the image scaled so its
         shorter side is about ``side`` pixels (each side rounded to the detector's 32-pixel grid), whatever
-        ``det_limit_side`` says: a cheaper detection than :meth:`read`'s. Boxes in image pixels. :attr:`last_seconds`
-        is left as the last :meth:`read` set it."""
+        ``det_limit_side`` says: a cheaper detection than :meth:`read`'s. ``regions`` (N x 4 ``[x1, y1, x2, y2]``,
+        image pixels, not overlapping): only those parts of the scaled image, each rounded out to the 32-pixel grid, as
+        :meth:`read_regions` does. Boxes in image pixels. :attr:`last_seconds` is left as the last :meth:`read` set
+        it."""
         check_image(image)
         h, w = image.shape[:2]
         s = side / min(h, w)
@@ -210,13 +254,17 @@ class RapidOcrBackend:
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         resized = cv2.resize(bgr, (dw, dh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
         det: Any = self._engine.text_det
-        boxes, scores = det.postprocess_op(det.session(_det_blob(resized, det.mean, det.std)), resized.shape[:2])
+        rx, ry = dw / w, dh / h
+        pieces = [(0, 0, dw, dh)] if regions is None else _grid_pieces(regions, rx, ry, dw, dh)
         out = []
-        for box, score in zip(boxes, scores):
-            quad = np.asarray(box, np.float32) / np.array([dw / w, dh / h], np.float32)
-            quad[:, 0] = np.clip(quad[:, 0], 0, w)
-            quad[:, 1] = np.clip(quad[:, 1], 0, h)
-            out.append(TextBox(quad, float(score)))
+        for left, top, right, bottom in pieces:
+            piece = resized[top:bottom, left:right]
+            boxes, scores = det.postprocess_op(det.session(_det_blob(piece, det.mean, det.std)), piece.shape[:2])
+            for box, score in zip(boxes, scores):
+                quad = (np.asarray(box, np.float32) + np.array([left, top], np.float32)) / np.array([rx, ry], np.float32)
+                quad[:, 0] = np.clip(quad[:, 0], 0, w)
+                quad[:, 1] = np.clip(quad[:, 1], 0, h)
+                out.append(TextBox(quad, float(score)))
         return out
 
     def _lines(self, quads: list[np.ndarray], scores: list[float], recognise: Recognise | None,
@@ -354,6 +402,18 @@ def _fast_det_preprocess(det: Any) -> None:
             return None if resized is None else _det_blob(resized, det.mean, det.std)
 
     det.get_preprocess = lambda: Fast(det.limit_side_len, det.limit_type, det.mean, det.std)
+
+
+def _grid_pieces(regions: np.ndarray, rx: float, ry: float, dw: int, dh: int) -> list[tuple[int, int, int, int]]:
+    """``regions`` (N x 4, image pixels) in a ``dw`` x ``dh`` image scaled by ``rx``, ``ry``: each rounded out to the
+    detector's 32-pixel grid (``left, top, right, bottom``); those under 32 pixels either way left out."""
+    out = []
+    for x1, y1, x2, y2 in np.asarray(regions, np.float64).reshape(-1, 4):
+        left, top = max(0, int(x1 * rx) // 32 * 32), max(0, int(y1 * ry) // 32 * 32)
+        right, bottom = min(dw, -(-int(np.ceil(x2 * rx)) // 32) * 32), min(dh, -(-int(np.ceil(y2 * ry)) // 32) * 32)
+        if right - left >= 32 and bottom - top >= 32:
+            out.append((left, top, right, bottom))
+    return out
 
 
 def _det_blob(image: np.ndarray, mean: Any, std: Any) -> np.ndarray:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from .ocr import Recognise, TextBox
-from .watch import revealed_boxes
+from .watch import changed_between, revealed_boxes
 
 if TYPE_CHECKING:
     from ..motion import MotionPath
@@ -51,6 +51,11 @@ unreadable boxes there, texture the detector takes for text in a strip at the fr
 2.9% -> 8.7% with them), wait for the next reading of the whole frame, as they did before."""
 MAX_ROLL = 0.035
 """... or rolled by more than this (radians, 2 degrees)."""
+LOOK_WHOLE_EVERY = 300
+"""The equalised look (:mod:`redact.detect.contrast`) of a reading of the whole frame due by :data:`FULL_EVERY` looks
+only at what changed since the previous look (:class:`LookPlan`), but at the whole frame at least this many frames
+after its last look at the whole (3 readings of the whole at :data:`FULL_EVERY`): its own safety net, as that
+reading is the main pass's (its hold on weak lettering can come and go with a pixel of camera shake)."""
 
 
 _ALNUM = re.compile(r"[^\W_]")
@@ -63,6 +68,8 @@ class Watch(Protocol):
     def reference_frame(self) -> int | None: ...
 
     def changed_parts(self, frame_index: int, image: np.ndarray, transform: np.ndarray) -> np.ndarray | None: ...
+
+    def thumbnail(self, frame_index: int, image: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass
@@ -79,6 +86,25 @@ class Plan:
     new_ground: bool = False
     """The parts are ground the camera has shown since (see :func:`prepare`): lines found there are kept only when read
     surely (:data:`NEW_GROUND_TEXT_SCORE`)."""
+    thumb: np.ndarray | None = None
+    """The frame's thumbnail as the watch compares frames: kept with a reading of the whole frame, for the next
+    equalised look to compare with (:class:`LookPlan`)."""
+    look: LookPlan | None = None
+    """When the whole frame is read only because :data:`FULL_EVERY` frames have passed: what the equalised look may
+    limit itself to."""
+
+
+@dataclass
+class LookPlan:
+    """What the equalised look (:mod:`redact.detect.contrast`) of a reading of the whole frame may limit itself to:
+    ``parts`` (N x 4, frame pixels) that differ from frame ``since``, that of the previous look, carried by
+    ``transform`` (2x3, frame ``since``'s pixels to this frame's); ``lines``: what that look kept (frame ``since``'s
+    pixels), to keep again where nothing changed."""
+
+    since: int
+    parts: np.ndarray
+    transform: np.ndarray
+    lines: list[TextBox]
 
 
 class RegionalReader:
@@ -100,6 +126,9 @@ class RegionalReader:
         self.share = 0.0
         self.last_whole = True
         """Whether the latest :meth:`read` read the whole frame (not only parts of it)."""
+        self._look_now: tuple[int, tuple[int, int], np.ndarray, LookPlan | None] | None = None
+        self._looked: tuple[int, tuple[int, int], np.ndarray, list[TextBox]] | None = None  # frame, shape, thumb, lines
+        self._look_whole_at: int | None = None
 
     @property
     def det_limit_side(self) -> Any:
@@ -108,9 +137,9 @@ class RegionalReader:
     def describe(self) -> dict[str, Any]:
         return dict(self.inner.describe())
 
-    def detect_at(self, image: np.ndarray, side: int) -> list[TextBox]:
-        """The wrapped backend's ``detect_at`` (the whole image, whatever the plan)."""
-        return self.inner.detect_at(image, side)
+    def detect_at(self, image: np.ndarray, side: int, regions: np.ndarray | None = None) -> list[TextBox]:
+        """The wrapped backend's ``detect_at`` (of ``regions`` of the image, or the whole of it, whatever the plan)."""
+        return self.inner.detect_at(image, side) if regions is None else self.inner.detect_at(image, side, regions)
 
     def recognise_quads(self, image: np.ndarray, quads: np.ndarray) -> tuple[list[str | None], list[float]]:
         """The wrapped backend's ``recognise_quads``."""
@@ -120,6 +149,30 @@ class RegionalReader:
         """Forget the previous reading (its lines, their text included); the next reading reads the whole frame."""
         self._plan, self._last, self._whole_at = None, None, None
         self._zoom, self._roll = 1.0, 0.0
+        self._look_now, self._looked, self._look_whole_at = None, None, None
+
+    def look_plan(self) -> LookPlan | None:
+        """What the equalised look of the latest :meth:`read` (of the whole frame) may limit itself to; None: the whole
+        frame."""
+        return None if self._look_now is None else self._look_now[3]
+
+    def looked(self, lines: list[TextBox]) -> None:
+        """What the equalised look of the latest :meth:`read` kept (frame pixels): the next look compares with it."""
+        if self._look_now is not None:
+            frame, shape, thumb, plan = self._look_now
+            self._looked, self._look_now = (frame, shape, thumb, list(lines)), None
+            if plan is None:
+                self._look_whole_at = frame
+
+    def look_whole_due(self, frame_index: int) -> bool:
+        """Whether the equalised look on ``frame_index`` must look at the whole frame by :data:`LOOK_WHOLE_EVERY`."""
+        return self._look_whole_at is None or frame_index - self._look_whole_at >= LOOK_WHOLE_EVERY
+
+    def last_look(self, shape: tuple[int, ...]) -> tuple[int, np.ndarray, list[TextBox]] | None:
+        """The previous equalised look on a frame of this ``shape``: its frame, thumbnail and the lines it kept."""
+        if self._looked is None or self._looked[1] != tuple(shape[:2]):
+            return None
+        return self._looked[0], self._looked[2], self._looked[3]
 
     def plan(self, plan: Plan) -> None:
         """What the next :meth:`read` is for (a reading on frame ``plan.frame``)."""
@@ -146,11 +199,14 @@ class RegionalReader:
                 and self._last[0] == plan.since and self._last[1] == image.shape[:2]):
             boxes = self._read_parts(image, plan, self._last[2], recognise)
         self.last_whole = boxes is None
+        self._look_now = None
         if boxes is None:
             boxes = self.inner.read(image, recognise) if recognise is not None else self.inner.read(image)
             self.whole += 1
             self._whole_at = None if plan is None else plan.frame
             self._zoom, self._roll = 1.0, 0.0
+            if plan is not None and plan.thumb is not None:
+                self._look_now = (plan.frame, (plan.size[1], plan.size[0]), plan.thumb, plan.look)  # the frame's size
         self._last = None if plan is None else (plan.frame, image.shape[:2], boxes)
         return boxes
 
@@ -172,10 +228,7 @@ class RegionalReader:
         t[1, 2] *= fy
         quads = [b.quad.astype(np.float64) @ t[:, :2].T + t[:, 2] for b in before]
         carried = np.array([np.concatenate([q.min(axis=0), q.max(axis=0)]) for q in quads]).reshape(-1, 4)
-        margin = PART_MARGIN * min(h, w)
-        parts = np.asarray(plan.parts, np.float64).reshape(-1, 4) * [fx, fy, fx, fy]
-        parts = _clip(parts + [-margin, -margin, margin, margin], w, h)
-        parts = _grown(parts, carried, w, h)
+        parts = grown_parts(np.asarray(plan.parts, np.float64).reshape(-1, 4) * [fx, fy, fx, fy], carried, w, h)
         area = float(np.sum((parts[:, 2] - parts[:, 0]) * (parts[:, 3] - parts[:, 1])))
         if area > FULL_SHARE * w * h:
             return None
@@ -236,8 +289,13 @@ def prepare(detector: Any, watch: Watch, frame_index: int, image: np.ndarray, cu
         return
     h, w = image.shape[:2]
     plan = Plan(frame_index, (w, h))
+    thumbnail = getattr(watch, "thumbnail", None)
+    if callable(thumbnail):
+        plan.thumb = thumbnail(frame_index, image)
     since = watch.reference_frame
     if cut or since is None or not reader.chains(since) or reader.whole_due(frame_index):
+        if not cut and since is not None and reader.chains(since) and plan.thumb is not None and motion is not None:
+            plan.look = look_plan(reader, plan.thumb, frame_index, image, motion)  # whole only by FULL_EVERY
         reader.plan(plan)
         return
     still = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
@@ -258,6 +316,52 @@ def prepare(detector: Any, watch: Watch, frame_index: int, image: np.ndarray, cu
     if best is not None and reader.within_zoom(best[2]):
         plan.since, plan.parts, plan.transform = since, best[1], best[2]
     reader.plan(plan)
+
+
+def look_plan(reader: RegionalReader, thumb: np.ndarray, frame_index: int, image: np.ndarray, motion: MotionPath
+              ) -> LookPlan | None:
+    """For a reading of the whole frame due only by :data:`FULL_EVERY`: what its equalised look may limit itself to,
+    the parts that differ from the previous look's frame (judged as :func:`prepare` judges a reading's, the camera's
+    motion or none, whichever finds less), grown as a reading's parts are (:func:`grown_parts`); None (the whole
+    frame) when there was no previous look on this clip, at least :data:`LOOK_WHOLE_EVERY` frames after the last look
+    at the whole frame, when the motion taken zoomed or rolled past :data:`MAX_ZOOM` /
+    :data:`MAX_ROLL`, or the parts cover more than :data:`FULL_SHARE` of the frame."""
+    last = reader.last_look(image.shape)
+    if last is None or reader.look_whole_due(frame_index):
+        return None
+    since, before, lines = last
+    if since >= frame_index or before.shape != thumb.shape:
+        return None
+    camera = motion.transform(since, frame_index)
+    h, w = image.shape[:2]
+    still = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    best = None
+    for t in [still] if camera is None else [np.asarray(camera, np.float64), still]:  # the camera's on a tie
+        parts = changed_between(before, thumb, t, (w, h))
+        area = float(np.sum((parts[:, 2] - parts[:, 0]) * (parts[:, 3] - parts[:, 1]))) if len(parts) else 0.0
+        if best is None or area < best[0]:
+            best = (area, parts, t)
+    assert best is not None
+    _, parts, t = best
+    zoom, roll = _zoom_roll(t)
+    if abs(zoom - 1.0) > MAX_ZOOM or abs(roll) > MAX_ROLL:
+        return None
+    quads = [b.quad.astype(np.float64) @ t[:, :2].T + t[:, 2] for b in lines]
+    carried = np.array([np.concatenate([q.min(axis=0), q.max(axis=0)]) for q in quads]).reshape(-1, 4)
+    parts = grown_parts(parts, carried, w, h)
+    area = float(np.sum((parts[:, 2] - parts[:, 0]) * (parts[:, 3] - parts[:, 1])))
+    if area > FULL_SHARE * w * h:
+        return None
+    return LookPlan(since, parts, t, list(lines))
+
+
+def grown_parts(parts: np.ndarray, lines: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Parts that differ (N x 4, frame pixels) as a reading of parts reads them: each grown by :data:`PART_MARGIN`
+    of the frame's shorter side, then to the whole of every line of ``lines`` (K x 4) it touches, overlapping ones
+    merged."""
+    margin = PART_MARGIN * min(h, w)
+    parts = _clip(np.asarray(parts, np.float64).reshape(-1, 4) + [-margin, -margin, margin, margin], w, h)
+    return _grown(parts, np.asarray(lines, np.float64).reshape(-1, 4), w, h)
 
 
 def _grown(parts: np.ndarray, lines: np.ndarray, w: int, h: int) -> np.ndarray:

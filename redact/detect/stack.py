@@ -77,7 +77,10 @@ def text_stack(options: ScanOptions) -> list[Scheduled]:
     from .text import EasyOcrBackend, RapidOcrBackend, TextDetector
 
     options.check()
-    backend = (EasyOcrBackend if options.ocr == "easyocr" else RapidOcrBackend)(provider=options.provider)
+    # RapidOCR's models load on a thread of their own while the scan starts (faces on the first frames): the first
+    # reading waits for them, and fails the scan if they could not be loaded
+    backend = (EasyOcrBackend(provider=options.provider) if options.ocr == "easyocr"
+               else RapidOcrBackend(provider=options.provider, background=True))
     watch = ChangeWatch() if options.text_on_change else None
     return [Scheduled(TextDetector(backend, mode=options.text), every=options.text_every, watch=watch)]
 

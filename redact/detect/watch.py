@@ -388,11 +388,12 @@ class ChangeWatch:
         if self._frame is None or self._ref is None or frame_index <= self._frame or \
                 (image.shape[1], image.shape[0]) != self._size:
             return None
-        thumb = self._shrink(frame_index, image)
-        sx, sy = thumb.shape[1] / self._size[0], thumb.shape[0] / self._size[1]
-        t = np.asarray(transform, np.float64)
-        boxes = changed_boxes(self._ref, thumb, None if np.allclose(t, _IDENTITY, atol=1e-6) else _scaled(t, sx, sy))
-        return boxes / np.array([sx, sy, sx, sy])
+        return changed_between(self._ref, self._shrink(frame_index, image), transform, self._size)
+
+    def thumbnail(self, frame_index: int, image: np.ndarray) -> np.ndarray:
+        """Frame ``frame_index``'s thumbnail as this watch compares frames (grey, blurred, :data:`CHANGE_WIDTH` wide
+        at most): :func:`changed_boxes` compares two of them."""
+        return self._shrink(frame_index, image)
 
     def followed(self, frame_index: int) -> Detections | None:
         """When some line of the last run moved on its own and was followed to ``frame_index`` (:meth:`look` on that
@@ -718,6 +719,16 @@ def _abs_diff(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
     d = np.abs(d - float(np.median(d[valid])))
     d[~valid] = 0.0
     return d.astype(np.float32)
+
+
+def changed_between(ref: np.ndarray, cur: np.ndarray, transform: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Boxes (K x 4, frame pixels of a ``size`` (w, h) frame) around each part of the frame whose thumbnail is ``cur``
+    that differs from an earlier frame's, ``ref`` (thumbnails as :meth:`ChangeWatch.thumbnail` makes them), carried
+    by ``transform`` (2x3, frame pixels): :func:`changed_boxes` in frame pixels."""
+    sx, sy = cur.shape[1] / size[0], cur.shape[0] / size[1]
+    t = np.asarray(transform, np.float64)
+    boxes = changed_boxes(ref, cur, None if np.allclose(t, _IDENTITY, atol=1e-6) else _scaled(t, sx, sy))
+    return boxes / np.array([sx, sy, sx, sy])
 
 
 def changed_boxes(ref: np.ndarray, cur: np.ndarray, t: np.ndarray | None, threshold: float = PART_THRESHOLD

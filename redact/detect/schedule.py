@@ -29,6 +29,17 @@ if TYPE_CHECKING:
 THUMB = (32, 18)
 CUT_THRESHOLD = 28.0
 """Mean absolute difference (0-255) between consecutive 32x18 grey thumbnails that counts as a cut."""
+SHAPE_THUMB = (16, 9)
+SHAPE_THRESHOLD = 0.3
+"""Contrast-normalised difference (:func:`shape_change`) between consecutive 16x9 thumbnails that counts as a cut.
+Measured (docs/benchmarks.md, "Scene cuts"): the three cuts of the Hamilton clip (dark stage and audience) score
+0.38-0.45; every other frame of the 13 shared clips and of 30 pan/zoom/shake clips at most 0.20."""
+SHAPE_FLOOR = 16.0
+"""Contrast (standard deviation of a thumbnail, 0-255) below which a thumbnail is not stretched further: a flat or
+nearly flat picture's noise and a page of small print's aliasing are not a scene's shape."""
+SHAPE_SHIFT = 1
+"""Thumbnail pixels (1/16 of the width) either way the two thumbnails are slid against each other, the closest
+match counting: a pan or shake moves the picture, a cut replaces it."""
 
 
 @dataclass
@@ -94,18 +105,53 @@ class Scheduled:
 
 
 class CutDetector:
-    """Flags a frame whose grey thumbnail differs strongly from the previous frame's (a scene cut)."""
+    """Flags a frame that shows another scene than the previous frame (a scene cut), by either of two tests on
+    grey thumbnails:
 
-    def __init__(self, threshold: float = CUT_THRESHOLD):
+    * the brightness changed strongly: the mean absolute difference of 32x18 thumbnails (0-255) is over
+      ``threshold`` (:data:`CUT_THRESHOLD`);
+    * the picture's shape changed: :func:`shape_change` of 16x9 thumbnails is over ``shape_threshold``
+      (:data:`SHAPE_THRESHOLD`). It is measured against the pictures' own contrast, so a cut from one dark scene to
+      another (a stage and its audience), which moves few grey levels, counts as well; a change of light alone
+      (same picture, brighter) does not.
+    """
+
+    def __init__(self, threshold: float = CUT_THRESHOLD, shape_threshold: float = SHAPE_THRESHOLD):
         self.threshold = threshold
+        self.shape_threshold = shape_threshold
         self._prev: np.ndarray | None = None
 
     def update(self, image: np.ndarray) -> bool:
         grey = cv2.cvtColor(cv2.resize(image, THUMB, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
         grey = grey.astype(np.float32)
-        cut = self._prev is not None and float(np.abs(grey - self._prev).mean()) > self.threshold
-        self._prev = grey
-        return cut
+        prev, self._prev = self._prev, grey
+        if prev is None:
+            return False
+        return (float(np.abs(grey - prev).mean()) > self.threshold
+                or shape_change(prev, grey) > self.shape_threshold)
+
+
+def shape_change(a: np.ndarray, b: np.ndarray) -> float:
+    """How much the picture's shape differs between two grey thumbnails (float, 0-255), about 0 for the same
+    picture and 0.4-0.6 for unrelated ones: each is shrunk to :data:`SHAPE_THUMB` and normalised to zero mean and
+    unit contrast (standard deviation, at least :data:`SHAPE_FLOOR`), and half the mean absolute difference is
+    taken at the best of the shifts of up to :data:`SHAPE_SHIFT` thumbnail pixels either way (over the part that
+    overlaps)."""
+    za, zb = _normalised(a), _normalised(b)
+    h, w = za.shape
+    r = SHAPE_SHIFT
+    best = float("inf")
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            pa = za[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+            pb = zb[max(0, -dy):h + min(0, -dy), max(0, -dx):w + min(0, -dx)]
+            best = min(best, float(np.abs(pa - pb).mean()) / 2)
+    return best
+
+
+def _normalised(grey: np.ndarray) -> np.ndarray:
+    small = cv2.resize(grey, SHAPE_THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return (small - small.mean()) / max(float(small.std()), SHAPE_FLOOR)
 
 
 @dataclass

@@ -42,7 +42,7 @@ def _ranges(frames: set[int], fps: float) -> list[list[float]]:
     return [[float(a), float(b)] for a, b in out]
 
 
-def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
+def check_summary(plan: Any, warnings: list[str], notes: list[str] | None = None) -> dict[str, Any]:
     """What ``check`` reports: per kind, how many tracks (and how many of them the detectors saw only weakly: not
     confirmed, see :mod:`redact.track`) and when (never what was recognised)."""
     from ..report import is_low_confidence
@@ -75,6 +75,7 @@ def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
         "found": {k: {"tracks": v["tracks"], "low_confidence": v["low_confidence"], **when(k, v)}
                   for k, v in sorted(found.items())},
         "warnings": list(warnings),
+        "notes": list(notes or ()),
     }
 
 
@@ -94,7 +95,7 @@ def check(ctx: click.Context, input: Path, as_json: bool, **scan_kw: Any) -> Non
     with reported_errors(obj["debug"]):
         with progress_bars(obj["quiet"] or as_json) as prog:
             res = scan_pipeline(input, scan_options_from(**scan_kw), progress=prog, recorded_as=str(input))  # as typed
-        summary = check_summary(res.plan, res.warnings)
+        summary = check_summary(res.plan, res.warnings, res.notes)
         if as_json:
             click.echo(json.dumps(summary, indent=1))
         else:
@@ -102,6 +103,8 @@ def check(ctx: click.Context, input: Path, as_json: bool, **scan_kw: Any) -> Non
             if not obj["quiet"]:
                 for w in res.warnings:
                     click.echo(f"warning: {w}", err=True)
+                for n in res.notes:
+                    click.echo(f"note: {n}", err=True)
         if VERDICTS[summary["verdict"]]:
             ctx.exit(VERDICTS[summary["verdict"]])
 

@@ -113,8 +113,10 @@ def _finite(x: Any) -> Any:
 
 
 def build_report(plan: Plan, *, output_path: str | None, output_sha256: str | None, render: dict[str, Any] | None,
-                 timings: dict[str, Any] | None, models: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
-    """A JSON-ready report of ``plan`` (and of the render that applied it)."""
+                 timings: dict[str, Any] | None, models: list[dict[str, Any]], warnings: list[str],
+                 notes: list[str] | None = None) -> dict[str, Any]:
+    """A JSON-ready report of ``plan`` (and of the render that applied it). ``warnings``: what was not done or not
+    checked as asked; ``notes``: findings that are no fault (audio checked and found to hold no speech)."""
     inp = plan.input.to_dict()
     categories = {t.id: safe_category(t.category) for t in plan.tracks}
     output: dict[str, Any] = {"path": output_path, "sha256": output_sha256}
@@ -131,6 +133,7 @@ def build_report(plan: Plan, *, output_path: str | None, output_sha256: str | No
         "summary": _summary(plan, categories),
         "tracks": [_track_row(t, plan, categories[t.id]) for t in sorted(plan.tracks, key=lambda t: t.id)],
         "warnings": [str(w) for w in warnings],
+        "notes": [str(n) for n in notes or ()],
         "timings": {str(k): v for k, v in (timings or {}).items() if isinstance(v, (int, float))},
     }
     return _finite(report)

@@ -202,6 +202,24 @@ def test_html_has_the_sections_and_the_data():
     assert "1 region was left visible on request" in page
 
 
+def test_a_model_run_in_several_passes_is_listed_once_with_its_passes():
+    """CenterFace runs as a light pass on every frame, a full pass every few frames and a tiled pass: one model (one
+    weights file), three passes; the table once listed "centerface" twice and "centerface-tiles" beside them."""
+    plan = _plan()
+    face = {"sha256": "ef" * 32, "package": "redact", "provider": "CPUExecutionProvider"}
+    models = [{**face, "name": "centerface", "max_side": 320, "every": 1},
+              {**face, "name": "centerface", "max_side": 960, "every": 4},
+              {**face, "name": "centerface-tiles", "max_side": None, "tiles": [2, 2], "every": 16},
+              {"name": "badge-card", "package": "redact", "every": 6},
+              {"name": "whisper-tiny.en", "kind": "speech", "sha256": "12" * 32, "provider": "cpu"}]
+    page = render_html(_report(plan, models=models), plan)
+    table = page[page.index("<h2>Models</h2>"):page.index("<h2>Settings</h2>")]
+    assert table.count("<tr><td>") == 3 and table.count("ef" * 32) == 1 and "centerface-tiles" not in table
+    assert "320 px, every frame; 960 px, every 4 frames; 2×2 tiles, every 16 frames" in table
+    assert "every 6 frames" in table and "the audio" in table
+    assert len(_report(plan, models=models)["models"]) == 5, "the JSON keeps every pass's settings"
+
+
 # -- timeline ---------------------------------------------------------------------------------
 
 def _rects(svg, colour):

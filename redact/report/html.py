@@ -235,14 +235,42 @@ def _models(report: dict[str, Any]) -> str:
     if not report["models"]:
         return '<p class="note">Rendered from an existing plan: the models that made it are in its settings.</p>'
     rows = ['<table><thead><tr><th>model</th><th>from package</th><th>weights SHA-256</th><th>ran on</th>'
-            "</tr></thead><tbody>"]
-    for m in report["models"]:
+            "<th>passes</th></tr></thead><tbody>"]
+    for group in _model_groups(report["models"]):
+        m = group[0]
         pkg = f"{m.get('package') or ''} {m.get('package_version') or ''}".strip()
+        providers = ", ".join(dict.fromkeys(str(g.get("provider") or "—") for g in group))
         rows.append(f"<tr><td>{_e(m.get('name'))}</td><td>{_e(pkg or '—')}</td>"
                     f"<td class=\"mono\">{_e(m.get('sha256') or '—')}</td>"
-                    f"<td>{_e(m.get('provider') or '—')}</td></tr>")
+                    f"<td>{_e(providers)}</td><td>{_e('; '.join(_pass(g) for g in group))}</td></tr>")
     rows.append("</tbody></table>")
     return "".join(rows)
+
+
+def _model_groups(models: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The report's models (one per detector pass) grouped by model, in order of first appearance: passes of one
+    model (the same weights, e.g. CenterFace's light, full and tiled passes) share one row."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for m in models:
+        key = ("sha256", m["sha256"]) if m.get("sha256") else ("name", m.get("name"))
+        groups.setdefault(key, []).append(m)
+    return list(groups.values())
+
+
+def _pass(m: dict[str, Any]) -> str:
+    """One pass of a model in a few words: what it looked at and how often ("960 px, every 4 frames")."""
+    if m.get("kind") == "speech":
+        return "the audio"
+    parts = []
+    tiles = m.get("tiles")
+    if isinstance(tiles, (list, tuple)) and len(tiles) == 2:
+        parts.append(f"{tiles[0]}×{tiles[1]} tiles")
+    elif isinstance(m.get("max_side"), (int, float)):
+        parts.append(f"{m['max_side']:g} px")
+    every = m.get("every")
+    if isinstance(every, int):
+        parts.append("every frame" if every == 1 else f"every {every} frames")
+    return ", ".join(parts) or "—"
 
 
 def _flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from . import __version__
 from .analyse import Seen
 from .io import MediaInfo
+from .io.probe import audio_offset
 from .naming import recorded_path
 from .options import Progress, ScanOptions
 from .track import Tracker
@@ -73,6 +74,10 @@ def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, tr
     speech_models: list[dict[str, Any]] = []
     if info.kind == "video" and info.audio and options.speech != "off":
         speech_models = _speech_tracks(path, options.speech, tracks, warnings, notes, progress)
+        if speech_models:
+            offset = audio_offset(path)  # the audio's clock on the frame clock, for the report's times
+            if offset is not None:
+                extra["audio_offset"] = round(offset, 6)
     plan = Plan(
         InputInfo(recorded_path(path) if recorded_as is None else recorded_as, digest, info.kind, info.width,
                   info.height, frames_total, nominal_fps(info, frames_total, seen.truncated), extra),

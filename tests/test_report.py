@@ -220,6 +220,35 @@ def test_a_model_run_in_several_passes_is_listed_once_with_its_passes():
     assert len(_report(plan, models=models)["models"]) == 5, "the JSON keeps every pass's settings"
 
 
+def test_speech_is_on_the_frames_clock(tmp_path):
+    """A clip whose first frame shows 0.6 s after its audio starts (a Hamilton clip: 0.85 s): speech spans are
+    seconds of the audio, frames' times count from the first frame; the report puts both on the frames' clock."""
+    from redact.cli.check import check_summary
+    from redact.io.probe import audio_offset
+
+    from .media import make_video
+
+    clip = make_video(tmp_path / "late.mp4", frames=20, fps=10, audio=True, times_ms=[600 + 100 * i for i in range(20)])
+    offset = audio_offset(clip)
+    assert offset == pytest.approx(-0.6, abs=0.05)
+    assert audio_offset(make_video(tmp_path / "silent.mp4", frames=3)) is None
+    plan = _plan(frames=20, fps=10.0, tracks=[Track(1, "face", _boxes(range(5, 10))),
+                                              Track(2, "speech", [], category="name", span=(1.1, 1.6))])
+    plan.input.extra["audio_offset"] = -0.6
+    rep = _report(plan)
+    assert rep["input"]["audio_offset"] == -0.6
+    speech = next(t for t in rep["tracks"] if t["kind"] == "speech")
+    face = next(t for t in rep["tracks"] if t["kind"] == "face")
+    assert (speech["start_s"], speech["end_s"]) == (0.5, 1.0) == (face["start_s"], face["end_s"])
+    svg = timeline_svg(plan)
+    bars = {c: re.search(rf'<rect x="([0-9.]+)" [^>]*rx="2" fill="{c}"><title>', svg).group(1)
+            for c in ("#c0392b", "#7d3c98")}
+    assert bars["#c0392b"] == bars["#7d3c98"], "the speech bar starts where the face bar does"
+    assert check_summary(plan, [])["found"]["speech"]["ranges_s"] == [[0.5, 1.0]]
+    plan.input.extra.pop("audio_offset")  # an older plan: the audio's own clock, as before
+    assert next(t for t in _report(plan)["tracks"] if t["kind"] == "speech")["start_s"] == 1.1
+
+
 # -- timeline ---------------------------------------------------------------------------------
 
 def _rects(svg, colour):

@@ -45,7 +45,7 @@ def _ranges(frames: set[int], fps: float) -> list[list[float]]:
 def check_summary(plan: Any, warnings: list[str], notes: list[str] | None = None) -> dict[str, Any]:
     """What ``check`` reports: per kind, how many tracks (and how many of them the detectors saw only weakly: not
     confirmed, see :mod:`redact.track`) and when (never what was recognised)."""
-    from ..report import is_low_confidence
+    from ..report import is_low_confidence, on_frame_clock
 
     found: dict[str, Any] = {}
     for t in plan.tracks:
@@ -56,7 +56,8 @@ def check_summary(plan: Any, warnings: list[str], notes: list[str] | None = None
         entry["low_confidence"] += is_low_confidence(t)
         entry["frames"].update(b.frame for b in t.boxes)
         if t.span is not None:
-            entry["spans"].append([round(t.span[0], 2), round(t.span[1], 2)])
+            start, end = on_frame_clock(plan, t.span)  # the frames' clock, as the frame ranges
+            entry["spans"].append([round(start, 2), round(end, 2)])
     inp = plan.input
     fps = inp.fps if inp.kind == "video" else 0.0
 

@@ -14,6 +14,7 @@ from string import Template
 from typing import Any, Iterable
 
 from ..types import Plan, Track
+from .clock import on_frame_clock
 from .evidence import is_low_confidence
 
 COLOURS = {"face": "#c0392b", "badge": "#d68910", "text": "#2874a6", "frame": "#424949", "speech": "#7d3c98"}
@@ -97,7 +98,9 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
     n = max(plan.input.frames, 1)
     fps = plan.input.fps
     cats = categories or {}
-    tracks = sorted(plan.tracks, key=lambda t: (t.span[0] * fps if t.span and fps > 0 else t.first_frame, t.id))
+    spans = {t.id: on_frame_clock(plan, t.span) for t in plan.tracks if t.span}  # speech: on the frames' clock
+    tracks = sorted(plan.tracks, key=lambda t: (spans[t.id][0] * fps if t.id in spans and fps > 0 else t.first_frame,
+                                                t.id))
     left, right, legend_h, row_h = 160, 14, 26, 18
     plot_w = width - left - right
     rows = max(len(tracks), 1)
@@ -133,8 +136,9 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
         p.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{_e(label)}</text>')
         colour = COLOURS.get(t.kind, "#7f8c8d")
         runs = _runs(sorted({bx.frame for bx in t.boxes}), merge_gap)
-        if t.span is not None and fps > 0:  # a stretch of the audio: drawn over the frames it spans
-            runs = [(int(t.span[0] * fps), max(int(t.span[0] * fps), math.ceil(t.span[1] * fps) - 1))]
+        if t.id in spans and fps > 0:  # a stretch of the audio: drawn over the frames it spans
+            a0, a1 = spans[t.id]
+            runs = [(int(a0 * fps), max(int(a0 * fps), math.ceil(a1 * fps) - 1))]
         for a, b in runs:
             x, w = left + px * a, max(px * (b - a + 1), 1.5)
             tip = (f"#{t.id} {t.kind}, {a / fps:.2f}–{(b + 1) / fps:.2f} s" if fps > 0
@@ -383,7 +387,8 @@ def render_html(report: dict[str, Any], plan: Plan) -> str:
         "<h2>Timings</h2>", _kv(timings) if timings else "<p>—</p>",
         "<footer>This report says what kind of thing was hidden (face, name badge, text and its category), where "
         "and when. It never contains text read from the video or pictures from it. Times are frame number ÷ "
-        f"nominal frame rate. Made on this computer by redact {_e(version)}, which works offline.</footer>",
+        "nominal frame rate (seconds after the first frame); speech times are on the same clock. "
+        f"Made on this computer by redact {_e(version)}, which works offline.</footer>",
     ]
     page = Template(importlib.resources.files(__package__).joinpath("template.html").read_text("utf-8"))
     return page.substitute(title=_e(f"Redaction report — {name_in}"), version=_e(version), content="".join(content))

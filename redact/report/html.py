@@ -377,7 +377,7 @@ def render_html(report: dict[str, Any], plan: Plan) -> str:
         f'<p class="sub"><b>{_e(name_in)}</b> → <b>{_e(name_out or "no output")}</b> · '
         f"{_e(_when(report.get('created_utc')))} · redact {_e(version)}</p></header>",
         "".join(f'<div class="warn">{_e(w)}</div>' for w in report["warnings"]),
-        "".join(f'<div class="info">{_e(n)}</div>' for n in report.get("notes", [])),
+        "".join(f'<div class="info"><b>Note</b> · {_e(n)}</div>' for n in report.get("notes", [])),
         _lead(report), _cards(report),
         "<h2>Timeline</h2>", f'<div class="timeline">{timeline}</div>',
         "<h2>Redacted and kept regions</h2>", _tracks_table(report),

@@ -395,8 +395,9 @@ class SpeechAnalyser:
             total = sum(b - a for a, b in skipped)
             shown = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in skipped[:MAX_LISTED])
             more = f" and {len(skipped) - MAX_LISTED} more" if len(skipped) > MAX_LISTED else ""
-            out.append(f"speech: {total:.1f} s of the {self.last_duration:.1f} s of audio held no speech "
-                       f"(voice-activity detection) and was not transcribed: {shown}{more}")
+            out.append(f"speech: audio checked; {total:.1f} s of the {self.last_duration:.1f} s held no speech "
+                       f"(voice-activity detection: music, tones, noise or silence), so had nothing to transcribe: "
+                       f"{shown}{more}")
         return out
 
     def shortfalls(self) -> list[str]:

@@ -52,6 +52,9 @@ def test_cut_detector():
     a = np.full((90, 160, 3), 40, np.uint8)
     b = np.full((90, 160, 3), 200, np.uint8)
     assert [cd.update(x) for x in (a, a, a + 5, b, b)] == [False, False, False, True, False]
+    scene = _view(_dark_scene(5), 40, 20)  # a flat frame (black, fogged) and a picture: the brightness test judges
+    cd = CutDetector()
+    assert [cd.update(x) for x in (b, b, scene, scene, a)] == [False, False, True, False, True]
 
 
 def _dark_scene(seed: int, size=(720, 405), cells=(9, 5), low=8, high=70) -> np.ndarray:
@@ -98,7 +101,10 @@ def test_camera_moves_and_light_changes_are_not_cuts():
                 page[row:row + 9, col:col + 2 + int(rng.integers(0, 9))] = 40
     page3 = np.repeat(page[:, :, None], 3, axis=2)
     print_pan = [_view(page3, 10 + 7 * i, 10 + 2 * i, 1.0 + 0.01 * i) for i in range(20)]
-    for name, frames in [("pan", pan), ("zoom", zoom), ("shake", shake), ("light", light), ("print", print_pan)]:
+    fast = [_view(scene, 20 + 32 * i, 30 + 4 * i) for i in range(10)]  # 32 px a frame: 5% of the width
+    lights_on = [pan[-1], pan[-1], np.clip(pan[-1].astype(np.float32) * 1.8 + 20, 0, 255).astype(np.uint8)]
+    for name, frames in [("pan", pan), ("zoom", zoom), ("shake", shake), ("light", light), ("print", print_pan),
+                         ("fast pan", fast), ("lights on", lights_on)]:
         cd = CutDetector()
         assert not any(cd.update(x) for x in frames), name
 

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 THUMB = (32, 18)
 CUT_THRESHOLD = 28.0
-"""Mean absolute difference (0-255) between consecutive 32x18 grey thumbnails that counts as a cut."""
+"""Mean absolute difference (0-255) between consecutive 32x18 grey thumbnails that counts as a cut where either
+picture is nearly flat (:class:`CutDetector`)."""
 SHAPE_THUMB = (16, 9)
 SHAPE_THRESHOLD = 0.3
 """Contrast-normalised difference (:func:`shape_change`) between consecutive 16x9 thumbnails that counts as a cut.
@@ -37,6 +38,10 @@ Measured (docs/benchmarks.md, "Scene cuts"): the three cuts of the Hamilton clip
 SHAPE_FLOOR = 16.0
 """Contrast (standard deviation of a thumbnail, 0-255) below which a thumbnail is not stretched further: a flat or
 nearly flat picture's noise and a page of small print's aliasing are not a scene's shape."""
+FLAT = 8.0
+"""Contrast (standard deviation of a 16x9 thumbnail, 0-255) under which a picture is nearly flat (black, white,
+fogged), so its shape says nothing and a cut to or from it is judged by brightness. Real footage measured 14.5 at
+the least (a crowd at night, a dark stage); a page of small print 7-11."""
 SHAPE_SHIFT = 1
 """Thumbnail pixels (1/16 of the width) either way the two thumbnails are slid against each other, the closest
 match counting: a pan or shake moves the picture, a cut replaces it."""
@@ -105,15 +110,17 @@ class Scheduled:
 
 
 class CutDetector:
-    """Flags a frame that shows another scene than the previous frame (a scene cut), by either of two tests on
-    grey thumbnails:
+    """Flags a frame that shows another scene than the previous frame (a scene cut), by tests on grey thumbnails:
 
-    * the brightness changed strongly: the mean absolute difference of 32x18 thumbnails (0-255) is over
-      ``threshold`` (:data:`CUT_THRESHOLD`);
     * the picture's shape changed: :func:`shape_change` of 16x9 thumbnails is over ``shape_threshold``
       (:data:`SHAPE_THRESHOLD`). It is measured against the pictures' own contrast, so a cut from one dark scene to
-      another (a stage and its audience), which moves few grey levels, counts as well; a change of light alone
-      (same picture, brighter) does not.
+      another (a stage and its audience), which moves few grey levels, counts; a change of light alone (same
+      picture, brighter) does not, nor does a pan of up to a few percent of the width a frame;
+    * where either picture is nearly flat (contrast under :data:`FLAT`: a black, white or fogged frame, whose shape
+      says nothing), the brightness changed strongly: the mean absolute difference of 32x18
+      thumbnails (0-255) is over ``threshold`` (:data:`CUT_THRESHOLD`). On pictures with contrast this test is not
+      used: a pan of 4% of the width a frame already moved 41 grey levels on crowd photos (a false cut restarts
+      every track and runs every detector).
     """
 
     def __init__(self, threshold: float = CUT_THRESHOLD, shape_threshold: float = SHAPE_THRESHOLD):
@@ -127,8 +134,16 @@ class CutDetector:
         prev, self._prev = self._prev, grey
         if prev is None:
             return False
-        return (float(np.abs(grey - prev).mean()) > self.threshold
-                or shape_change(prev, grey) > self.shape_threshold)
+        return is_cut(prev, grey, self.threshold, self.shape_threshold)
+
+
+def is_cut(a: np.ndarray, b: np.ndarray, threshold: float = CUT_THRESHOLD,
+           shape_threshold: float = SHAPE_THRESHOLD) -> bool:
+    """Whether grey 32x18 thumbnail ``b`` shows another scene than ``a`` (:class:`CutDetector`'s tests)."""
+    if shape_change(a, b) > shape_threshold:
+        return True
+    flat = min(_small(a).std(), _small(b).std()) < FLAT
+    return bool(flat and float(np.abs(b - a).mean()) > threshold)
 
 
 def shape_change(a: np.ndarray, b: np.ndarray) -> float:
@@ -149,8 +164,12 @@ def shape_change(a: np.ndarray, b: np.ndarray) -> float:
     return best
 
 
+def _small(grey: np.ndarray) -> np.ndarray:
+    return cv2.resize(grey, SHAPE_THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
 def _normalised(grey: np.ndarray) -> np.ndarray:
-    small = cv2.resize(grey, SHAPE_THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+    small = _small(grey)
     return (small - small.mean()) / max(float(small.std()), SHAPE_FLOOR)
 
 

@@ -157,7 +157,7 @@ def run(path: str | Path, output: str | Path, scan_options: ScanOptions | None =
     if plan_out is not None:
         save_plan(s.plan, plan_out)
     r, rep, jpath, hpath = render_and_report(
-        path, s.plan, output, render_options, progress=progress, models=s.models, warnings=s.warnings,
+        path, s.plan, output, render_options, progress=progress, models=s.models, warnings=s.warnings, notes=s.notes,
         timings={"scan_s": round(s.seconds, 3)}, write_report=write_report, html=html,
         output_recorded_as=recorded_path(output, record_paths), jobs=jobs)
     return RunResult(s, r, rep, jpath, hpath)
@@ -165,8 +165,8 @@ def run(path: str | Path, output: str | Path, scan_options: ScanOptions | None =
 
 def render_and_report(path: str | Path, plan: Plan, output: str | Path, options: RenderOptions | None = None, *,
                       progress: Progress | None = None, models: list[dict[str, Any]] | None = None,
-                      warnings: list[str] | None = None, timings: dict[str, Any] | None = None,
-                      write_report: bool = True, html: bool = True, plan_path: str | Path | None = None,
+                      warnings: list[str] | None = None, notes: list[str] | None = None,
+                      timings: dict[str, Any] | None = None, write_report: bool = True, html: bool = True, plan_path: str | Path | None = None,
                       input_checked: bool = False, output_recorded_as: str | None = None, jobs: int = 1
                       ) -> tuple[RenderResult, dict[str, Any], Path | None, Path | None]:
     """Render ``plan`` and write its report beside the cleaned copy (and the plan to ``plan_path``): the copy, its
@@ -174,6 +174,7 @@ def render_and_report(path: str | Path, plan: Plan, output: str | Path, options:
     any point leaves none of them), and the input is hashed just before they appear: a file changed since the scan
     writes nothing. ``input_checked``: the caller has just hashed the input against the plan (skip the first hash).
     The report names the cleaned copy ``output_recorded_as`` (default: its file name only). ``jobs``: see :func:`render`.
+    ``warnings`` and ``notes``: the scan's (:class:`ScanResult`), for the report.
     Returns the render result, the report and the report paths written (``None`` for those not written)."""
     output = Path(output)
     _check_output(Path(path), output)
@@ -191,8 +192,8 @@ def render_and_report(path: str | Path, plan: Plan, output: str | Path, options:
         r.output = str(output)
         timings = {**(timings or {}), "render_s": round(r.seconds, 3)}
         recorded = recorded_path(output) if output_recorded_as is None else output_recorded_as
-        rep = _build_report(plan, r, models=models or [], warnings=[*(warnings or []), *r.warnings], timings=timings,
-                            output_recorded_as=recorded)
+        rep = _build_report(plan, r, models=models or [], warnings=[*(warnings or []), *r.warnings],
+                            notes=list(notes or []), timings=timings, output_recorded_as=recorded)
         staged = dict(zip(extra, tmps[1:]))
         if write_report:
             from .report import write_report_html, write_report_json
@@ -205,12 +206,12 @@ def render_and_report(path: str | Path, plan: Plan, output: str | Path, options:
     return r, rep, (jpath if write_report else None), (hpath if write_report and html else None)
 
 
-def _build_report(plan: Plan, r: RenderResult, *, models: list[dict[str, Any]], warnings: list[str],
+def _build_report(plan: Plan, r: RenderResult, *, models: list[dict[str, Any]], warnings: list[str], notes: list[str],
                   timings: dict[str, Any], output_recorded_as: str) -> dict[str, Any]:
     from .report import build_report
 
     return build_report(plan, output_path=output_recorded_as, output_sha256=r.sha256, render=r.to_dict(), timings=timings,
-                        models=models, warnings=warnings)
+                        models=models, warnings=warnings, notes=notes)
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from . import __version__
 from .analyse import Seen
 from .io import MediaInfo
+from .io.probe import audio_offset
 from .naming import recorded_path
 from .options import Progress, ScanOptions
 from .track import Tracker
@@ -26,6 +27,9 @@ class ScanResult:
     models: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    """Findings the report states apart from warnings: nothing is wrong (e.g. audio checked and found to hold no
+    speech)."""
 
 
 def tool() -> dict[str, Any]:
@@ -48,6 +52,7 @@ def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, tr
     """The plan: the trackers' tracks, covers of unread changes and of frames not analysed, speech (once per clip)."""
     frames_total = seen.frames
     warnings = list(seen.warnings)
+    notes: list[str] = []
     tracks: list[Track] = []
     for tracker in trackers.values():
         for t in tracker.finish(frames_total, seen.motion):
@@ -68,7 +73,11 @@ def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, tr
         extra["truncated"] = True
     speech_models: list[dict[str, Any]] = []
     if info.kind == "video" and info.audio and options.speech != "off":
-        speech_models = _speech_tracks(path, options.speech, tracks, warnings, progress)
+        speech_models = _speech_tracks(path, options.speech, tracks, warnings, notes, progress)
+        if speech_models:
+            offset = audio_offset(path)  # the audio's clock on the frame clock, for the report's times
+            if offset is not None:
+                extra["audio_offset"] = round(offset, 6)
     plan = Plan(
         InputInfo(recorded_path(path) if recorded_as is None else recorded_as, digest, info.kind, info.width,
                   info.height, frames_total, nominal_fps(info, frames_total, seen.truncated), extra),
@@ -79,14 +88,14 @@ def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, tr
     models = models + speech_models
     plan.settings["models"] = [m.get("name") for m in models]
     plan.settings["tracker"] = {kind: asdict(t.config) for kind, t in trackers.items()}
-    return ScanResult(plan, models, warnings, time.perf_counter() - t0)
+    return ScanResult(plan, models, warnings, time.perf_counter() - t0, notes)
 
 
 _SPEECH: dict[str, Any] = {}
 """The speech analyser, loaded once per process (about 1 s) and reused across clips."""
 
 
-def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: list[str],
+def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: list[str], notes: list[str],
                    progress: Progress | None) -> list[dict[str, Any]]:
     """Add a ``speech`` track for every stretch of the first audio stream where personal data was said
     (:mod:`redact.speech`; the words never leave that module). Returns the model description ([] when the
@@ -109,7 +118,8 @@ def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: l
         tracks.append(Track(next_track_id(tracks), "speech", [], category=span.category, span=(span.start, span.end),
                             evidence={"detections": 1, "best_score": round(float(span.score), 4),
                                       "confirmed": True}))
-    warnings.extend(analyser.notes())  # non-speech skipped, budget spent: times only
+    notes.extend(analyser.notes())  # audio checked and found to hold no speech: a finding (times only)
+    warnings.extend(analyser.shortfalls())  # budget of second passes spent: checked less thoroughly
     if progress:
         progress("speech", 1, 1)
     return [analyser.describe()]

@@ -133,7 +133,7 @@ def test_check_exits_4_when_only_weak_detections_were_found(tmp_path, monkeypatc
     from redact import pipeline
 
     class Result:
-        plan, warnings = _weak_plan(False), []
+        plan, warnings, notes = _weak_plan(False), [], []
 
     monkeypatch.setattr(pipeline, "scan", lambda *a, **k: Result())
     clip = make_video(tmp_path / "gravel.mp4", width=96, height=64, frames=3, fps=10, draw=gradient)

@@ -202,6 +202,53 @@ def test_html_has_the_sections_and_the_data():
     assert "1 region was left visible on request" in page
 
 
+def test_a_model_run_in_several_passes_is_listed_once_with_its_passes():
+    """CenterFace runs as a light pass on every frame, a full pass every few frames and a tiled pass: one model (one
+    weights file), three passes; the table once listed "centerface" twice and "centerface-tiles" beside them."""
+    plan = _plan()
+    face = {"sha256": "ef" * 32, "package": "redact", "provider": "CPUExecutionProvider"}
+    models = [{**face, "name": "centerface", "max_side": 320, "every": 1},
+              {**face, "name": "centerface", "max_side": 960, "every": 4},
+              {**face, "name": "centerface-tiles", "max_side": None, "tiles": [2, 2], "every": 16},
+              {"name": "badge-card", "package": "redact", "every": 6},
+              {"name": "whisper-tiny.en", "kind": "speech", "sha256": "12" * 32, "provider": "cpu"}]
+    page = render_html(_report(plan, models=models), plan)
+    table = page[page.index("<h2>Models</h2>"):page.index("<h2>Settings</h2>")]
+    assert table.count("<tr><td>") == 3 and table.count("ef" * 32) == 1 and "centerface-tiles" not in table
+    assert "320 px, every frame; 960 px, every 4 frames; 2×2 tiles, every 16 frames" in table
+    assert "every 6 frames" in table and "the audio" in table
+    assert len(_report(plan, models=models)["models"]) == 5, "the JSON keeps every pass's settings"
+
+
+def test_speech_is_on_the_frames_clock(tmp_path):
+    """A clip whose first frame shows 0.6 s after its audio starts (a Hamilton clip: 0.85 s): speech spans are
+    seconds of the audio, frames' times count from the first frame; the report puts both on the frames' clock."""
+    from redact.cli.check import check_summary
+    from redact.io.probe import audio_offset
+
+    from .media import make_video
+
+    clip = make_video(tmp_path / "late.mp4", frames=20, fps=10, audio=True, times_ms=[600 + 100 * i for i in range(20)])
+    offset = audio_offset(clip)
+    assert offset == pytest.approx(-0.6, abs=0.05)
+    assert audio_offset(make_video(tmp_path / "silent.mp4", frames=3)) is None
+    plan = _plan(frames=20, fps=10.0, tracks=[Track(1, "face", _boxes(range(5, 10))),
+                                              Track(2, "speech", [], category="name", span=(1.1, 1.6))])
+    plan.input.extra["audio_offset"] = -0.6
+    rep = _report(plan)
+    assert rep["input"]["audio_offset"] == -0.6
+    speech = next(t for t in rep["tracks"] if t["kind"] == "speech")
+    face = next(t for t in rep["tracks"] if t["kind"] == "face")
+    assert (speech["start_s"], speech["end_s"]) == (0.5, 1.0) == (face["start_s"], face["end_s"])
+    svg = timeline_svg(plan)
+    bars = {c: re.search(rf'<rect x="([0-9.]+)" [^>]*rx="2" fill="{c}"><title>', svg).group(1)
+            for c in ("#c0392b", "#7d3c98")}
+    assert bars["#c0392b"] == bars["#7d3c98"], "the speech bar starts where the face bar does"
+    assert check_summary(plan, [])["found"]["speech"]["ranges_s"] == [[0.5, 1.0]]
+    plan.input.extra.pop("audio_offset")  # an older plan: the audio's own clock, as before
+    assert next(t for t in _report(plan)["tracks"] if t["kind"] == "speech")["start_s"] == 1.1
+
+
 # -- timeline ---------------------------------------------------------------------------------
 
 def _rects(svg, colour):

@@ -93,6 +93,23 @@ def test_the_page_lists_speech_tracks_with_their_span_and_a_keep_switch(server, 
     assert [t["id"] for t in view["tracks"]].index(date_id) < [t["id"] for t in view["tracks"]].index(name_id)
 
 
+def test_the_page_shows_speech_on_the_frames_clock(tmp_path, talking):
+    """A clip whose first frame shows 0.5 s after its audio starts: the page's span and frames are on the frames'
+    clock (as the report's), the plan keeps the audio's own (what is bleeped)."""
+    src, plan = talking
+    shutil.copy(src, tmp_path / "talk.mp4")
+    plan = copy.deepcopy(plan)
+    name_id, _date_id, _badge = _add_speech(plan)
+    plan.input.extra["audio_offset"] = -0.5
+    save_plan(plan, tmp_path / "talk.clean.plan.json")
+    session = ReviewSession(QUIET)
+    session.open(tmp_path / "talk.mp4")
+    with ReviewServer(session) as srv:
+        name = next(t for t in api(srv, "GET", "api/plan")["tracks"] if t["id"] == name_id)
+    assert name["span"] == [0.7, 2.35] and (name["first"], name["last"]) == (7, 23)
+    assert load_plan(tmp_path / "talk.clean.plan.json").track(name_id).span == SPAN
+
+
 def test_speech_can_be_kept_audible_or_bleeped_but_a_badge_cannot_be_kept(server, talk_dir):
     _, (name_id, date_id, badge_id) = talk_dir
     ppath = server.session.plan_path

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
-from redact.detect.schedule import CutDetector, Scheduled, run_due, tracker_config_for
+from redact.detect.schedule import CUT_THRESHOLD, THUMB, CutDetector, Scheduled, run_due, tracker_config_for
 from redact.pipeline import scan
 from redact.track import TrackerConfig
 from redact.types import Detections
@@ -51,6 +52,61 @@ def test_cut_detector():
     a = np.full((90, 160, 3), 40, np.uint8)
     b = np.full((90, 160, 3), 200, np.uint8)
     assert [cd.update(x) for x in (a, a, a + 5, b, b)] == [False, False, False, True, False]
+    scene = _view(_dark_scene(5), 40, 20)  # a flat frame (black, fogged) and a picture: the brightness test judges
+    cd = CutDetector()
+    assert [cd.update(x) for x in (b, b, scene, scene, a)] == [False, False, True, False, True]
+
+
+def _dark_scene(seed: int, size=(720, 405), cells=(9, 5), low=8, high=70) -> np.ndarray:
+    """A dark picture with large shapes (a stage, an audience in the dark): smooth random blobs in ``low..high``."""
+    rng = np.random.default_rng(seed)
+    field = cv2.resize(rng.random((cells[1], cells[0])).astype(np.float32), size, interpolation=cv2.INTER_CUBIC)
+    field = (field - field.min()) / (field.max() - field.min())
+    grey = (low + (high - low) * field).astype(np.uint8)
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def _view(scene: np.ndarray, x: float, y: float, zoom: float = 1.0, size=(640, 360)) -> np.ndarray:
+    """The ``size`` window of ``scene`` at ``(x, y)``, ``zoom`` times closer (a camera's view of it)."""
+    w, h = size[0] / zoom, size[1] / zoom
+    m = np.float32([[zoom, 0, -x * zoom], [0, zoom, -y * zoom]])
+    assert x + w <= scene.shape[1] and y + h <= scene.shape[0]
+    return cv2.warpAffine(scene, m, size, flags=cv2.INTER_LINEAR)
+
+
+def test_a_cut_from_one_dark_scene_to_another_is_a_cut():
+    """A stage and its audience, both dark: few grey levels move at the cut (the brightness test alone missed it:
+    a Hamilton clip's cuts scored 26-27 against 28) but the picture's shape changes completely."""
+    a, b = _view(_dark_scene(1), 40, 20), _view(_dark_scene(2), 40, 20)
+    thumbs = [cv2.cvtColor(cv2.resize(x, THUMB, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY).astype(np.float32)
+              for x in (a, b)]
+    assert float(np.abs(thumbs[0] - thumbs[1]).mean()) < CUT_THRESHOLD, "the brightness test alone misses it"
+    cd = CutDetector()
+    assert [cd.update(x) for x in (a, a, b, b)] == [False, False, True, False]
+
+
+def test_camera_moves_and_light_changes_are_not_cuts():
+    """A pan, a zoom, a shake and the lights going up over the same dark scene are no cut (a false cut restarts
+    every track); nor is a page of small print panned across (its thumbnails alias from frame to frame)."""
+    scene = _dark_scene(3, size=(1000, 600))
+    pan = [_view(scene, 20 + 12 * i, 30 + 3 * i) for i in range(20)]  # 12 px a frame: 2% of the width
+    zoom = [_view(scene, 100 + 8 * i, 60 + 4 * i, 1.0 + 0.03 * i) for i in range(12)]
+    shake = [_view(scene, 150 + (-1) ** i * 10, 100 + (-1) ** (i // 2) * 8) for i in range(12)]
+    light = [np.clip(pan[-1].astype(np.float32) * (1 + 0.08 * i), 0, 255).astype(np.uint8) for i in range(8)]
+    rng = np.random.default_rng(4)
+    page = np.full((700, 1100), 225, np.uint8)
+    for row in range(20, 680, 22):  # lines of "print": short dark dashes at random
+        for col in range(20, 1080, 14):
+            if rng.random() < 0.7:
+                page[row:row + 9, col:col + 2 + int(rng.integers(0, 9))] = 40
+    page3 = np.repeat(page[:, :, None], 3, axis=2)
+    print_pan = [_view(page3, 10 + 7 * i, 10 + 2 * i, 1.0 + 0.01 * i) for i in range(20)]
+    fast = [_view(scene, 20 + 32 * i, 30 + 4 * i) for i in range(10)]  # 32 px a frame: 5% of the width
+    lights_on = [pan[-1], pan[-1], np.clip(pan[-1].astype(np.float32) * 1.8 + 20, 0, 255).astype(np.uint8)]
+    for name, frames in [("pan", pan), ("zoom", zoom), ("shake", shake), ("light", light), ("print", print_pan),
+                         ("fast pan", fast), ("lights on", lights_on)]:
+        cd = CutDetector()
+        assert not any(cd.update(x) for x in frames), name
 
 
 def test_same_kind_detections_are_merged_not_duplicated():

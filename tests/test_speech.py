@@ -362,7 +362,12 @@ def test_a_clip_of_tone_is_left_bit_exact_and_the_report_says_why(analyser, tmp_
     assert r.exit_code == 0, r.output
     report = json.loads((tmp_path / "tone.clean.report.json").read_text())
     assert not [t for t in report["tracks"] if t.get("kind") == "speech"]
-    assert any("held no speech" in w and "0.0-4.0 s" in w for w in report["warnings"]), report["warnings"]
+    # audio checked and found to hold no speech is a finding, not a warning ("audio not checked" reads otherwise)
+    assert any("held no speech" in n and "0.0-4.0 s" in n for n in report["notes"]), report
+    assert not any("speech" in w for w in report["warnings"]), report["warnings"]
+    assert "note: speech:" in r.output and "warning: speech" not in r.output
+    html = (tmp_path / "tone.clean.report.html").read_text()
+    assert html.count('<div class="info">') == 1 and '<div class="warn">' not in html
     assert [[p for _t, _d, p in s] for s in audio_packets(out)] == [[p for _t, _d, p in s] for s in audio_packets(clip)]
 
 
@@ -386,7 +391,8 @@ def test_second_passes_keep_to_their_budget_and_say_what_they_left():
     budget = max(sp.HOLE_PASSES_MIN, sp.HOLE_PASSES_PER_MINUTE)  # 60 s of speech
     assert len(calls) == 1 + budget  # the first pass, then the budget's worth of holes, not all 20
     assert an.last_unrevisited > 0
-    assert any("budget" in n for n in an.notes())
+    assert any("budget" in n for n in an.shortfalls())  # checked less thoroughly: a warning
+    assert not an.notes()
 
 
 def test_speech_is_in_the_default_install():
@@ -532,3 +538,22 @@ def test_no_after_a_request_verb_is_a_title_when_a_guess_follows():
     assert not _found_with("Can you ask, no sarcather to bring the old machine?", {4: 0.27})  # not unsure enough
     assert not _found_with("Please tell no one about the results.", {})
     assert not _found_with("There's no rush, take your time.", {3: 0.1})  # not after a request verb
+
+
+def test_the_batch_manifest_counts_no_speech_as_a_note_not_a_warning(analyser, tmp_path):
+    """A clip of music or tones is checked and holds no speech: the manifest must not count that as a warning
+    (read as "audio not checked")."""
+    from redact.batch import Task
+    from redact.batch.worker import process_item
+    from redact.pipeline import RenderOptions, ScanOptions
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir(), out.mkdir()
+    make_video(src / "tone.mp4", frames=40, fps=10, audio=True)  # 4 s of a tone
+    settings = {"scan": ScanOptions(text="off", badges=False).to_dict(),
+                "render": RenderOptions(preset="ultrafast").to_dict()}
+    t = Task("tone.mp4", str(src / "tone.mp4"), str(out / "tone.clean.mp4"), str(out / "tone.clean.plan.json"),
+             str(out / "tone.clean.report.json"), None, settings, str(src), str(out))
+    res = process_item(t)
+    assert res["status"] == "done", res
+    assert (res["warnings"], res["notes"]) == (0, 1)

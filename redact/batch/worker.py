@@ -92,7 +92,8 @@ def process_item(task: Task) -> dict[str, Any]:
         # the copy, report and plan appear together, after the input is hashed once more: a file changed during
         # the run writes nothing (the plan must describe the bytes that were rendered)
         r, _rep, jpath, hpath = render_and_report(
-            src, s.plan, out, render_opts, models=s.models, warnings=s.warnings, timings={"scan_s": round(s.seconds, 3)},
+            src, s.plan, out, render_opts, models=s.models, warnings=s.warnings, notes=s.notes,
+            timings={"scan_s": round(s.seconds, 3)},
             html=task.report_html is not None, plan_path=task.plan, input_checked=True,
             output_recorded_as=batch_recorded_path(out.relative_to(task.out_root).as_posix(), how), jobs=1)
         written += [p for p in (out, jpath, hpath, Path(task.plan)) if p is not None]
@@ -111,6 +112,7 @@ def process_item(task: Task) -> dict[str, Any]:
             "models": [_model_version(m) for m in s.models],
             "summary": {"tracks_by_kind": dict(sorted(tracks.items())), "frames": s.plan.input.frames},
             "warnings": len(s.warnings) + len(r.warnings),
+            "notes": len(s.notes),  # findings, no fault: e.g. audio checked and found to hold no speech
         }
     except Exception as e:  # one bad file must never stop the batch: recorded as failed (type + safe message)
         log.debug("item failed", exc_info=True)

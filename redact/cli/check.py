@@ -42,10 +42,10 @@ def _ranges(frames: set[int], fps: float) -> list[list[float]]:
     return [[float(a), float(b)] for a, b in out]
 
 
-def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
+def check_summary(plan: Any, warnings: list[str], notes: list[str] | None = None) -> dict[str, Any]:
     """What ``check`` reports: per kind, how many tracks (and how many of them the detectors saw only weakly: not
     confirmed, see :mod:`redact.track`) and when (never what was recognised)."""
-    from ..report import is_low_confidence
+    from ..report import is_low_confidence, on_frame_clock
 
     found: dict[str, Any] = {}
     for t in plan.tracks:
@@ -56,7 +56,8 @@ def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
         entry["low_confidence"] += is_low_confidence(t)
         entry["frames"].update(b.frame for b in t.boxes)
         if t.span is not None:
-            entry["spans"].append([round(t.span[0], 2), round(t.span[1], 2)])
+            start, end = on_frame_clock(plan, t.span)  # the frames' clock, as the frame ranges
+            entry["spans"].append([round(start, 2), round(end, 2)])
     inp = plan.input
     fps = inp.fps if inp.kind == "video" else 0.0
 
@@ -75,6 +76,7 @@ def check_summary(plan: Any, warnings: list[str]) -> dict[str, Any]:
         "found": {k: {"tracks": v["tracks"], "low_confidence": v["low_confidence"], **when(k, v)}
                   for k, v in sorted(found.items())},
         "warnings": list(warnings),
+        "notes": list(notes or ()),
     }
 
 
@@ -94,7 +96,7 @@ def check(ctx: click.Context, input: Path, as_json: bool, **scan_kw: Any) -> Non
     with reported_errors(obj["debug"]):
         with progress_bars(obj["quiet"] or as_json) as prog:
             res = scan_pipeline(input, scan_options_from(**scan_kw), progress=prog, recorded_as=str(input))  # as typed
-        summary = check_summary(res.plan, res.warnings)
+        summary = check_summary(res.plan, res.warnings, res.notes)
         if as_json:
             click.echo(json.dumps(summary, indent=1))
         else:
@@ -102,6 +104,8 @@ def check(ctx: click.Context, input: Path, as_json: bool, **scan_kw: Any) -> Non
             if not obj["quiet"]:
                 for w in res.warnings:
                     click.echo(f"warning: {w}", err=True)
+                for n in res.notes:
+                    click.echo(f"note: {n}", err=True)
         if VERDICTS[summary["verdict"]]:
             ctx.exit(VERDICTS[summary["verdict"]])
 

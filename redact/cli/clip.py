@@ -77,6 +77,8 @@ def scan(ctx: click.Context, input: Path, as_json: bool, plan_path: Path | None,
             click.echo(f"{input}: {res.plan.input.frames} frame(s), {found}", err=True)
             for w in res.warnings:
                 click.echo(f"warning: {w}", err=True)
+            for n in res.notes:
+                click.echo(f"note: {n}", err=True)
             if plan_path is None:
                 click.echo("(use --json or -o plan.json to keep the plan)", err=True)
 

@@ -304,6 +304,8 @@ def print_summary(report: dict[str, Any], output: Path, rjson: Path | None, rhtm
         click.echo("warning: no face track matched the reference photo; every face stays redacted", err=True)
     for w in report.get("warnings", []):
         click.echo(f"warning: {w}", err=True)
+    for n in report.get("notes", []):
+        click.echo(f"note: {n}", err=True)
     click.echo(f"wrote {output}", err=True)
     for p in (rjson, rhtml):
         if p is not None:

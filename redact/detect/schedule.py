@@ -28,7 +28,23 @@ if TYPE_CHECKING:
 
 THUMB = (32, 18)
 CUT_THRESHOLD = 28.0
-"""Mean absolute difference (0-255) between consecutive 32x18 grey thumbnails that counts as a cut."""
+"""Mean absolute difference (0-255) between consecutive 32x18 grey thumbnails that counts as a cut where either
+picture is nearly flat (:class:`CutDetector`)."""
+SHAPE_THUMB = (16, 9)
+SHAPE_THRESHOLD = 0.3
+"""Contrast-normalised difference (:func:`shape_change`) between consecutive 16x9 thumbnails that counts as a cut.
+Measured (docs/benchmarks.md, "Scene cuts"): the three cuts of the Hamilton clip (dark stage and audience) score
+0.38-0.45; every other frame of the 13 shared clips and of 30 pan/zoom/shake clips at most 0.20."""
+SHAPE_FLOOR = 16.0
+"""Contrast (standard deviation of a thumbnail, 0-255) below which a thumbnail is not stretched further: a flat or
+nearly flat picture's noise and a page of small print's aliasing are not a scene's shape."""
+FLAT = 8.0
+"""Contrast (standard deviation of a 16x9 thumbnail, 0-255) under which a picture is nearly flat (black, white,
+fogged), so its shape says nothing and a cut to or from it is judged by brightness. Real footage measured 14.5 at
+the least (a crowd at night, a dark stage); a page of small print 7-11."""
+SHAPE_SHIFT = 1
+"""Thumbnail pixels (1/16 of the width) either way the two thumbnails are slid against each other, the closest
+match counting: a pan or shake moves the picture, a cut replaces it."""
 
 
 @dataclass
@@ -94,18 +110,67 @@ class Scheduled:
 
 
 class CutDetector:
-    """Flags a frame whose grey thumbnail differs strongly from the previous frame's (a scene cut)."""
+    """Flags a frame that shows another scene than the previous frame (a scene cut), by tests on grey thumbnails:
 
-    def __init__(self, threshold: float = CUT_THRESHOLD):
+    * the picture's shape changed: :func:`shape_change` of 16x9 thumbnails is over ``shape_threshold``
+      (:data:`SHAPE_THRESHOLD`). It is measured against the pictures' own contrast, so a cut from one dark scene to
+      another (a stage and its audience), which moves few grey levels, counts; a change of light alone (same
+      picture, brighter) does not, nor does a pan of up to a few percent of the width a frame;
+    * where either picture is nearly flat (contrast under :data:`FLAT`: a black, white or fogged frame, whose shape
+      says nothing), the brightness changed strongly: the mean absolute difference of 32x18
+      thumbnails (0-255) is over ``threshold`` (:data:`CUT_THRESHOLD`). On pictures with contrast this test is not
+      used: a pan of 4% of the width a frame already moved 41 grey levels on crowd photos (a false cut restarts
+      every track and runs every detector).
+    """
+
+    def __init__(self, threshold: float = CUT_THRESHOLD, shape_threshold: float = SHAPE_THRESHOLD):
         self.threshold = threshold
+        self.shape_threshold = shape_threshold
         self._prev: np.ndarray | None = None
 
     def update(self, image: np.ndarray) -> bool:
         grey = cv2.cvtColor(cv2.resize(image, THUMB, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
         grey = grey.astype(np.float32)
-        cut = self._prev is not None and float(np.abs(grey - self._prev).mean()) > self.threshold
-        self._prev = grey
-        return cut
+        prev, self._prev = self._prev, grey
+        if prev is None:
+            return False
+        return is_cut(prev, grey, self.threshold, self.shape_threshold)
+
+
+def is_cut(a: np.ndarray, b: np.ndarray, threshold: float = CUT_THRESHOLD,
+           shape_threshold: float = SHAPE_THRESHOLD) -> bool:
+    """Whether grey 32x18 thumbnail ``b`` shows another scene than ``a`` (:class:`CutDetector`'s tests)."""
+    if shape_change(a, b) > shape_threshold:
+        return True
+    flat = min(_small(a).std(), _small(b).std()) < FLAT
+    return bool(flat and float(np.abs(b - a).mean()) > threshold)
+
+
+def shape_change(a: np.ndarray, b: np.ndarray) -> float:
+    """How much the picture's shape differs between two grey thumbnails (float, 0-255), about 0 for the same
+    picture and 0.4-0.6 for unrelated ones: each is shrunk to :data:`SHAPE_THUMB` and normalised to zero mean and
+    unit contrast (standard deviation, at least :data:`SHAPE_FLOOR`), and half the mean absolute difference is
+    taken at the best of the shifts of up to :data:`SHAPE_SHIFT` thumbnail pixels either way (over the part that
+    overlaps)."""
+    za, zb = _normalised(a), _normalised(b)
+    h, w = za.shape
+    r = SHAPE_SHIFT
+    best = float("inf")
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            pa = za[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+            pb = zb[max(0, -dy):h + min(0, -dy), max(0, -dx):w + min(0, -dx)]
+            best = min(best, float(np.abs(pa - pb).mean()) / 2)
+    return best
+
+
+def _small(grey: np.ndarray) -> np.ndarray:
+    return cv2.resize(grey, SHAPE_THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _normalised(grey: np.ndarray) -> np.ndarray:
+    small = _small(grey)
+    return (small - small.mean()) / max(float(small.std()), SHAPE_FLOOR)
 
 
 @dataclass

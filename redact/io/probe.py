@@ -180,6 +180,36 @@ def _first_frame(container: Any, stream: Any, path: Path) -> Any:
     raise InputError(f"input has no decodable video frames (header only or truncated?): {path}")
 
 
+def audio_offset(path: str | os.PathLike[str]) -> float | None:
+    """Where the first audio stream's clock starts on the video's frame clock, in seconds: the presentation time of
+    its first decoded sample minus that of the first video frame (``None`` when there is no audio or video stream,
+    or either has no timestamps). Speech spans are seconds of the audio counted from its first decoded sample
+    (:func:`redact.speech.load_audio`); a span plus this is the time after the first frame (frame / fps) the
+    report and its timeline use. Decodes the first frame of each stream only."""
+    video, audio = _first_time(path, "video"), _first_time(path, "audio")
+    if video is None or audio is None:
+        return None
+    return float(audio - video)
+
+
+def _first_time(path: str | os.PathLike[str], kind: str) -> fractions.Fraction | None:
+    """The presentation time of the first decoded frame of the first ``kind`` stream (None: no such stream, none
+    decodes, or it has no timestamp)."""
+    with open_container(path) as container:
+        streams = container.streams.video if kind == "video" else container.streams.audio
+        if not streams:
+            return None
+        try:
+            for packet in container.demux(streams[0]):
+                for frame in packet.decode():
+                    if frame.pts is None or frame.time_base is None:
+                        return None
+                    return fractions.Fraction(frame.pts) * frame.time_base
+        except AV_ERRORS:
+            return None
+    return None
+
+
 def one_line(e: BaseException) -> str:
     """The first line of ``e``'s message: FFmpeg's own reason (without the file name, which may be a temporary
     file's, or the C function), else the message without Python's ``[Errno N]`` prefix."""

@@ -20,13 +20,14 @@ from typing import Any
 from .. import __version__
 from ..io import atomic_write_text
 from ..types import Plan, Track
+from .clock import on_frame_clock
 from .evidence import is_low_confidence, track_evidence
 
 log = logging.getLogger(__name__)
 
 REPORT_VERSION = 1
 INPUT_FIELDS = ("path", "sha256", "kind", "width", "height", "frames", "fps", "duration", "rotation", "codec",
-                "container", "audio_streams", "truncated")
+                "container", "audio_streams", "truncated", "audio_offset")
 RENDER_FIELDS = ("frames", "audio", "width", "height", "truncated", "padded", "retimed", "time_offset", "pixels")
 CATEGORY_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 """What a category may look like. Recognised text never does (no spaces, digits only after a letter)."""
@@ -49,6 +50,7 @@ def _track_row(t: Track, plan: Plan, category: str | None) -> dict[str, Any]:
     area = plan.input.width * plan.input.height or 1
     boxes = t.boxes
     mean_area = sum((b.box[2] - b.box[0]) * (b.box[3] - b.box[1]) for b in boxes) / max(len(boxes), 1)
+    span = on_frame_clock(plan, t.span) if t.span else None
     return {
         "id": t.id,
         "kind": t.kind,
@@ -56,8 +58,8 @@ def _track_row(t: Track, plan: Plan, category: str | None) -> dict[str, Any]:
         "action": t.action,
         "first_frame": t.first_frame,
         "last_frame": t.last_frame,
-        "start_s": round(t.span[0], 3) if t.span else _time(t.first_frame, fps) if boxes else None,
-        "end_s": round(t.span[1], 3) if t.span else _time(t.last_frame + 1, fps) if boxes else None,
+        "start_s": round(span[0], 3) if span else _time(t.first_frame, fps) if boxes else None,
+        "end_s": round(span[1], 3) if span else _time(t.last_frame + 1, fps) if boxes else None,
         "frames": t.frame_count,
         "detected_frames": len({b.frame for b in boxes if b.source == "detected"}),
         "mean_box_area_pct": round(100.0 * mean_area / area, 2),
@@ -113,8 +115,10 @@ def _finite(x: Any) -> Any:
 
 
 def build_report(plan: Plan, *, output_path: str | None, output_sha256: str | None, render: dict[str, Any] | None,
-                 timings: dict[str, Any] | None, models: list[dict[str, Any]], warnings: list[str]) -> dict[str, Any]:
-    """A JSON-ready report of ``plan`` (and of the render that applied it)."""
+                 timings: dict[str, Any] | None, models: list[dict[str, Any]], warnings: list[str],
+                 notes: list[str] | None = None) -> dict[str, Any]:
+    """A JSON-ready report of ``plan`` (and of the render that applied it). ``warnings``: what was not done or not
+    checked as asked; ``notes``: findings that are no fault (audio checked and found to hold no speech)."""
     inp = plan.input.to_dict()
     categories = {t.id: safe_category(t.category) for t in plan.tracks}
     output: dict[str, Any] = {"path": output_path, "sha256": output_sha256}
@@ -131,6 +135,7 @@ def build_report(plan: Plan, *, output_path: str | None, output_sha256: str | No
         "summary": _summary(plan, categories),
         "tracks": [_track_row(t, plan, categories[t.id]) for t in sorted(plan.tracks, key=lambda t: t.id)],
         "warnings": [str(w) for w in warnings],
+        "notes": [str(n) for n in notes or ()],
         "timings": {str(k): v for k, v in (timings or {}).items() if isinstance(v, (int, float))},
     }
     return _finite(report)

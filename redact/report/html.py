@@ -14,6 +14,7 @@ from string import Template
 from typing import Any, Iterable
 
 from ..types import Plan, Track
+from .clock import on_frame_clock
 from .evidence import is_low_confidence
 
 COLOURS = {"face": "#c0392b", "badge": "#d68910", "text": "#2874a6", "frame": "#424949", "speech": "#7d3c98"}
@@ -97,7 +98,9 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
     n = max(plan.input.frames, 1)
     fps = plan.input.fps
     cats = categories or {}
-    tracks = sorted(plan.tracks, key=lambda t: (t.span[0] * fps if t.span and fps > 0 else t.first_frame, t.id))
+    spans = {t.id: on_frame_clock(plan, t.span) for t in plan.tracks if t.span}  # speech: on the frames' clock
+    tracks = sorted(plan.tracks, key=lambda t: (spans[t.id][0] * fps if t.id in spans and fps > 0 else t.first_frame,
+                                                t.id))
     left, right, legend_h, row_h = 160, 14, 26, 18
     plot_w = width - left - right
     rows = max(len(tracks), 1)
@@ -133,8 +136,9 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
         p.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{_e(label)}</text>')
         colour = COLOURS.get(t.kind, "#7f8c8d")
         runs = _runs(sorted({bx.frame for bx in t.boxes}), merge_gap)
-        if t.span is not None and fps > 0:  # a stretch of the audio: drawn over the frames it spans
-            runs = [(int(t.span[0] * fps), max(int(t.span[0] * fps), math.ceil(t.span[1] * fps) - 1))]
+        if t.id in spans and fps > 0:  # a stretch of the audio: drawn over the frames it spans
+            a0, a1 = spans[t.id]
+            runs = [(int(a0 * fps), max(int(a0 * fps), math.ceil(a1 * fps) - 1))]
         for a, b in runs:
             x, w = left + px * a, max(px * (b - a + 1), 1.5)
             tip = (f"#{t.id} {t.kind}, {a / fps:.2f}–{(b + 1) / fps:.2f} s" if fps > 0
@@ -235,14 +239,42 @@ def _models(report: dict[str, Any]) -> str:
     if not report["models"]:
         return '<p class="note">Rendered from an existing plan: the models that made it are in its settings.</p>'
     rows = ['<table><thead><tr><th>model</th><th>from package</th><th>weights SHA-256</th><th>ran on</th>'
-            "</tr></thead><tbody>"]
-    for m in report["models"]:
+            "<th>passes</th></tr></thead><tbody>"]
+    for group in _model_groups(report["models"]):
+        m = group[0]
         pkg = f"{m.get('package') or ''} {m.get('package_version') or ''}".strip()
+        providers = ", ".join(dict.fromkeys(str(g.get("provider") or "—") for g in group))
         rows.append(f"<tr><td>{_e(m.get('name'))}</td><td>{_e(pkg or '—')}</td>"
                     f"<td class=\"mono\">{_e(m.get('sha256') or '—')}</td>"
-                    f"<td>{_e(m.get('provider') or '—')}</td></tr>")
+                    f"<td>{_e(providers)}</td><td>{_e('; '.join(_pass(g) for g in group))}</td></tr>")
     rows.append("</tbody></table>")
     return "".join(rows)
+
+
+def _model_groups(models: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The report's models (one per detector pass) grouped by model, in order of first appearance: passes of one
+    model (the same weights, e.g. CenterFace's light, full and tiled passes) share one row."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for m in models:
+        key = ("sha256", m["sha256"]) if m.get("sha256") else ("name", m.get("name"))
+        groups.setdefault(key, []).append(m)
+    return list(groups.values())
+
+
+def _pass(m: dict[str, Any]) -> str:
+    """One pass of a model in a few words: what it looked at and how often ("960 px, every 4 frames")."""
+    if m.get("kind") == "speech":
+        return "the audio"
+    parts = []
+    tiles = m.get("tiles")
+    if isinstance(tiles, (list, tuple)) and len(tiles) == 2:
+        parts.append(f"{tiles[0]}×{tiles[1]} tiles")
+    elif isinstance(m.get("max_side"), (int, float)):
+        parts.append(f"{m['max_side']:g} px")
+    every = m.get("every")
+    if isinstance(every, int):
+        parts.append("every frame" if every == 1 else f"every {every} frames")
+    return ", ".join(parts) or "—"
 
 
 def _flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
@@ -345,6 +377,7 @@ def render_html(report: dict[str, Any], plan: Plan) -> str:
         f'<p class="sub"><b>{_e(name_in)}</b> → <b>{_e(name_out or "no output")}</b> · '
         f"{_e(_when(report.get('created_utc')))} · redact {_e(version)}</p></header>",
         "".join(f'<div class="warn">{_e(w)}</div>' for w in report["warnings"]),
+        "".join(f'<div class="info"><b>Note</b> · {_e(n)}</div>' for n in report.get("notes", [])),
         _lead(report), _cards(report),
         "<h2>Timeline</h2>", f'<div class="timeline">{timeline}</div>',
         "<h2>Redacted and kept regions</h2>", _tracks_table(report),
@@ -354,7 +387,8 @@ def render_html(report: dict[str, Any], plan: Plan) -> str:
         "<h2>Timings</h2>", _kv(timings) if timings else "<p>—</p>",
         "<footer>This report says what kind of thing was hidden (face, name badge, text and its category), where "
         "and when. It never contains text read from the video or pictures from it. Times are frame number ÷ "
-        f"nominal frame rate. Made on this computer by redact {_e(version)}, which works offline.</footer>",
+        "nominal frame rate (seconds after the first frame); speech times are on the same clock. "
+        f"Made on this computer by redact {_e(version)}, which works offline.</footer>",
     ]
     page = Template(importlib.resources.files(__package__).joinpath("template.html").read_text("utf-8"))
     return page.substitute(title=_e(f"Redaction report — {name_in}"), version=_e(version), content="".join(content))

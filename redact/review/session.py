@@ -106,12 +106,13 @@ def thumbnail_spec(t: Track) -> tuple[tuple, int, tuple[float, ...]] | None:
     return (t.id, b.frame, box), b.frame, box
 
 
-def speech_frames(t: Track, fps: float, frames: int) -> tuple[int, int]:
-    """The frames ``(first, last)`` a speech track's span covers (span seconds times ``fps``), within the clip."""
-    if t.span is None or not fps or frames <= 0:
+def speech_frames(span: tuple[float, float] | None, fps: float, frames: int) -> tuple[int, int]:
+    """The frames ``(first, last)`` a speech track's span covers (seconds on the frames' clock,
+    :func:`redact.report.clock.on_frame_clock`, times ``fps``), within the clip."""
+    if span is None or not fps or frames <= 0:
         return 0, 0
-    first = min(max(int(math.floor(t.span[0] * fps)), 0), frames - 1)
-    last = min(max(int(math.ceil(t.span[1] * fps)) - 1, first), frames - 1)
+    first = min(max(int(math.floor(span[0] * fps)), 0), frames - 1)
+    last = min(max(int(math.ceil(span[1] * fps)) - 1, first), frames - 1)
     return first, last
 
 
@@ -312,7 +313,7 @@ class ReviewSession:
 
     def view(self) -> dict[str, Any]:
         """The plan as the page needs it (ids, kinds, actions, categories, evidence and boxes; no text)."""
-        from ..report import safe_category
+        from ..report import on_frame_clock, safe_category
 
         with self._lock:
             plan = self._need_plan()
@@ -320,7 +321,7 @@ class ReviewSession:
 
             def frames_of(t: Track) -> tuple[int, int]:
                 if t.kind == "speech":
-                    return speech_frames(t, inp.fps, inp.frames)
+                    return speech_frames(on_frame_clock(plan, t.span) if t.span else None, inp.fps, inp.frames)
                 return t.first_frame, t.last_frame
 
             tracks = []
@@ -333,8 +334,8 @@ class ReviewSession:
                     "last": last, "evidence": evidence_view(t),
                     "boxes": [[b.frame, *(round(float(v), 1) for v in b.box)] for b in boxes],
                 }
-                if t.kind == "speech" and t.span is not None:
-                    row["span"] = [round(float(t.span[0]), 3), round(float(t.span[1]), 3)]
+                if t.kind == "speech" and t.span is not None:  # on the frames' clock, as the report shows it
+                    row["span"] = [round(float(v), 3) for v in on_frame_clock(plan, t.span)]
                 tracks.append(row)
             return {
                 "input": {"name": self.clip.name if self.clip else "", "kind": inp.kind, "width": inp.width,

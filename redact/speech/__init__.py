@@ -386,17 +386,24 @@ class SpeechAnalyser:
         return out
 
     def notes(self) -> list[str]:
-        """What the report should say about the last call's audio (times and seconds only, never words): the
+        """What the report should note about the last call's audio (times and seconds only, never words): the
         stretches of at least :data:`REPORTED_SKIP` s that the voice-activity step judged non-speech and that were
-        not transcribed, and the seconds not passed over again when the time budget ran out."""
+        not transcribed. A finding, not a warning: that audio was checked and holds no speech (music, tones)."""
         out = []
         skipped = [(a, b) for a, b in self.last_non_speech if b - a >= REPORTED_SKIP]
         if skipped:
             total = sum(b - a for a, b in skipped)
             shown = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in skipped[:MAX_LISTED])
             more = f" and {len(skipped) - MAX_LISTED} more" if len(skipped) > MAX_LISTED else ""
-            out.append(f"speech: {total:.1f} s of the {self.last_duration:.1f} s of audio held no speech "
-                       f"(voice-activity detection) and was not transcribed: {shown}{more}")
+            out.append(f"speech: audio checked; {total:.1f} s of the {self.last_duration:.1f} s held no speech "
+                       f"(voice-activity detection: music, tones, noise or silence), so had nothing to transcribe: "
+                       f"{shown}{more}")
+        return out
+
+    def shortfalls(self) -> list[str]:
+        """What the report should warn about the last call's audio: the seconds not passed over again when the time
+        budget of second passes ran out (checked less thoroughly than the rest)."""
+        out = []
         if self.last_unrevisited > 0:
             out.append(f"speech: the budget of second passes was spent; {self.last_unrevisited:.1f} s where the "
                        f"recogniser heard no word were not transcribed a second time")

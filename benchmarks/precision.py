@@ -58,6 +58,8 @@ import hashlib
 import importlib.util
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -269,9 +271,13 @@ def make_labelled(image: Path, labels_file: Path, frames: int, cache: Path) -> L
     key = hashlib.sha256(json.dumps([entry, frames, SIZE, sha256_file(image)]).encode()).hexdigest()[:10]
     out = cache / "kenburns" / f"{image.stem}_{frames}_{key}"
     clip, gt_file = out / f"{image.stem}.mp4", out / f"{image.stem}.gt.json"
-    if not (clip.is_file() and gt_file.is_file()):
-        subprocess.run([sys.executable, str(KENBURNS), str(image), str(labels_file), str(out), "--frames",
+    if not (clip.is_file() and gt_file.is_file()):  # made aside and renamed: two runs may share a cache
+        tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
+        subprocess.run([sys.executable, str(KENBURNS), str(image), str(labels_file), str(tmp), "--frames",
                         str(frames), "--size", f"{SIZE[0]}x{SIZE[1]}"], check=True)
+        with contextlib.suppress(OSError):  # another run renamed its copy first: theirs is used
+            tmp.rename(out)
+        shutil.rmtree(tmp, ignore_errors=True)
     gt = json.loads(gt_file.read_text())
     counted: list[list] = [[] for _ in range(frames)]
     for i, x1, y1, x2, y2, kind, legible in gt["boxes"]:
@@ -336,6 +342,7 @@ def rotated(folder: Path, degrees: float, cache: Path) -> Path:
     out = cache / "rotated" / f"{folder.name}_{degrees:g}_{key}"
     if (out / "done").is_file():
         return out
+    final, out = out, out.with_name(f"{out.name}.tmp{os.getpid()}")  # made aside and renamed (a shared cache)
     (out / "images").mkdir(parents=True, exist_ok=True)
     turned: dict[str, list] = {}
     for name, entry in entries.items():
@@ -364,7 +371,12 @@ def rotated(folder: Path, degrees: float, cache: Path) -> Path:
         cv2.imwrite(str(out / "images" / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
     (out / "labels.json").write_text(json.dumps(turned))
     (out / "done").write_text("")
-    return out
+    if not (final / "done").is_file():
+        shutil.rmtree(final, ignore_errors=True)  # an unfinished copy
+    with contextlib.suppress(OSError):  # another run renamed its copy first: theirs is used
+        out.rename(final)
+    shutil.rmtree(out, ignore_errors=True)
+    return final
 
 
 # -- one clip --------------------------------------------------------------------------------------------

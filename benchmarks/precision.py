@@ -584,6 +584,8 @@ def main() -> int:
                     "clips are made (people lying down, issue 23); 90, 180, 270 exact")
     ap.add_argument("--lying-faces", action="store_true",
                     help="faces part: scan with ScanOptions.lying_faces (the frame also turned a quarter turn each way)")
+    ap.add_argument("--lying-threshold", type=float,
+                    help="with --lying-faces: the turned passes' minimum score (redact.detect.stack.LYING_THRESHOLD)")
     ap.add_argument("--no-deface", action="store_true",
                     help="do not run deface (its columns are left blank): for clips it has not seen, it costs "
                     "several times the scan")
@@ -617,6 +619,9 @@ def main() -> int:
         images = sorted(p for p in (folder / "images").iterdir() if not subset or p.name in subset)
         opts = ScanOptions(text="off", badges=False) if args.mode == "faces" else ScanOptions()
         opts.lying_faces = args.lying_faces
+        if args.lying_threshold is not None:
+            import redact.detect.stack
+            redact.detect.stack.LYING_THRESHOLD = args.lying_threshold
         out["faces"] = labelled_part("faces", images, folder / "labels.json", opts, deface, args)
     if "text" in parts:
         names = sorted(json.loads(TEXT_LABELS.read_text()))

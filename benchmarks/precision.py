@@ -29,6 +29,8 @@ Parts (--part, default all three):
            with the default ScanOptions (faces + text + badges: what a user gets; --mode faces: text off, no
            badges). Targets: recall >= 0.97 and spill <= 2x deface's spill.
            --set crowd: the 12 crowded rooms of ../shared/faces-crowd instead (the faces issue's development set);
+           --rotate DEG: every photo and its labels turned DEG degrees counter-clockwise first (people lying down,
+           issue 23; a label becomes the box of its turned inscribed ellipse);
            --layers face,badge: only those plan kinds count (the faces issue scores face and badge boxes; footage
            too).
   text     the photos labelled in benchmarks/text_labels.json (kenburns format, boxes in the photo's pixels,
@@ -56,6 +58,8 @@ import hashlib
 import importlib.util
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -78,6 +82,8 @@ SHARED = ROOT.parent / "shared"
 FACES_CROWD = SHARED / "faces-crowd"
 DRESS_VERSION = 2
 """Bumped when :func:`dressed` paints differently (its cached copies are then made again)."""
+ROTATE_VERSION = 1
+"""Bumped when :func:`rotated` turns differently (its cached copies are then made again)."""
 TEXT_DEV = SHARED / "text-dev"
 KENBURNS = SHARED / "tools" / "kenburns.py"
 TEXT_LABELS = Path(__file__).resolve().parent / "text_labels.json"
@@ -203,6 +209,11 @@ class Acc:
         return r | ({"missed": self.missed} if self.missed else {})
 
 
+def blank(row: dict) -> dict:
+    """A deface row with --no-deface: nothing measured."""
+    return dict(row, recall=None, spill=None, recalled=None)
+
+
 # -- deface ----------------------------------------------------------------------------------------------
 class Deface:
     """deface's CenterFace as its CLI runs it; per-frame scaled boxes cached as json in ``cache``.
@@ -210,10 +221,12 @@ class Deface:
     One CenterFace per frame size, as the CLI makes one per video: without the ``onnx`` package deface falls
     back to OpenCV DNN, whose net returns garbage (hundreds of boxes) once it has seen another input size."""
 
-    def __init__(self, cache: Path):
-        self.cache, self.nets = cache / "deface", {}
+    def __init__(self, cache: Path, off: bool = False):
+        self.cache, self.nets, self.off = cache / "deface", {}, off
 
     def boxes(self, path: Path, n: int) -> list[list]:
+        if self.off:  # --no-deface: no boxes (its columns are then blank)
+            return [[] for _ in range(n)]
         file = self.cache / f"{sha256_file(path)[:24]}_t{DEFACE_THRESH}_s{DEFACE_MASK_SCALE}.json"
         if file.is_file():
             cached = json.loads(file.read_text())
@@ -258,9 +271,13 @@ def make_labelled(image: Path, labels_file: Path, frames: int, cache: Path) -> L
     key = hashlib.sha256(json.dumps([entry, frames, SIZE, sha256_file(image)]).encode()).hexdigest()[:10]
     out = cache / "kenburns" / f"{image.stem}_{frames}_{key}"
     clip, gt_file = out / f"{image.stem}.mp4", out / f"{image.stem}.gt.json"
-    if not (clip.is_file() and gt_file.is_file()):
-        subprocess.run([sys.executable, str(KENBURNS), str(image), str(labels_file), str(out), "--frames",
+    if not (clip.is_file() and gt_file.is_file()):  # made aside and renamed: two runs may share a cache
+        tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
+        subprocess.run([sys.executable, str(KENBURNS), str(image), str(labels_file), str(tmp), "--frames",
                         str(frames), "--size", f"{SIZE[0]}x{SIZE[1]}"], check=True)
+        with contextlib.suppress(OSError):  # another run renamed its copy first: theirs is used
+            tmp.rename(out)
+        shutil.rmtree(tmp, ignore_errors=True)
     gt = json.loads(gt_file.read_text())
     counted: list[list] = [[] for _ in range(frames)]
     for i, x1, y1, x2, y2, kind, legible in gt["boxes"]:
@@ -313,6 +330,55 @@ def dressed(folder: Path, cache: Path) -> Path:
     return out
 
 
+def rotated(folder: Path, degrees: float, cache: Path) -> Path:
+    """A copy of the labelled face set ``folder`` with every photo turned ``degrees`` counter-clockwise (faces of people
+    lying down, or a clip filmed sideways; issue 23), made once into ``cache``. 90/180/270 are exact turns; other angles
+    turn about the centre onto a canvas grown to hold the whole photo (the corners black, not reflected: a reflection
+    would show unlabelled faces). A label becomes the axis-aligned box of its turned inscribed ellipse, which is the box
+    turned exactly for multiples of 90 and, at 45, a box about as large as the face's (not the larger box around the
+    turned corners, most of which is not face)."""
+    entries = json.loads((folder / "labels.json").read_text())
+    key = hashlib.sha256(json.dumps([str(folder), entries, degrees, ROTATE_VERSION]).encode()).hexdigest()[:10]
+    out = cache / "rotated" / f"{folder.name}_{degrees:g}_{key}"
+    if (out / "done").is_file():
+        return out
+    final, out = out, out.with_name(f"{out.name}.tmp{os.getpid()}")  # made aside and renamed (a shared cache)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    turned: dict[str, list] = {}
+    for name, entry in entries.items():
+        img = cv2.imread(str(folder / "images" / name))
+        h, w = img.shape[:2]
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)  # counter-clockwise in the picture
+        c, s = abs(m[0, 0]), abs(m[0, 1])
+        nw, nh = int(round(w * c + h * s)), int(round(w * s + h * c))
+        m[:, 2] += [nw / 2 - w / 2, nh / 2 - h / 2]
+        exact = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
+        if degrees % 360 in exact:
+            img = cv2.rotate(img, exact[int(degrees % 360)])
+            m = np.round(m)  # the exact turn's matrix (cos/sin of 90 are not exactly 0/1 in floating point)
+        else:
+            img = cv2.warpAffine(img, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        boxes = []
+        for g in entry:
+            box = g["box"] if isinstance(g, dict) else g
+            x1, y1, x2, y2 = box[:4]
+            cx, cy = m @ [(x1 + x2) / 2, (y1 + y2) / 2, 1.0]
+            a, b = (x2 - x1) / 2, (y2 - y1) / 2
+            hx, hy = float(np.hypot(a * c, b * s)), float(np.hypot(a * s, b * c))
+            new = [round(float(cx - hx), 1), round(float(cy - hy), 1), round(float(cx + hx), 1), round(float(cy + hy), 1)]
+            boxes.append(dict(g, box=new) if isinstance(g, dict) else new)
+        turned[name] = boxes
+        cv2.imwrite(str(out / "images" / name), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    (out / "labels.json").write_text(json.dumps(turned))
+    (out / "done").write_text("")
+    if not (final / "done").is_file():
+        shutil.rmtree(final, ignore_errors=True)  # an unfinished copy
+    with contextlib.suppress(OSError):  # another run renamed its copy first: theirs is used
+        out.rename(final)
+    shutil.rmtree(out, ignore_errors=True)
+    return final
+
+
 # -- one clip --------------------------------------------------------------------------------------------
 def scan_clip(path: Path, options: ScanOptions, max_frames: int | None, plans: Path | None, part: str):
     if max_frames:
@@ -360,7 +426,7 @@ def measure(path: Path, options: ScanOptions, deface: Deface, args, part: str, t
            "tracks_kept": sum(t.action != "redact" for t in plan.tracks),
            "scan_s": round(t1 - t0, 1), "deface_s": round(t2 - t1, 1),
            "face_area_ratio": round(float(np.median(ratios)), 2) if ratios else None, "heads_paired": len(ratios),
-           "redact": red.row(), "deface": dfc.row()}
+           "redact": red.row(), "deface": blank(dfc.row()) if deface.off else dfc.row()}
     print(f"  {part}: {path.name} done (scan {t1 - t0:.0f} s, deface {t2 - t1:.0f} s)", file=sys.stderr, flush=True)
     return row, red, dfc
 
@@ -441,7 +507,8 @@ def labelled_part(part: str, items: list[Path], labels: Path, options: ScanOptio
         rows.append(row)
         tot_r.merge(r)
         tot_d.merge(d)
-    total = {"clip": "ALL", "frames": tot_r.frames, "redact": tot_r.row(), "deface": tot_d.row()}
+    total = {"clip": "ALL", "frames": tot_r.frames, "redact": tot_r.row(),
+             "deface": blank(tot_d.row()) if deface.off else tot_d.row()}
     what = "faces >= 24 px" if part == "faces" else "legible lines"
     print(f"\n{part}: {len(items)} labelled clips of {args.frames} frames at {SIZE[0]}x{SIZE[1]}, scan options "
           f"{'text=off, badges off' if part == 'faces' and args.mode == 'faces' else 'default'}; recall = share of "
@@ -455,7 +522,7 @@ def labelled_part(part: str, items: list[Path], labels: Path, options: ScanOptio
               + (f" {fmt(a['spill_kind'].get('text', 0.0)):>6}" if text_col else "")
               + f" {fmt(b['recall']):>10} {fmt(b['spill']):>6}  {kinds_str(a['spill_kind'])}")
     a, b = total["redact"], total["deface"]
-    ratio = a["spill"] / b["spill"] if b["spill"] else float("inf")
+    ratio = a["spill"] / b["spill"] if b["spill"] else float("nan" if deface.off else "inf")
     if part == "faces":
         ok = (a["recall"] or 0) >= 0.97 and ratio <= 2
         print(f"spill redact/deface = {ratio:.2f} (target: recall >= 0.97 and ratio <= 2): {'PASS' if ok else 'FAIL'}")
@@ -512,6 +579,16 @@ def main() -> int:
                     help="faces part: ../shared/faces-dev (default) or ../shared/faces-crowd (crowded rooms)")
     ap.add_argument("--dress", choices=("none", "masks"), default="none",
                     help="faces part: masks = every labelled face in a surgical mask and a theatre cap (painted)")
+    ap.add_argument("--rotate", type=float, default=0.0,
+                    help="faces part: every photo (and its labels) turned DEG degrees counter-clockwise before the "
+                    "clips are made (people lying down, issue 23); 90, 180, 270 exact")
+    ap.add_argument("--lying-faces", action="store_true",
+                    help="faces part: scan with ScanOptions.lying_faces (the frame also turned a quarter turn each way)")
+    ap.add_argument("--lying-threshold", type=float,
+                    help="with --lying-faces: the turned passes' minimum score (redact.detect.stack.LYING_THRESHOLD)")
+    ap.add_argument("--no-deface", action="store_true",
+                    help="do not run deface (its columns are left blank): for clips it has not seen, it costs "
+                    "several times the scan")
     ap.add_argument("--layers", help="comma-separated plan kinds the labelled parts count (e.g. face,badge: the "
                     "faces issue's scorer); default all")
     ap.add_argument("--clip", action="append", help="footage clip name or path (repeatable; default: 5 clips)")
@@ -531,14 +608,20 @@ def main() -> int:
     print(describe_machine(m, v) + f"\ndeface backend: {backend}\ncode: {code}", flush=True)
     out: dict = {"machine": m, "versions": v, "deface_backend": backend, "code": code,
                  "args": {k: str(val) for k, val in vars(args).items()}}
-    deface, subset = Deface(args.cache), set(args.images.split(",")) if args.images else None
+    deface, subset = Deface(args.cache, off=args.no_deface), set(args.images.split(",")) if args.images else None
     t0 = time.perf_counter()
     if "faces" in parts:
         folder = FACES_CROWD if args.set == "crowd" else FACES_DEV
         if args.dress == "masks":
             folder = dressed(folder, args.cache)
+        if args.rotate % 360:
+            folder = rotated(folder, args.rotate, args.cache)
         images = sorted(p for p in (folder / "images").iterdir() if not subset or p.name in subset)
         opts = ScanOptions(text="off", badges=False) if args.mode == "faces" else ScanOptions()
+        opts.lying_faces = args.lying_faces
+        if args.lying_threshold is not None:
+            import redact.detect.stack
+            redact.detect.stack.LYING_THRESHOLD = args.lying_threshold
         out["faces"] = labelled_part("faces", images, folder / "labels.json", opts, deface, args)
     if "text" in parts:
         names = sorted(json.loads(TEXT_LABELS.read_text()))

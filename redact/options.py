@@ -52,6 +52,7 @@ class ScanOptions:
     ocr: str = "rapidocr"  # OCR backend: "rapidocr" (default) | "easyocr" (optional extra)
     badges: bool = True  # look for ID badges below faces (always redacted unless kept)
     badge_every: int = DEFAULT_BADGE_EVERY  # badge search stride (frames); also on every scene cut
+    lying_faces: bool = False  # also look for faces turned a quarter turn (people lying down; redact.detect.turned)
     speech: str = "auto"  # spoken personal data: "auto" (when faster-whisper is installed) | "on" | "off"
 
     def __post_init__(self) -> None:

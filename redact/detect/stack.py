@@ -35,6 +35,11 @@ pass's faces were not faces (403 of 1457) and became confirmed tracks, re-found 
 and 412 of the 474 faces >= 60 px wide it is there for are still found (the full-resolution pass finds the rest
 every ``detect_every`` frames, and the tracker fills between in the scene)."""
 
+LYING_MAX_SIDE = 960
+"""With ``ScanOptions.lying_faces``: the turned passes' input size (long side, pixels; as the full pass)."""
+LYING_THRESHOLD: float | None = None
+"""With ``ScanOptions.lying_faces``: the turned passes' minimum score (None: the full pass's)."""
+
 
 def face_stack(options: ScanOptions) -> list[Scheduled]:
     """The face stack, all CenterFace, merged per frame (overlaps -> enclosing box) and tracked:
@@ -43,7 +48,9 @@ def face_stack(options: ScanOptions) -> list[Scheduled]:
     * when that is strided, a light pass at 320 px on every frame, so large, fast-moving faces are located in
       each frame;
     * every ``tile_every`` frames (and on cuts; 0: never), 2x2 overlapping tiles upscaled 2x for faces of
-      6-14 px that the full pass misses (far and crowd faces, which move few pixels per frame).
+      6-14 px that the full pass misses (far and crowd faces, which move few pixels per frame);
+    * with ``lying_faces``, with the full pass, the frame turned a quarter turn each way (faces of people lying down,
+      :mod:`redact.detect.turned`).
 
     Every box is grown to at least ``face_min_side`` pixels. Settings chosen with ``benchmarks/faces.py --no-images
     --clip <MOT20-08, MOT17-13, facenet> --max-frames 60 --detector default:<every>:<tile_every>:<min_side>``
@@ -60,6 +67,12 @@ def face_stack(options: ScanOptions) -> list[Scheduled]:
     if options.detect_every > 1:
         light = dict(kwargs, threshold=max(kwargs.get("threshold", 0.0), LIGHT_THRESHOLD), smallest=LIGHT_SMALLEST)
         stack.insert(0, Scheduled(CenterFaceDetector(max_side=LIGHT_MAX_SIDE, **light), every=1))
+    if options.lying_faces:
+        from .turned import TurnedDetector
+
+        turned = dict(kwargs) if LYING_THRESHOLD is None else dict(kwargs, threshold=LYING_THRESHOLD)
+        stack.append(Scheduled(TurnedDetector(CenterFaceDetector(max_side=LYING_MAX_SIDE, **turned)),
+                               every=options.detect_every))
     if options.tile_every:
         inner = dict(kwargs, min_side=0.0)  # grown in frame pixels by the tiled detector
         tiles = TiledDetector(CenterFaceDetector(max_side=None, **inner), min_side=options.face_min_side)

@@ -279,8 +279,6 @@ class _Live:
         last detection carried along the measured motion plus the object's own speed in the scene; where the motion
         is unknown, the picture-space constant-velocity prediction."""
         dt = min(frame - self.frames[-1], horizon)
-        if self.pinned:  # fixed in the picture (TrackerConfig.pinned): where it was
-            return self.boxes[-1].copy(), False
         carried = motion.map_box(self.boxes[-1], self.frames[-1], frame) if motion is not None else None
         if carried is not None:
             dx, dy = (self.drift if self.drift is not None else np.zeros(2)) * dt
@@ -417,7 +415,7 @@ class Tracker:
         gate = np.array([min(cfg.centre_match, cfg.scene_match + cfg.scene_match_growth * (frame - t.frames[-1]))
                          if carried else cfg.centre_match for t, (_, carried) in zip(self._live, predicted)])
         iou = iou_matrix(pred, boxes)
-        if cfg.pinned:  # also where it was in the picture: a line read again in place is that line
+        if cfg.pinned:  # also where it was in the picture: a line read again in place is that line, pinned or not
             iou = np.maximum(iou, iou_matrix(np.stack([t.boxes[-1] for t in self._live]), boxes))
         side = np.maximum(_side(pred)[:, None], _side(boxes)[None, :])
         dist = np.linalg.norm(_centre(pred)[:, None, :] - _centre(boxes)[None, :, :], axis=2)
@@ -503,9 +501,9 @@ class Tracker:
             dist = abs(f - frames[k])
             if pinned[k]:  # fixed in the picture: there, watched after the last detection (as along the motion)
                 watched = cfg.watched and k == -1 and cfg.scene_growth is not None
-                fixed = replace(cfg, carry_growth=cfg.scene_growth or 0.0) if watched else cfg
+                held = replace(cfg, carry_growth=cfg.scene_growth or 0.0) if watched else cfg
                 out.append(self._box(f, boxes[k], _STILL if watched else key_speed[k], dist, scores[k], "tracked",
-                                     drift=confirmed and not watched, cfg=fixed, shape=t.shapes[k]))
+                                     drift=confirmed and not watched, cfg=held, shape=t.shapes[k]))
                 continue
             carried = [motion.map_box(boxes[k], frames[k], f)] if motion is not None else []
             own = _STILL if cfg.watched and k == -1 else key_speed[k]  # after the last detection: watched

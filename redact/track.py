@@ -95,6 +95,9 @@ PIN_MARGIN = 0.1
 """Two detections of a track are at the same place in the picture (:attr:`TrackerConfig.pinned`) when their IoU as
 they are is at least 0.5 and exceeds by more than this that of the first carried along the camera motion with the
 second; they agree with the motion when the reverse holds; otherwise (the camera barely moved) they tell nothing."""
+PIN_STILL = 0.7
+"""A track not pinned yet whose prediction the motion took far (:data:`PIN_MOVED`) is matched to a line where it was
+in the picture when they overlap by at least this IoU (not a neighbouring line of dense text)."""
 PIN_MOVED = 0.5
 """... and only where the motion says the first moved far, its box carried overlapping its box as it was by at most
 this IoU: where it moved less, two readings of a line whose boxes differ in extent (words at one reading, the whole
@@ -420,9 +423,12 @@ class Tracker:
         gate = np.array([min(cfg.centre_match, cfg.scene_match + cfg.scene_match_growth * (frame - t.frames[-1]))
                          if carried else cfg.centre_match for t, (_, carried) in zip(self._live, predicted)])
         iou = iou_matrix(pred, boxes)
-        pinned = [k for k, t in enumerate(self._live) if t.pinned]
-        if pinned:  # a line fixed in the picture (TrackerConfig.pinned) also where it was there
-            iou[pinned] = np.maximum(iou[pinned], iou_matrix(np.stack([self._live[k].boxes[-1] for k in pinned]), boxes))
+        if cfg.pinned:  # a line fixed in the picture (TrackerConfig.pinned) also where it was there, and so does one
+            last = np.stack([t.boxes[-1] for t in self._live])  # its prediction took far (it may be): if it is in place
+            still = iou_matrix(last, boxes)
+            far = np.diag(iou_matrix(last, pred)) <= PIN_MOVED
+            use = np.array([t.pinned for t in self._live])[:, None] | (far[:, None] & (still >= PIN_STILL))
+            iou = np.where(use, np.maximum(iou, still), iou)
         side = np.maximum(_side(pred)[:, None], _side(boxes)[None, :])
         dist = np.linalg.norm(_centre(pred)[:, None, :] - _centre(boxes)[None, :, :], axis=2)
         ratio = np.sqrt(_area(pred)[:, None] / _area(boxes)[None, :])

@@ -863,10 +863,15 @@ def test_a_caption_read_in_place_while_the_motion_estimate_drifts_is_one_track_t
 
 
 def test_a_counter_changing_width_in_place_continues_its_track():
-    """A frame counter or a monitor's number read every few frames at another width, in place, while the motion
-    estimate drifts: one track, covered between its readings by them and no more."""
+    """A frame counter or a monitor's number read every 10 frames at another width, in place, while the motion
+    estimate drifts by half its height between readings; the change watch holds each reading's box on the frame
+    before the next (it changed inside it): one track, covered between its readings by them and no more."""
     widths = [40, 52, 46, 58, 44]
-    seq = [(f, dets([10, 10, 10 + w, 40], kind="text")) for f, w in zip((0, 10, 20, 30, 40), widths)]
+    seq = []
+    for f, w in zip((0, 10, 20, 30, 40), widths):
+        if f:
+            seq.append((f - 1, dets(seq[-1][1].xyxy[0], kind="text")))
+        seq.append((f, dets([10, 10, 10 + w, 40], kind="text")))
     (t,) = build_tracks(seq, 41, W, H, "text", _text_cfg(), motion=drifting(41, 1.5))
     for b in t.boxes:
         assert b.box[1] >= 8 and b.box[3] <= 42 and b.box[2] <= 10 + max(widths) + 4, b

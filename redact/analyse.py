@@ -28,7 +28,7 @@ TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confi
                 "badge": TrackerConfig(pad=0.05, confirm_score=0.75, static_growth=False),
                 "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5,
                                       static_growth=False, scene_fill=True, scene_growth=0.0,
-                                      watched=True)}
+                                      watched=True, pinned=True)}
 """Tracker settings per kind (sized to the stack's strides by :func:`tracker_configs`). Faces are padded by 15% of
 the box on each side (at least 3 px) and at most 50% with motion and growth, confirmed by three detections or one
 scoring 0.3, and filled in the scene between detections where the camera motion is known (``scene_fill``); a face box

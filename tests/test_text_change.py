@@ -524,3 +524,28 @@ def test_a_camera_motion_that_follows_a_moving_line_does_not_take_a_still_line_w
             given += 1
             assert any(b[0] <= still[0] + 2 and b[2] >= still[2] - 2 for b in ran.found["text"].xyxy), (i, ran.found)
     assert s.detector.runs == 1 and s.watch.follows >= 10 and given >= 10
+
+
+
+def test_a_caption_changing_in_place_is_held_where_it_is_in_the_picture_when_the_motion_follows_a_crowd():
+    """A still camera over a crowd walking down 3 px a frame, whose camera motion estimate follows the crowd, and a
+    burnt-in clock whose seconds change inside its box: the old box is held up to the next reading where the caption
+    is (in the picture, where its own pixels still match the reading), not where the motion would have carried text
+    of the scene (72 px below it, the caption uncovered on that frame). MOT20-05's caption and frame counter were
+    held so, and each hold made a new track, rolled and grown by the bogus speed."""
+    scene = _textured((400, 400))
+    frames, motion = [], MotionPath()
+    for i in range(30):
+        view = np.ascontiguousarray(scene[120 - 3 * i:300 - 3 * i, 40:360])
+        cv2.putText(view, f"CAM 2 10:{i:02d}", (10, 25), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2,
+                    cv2.LINE_AA)
+        frames.append(view)
+        motion.add(i, np.array([[1.0, 0, 0], [0, 1.0, 3.0]]), i > 0)
+    caption = [2, 2, 190, 36]
+    s = Scheduled(Fixed([caption]), every=25, watch=ChangeWatch())
+    settled = []
+    for i, img in enumerate(frames):
+        settled += run_frame([s], i, img, cut=False, motion=motion).settled
+    assert [x.frame for x in settled] == [0, 25] and settled[1].hold is not None
+    at, held = settled[1].hold
+    assert at == 24 and np.allclose(held.xyxy, [caption], atol=1), held.xyxy

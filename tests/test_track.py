@@ -829,3 +829,74 @@ def test_a_box_much_larger_than_the_track_starts_its_own_track():
         assert any(contains(b.box, box) for _, b in frames[f])
     with pytest.raises(ValueError):
         TrackerConfig(size_match=1.0)
+
+
+def _text_cfg(**kw):
+    from redact.analyse import TRACKER_BASE
+
+    return replace(TRACKER_BASE["text"], pre_roll=25, post_roll=25, max_gap=50, **kw)
+
+
+def drifting(n: int, dy: float) -> MotionPath:
+    """A camera motion estimate that says the scene moves ``dy`` px a frame down (one following a crowd walking past
+    a still camera)."""
+    m = MotionPath()
+    for i in range(n):
+        m.add(i, np.array([[1.0, 0, 0], [0, 1.0, dy]]), i > 0)
+    return m
+
+
+def test_a_caption_read_in_place_while_the_motion_estimate_drifts_is_one_track_that_stays_in_place():
+    """A caption burnt into the picture, read on the stride's frames and held on the frame before each (the change
+    watch), while the camera motion estimate follows a crowd walking down 2 px a frame: one track, every frame's box
+    where the caption is, no larger than its readings padded (MOT20-05: a new track at every reading, boxes carried
+    along the drift and rolled with its speed, 29% of the frame blurred at frame 60)."""
+    box = [10, 150, 200, 200]
+    seq = [(f, dets(box, kind="text")) for f in (0, 24, 25, 49, 50, 74, 75)]
+    (t,) = build_tracks(seq, 80, W, H, "text", _text_cfg(), motion=drifting(80, 2.0))
+    assert [b.frame for b in t.boxes] == list(range(80))
+    padded = np.array(box) + np.array([-0.07, -0.07, 0.07, 0.07]) * 190  # pad 0.05 of the line and rounding
+    for b in t.boxes:
+        assert contains(b.box, box), b
+        assert b.box[0] >= padded[0] and b.box[2] <= padded[2], b
+        assert b.box[1] >= box[1] - 5 and b.box[3] <= box[3] + 5, b
+
+
+def test_a_counter_changing_width_in_place_continues_its_track():
+    """A frame counter or a monitor's number read every 10 frames at another width, in place, while the motion
+    estimate drifts by half its height between readings; the change watch holds each reading's box on the frame
+    before the next (it changed inside it): one track, covered between its readings by them and no more."""
+    widths = [40, 52, 46, 58, 44]
+    seq = []
+    for f, w in zip((0, 10, 20, 30, 40), widths):
+        if f:
+            seq.append((f - 1, dets(seq[-1][1].xyxy[0], kind="text")))
+        seq.append((f, dets([10, 10, 10 + w, 40], kind="text")))
+    (t,) = build_tracks(seq, 41, W, H, "text", _text_cfg(), motion=drifting(41, 1.5))
+    for b in t.boxes:
+        assert b.box[1] >= 8 and b.box[3] <= 42 and b.box[2] <= 10 + max(widths) + 4, b
+
+
+def test_text_read_where_the_camera_motion_carried_it_is_not_pinned():
+    """Fail closed: a line of the scene that the camera pans across, read where the motion carried it, follows the
+    motion between its readings and after the last one (not held where it was in the picture)."""
+    seq = [(0, dets([200, 100, 260, 120], kind="text")), (10, dets([150, 100, 210, 120], kind="text"))]
+    (t,) = build_tracks(seq, 20, W, H, "text", _text_cfg(), motion=pan(20, -5.0))
+    for b in t.boxes:
+        if b.frame <= 19:
+            x = 200 - 5 * b.frame
+            assert contains(b.box, (max(x, 0), 100, max(x + 60, 0), 120)), b
+
+
+def test_a_pinned_track_follows_the_motion_again_once_readings_agree_with_it():
+    """A line read twice in place (pinned), then read where a real pan carried it: from then on it follows the pan."""
+    m = MotionPath()
+    for i in range(41):
+        m.add(i, np.array([[1.0, 0, -4.0 if i > 20 else 2.0], [0, 1.0, 0]]), i > 0)
+    seq = [(0, dets([100, 100, 160, 120], kind="text")), (10, dets([100, 100, 160, 120], kind="text")),
+           (20, dets([100, 100, 160, 120], kind="text")), (30, dets([60, 100, 120, 120], kind="text"))]
+    (t,) = build_tracks(seq, 41, W, H, "text", _text_cfg(), motion=m)
+    for b in t.boxes:
+        if b.frame > 30:
+            x = 60 - 4 * (b.frame - 30)
+            assert contains(b.box, (x, 100, x + 60, 120)), b

@@ -221,6 +221,7 @@ class ChangeWatch:
         self.revealed = False
         """Whether the camera has shown new ground since the last run (:data:`REVEAL_SHARE`)."""
         self._sticky = np.zeros(0, bool)
+        self._placed = np.zeros(0, np.int64)
         self._carried: dict[int, np.ndarray] = {}
         self._changed: dict[int, np.ndarray] = {}  # per frame, (P, M, 4): what to cover of each region (see look)
         self._thumb: tuple[int, np.ndarray] | None = None
@@ -286,6 +287,10 @@ class ChangeWatch:
         self.scores = outside[best, cols]
         changed = self.scores > self.threshold
         held = boxes[best, cols]
+        if len(transforms) > 1:  # the boxes are held where what was read still is: where its own windows match
+            decisive = np.abs(own[0] - own[1]) > SCENE_TEXT_MARGIN  # (see SCENE_TEXT_MARGIN), as last found so
+            self._placed = np.where(decisive, own.argmin(axis=0), self._placed)
+            held = np.where((self._placed >= 0)[:, None], boxes[np.maximum(self._placed, 0), cols], held)
         dirty = anywhere[best, cols] > self.threshold
         followed = self._follow_lines(frame_index, thumb, boxes, positions) if compared else {}
         for k, (box, region, same) in followed.items():
@@ -358,6 +363,7 @@ class ChangeWatch:
         self._verified, self._held, self._before, self._dirty, self.pending = None, None, (None, None), False, None
         self.revealed = False
         self._sticky = np.zeros(len(xyxy), bool)
+        self._placed = np.full(len(xyxy), -1)  # per detection: the position (0 scene, 1 picture) it was last found at
         self._carried, self._changed = {}, {}
         self._offset, self._step = np.zeros((len(xyxy), 2)), np.zeros((len(xyxy), 2))
         self._lost = np.zeros(len(xyxy), np.int64)

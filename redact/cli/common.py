@@ -265,7 +265,7 @@ def scan_options_from(provider: str, on_unanalysable: str, face_threshold: float
     mode = "auto" if speech is None else "off" if speech == "off" else "on"
     opts = ScanOptions(face_threshold=face_threshold, provider=provider, on_unanalysable=on_unanalysable,
                        allow_truncated=not strict, text=text, badges=badges, ocr=ocr, speech=mode,
-                       lying_faces="auto" if lying_faces is None else lying_faces)
+                       lying_faces="auto" if lying_faces is None else "on" if lying_faces else "off")
     if detect_every is not None:
         opts.detect_every = detect_every
     return opts

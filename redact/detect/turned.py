@@ -106,7 +106,19 @@ def unexplained(found: Detections, upright: Detections | None) -> np.ndarray:
         return np.ones(len(found), bool)
     a, b = found.xyxy, upright.xyxy
     matched = (iou_matrix(a, b) >= UNEXPLAINED_IOU) | (cover_matrix(a, b) >= UNEXPLAINED_COVER)
-    return ~matched.any(axis=1)
+    return np.asarray(~matched.any(axis=1), bool)
+
+
+def beaten(found: Detections, others: Sequence[Detections]) -> np.ndarray:
+    """Per box of ``found``: whether another turn found the same face (:func:`unexplained`'s overlap) with a higher
+    score: a face lying one way is upright in one turn and upside down in the other, where it may still score."""
+    out = np.zeros(len(found), bool)
+    for other in others:
+        if len(found) and len(other):
+            same = (iou_matrix(found.xyxy, other.xyxy) >= UNEXPLAINED_IOU) | \
+                (cover_matrix(found.xyxy, other.xyxy) >= UNEXPLAINED_COVER)
+            out |= (same & (other.score[None, :] > found.score[:, None])).any(axis=1)
+    return out
 
 
 @dataclass
@@ -126,9 +138,12 @@ class ScheduledTurned(Scheduled):
     Due with the full-frame face pass (every ``every`` frames and on cuts) and after the other face passes, whose
     faces of the same frame it is given (``context["face"]``). For each turn (90 and 270 degrees):
 
-    * **look**: every ``look_every`` frames (on frame 0 and cuts too), ``look`` (CenterFace on the turned frame at
-      :data:`LOOK_MAX_SIDE` px) runs; faces it scores at least ``look_trigger`` are kept (boxes are only ever added);
-    * if one of them is **unexplained** (no upright face of the frame matches or covers it), ``full`` runs on that turn
+    * **look**: every ``look_every`` frames, ``look`` (CenterFace on the turned frame at :data:`LOOK_MAX_SIDE` px)
+      runs; faces it scores at least ``look_trigger`` are kept (boxes are only ever added). The first look of a clip
+      and of a scene (a cut) is ``full``, with ``trigger``: the start of a clip is where a late switch costs most, and
+      a small crowd lying down scores under ``look_trigger`` at 640 px in some frames;
+    * if one of them is **unexplained** (no upright face of the frame matches or covers it, nor a face the other turn
+      scored higher: the same face upside down), ``full`` runs on that turn
       with the next full pass (up to :data:`FOLLOW_UPS` times); an unexplained face it scores at least ``trigger``
       **switches the turn on**, and all that run found is kept (faces scored ``trigger`` kept until then);
     * **on**: ``full`` (the turned pass of ``lying_faces="on"``: 960 px, the full pass's threshold) runs on that turn
@@ -151,14 +166,14 @@ class ScheduledTurned(Scheduled):
         self.look_every, self.trigger, self.look_trigger, self.hold = look_every, float(trigger), float(look_trigger), hold
         self.turns: tuple[int, ...] = self.looker.turns
         self._state: dict[int, _Turn] = {}
-        self._cut = False
+        self._cut, self._first = False, True
         self._last_look = -(10**9)  # the looks of all turns keep one step
         self.looks = self.full_runs = 0
 
     def reset(self) -> None:
         super().reset()
         self._state = {t: _Turn() for t in self.turns}  # new objects: a copy of this schedule must not share them
-        self._cut = False
+        self._cut, self._first = False, True
         self._last_look = -(10**9)
         self.looks = self.full_runs = 0
 
@@ -193,21 +208,26 @@ class ScheduledTurned(Scheduled):
         self._last = frame_index
         upright = (context or {}).get(self.detector.kind)
         looking = self._look_due(frame_index)
-        found = []
+        runs: list[tuple[int, str, bool, Detections, float]] = []
         for turn in self.turns:
             mode = self._mode(turn, frame_index)
             if mode is None:
                 continue
-            st = self._turn(turn)
-            following = mode == "look" and st.suspect is not None and not self._cut
-            if mode == "full" or following:  # on, or seeing a look's face again: the full turned pass
+            following = mode == "look" and self._turn(turn).suspect is not None and not self._cut
+            fresh = mode == "look" and (self._cut or self._first)  # the clip's (or scene's) first look: in full
+            if mode == "full" or following or fresh:  # on, seeing a look's face again, or a first look: in full
                 dets = self.detector.detect_turn(image, turn)  # type: ignore[attr-defined]
                 self.full_runs += 1
             else:
                 dets = self.looker.detect_turn(image, turn)
                 self.looks += 1
-            keep = self.trigger if mode == "full" or following else self.look_trigger
-            sure = dets.filter((dets.score >= keep) & unexplained(dets, upright))
+            runs.append((turn, mode, following, dets, self.trigger if mode == "full" or following or fresh
+                         else self.look_trigger))
+        found = []
+        for turn, mode, following, dets, keep in runs:
+            st = self._turn(turn)
+            others = [d for t, _, _, d, _ in runs if t != turn]
+            sure = dets.filter((dets.score >= keep) & unexplained(dets, upright) & ~beaten(dets, others))
             if mode == "full":
                 if len(sure):
                     st.on_until = frame_index + self.hold
@@ -223,7 +243,7 @@ class ScheduledTurned(Scheduled):
             found.append(dets if mode == "full" else dets.filter(dets.score >= keep))
         if looking:
             self._last_look = frame_index
-        self._cut = False
+        self._cut = self._first = False
         return Detections.concat(found, self.detector.kind) if found else Detections.empty(self.detector.kind)
 
     def describe(self) -> dict[str, Any]:

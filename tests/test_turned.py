@@ -173,6 +173,7 @@ def test_auto_costs_the_looks_alone_where_nothing_lies_unexplained(top):
     upright = Detections(np.array([[98, 38, 162, 102]], np.float32), np.array([0.6], np.float32))
     ran = play(s, [(i, frame) for i in range(64)], upright=upright if top != "up" else None)
     assert sorted(ran) == [0, 16, 32, 48]
+    assert all(len(d) == 0 for d in ran.values())  # a look keeps no face an upright pass found: it has its box
     assert s.looks == 6 == look.runs and s.full_runs == 2 == full.runs and s.switched_on(63) == []
 
 

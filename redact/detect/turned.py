@@ -139,13 +139,15 @@ class ScheduledTurned(Scheduled):
     faces of the same frame it is given (``context["face"]``). For each turn (90 and 270 degrees):
 
     * **look**: every ``look_every`` frames, ``look`` (CenterFace on the turned frame at :data:`LOOK_MAX_SIDE` px)
-      runs; faces it scores at least ``look_trigger`` are kept (boxes are only ever added). The first look of a clip
+      runs; faces it scores at least ``look_trigger`` that no upright face explains (below) are kept (boxes are only
+      ever added; one an upright pass found already has its box). The first look of a clip
       and of a scene (a cut) is ``full``, with ``trigger``: the start of a clip is where a late switch costs most, and
       a small crowd lying down scores under ``look_trigger`` at 640 px in some frames;
     * if one of them is **unexplained** (no upright face of the frame matches or covers it, nor a face the other turn
       scored higher: the same face upside down), ``full`` runs on that turn
       with the next full pass (up to :data:`FOLLOW_UPS` times); an unexplained face it scores at least ``trigger``
-      **switches the turn on**, and all that run found is kept (faces scored ``trigger`` kept until then);
+      **switches the turn on**, and all that run found is kept (until then, only its unexplained faces scored
+      ``trigger``);
     * **on**: ``full`` (the turned pass of ``lying_faces="on"``: 960 px, the full pass's threshold) runs on that turn
       with every full pass, all it finds kept, until ``hold`` frames pass without a confident unexplained face; then
       the turn is looked at again.
@@ -240,7 +242,7 @@ class ScheduledTurned(Scheduled):
                 st.suspect = sure.xyxy.copy() if len(sure) else st.suspect
             else:  # nothing to follow up, or followed up long enough: back to a look every look_every frames
                 st.suspect, st.tries = None, 0
-            found.append(dets if mode == "full" else dets.filter(dets.score >= keep))
+            found.append(dets if mode == "full" else sure)  # a look keeps only what the upright passes lack
         if looking:
             self._last_look = frame_index
         self._cut = self._first = False

@@ -149,17 +149,17 @@ def play(s: ScheduledTurned, frames, upright=None) -> dict[int, Detections]:
 
 def test_auto_switches_on_only_the_turn_that_shows_a_lying_face():
     """A head lying with its top to the left is upright in the frame turned 270 degrees counter-clockwise: the first
-    look (in full) finds it on frame 0, the full turned pass again on frame 4, and from then on that pass runs for
-    that turn alone."""
+    look (in full) finds it on frame 0, the full turned pass again on frame 1, and from then on that pass runs for
+    that turn alone, with the full pass."""
     look, full = Marked(), Marked()
     s = auto(look, full)
     frame = face_frame("left")
     ran = play(s, [(i, frame) for i in range(40)])
-    assert sorted(ran) == list(range(0, 40, 4))  # with the full pass
+    assert sorted(ran) == [0, 1] + list(range(4, 40, 4))  # the follow-up on frame 1, then with the full pass
     assert ran[0].xyxy.tolist() == [[100, 40, 160, 100]]  # the look's confident face is kept at once
     assert s.switched_on(8) == [270] and s._state[270].switched == 1 and s._state[90].switched == 0
-    # frame 0: both turns in full (the first look); 270 seen again on frame 4: on; 90: looks on frames 16 and 32
-    assert s.looks == 2 == look.runs and s.full_runs == 2 + len(range(4, 40, 4)) == full.runs
+    # frame 0: both turns in full (the first look); 270 seen again on frame 1: on; 90: looks on frames 16 and 32
+    assert s.looks == 2 == look.runs and s.full_runs == 2 + 1 + len(range(4, 40, 4)) == full.runs
     assert all(len(ran[i]) == 1 for i in ran)
 
 
@@ -184,7 +184,7 @@ def test_auto_ignores_a_weak_turned_face_and_a_face_not_seen_again():
     once = auto(Marked(), Marked())
     frames = [(i, face_frame("left") if i == 0 else np.zeros((180, 320, 3), np.uint8)) for i in range(32)]
     ran = play(once, frames)
-    assert sorted(ran) == [0, 4, 8, 16]  # two follow-ups find nothing: back to a look every 16 frames
+    assert sorted(ran) == [0, 1, 2, 16]  # two follow-ups find nothing: back to a look every 16 frames
     assert once.full_runs == 2 + FOLLOW_UPS == 4 and len(ran[0]) == 1
 
 
@@ -193,9 +193,9 @@ def test_auto_switches_the_turn_off_after_hold_frames_without_it():
     blank = np.zeros((180, 320, 3), np.uint8)
     ran = play(s, [(i, face_frame("left") if i < 12 else blank) for i in range(80)])
     assert s.switched_on(8) == [270]
-    # on from frame 4 (confirmed) to 8 + 16: frames 0..24 run the full pass; then looks every 16 frames again
-    assert s.full_runs == 1 + len(range(0, 25, 4)) and s.switched_on(40) == []
-    assert sorted(ran) == [0, 4, 8, 12, 16, 20, 24, 32, 48, 64]
+    # on from frame 1 (confirmed) to 8 + 16: frames 0, 1, 4..24 run the full pass; then looks every 16 frames again
+    assert s.full_runs == 1 + 1 + len(range(0, 25, 4)) and s.switched_on(40) == []
+    assert sorted(ran) == [0, 1, 4, 8, 12, 16, 20, 24, 32, 48, 64]
     s.reset()
     assert s.looks == s.full_runs == 0 and s.switched_on(0) == []
 
@@ -241,7 +241,7 @@ def test_auto_with_centerface_switches_on_the_turn_of_a_lying_head(astronaut_hea
                             CenterFaceDetector(provider="cpu", max_side=960), every=4)
         s.reset()
         ran = play(s, lying_frames(astronaut_head, turn, 13))
-        assert s.switched_on(8) == [on] and s.full_runs == 2 + 3  # both turns on frame 0; frames 4, 8 and 12
+        assert s.switched_on(8) == [on] and s.full_runs == 2 + 4  # both turns on frame 0; frames 1, 4, 8 and 12
         assert len(ran[0]) >= 1 and ran[0].score.max() >= TRIGGER  # (upside down, the other turn may score it too)
         for x1, y1, x2, y2 in ran[0].xyxy:
             assert 700 <= x1 < x2 <= 828 and 300 <= y1 < y2 <= 428  # on the head

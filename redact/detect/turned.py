@@ -94,8 +94,10 @@ in most frames of the turned rooms."""
 HOLD = 64
 """Frames a switched-on turn stays on after its last confident face that the upright passes did not explain."""
 FOLLOW_UPS = 2
-"""Follow-ups (the full turned pass, with the next full passes) a confident unexplained face gets to be seen again at
-the same place; after as many without, the turn waits for its next look."""
+"""Follow-ups (the full turned pass on the next frames) a look's confident unexplained face gets to be seen again by
+the full turned pass (anywhere: a crowd's lying faces are found by turns in different frames); after as many without,
+the turn waits for its next look. On the next frame, not the next full pass: the frames before the switch keep only
+the look's confident faces (crowd turned 90 degrees, schoolkids 21: 90.4% -> 94.1% over 20 frames)."""
 UNEXPLAINED_IOU, UNEXPLAINED_COVER = 0.3, 0.5
 """A turned face is explained by an upright face of the same frame matching it (IoU) or covering this share of it."""
 
@@ -201,13 +203,16 @@ class ScheduledTurned(Scheduled):
 
     def due(self, frame_index: int, cut: bool) -> bool:
         self._cut = cut
+        if not cut and any(self._turn(t).suspect is not None for t in self.turns):
+            return True  # a face the look found, seen again on the very next frame: a late switch costs most
         if not (cut or self.strided(frame_index)):
             return False
         return any(self._mode(t, frame_index) is not None for t in self.turns)
 
     def run(self, frame_index: int, image: np.ndarray,
             context: Mapping[str, Detections] | None = None) -> Detections:
-        self._last = frame_index
+        if self._cut or self.strided(frame_index):  # a follow-up between full passes keeps the stride in step
+            self._last = frame_index
         upright = (context or {}).get(self.detector.kind)
         looking = self._look_due(frame_index)
         runs: list[tuple[int, str, bool, Detections, float]] = []

@@ -271,3 +271,18 @@ def test_cli_flag_picks_the_mode(flag, mode):
 
     opts = scan_options_from("cpu", "fail", None, False, None, "all", lying_faces=flag)
     assert opts.lying_faces == mode
+
+
+def test_auto_follow_up_between_full_passes_runs_that_turn_alone():
+    """A turn on (a head with its top to the left: 270) and, on frame 16, a face for the other turn's look (the head
+    turned over, top to the right): frame 17 follows up that turn alone, and the passes keep the full pass's step."""
+    s = auto(Marked(), Marked())
+    runs = []
+    for i in range(24):
+        if s.due(i, cut=False):
+            before = s.full_runs
+            s.run(i, face_frame("left" if i < 16 else "right"), {"face": Detections.empty()})
+            runs.append((i, s.full_runs - before))
+    assert s.switched_on(17) == [90, 270]
+    # frame 16: 270 (on) in full and 90's look; 17: 90's follow-up alone; then both turns with the full pass
+    assert runs == [(0, 2), (1, 1), (4, 1), (8, 1), (12, 1), (16, 1), (17, 1), (20, 2)]

@@ -211,7 +211,8 @@ class ScheduledTurned(Scheduled):
 
     def run(self, frame_index: int, image: np.ndarray,
             context: Mapping[str, Detections] | None = None) -> Detections:
-        if self._cut or self.strided(frame_index):  # a follow-up between full passes keeps the stride in step
+        between = not (self._cut or self.strided(frame_index))  # a follow-up alone, between two full passes
+        if not between:  # (which leaves the stride in step with the full pass)
             self._last = frame_index
         upright = (context or {}).get(self.detector.kind)
         looking = self._look_due(frame_index)
@@ -221,6 +222,8 @@ class ScheduledTurned(Scheduled):
             if mode is None:
                 continue
             following = mode == "look" and self._turn(turn).suspect is not None and not self._cut
+            if between and not following:
+                continue
             fresh = mode == "look" and (self._cut or self._first)  # the clip's (or scene's) first look: in full
             if mode == "full" or following or fresh:  # on, seeing a look's face again, or a first look: in full
                 dets = self.detector.detect_turn(image, turn)  # type: ignore[attr-defined]

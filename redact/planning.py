@@ -14,6 +14,7 @@ from .io import MediaInfo
 from .io.probe import audio_offset
 from .naming import recorded_path
 from .options import Progress, ScanOptions
+from .timeline import knots_of
 from .track import Tracker
 from .types import InputInfo, Plan, Track, TrackBox, next_track_id
 
@@ -71,11 +72,14 @@ def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, tr
                              "container": info.container, "audio_streams": len(info.audio)}
     if seen.truncated:
         extra["truncated"] = True
+    knots = knots_of({f: t - info.start_offset for f, t in seen.times.items()})
+    if knots:  # the frames' times as a player shows them (redact.timeline)
+        extra["timeline"] = [[f, round(t, 6)] for f, t in knots]
     speech_models: list[dict[str, Any]] = []
     if info.kind == "video" and info.audio and options.speech != "off":
         speech_models = _speech_tracks(path, options.speech, tracks, warnings, notes, progress)
         if speech_models:
-            offset = audio_offset(path)  # the audio's clock on the frame clock, for the report's times
+            offset = audio_offset(path)  # where the audio starts, after the first frame, for the report's times
             if offset is not None:
                 extra["audio_offset"] = round(offset, 6)
     plan = Plan(

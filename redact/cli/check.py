@@ -22,8 +22,9 @@ VERDICTS = {"identifiable": CHECK_FOUND, "please check": CHECK_WEAK, "nothing fo
 IDENTIFIABLE_KINDS = ("face", "badge", "text", "frame", "speech")
 
 
-def _ranges(frames: set[int], fps: float) -> list[list[float]]:
-    """Runs of consecutive frames as ``[start_s, end_s]`` (frame indices when ``fps`` is unknown)."""
+def _ranges(frames: set[int], clock: Any) -> list[list[float]]:
+    """Runs of consecutive frames as ``[start_s, end_s]`` on ``clock`` (a :class:`redact.timeline.Timeline`; frame
+    indices when there is none)."""
     out: list[list[float]] = []
     start: int | None = None
     prev = 0
@@ -37,15 +38,16 @@ def _ranges(frames: set[int], fps: float) -> list[list[float]]:
             start = prev = f
     if start is not None:
         out.append([start, prev + 1])
-    if fps > 0:
-        return [[round(a / fps, 2), round(b / fps, 2)] for a, b in out]
+    if clock is not None:
+        return [[round(clock.time(a), 2), round(clock.time(b), 2)] for a, b in out]
     return [[float(a), float(b)] for a, b in out]
 
 
 def check_summary(plan: Any, warnings: list[str], notes: list[str] | None = None) -> dict[str, Any]:
     """What ``check`` reports: per kind, how many tracks (and how many of them the detectors saw only weakly: not
     confirmed, see :mod:`redact.track`) and when (never what was recognised)."""
-    from ..report import is_low_confidence, on_frame_clock
+    from ..report import is_low_confidence
+    from ..report.clock import on_frame_clock, timeline
 
     found: dict[str, Any] = {}
     for t in plan.tracks:
@@ -59,12 +61,13 @@ def check_summary(plan: Any, warnings: list[str], notes: list[str] | None = None
             start, end = on_frame_clock(plan, t.span)  # the frames' clock, as the frame ranges
             entry["spans"].append([round(start, 2), round(end, 2)])
     inp = plan.input
-    fps = inp.fps if inp.kind == "video" else 0.0
+    clock = timeline(plan) if inp.kind == "video" else None
+    clock = clock if clock is not None and clock.time(0) is not None else None  # None: frames counted
 
     def when(kind: str, v: dict[str, Any]) -> dict[str, Any]:
         if kind == "speech":  # stretches of the audio, in seconds
             return {"ranges_s": sorted(v["spans"])}
-        return {"frames": len(v["frames"]), "ranges_s" if fps else "ranges_frames": _ranges(v["frames"], fps)}
+        return {"frames": len(v["frames"]), "ranges_s" if clock else "ranges_frames": _ranges(v["frames"], clock)}
 
     strong = any(v["tracks"] > v["low_confidence"] for v in found.values())
     verdict = "identifiable" if strong else "please check" if found else "nothing found"

@@ -30,6 +30,7 @@ class MediaInfo:
     time_base: fractions.Fraction | None = None  # of the video stream
     subtitle_streams: int = 0  # dropped on output
     data_streams: int = 0  # dropped on output (e.g. timed metadata / GPS tracks)
+    start_offset: float = 0.0  # seconds the output's timestamps are moved back by: the player's clock starts here
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -245,6 +245,18 @@ def _duration(container: Any, stream: Any) -> float | None:
     return None
 
 
+def start_offset(container: Any) -> fractions.Fraction:
+    """Seconds to subtract from all output timestamps.
+
+    MP4/MOV timelines are kept exactly (0 here). Other containers (MPEG-TS starts at ~1.4 s,
+    broadcast streams anywhere) have their positive start time moved to 0, as FFmpeg's CLI does,
+    so the MP4 does not open with an empty edit; streams keep their relative timing."""
+    start = container.start_time
+    if start is None or start <= 0 or "mov" in container.format.name.split(","):
+        return fractions.Fraction(0)
+    return fractions.Fraction(int(start), av.time_base)
+
+
 def _audio_info(container: Any) -> list[dict[str, Any]]:
     out = []
     for s in container.streams.audio:
@@ -283,6 +295,7 @@ def probe_video(path: Path) -> MediaInfo:
             time_base=fractions.Fraction(tb.numerator, tb.denominator) if tb else None,
             subtitle_streams=len(container.streams.subtitles),
             data_streams=len(container.streams.data),
+            start_offset=float(start_offset(container)),
         )
 
 

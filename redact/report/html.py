@@ -14,7 +14,7 @@ from string import Template
 from typing import Any, Iterable
 
 from ..types import Plan, Track
-from .clock import on_frame_clock
+from .clock import on_frame_clock, timeline
 from .evidence import is_low_confidence
 
 COLOURS = {"face": "#c0392b", "badge": "#d68910", "text": "#2874a6", "frame": "#424949", "speech": "#7d3c98"}
@@ -93,13 +93,19 @@ def _track_label(t: Track, category: str | None) -> str:
 
 def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None] | None = None) -> str:
     """One row per track with a bar wherever the track has a box, coloured by kind; kept tracks are dashed
-    outlines; low-confidence tracks have a yellow label and dashed dark outlines. The axis is in seconds
-    (frame index / nominal frame rate)."""
+    outlines; low-confidence tracks have a yellow label and dashed dark outlines. The axis is in seconds as a player
+    shows them (:mod:`redact.report.clock`), in frames for an image."""
     n = max(plan.input.frames, 1)
-    fps = plan.input.fps
+    clock = timeline(plan)
+    timed = clock.time(0) is not None  # images (and clips of unknown rate) are drawn in frames
     cats = categories or {}
     spans = {t.id: on_frame_clock(plan, t.span) for t in plan.tracks if t.span}  # speech: on the frames' clock
-    tracks = sorted(plan.tracks, key=lambda t: (spans[t.id][0] * fps if t.id in spans and fps > 0 else t.first_frame,
+
+    def at(frame: float) -> float:  # a frame position on the axis (seconds where the clip has a clock)
+        t = clock.time(frame) if timed else None
+        return float(frame) if t is None else t
+
+    tracks = sorted(plan.tracks, key=lambda t: (spans[t.id][0] if t.id in spans and timed else at(t.first_frame),
                                                 t.id))
     left, right, legend_h, row_h = 160, 14, 26, 18
     plot_w = width - left - right
@@ -107,21 +113,21 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
     top = legend_h
     axis_y = top + row_h * rows
     height = axis_y + 26
-    px = plot_w / n
-    merge_gap = int(1 / px) if px < 1 else 0
+    span = max(at(n), max((b for _, b in spans.values()), default=0.0) if timed else 0.0, 1e-9)
+    px = plot_w / span
+    merge_gap = int(n / plot_w) if n > plot_w else 0
     p = [f'<svg role="img" aria-label="Timeline of redacted regions" width="100%" '
          f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet">']
     p.append(_legend(plan, left))
     for i in range(rows):
         fill = "#f7f9f9" if i % 2 == 0 else "#ffffff"
         p.append(f'<rect x="{left}" y="{top + i * row_h}" width="{plot_w}" height="{row_h}" fill="{fill}"/>')
-    span = n / fps if fps > 0 else float(n)
     step = nice_step(span)
     k = 0
     while k * step <= span * 1.0001:
         tick = k * step
         x = left + plot_w * tick / span
-        label = _time_label(tick, step, span) if fps > 0 else f"frame {int(tick)}"
+        label = _time_label(tick, step, span) if timed else f"frame {int(tick)}"
         p.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{axis_y + 4}" stroke="#d5dbdb" stroke-width="1"/>')
         anchor = "start" if k == 0 else "middle"
         p.append(f'<text x="{x:.1f}" y="{axis_y + 17}" text-anchor="{anchor}">{_e(label)}</text>')
@@ -135,14 +141,13 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
         label = ("⚠ " if low else "") + _track_label(t, cats.get(t.id))
         p.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{_e(label)}</text>')
         colour = COLOURS.get(t.kind, "#7f8c8d")
-        runs = _runs(sorted({bx.frame for bx in t.boxes}), merge_gap)
-        if t.id in spans and fps > 0:  # a stretch of the audio: drawn over the frames it spans
-            a0, a1 = spans[t.id]
-            runs = [(int(a0 * fps), max(int(a0 * fps), math.ceil(a1 * fps) - 1))]
-        for a, b in runs:
-            x, w = left + px * a, max(px * (b - a + 1), 1.5)
-            tip = (f"#{t.id} {t.kind}, {a / fps:.2f}–{(b + 1) / fps:.2f} s" if fps > 0
-                   else f"#{t.id} {t.kind}, frames {a}–{b}")
+        # (start, end) on the axis: a stretch of the audio as it is, a run of frames from its first to its last's end
+        bars = ([spans[t.id]] if t.id in spans and timed
+                else [(at(a), at(b + 1)) for a, b in _runs(sorted({bx.frame for bx in t.boxes}), merge_gap)])
+        for a, b in bars:
+            x, w = left + px * a, max(px * (b - a), 1.5)
+            tip = (f"#{t.id} {t.kind}, {a:.2f}–{b:.2f} s" if timed
+                   else f"#{t.id} {t.kind}, frames {int(a)}–{int(b) - 1}")
             if t.action == "keep":
                 style = f'fill="#eafaf1" stroke="{KEPT}" stroke-width="1.2" stroke-dasharray="3 2"'
             else:

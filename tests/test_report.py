@@ -335,3 +335,24 @@ def test_html_report_marks_low_confidence_tracks():
     page = render_html(_report(plain), plain)
     body = page.split("<main>", 1)[1]  # (the style sheet names the classes)
     assert "low confidence" not in body and "lowrow" not in body and "⚠" not in body
+
+
+def test_a_crowd_shares_timeline_rows_and_folds_its_table_with_the_tracks_to_check_first():
+    strong = {"detections": 40, "best_score": 0.9, "confirmed": True}
+    weak = {"detections": 1, "best_score": 0.25, "confirmed": False}
+    tracks = [Track(i, "face", _boxes(range(i, i + 30)), evidence=strong) for i in range(1, 181)]
+    tracks += [Track(180 + i, "face", _boxes([i]), evidence=weak) for i in range(1, 6)]
+    tracks.append(Track(186, "face", _boxes(range(0, 10)), action="keep", evidence=strong))
+    plan = _plan(frames=300, tracks=tracks)
+    svg = timeline_svg(plan)
+    rows = re.findall(r'text-anchor="end">([^<]+)</text>', svg)
+    assert rows[0] == "180 faces" and len(rows) == 1 + 5 + 1  # one shared row, the five to check, the kept one
+    assert sum("⚠ #" in r for r in rows) == 5 and "#186 face" in rows
+    page = render_html(_report(plan), plan)
+    assert "<h3>To check: 5 regions of low confidence</h3>" in page
+    assert "<details><summary>All 186 regions, by number (also in the JSON report)</summary>" in page
+    assert page.count('class="lowrow"') == 5 + 5  # in the rows to check and again in the whole table
+    # a few tracks keep a row each and an open table
+    few = _plan(tracks=tracks[:10])
+    assert len(re.findall(r'text-anchor="end">', timeline_svg(few))) == 10
+    assert "<details>" not in render_html(_report(few), few)

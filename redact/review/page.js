@@ -200,6 +200,8 @@ function fitCanvas() {
   canvas.style.height = `${Math.max(1, Math.floor(height * scale))}px`;
 }
 
+const CROWD = 12;  // boxes on a frame past which only the selected, kept, drawn and to-check ones are named
+
 function trackName(t) {
   const named = (t.kind === "text" || t.kind === "speech") && t.category && CATEGORIES[t.category];
   const cat = named ? ` (${CATEGORIES[t.category]})` : "";
@@ -704,6 +706,7 @@ function draw() {
       }
     }
     ctx.filter = "none";
+    const crowded = items.length > CROWD;
     for (const {track, box} of items) {
       const [x1, y1, x2, y2] = box;
       const kept = track.action === "keep";
@@ -722,7 +725,8 @@ function draw() {
       }
       ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
       ctx.setLineDash([]);
-      if (!(track.kind === "face" || track.manual || sel || low)) continue;  // name what there is a choice about
+      // name what there is a choice about; in a crowd only what is selected, kept, drawn or to check
+      if (crowded ? !(sel || kept || track.manual || low) : !(track.kind === "face" || track.manual || sel || low)) continue;
       const label = (low ? "⚠ " : "") + trackName(track) + (kept ? " · visible" : "")
         + (low ? " · please check" : "");
       ctx.font = `600 ${14 * k}px system-ui, sans-serif`;

@@ -24,8 +24,6 @@ from .worker import Task, remove_outputs, process_item
 log = logging.getLogger(__name__)
 
 
-log = logging.getLogger(__name__)
-
 @dataclass
 class BatchSettings:
     """What decides an item's output: changing any of it redoes the item."""

@@ -16,9 +16,6 @@ from ..naming import IMAGE_IN_SUFFIXES, MEDIA_SUFFIXES, cleaned_name, sidecar_na
 
 log = logging.getLogger(__name__)
 
-
-log = logging.getLogger(__name__)
-
 _TMP_TAG = ".redact-tmp-"  # redact.io.atomic's temporary-file marker
 OUTPUT_PROBLEMS = frozenset({"unsafe_name", "output_name_collision", "output_through_symlink"})
 

@@ -20,8 +20,6 @@ from .folders import make_parent
 log = logging.getLogger(__name__)
 
 
-log = logging.getLogger(__name__)
-
 @dataclass
 class Task:
     """What a worker needs (picklable): paths and settings."""

@@ -104,6 +104,9 @@ def test_batch_cleans_good_files_records_the_bad_one_verifies_and_resumes(folder
     assert r.exit_code == 1
     assert "0 cleaned, 4 already done, 1 failed" in r.output
     assert snapshot(out) == after_first
+    # which item has no cleaned copy is still said, and which file was not looked at
+    assert "failed  ward 7/broken.mp4 (in an earlier run): InputError" in r.output
+    assert "ignored notes.txt: not a video or photo" in r.output
 
     # --retry-failed tries the bad one again (and only it)
     r = invoke("batch", folder, "-o", out, "--retry-failed", *FAST)
@@ -388,6 +391,13 @@ def test_process_item_reports_json_safe_results(tmp_path):
     alone = scan(t.source, ScanOptions(**t.settings["scan"])).plan
     assert batch_plan.settings["models"] == alone.settings["models"]
     assert batch_plan.input.sha256 == alone.input.sha256 == res["input"]["sha256"]
+    # the manifest names the version that cleaned the item (on a Ray cluster, another machine's) and tells the
+    # face passes apart: the same weights run twice at other sizes, thresholds and strides
+    from redact import __version__
+
+    assert res["tool"] == {"name": "redact", "version": __version__}
+    faces = [(m["max_side"], m["threshold"], m["every"]) for m in res["models"] if m["name"] == "centerface"]
+    assert len(faces) == len(set(faces)) >= 2
 
 
 @pytest.mark.slow
@@ -502,7 +512,8 @@ def test_ray_executor_logic_with_a_fake_ray(tmp_path, monkeypatch):
     corrupt(src / "bad.mp4")
     ex = RayExecutor(workers=2, threads=1)
     s = run_batch(src, out, settings(), ex)
-    assert fake.inited["num_cpus"] == 2 and "address" not in fake.inited and fake.options["num_cpus"] == 1
+    # a Ray of its own ("local"), even on a machine where a cluster runs (ray.init() would join that one)
+    assert fake.inited["num_cpus"] == 2 and fake.inited["address"] == "local" and fake.options["num_cpus"] == 1
     assert s.done == ["a.mp4"]
     assert {rel: e["type"] for rel, e in s.failed} == {"bad.mp4": "InputError", "crash.mp4": "WorkerCrashed"}
     assert verify(out).ok and {r["executor"]["executor"] for r in records(out)} == {"ray"}
@@ -510,6 +521,16 @@ def test_ray_executor_logic_with_a_fake_ray(tmp_path, monkeypatch):
     assert not fake.is_initialized()
     RayExecutor(address="ray://head:10001")._start()
     assert fake.inited["address"] == "ray://head:10001"
+    fake.shutdown()
+
+    def refuse(**kwargs):
+        raise ValueError("Ray Client requires pip package `ray[client]`")
+
+    monkeypatch.setattr(fake, "init", refuse)
+    with pytest.raises(RedactError, match=r"Ray cluster at ray://head:10001 \(ValueError\): .*ray\[client\]"):
+        RayExecutor(address="ray://head:10001")._start()
+    with pytest.raises(RedactError, match=r"could not start a local Ray \(ValueError"):
+        RayExecutor(workers=2)._start()
 
 
 def test_one_batch_at_a_time_per_output_folder(tmp_path):

@@ -255,9 +255,16 @@ class RayExecutor:
         kwargs.update(self.init_kwargs)
         if self.address is not None:
             kwargs["address"] = self.address
-        elif self.workers:
-            kwargs.setdefault("num_cpus", self.workers * self.threads)
-        ray.init(**kwargs)
+        else:
+            # a Ray of our own, even where a cluster already runs on this machine (a head node: `ray start
+            # --head`), which ray.init() would join and then refuse num_cpus for
+            kwargs.setdefault("address", "local")
+            if self.workers:
+                kwargs.setdefault("num_cpus", self.workers * self.threads)
+        try:
+            ray.init(**kwargs)
+        except (ConnectionError, ValueError, RuntimeError, TimeoutError) as e:
+            raise RedactError(_ray_start_failed(self.address, e)) from e
         self._started = True
         if not self.workers:
             self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // self.threads)
@@ -302,6 +309,17 @@ class RayExecutor:
         if self._started:
             self._ray.shutdown()
             self._started = False
+
+
+def _ray_start_failed(address: str | None, e: BaseException) -> str:
+    """Why Ray did not start, in words of our own (Ray's message is not shown: the CLI shows no library's)."""
+    if address is None:
+        return f"could not start a local Ray ({type(e).__name__}; run with --debug for where)"
+    why = f"could not connect to the Ray cluster at {address} ({type(e).__name__})"
+    if address.startswith("ray://"):
+        return why + ": a ray:// address needs Ray Client (pip install 'ray[client]'), and the cluster its port"
+    return why + ("; the driver must run on a machine of the cluster, and a cluster with token authentication "
+                  "(Ray's default) needs RAY_AUTH_MODE=token and its token here (~/.ray/auth_token)")
 
 
 def _ray_call(fn: Worker, task: Task) -> dict[str, Any]:

@@ -335,3 +335,17 @@ def test_html_report_marks_low_confidence_tracks():
     page = render_html(_report(plain), plain)
     body = page.split("<main>", 1)[1]  # (the style sheet names the classes)
     assert "low confidence" not in body and "lowrow" not in body and "⚠" not in body
+
+
+def test_covers_of_unread_text_changes_and_unreadable_text_are_explained():
+    """A text track no detector reported (a cover of a change seen between two readings: 'detected in 0', no
+    score, often large) and the category 'unreadable' are said in words; a box drawn by hand is not such a cover."""
+    cover = Track(1, "text", _boxes(range(5, 8), "tracked", (100, 50, 600, 360)))
+    unreadable = Track(2, "text", _boxes(range(0, 10)), category="unreadable",
+                       evidence={"detections": 2, "best_score": 0.5, "confirmed": True})
+    drawn = Track(3, "text", _boxes(range(0, 3), "manual"))
+    page = render_html(_report(_plan(tracks=[cover, unreadable])), _plan(tracks=[cover, unreadable]))
+    assert "changed on frames where it was not read again" in page and "“unreadable”" in page
+    plain = _plan(tracks=[drawn])
+    page = render_html(_report(plain), plain)
+    assert "changed on frames where it was not read again" not in page and "“unreadable”" not in page

@@ -113,7 +113,11 @@ def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: l
             return []
     if progress:
         progress("speech", 0, 1)
-    samples, rate = load_audio(path)
+    skipped: list[int] = []
+    samples, rate = load_audio(path, skipped=skipped)
+    if skipped:  # a damaged file: that audio was not heard, and the report must say so, not only the log
+        warnings.append(f"speech: {sum(skipped)} undecodable audio packet(s) were skipped, so not checked for "
+                        f"spoken personal data")
     for span in analyser.spans(samples, rate):
         tracks.append(Track(next_track_id(tracks), "speech", [], category=span.category, span=(span.start, span.end),
                             evidence={"detections": 1, "best_score": round(float(span.score), 4),

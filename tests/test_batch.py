@@ -580,3 +580,17 @@ def test_report_path_says_how_plans_and_reports_name_an_item(tmp_path, how, name
     if how != "relative":  # another choice is another setting: the item is redone, not resumed
         again = invoke("batch", src, "-o", out, *FAST)
         assert "1 cleaned, 0 already done" in again.output
+
+
+def test_a_damaged_input_cleaned_in_part_says_so_when_done(tmp_path):
+    """Only the frames before the damage are cleaned (as `run` does): the line saying it is done says it has a
+    warning, and the manifest counts it."""
+    from .test_faults import damaged_mov
+
+    src = tmp_path / "in"
+    src.mkdir()
+    damaged_mov(src / "damaged.mov")
+    r = invoke("batch", src, "-o", tmp_path / "out", "--speech", "off", *FAST)
+    assert r.exit_code == 0, r.output
+    assert "done    damaged.mov (1 warning(s): see its report)" in r.output
+    assert records(tmp_path / "out")[0]["warnings"] == 1

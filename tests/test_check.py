@@ -210,3 +210,13 @@ def test_frames_covered_whole_are_said_to_be_unanalysed_not_tracks():
     summary = check_summary(_plan_with([cover]), [], [], [])
     assert summary["verdict"] == "identifiable"  # unknown is treated as found: fail closed
     assert "  frame: 2 frame(s) could not be analysed, 0.30-0.50 s" in _check_text(Path("c.mp4"), summary)
+
+
+def test_a_damaged_clip_with_nothing_found_in_its_first_frames_is_please_check(tmp_path):
+    from .test_faults import damaged_mov
+
+    clip = damaged_mov(tmp_path / "damaged.mov")
+    r = invoke("-q", "check", clip, "--text", "off", "--speech", "off")
+    assert r.exit_code == 4, r.output
+    assert "please check: nothing identifiable found, but not everything was checked" in r.output
+    assert "not checked: the input is damaged or truncated: only its first" in r.output

@@ -72,7 +72,8 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
             elif status == "skipped":
                 click.echo(f"skipped {rel}: {(rec.get('error') or {}).get('message')}", err=True)
             else:
-                click.echo(f"done    {rel}", err=True)
+                n = rec.get("warnings") or 0  # e.g. a damaged input of which only the first frames were cleaned
+                click.echo(f"done    {rel}" + (f" ({n} warning(s): see its report)" if n else ""), err=True)
 
         try:
             summary = run_batch(in_dir, out_dir, settings, ex, retry_failed=retry_failed, progress=progress)

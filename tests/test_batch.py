@@ -594,3 +594,58 @@ def test_a_damaged_input_cleaned_in_part_says_so_when_done(tmp_path):
     assert r.exit_code == 0, r.output
     assert "done    damaged.mov (1 warning(s): see its report)" in r.output
     assert records(tmp_path / "out")[0]["warnings"] == 1
+
+
+def _slow_then_write(task):
+    """A stand-in for a long item: says which process runs it, then writes its output unless interrupted."""
+    import time
+
+    Path(task.plan).write_text(str(os.getpid()))
+    for _ in range(1200):
+        time.sleep(0.1)
+    Path(task.output).write_text("written by an orphan")
+    return {"status": "done"}
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" in state  # ended, not yet reaped by whoever adopted it
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_worker_ends_when_its_driver_is_killed_outright(tmp_path):
+    """SIGKILL (or the out-of-memory killer) gives the driver no chance to stop its workers: they went on with
+    their items, writing cleaned copies no manifest records while another batch could take the folder's lock."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+
+    out, pid_file = tmp_path / "a.clean.mp4", tmp_path / "pid"
+    script = ("from redact.batch import LocalExecutor, Task; from tests.test_batch import _slow_then_write; "
+              f"LocalExecutor(1).run(_slow_then_write, [Task('a.mp4', '', {str(out)!r}, {str(pid_file)!r}, '', "
+              "None, {})], lambda t, r: None)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    driver = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env)
+    try:
+        for _ in range(1200):  # bounds on waiting, never timing assertions
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        worker = int(pid_file.read_text())
+    finally:
+        driver.kill()
+        driver.wait()
+    for _ in range(600):
+        if _gone(worker):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail("the worker outlived its driver")
+    assert not out.exists()

@@ -5,8 +5,11 @@ dead workers are handled here."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import signal
+import threading
+import time
 from typing import Any, Callable, Protocol
 
 from ..cpus import cpu_slices, usable_cpus
@@ -74,6 +77,23 @@ def _init_worker(threads: int, slots: Any, cpu_sets: list[list[int]]) -> None:
     signal.signal(STOP_SIGNAL, _on_stop_in_worker)
     signal.signal(signal.SIGTERM, _on_sigterm_in_worker)
     signal.signal(signal.SIGALRM, _on_sigterm_in_worker)  # the re-check of a deferred SIGTERM, see below
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.pid is not None:
+        threading.Thread(target=_watch_driver, args=(parent.pid,), name="redact-watch-driver", daemon=True).start()
+
+
+PARENT_CHECK_S = 1.0
+
+
+def _watch_driver(driver: int) -> None:
+    """End this worker once the driver is gone (killed outright: SIGKILL, out of memory), as SIGTERM would: an
+    orphan went on with its item and the items queued for it, writing cleaned copies that no manifest records,
+    while the folder's lock, the driver's, was free for another batch. The first SIGTERM interrupts a running item
+    (its files are removed); those after it end the worker once it is idle."""
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != driver:
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _on_stop_in_worker(signum: int, frame: Any) -> None:

@@ -109,7 +109,9 @@ def process_item(task: Task) -> dict[str, Any]:
             "files": {k: (str(p), sha256_file(p), p.stat().st_size) if p is not None else None
                       for k, p in files.items()},
             "models": [_model_version(m) for m in s.models],
-            "summary": {"tracks_by_kind": dict(sorted(tracks.items())), "frames": s.plan.input.frames},
+            # frames: those analysed and written; truncated: a damaged input, cleaned up to the damage only
+            "summary": {"tracks_by_kind": dict(sorted(tracks.items())), "frames": s.plan.input.frames,
+                        "truncated": bool(s.plan.input.extra.get("truncated"))},
             "warnings": len(s.warnings) + len(r.warnings),
             "notes": len(s.notes),  # findings, no fault: e.g. audio checked and found to hold no speech
         }

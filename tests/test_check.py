@@ -174,6 +174,14 @@ def test_nothing_found_in_an_input_not_checked_whole_is_please_check_and_says_wh
     assert cut["verdict"] == "please check" and cut["audio"] == "none"
     assert "only its first 10 frame(s) were analysed" in _check_text(Path("c.mp4"), cut)
 
+    # a damaged file's audio, partly undecodable: what was not heard is said, and nothing found is not enough
+    from redact.planning import SPEECH_SKIPPED
+
+    part = check_summary(_plan_with(audio_streams=1), [f"{SPEECH_SKIPPED} 3 undecodable audio packet(s) ..."], [],
+                         speech)
+    assert part["verdict"] == "please check" and part["audio"] == "partly checked"
+    assert "  not checked: part of the audio was not heard: 3 undecodable" in _check_text(Path("c.mp4"), part)
+
     # asked not to listen: the verdict stands, and says so; a photo has no audio to speak of
     off = _plan_with(audio_streams=1)
     off.settings["scan"]["speech"] = "off"

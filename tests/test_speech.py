@@ -193,8 +193,8 @@ def test_load_audio_counts_the_packets_it_could_not_decode(tmp_path):
     finally:
         planning._SPEECH.clear()
         planning._SPEECH.update(saved)
-    assert warnings == [f"speech: {skipped[0]} undecodable audio packet(s) were skipped, so not checked for spoken "
-                        "personal data"]
+    assert warnings == [f"{planning.SPEECH_SKIPPED} {skipped[0]} undecodable audio packet(s) were skipped, so not "
+                        "checked for spoken personal data"]
 
 
 # -- transcription (needs the [speech] extra and espeak-ng) --------------------------------------------------------

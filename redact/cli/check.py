@@ -45,7 +45,8 @@ def _ranges(frames: set[int], fps: float) -> list[list[float]]:
 
 def audio_checked(plan: Any, models: list[dict[str, Any]] | None = None) -> str:
     """Whether the input's audio was checked for spoken personal data: ``"checked"``, ``"not checked"`` (the speech
-    model is missing), ``"off"`` (``--speech off``) or ``"none"`` (a photo, or a video without audio)."""
+    model is missing), ``"off"`` (``--speech off``) or ``"none"`` (a photo, or a video without audio);
+    :func:`check_summary` also says ``"partly checked"`` (a damaged file's undecodable packets were skipped)."""
     inp = plan.input
     if inp.kind != "video" or not inp.extra.get("audio_streams"):
         return "none"
@@ -85,12 +86,18 @@ def check_summary(plan: Any, warnings: list[str], notes: list[str] | None = None
             return {"ranges_s": sorted(v["spans"])}
         return {"frames": len(v["frames"]), "ranges_s" if fps else "ranges_frames": _ranges(v["frames"], fps)}
 
+    from ..planning import SPEECH_SKIPPED
+
     audio = audio_checked(plan, models)
     unchecked = []  # what the verdict does not cover, in words (no verdict "nothing found" while this is not empty)
     if inp.extra.get("truncated"):
         unchecked.append(f"the input is damaged or truncated: only its first {inp.frames} frame(s) were analysed")
     if audio == "not checked":
         unchecked.append("the audio was not checked for spoken personal data (the speech model is not installed)")
+    deaf = [w for w in warnings if w.startswith(SPEECH_SKIPPED)]
+    if audio == "checked" and deaf:
+        audio = "partly checked"
+        unchecked += [w[len("speech: "):] for w in deaf]
     strong = any(v["tracks"] > v["low_confidence"] for v in found.values())
     verdict = "identifiable" if strong else "please check" if found or unchecked else "nothing found"
     return {
@@ -140,7 +147,7 @@ def check(ctx: click.Context, input: Path, as_json: bool, **scan_kw: Any) -> Non
 
 
 AUDIO = {"checked": "checked for spoken personal data", "not checked": "NOT checked for spoken personal data",
-         "off": "not checked (--speech off)"}
+         "partly checked": "partly checked for spoken personal data", "off": "not checked (--speech off)"}
 
 
 def _check_text(input: Path, summary: dict[str, Any]) -> str:
@@ -165,7 +172,7 @@ def _check_text(input: Path, summary: dict[str, Any]) -> str:
             lines.append(f"  frame: {v['frames']} frame(s) could not be analysed{weak}, {when}")
             continue
         lines.append(f"  {kind}: {v['tracks']} track(s){weak}, {when}")
-    if summary.get("audio") in ("checked", "off") and "speech" not in summary["found"]:
+    if summary.get("audio") in ("checked", "partly checked", "off") and "speech" not in summary["found"]:
         lines.append(f"  audio: {audio}{', nothing found' if summary['audio'] == 'checked' else ''}")
     lines += [f"  not checked: {what}" for what in summary.get("not_checked", ())]
     return "\n".join(lines)

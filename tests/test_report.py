@@ -355,4 +355,27 @@ def test_a_crowd_shares_timeline_rows_and_folds_its_table_with_the_tracks_to_che
     # a few tracks keep a row each and an open table
     few = _plan(tracks=tracks[:10])
     assert len(re.findall(r'text-anchor="end">', timeline_svg(few))) == 10
-    assert "<details>" not in render_html(_report(few), few)
+    assert "<details><summary>All" not in render_html(_report(few), few)
+
+
+def test_covers_of_unread_text_changes_and_unreadable_text_are_explained():
+    """A text track no detector reported (a cover of a change seen between two readings: 'detected in 0', no
+    score, often large) and the category 'unreadable' are said in words; a box drawn by hand is not such a cover."""
+    cover = Track(1, "text", _boxes(range(5, 8), "tracked", (100, 50, 600, 360)))
+    unreadable = Track(2, "text", _boxes(range(0, 10)), category="unreadable",
+                       evidence={"detections": 2, "best_score": 0.5, "confirmed": True})
+    drawn = Track(3, "text", _boxes(range(0, 3), "manual"))
+    page = render_html(_report(_plan(tracks=[cover, unreadable])), _plan(tracks=[cover, unreadable]))
+    assert "changed on frames where it was not read again" in page and "“unreadable”" in page
+    plain = _plan(tracks=[drawn])
+    page = render_html(_report(plain), plain)
+    assert "changed on frames where it was not read again" not in page and "“unreadable”" not in page
+
+
+def test_the_trackers_tuning_is_folded_away_below_the_options():
+    plan = _plan()
+    plan.settings["tracker"] = {"face": {"max_gap": 32, "pad": 0.15}}
+    page = render_html(_report(plan), plan)
+    settings = page[page.index("<h2>Settings</h2>"):page.index("<h2>Timings</h2>")]
+    assert settings.index("scan.provider") < settings.index("<details><summary>Tracker tuning (2 values)")
+    assert settings.index("<details>") < settings.index("tracker.face.max_gap") < settings.index("</details>")

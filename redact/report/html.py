@@ -240,6 +240,13 @@ def _evidence_text(ev: dict[str, Any]) -> str:
     return f"seen in {n} frame{'' if n == 1 else 's'}, best score {ev['best_score']:.2f}"
 
 
+def _unread_covers(plan: Plan) -> bool:
+    """Whether the plan has covers of unread text changes (:func:`redact.planning.plan_from`, from
+    :class:`redact.detect.watch.Settled`): text tracks no detector reported, every box of them ``tracked``."""
+    return any(t.kind == "text" and not t.evidence and t.boxes and all(b.source == "tracked" for b in t.boxes)
+               for t in plan.tracks)
+
+
 MAX_TABLE = 60
 """Rows of the regions' table shown open; a longer table is folded (its low-confidence rows shown apart)."""
 
@@ -276,7 +283,7 @@ def _table(report: dict[str, Any], tracks: list[dict[str, Any]]) -> str:
     return "".join(rows)
 
 
-def _tracks_table(report: dict[str, Any]) -> str:
+def _tracks_table(report: dict[str, Any], covers: bool = False) -> str:
     tracks = report["tracks"]
     if not tracks:
         return "<p>Nothing was found to redact.</p>"
@@ -292,6 +299,12 @@ def _tracks_table(report: dict[str, Any]) -> str:
             "followed by tracking or interpolated, or padded before and after. “best score”: the detector's "
             "highest confidence (0–1), — for regions drawn by hand or covered whole. “mean size”: the average "
             "share of the picture covered.")
+    if covers:
+        note += (" Text regions detected in no frame cover, whole, a part of the picture around known text that "
+                 "changed on frames where it was not read again (between two readings), with what was read next "
+                 "there.")
+    if any(t["kind"] == "text" and t.get("category") == "unreadable" for t in report["tracks"]):
+        note += " Category “unreadable”: shaped like text but not legible to the reader; redacted all the same."
     if any(t.get("low_confidence") for t in report["tracks"]):
         note += (" <b>low confidence</b>: seen only weakly (few detections, low score), so redacted only where "
                  "and near where it was seen; worth checking in the cleaned copy.")
@@ -338,6 +351,19 @@ def _pass(m: dict[str, Any]) -> str:
     if isinstance(every, int):
         parts.append("every frame" if every == 1 else f"every {every} frames")
     return ", ".join(parts) or "—"
+
+
+def _settings(settings: dict[str, Any]) -> str:
+    """The options of the run in a table; the trackers' tuning (some 130 values nobody sets by hand, which filled
+    most of the page) folded away below it, still in the page for whoever needs it."""
+    if not settings:
+        return "<p>—</p>"
+    rows = _flatten(settings)
+    tuning = [(k, v) for k, v in rows if k.startswith("tracker.")]
+    out = _kv([(k, v) for k, v in rows if not k.startswith("tracker.")])
+    if tuning:
+        out += f"<details><summary>Tracker tuning ({len(tuning)} values)</summary>{_kv(tuning)}</details>"
+    return out
 
 
 def _flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
@@ -443,10 +469,10 @@ def render_html(report: dict[str, Any], plan: Plan) -> str:
         "".join(f'<div class="info"><b>Note</b> · {_e(n)}</div>' for n in report.get("notes", [])),
         _lead(report), _cards(report),
         "<h2>Timeline</h2>", f'<div class="timeline">{timeline}</div>',
-        "<h2>Redacted and kept regions</h2>", _tracks_table(report),
+        "<h2>Redacted and kept regions</h2>", _tracks_table(report, _unread_covers(plan)),
         "<h2>Files</h2>", _files(report),
         "<h2>Models</h2>", _models(report),
-        "<h2>Settings</h2>", _kv(_flatten(report["settings"])) if report["settings"] else "<p>—</p>",
+        "<h2>Settings</h2>", _settings(report["settings"]),
         "<h2>Timings</h2>", _kv(timings) if timings else "<p>—</p>",
         "<footer>This report says what kind of thing was hidden (face, name badge, text and its category), where "
         "and when. It never contains text read from the video or pictures from it. Times are those a player "

@@ -255,8 +255,13 @@ class _Live:
     """The first update frame after the last detection (None: none yet)."""
     categories: set[str] = field(default_factory=set)
     """PII categories of the text this track's detections held (text tracks only)."""
+    votes: list[bool | None] = field(default_factory=list)
+    """Per detection, whether it and the detection before it found the object fixed in the picture
+    (:func:`_pin_vote`, with :attr:`TrackerConfig.pinned` only): True, False the reverse, None where they told nothing,
+    the camera motion between them was unknown, or it is the first. Matching (:attr:`pinned`) and the boxes
+    (:meth:`pinned_at`) both follow these votes."""
     pinned: bool = False
-    """Whether the last two detections that told (:func:`_pin_vote`) found it fixed in the picture."""
+    """Whether the last two detections that told (the last vote not None) found it fixed in the picture."""
     shapes: list[np.ndarray | None] = field(default_factory=list)
     """Per detection, its quad (text lines, :attr:`redact.types.Detections.quad`) in units of its box: (4, 2), the
     box's top-left at 0 and bottom-right at 1; None: the box is its shape."""
@@ -265,6 +270,7 @@ class _Live:
             motion: MotionPath | None = None, shape: np.ndarray | None = None, pin: bool = False) -> None:
         if category:
             self.categories.add(category)
+        vote: bool | None = None
         if self.frames:
             dt = frame - self.frames[-1]
             step = (_centre(box) - _centre(self.boxes[-1])) / dt
@@ -280,7 +286,20 @@ class _Live:
         self.boxes.append(box)
         self.scores.append(score)
         self.shapes.append(shape)
+        self.votes.append(vote)
         self.next_update = None
+
+    def pinned_at(self) -> list[bool]:
+        """Per detection, whether it is fixed in the picture (:attr:`TrackerConfig.pinned`): as the last vote up to
+        it that told (:attr:`votes`) found; the detections before the first vote that told, as that vote found
+        (nobody knows better)."""
+        first = next((v for v in self.votes if v is not None), False)
+        out = []
+        state: bool | None = None
+        for v in self.votes:
+            state = state if v is None else v
+            out.append(first if state is None else state)
+        return out
 
     def predict(self, frame: int, horizon: int, motion: MotionPath | None = None) -> tuple[np.ndarray, bool]:
         """Where the object is expected on ``frame``, and whether that was carried along the camera motion: the
@@ -339,7 +358,9 @@ class Tracker:
         """Add the detections of frame ``frame_index`` (later than any frame given before).
 
         ``motion``: the clip's camera motion, known at least up to ``frame_index``: live tracks are then predicted
-        along it (matched in the scene, not in the picture) where it is reliable."""
+        along it (matched in the scene, not in the picture) where it is reliable; with :attr:`TrackerConfig.pinned`,
+        whether a track is fixed in the picture is judged along it, here only, for its matching and its boxes alike
+        (the motion given to :meth:`finish` does not judge it again)."""
         if self._finished:
             raise RuntimeError("Tracker.update() after finish()")
         if frame_index <= self._last_update or frame_index < 0:
@@ -484,7 +505,7 @@ class Tracker:
         scores = np.asarray(t.scores)
         scene = motion if cfg.scene_fill else None
         seg_speed = np.abs(np.diff(_centre(boxes), axis=0)) / np.diff(frames)[:, None]  # (K-1, 2) px/frame
-        pinned = self._pinned(boxes, frames, motion) if cfg.pinned else [False] * len(frames)
+        pinned = t.pinned_at()  # as the matching found it, from the same votes
         if scene is not None:  # the object's own speed in the scene, where the camera motion is known
             for k in range(len(frames) - 1):
                 landed = scene.map_box(boxes[k], frames[k], frames[k + 1])
@@ -561,21 +582,6 @@ class Tracker:
         out.sort(key=lambda b: b.frame)
         evidence = {"detections": len(frames), "best_score": round(float(scores.max()), 4), "confirmed": confirmed}
         return Track(t.id, self.kind, out, category=most_sensitive(t.categories), evidence=evidence)
-
-    def _pinned(self, boxes: np.ndarray, frames: np.ndarray, motion: MotionPath | None) -> list[bool]:
-        """Per detection of a track, whether it is fixed in the picture (:attr:`TrackerConfig.pinned`): as the last
-        pair of detections up to it that told (:func:`_pin_vote`) found; the detections before the first pair that
-        told, as that pair found (nobody knows better)."""
-        out = [False] * len(frames)
-        state: bool | None = None
-        for k in range(1, len(frames)):
-            landed = motion.map_box(boxes[k - 1], frames[k - 1], frames[k]) if motion is not None else None
-            vote = None if landed is None else _pin_vote(boxes[k - 1], landed, boxes[k])
-            if vote is not None and state is None:
-                out[:k] = [vote] * k
-            state = vote if vote is not None else state
-            out[k] = bool(state)
-        return out
 
     def _own_shift(self, before: np.ndarray, landed: np.ndarray, after: np.ndarray) -> np.ndarray:
         """How far (x, y) an object moved on its own between two detections, ``before`` carried along the camera

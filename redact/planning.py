@@ -82,7 +82,7 @@ def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, tr
     if info.kind == "video" and info.audio and options.speech != "off":
         speech_models = _speech_tracks(path, options.speech, tracks, warnings, notes, progress)
         if speech_models:
-            offset = audio_offset(path)  # where the audio starts, after the first frame, for the report's times
+            offset = audio_offset(info)  # where the audio starts, after the first frame, for the report's times
             if offset is not None:
                 extra["audio_offset"] = round(offset, 6)
     plan = Plan(

@@ -224,14 +224,14 @@ def test_speech_is_on_the_frames_clock(tmp_path):
     """A clip whose first frame shows 0.6 s after its audio starts (a Hamilton clip: 0.85 s): speech spans are
     seconds of the audio, frames' times count from the first frame; the report puts both on the frames' clock."""
     from redact.cli.check import check_summary
-    from redact.io.probe import audio_offset
+    from redact.io.probe import audio_offset, probe
 
     from .media import make_video
 
     clip = make_video(tmp_path / "late.mp4", frames=20, fps=10, audio=True, times_ms=[600 + 100 * i for i in range(20)])
-    offset = audio_offset(clip)
+    offset = audio_offset(probe(clip))
     assert offset == pytest.approx(-0.6, abs=0.05)
-    assert audio_offset(make_video(tmp_path / "silent.mp4", frames=3)) is None
+    assert audio_offset(probe(make_video(tmp_path / "silent.mp4", frames=3))) is None
     plan = _plan(frames=20, fps=10.0, tracks=[Track(1, "face", _boxes(range(5, 10))),
                                               Track(2, "speech", [], category="name", span=(1.1, 1.6))])
     plan.input.extra["audio_offset"] = -0.6

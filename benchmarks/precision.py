@@ -611,7 +611,11 @@ def main() -> int:
     ap.add_argument("--frames-out", type=Path, help="save the --show frames side by side in this folder")
     ap.add_argument("--show", help="CLIP:FRAME,... frames to save (CLIP: any part of the clip's file name)")
     ap.add_argument("--json", type=Path, help="write all figures to this JSON file")
+    ap.add_argument("--size", default="1280x720", help="labelled clips' size WxH (default %(default)s; a phone's "
+                    "portrait clip: 720x1280 or 1080x1920)")
     args = ap.parse_args()
+    global SIZE
+    SIZE = tuple(int(v) for v in args.size.lower().split("x"))  # type: ignore[assignment]
     parts = args.part.split(",")
     if set(parts) - {"faces", "text", "footage"}:
         ap.error(f"unknown --part {args.part!r}")

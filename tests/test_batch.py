@@ -104,6 +104,9 @@ def test_batch_cleans_good_files_records_the_bad_one_verifies_and_resumes(folder
     assert r.exit_code == 1
     assert "0 cleaned, 4 already done, 1 failed" in r.output
     assert snapshot(out) == after_first
+    # which item has no cleaned copy is still said, and which file was not looked at
+    assert "failed  ward 7/broken.mp4 (in an earlier run): InputError" in r.output
+    assert "ignored notes.txt: not a video or photo" in r.output
 
     # --retry-failed tries the bad one again (and only it)
     r = invoke("batch", folder, "-o", out, "--retry-failed", *FAST)
@@ -388,6 +391,13 @@ def test_process_item_reports_json_safe_results(tmp_path):
     alone = scan(t.source, ScanOptions(**t.settings["scan"])).plan
     assert batch_plan.settings["models"] == alone.settings["models"]
     assert batch_plan.input.sha256 == alone.input.sha256 == res["input"]["sha256"]
+    # the manifest names the version that cleaned the item (on a Ray cluster, another machine's) and tells the
+    # face passes apart: the same weights run twice at other sizes, thresholds and strides
+    from redact import __version__
+
+    assert res["tool"] == {"name": "redact", "version": __version__}
+    faces = [(m["max_side"], m["threshold"], m["every"]) for m in res["models"] if m["name"] == "centerface"]
+    assert len(faces) == len(set(faces)) >= 2
 
 
 @pytest.mark.slow
@@ -502,7 +512,8 @@ def test_ray_executor_logic_with_a_fake_ray(tmp_path, monkeypatch):
     corrupt(src / "bad.mp4")
     ex = RayExecutor(workers=2, threads=1)
     s = run_batch(src, out, settings(), ex)
-    assert fake.inited["num_cpus"] == 2 and "address" not in fake.inited and fake.options["num_cpus"] == 1
+    # a Ray of its own ("local"), even on a machine where a cluster runs (ray.init() would join that one)
+    assert fake.inited["num_cpus"] == 2 and fake.inited["address"] == "local" and fake.options["num_cpus"] == 1
     assert s.done == ["a.mp4"]
     assert {rel: e["type"] for rel, e in s.failed} == {"bad.mp4": "InputError", "crash.mp4": "WorkerCrashed"}
     assert verify(out).ok and {r["executor"]["executor"] for r in records(out)} == {"ray"}
@@ -510,6 +521,16 @@ def test_ray_executor_logic_with_a_fake_ray(tmp_path, monkeypatch):
     assert not fake.is_initialized()
     RayExecutor(address="ray://head:10001")._start()
     assert fake.inited["address"] == "ray://head:10001"
+    fake.shutdown()
+
+    def refuse(**kwargs):
+        raise ValueError("Ray Client requires pip package `ray[client]`")
+
+    monkeypatch.setattr(fake, "init", refuse)
+    with pytest.raises(RedactError, match=r"Ray cluster at ray://head:10001 \(ValueError\): .*ray\[client\]"):
+        RayExecutor(address="ray://head:10001")._start()
+    with pytest.raises(RedactError, match=r"could not start a local Ray \(ValueError"):
+        RayExecutor(workers=2)._start()
 
 
 def test_one_batch_at_a_time_per_output_folder(tmp_path):
@@ -559,3 +580,73 @@ def test_report_path_says_how_plans_and_reports_name_an_item(tmp_path, how, name
     if how != "relative":  # another choice is another setting: the item is redone, not resumed
         again = invoke("batch", src, "-o", out, *FAST)
         assert "1 cleaned, 0 already done" in again.output
+
+
+def test_a_damaged_input_cleaned_in_part_says_so_when_done(tmp_path):
+    """Only the frames before the damage are cleaned (as `run` does): the line saying it is done says it has a
+    warning, and the manifest counts it."""
+    from .test_faults import damaged_mov
+
+    src = tmp_path / "in"
+    src.mkdir()
+    damaged_mov(src / "damaged.mov")
+    r = invoke("batch", src, "-o", tmp_path / "out", "--speech", "off", *FAST)
+    assert r.exit_code == 0, r.output
+    assert "done    damaged.mov (1 warning(s): see its report)" in r.output
+    rec = records(tmp_path / "out")[0]
+    assert rec["warnings"] == 1 and rec["summary"]["truncated"] is True and 5 <= rec["summary"]["frames"] < 12
+
+
+def _slow_then_write(task):
+    """A stand-in for a long item: says which process runs it, then writes its output unless interrupted."""
+    import time
+
+    Path(task.plan).write_text(str(os.getpid()))
+    for _ in range(1200):
+        time.sleep(0.1)
+    Path(task.output).write_text("written by an orphan")
+    return {"status": "done"}
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" in state  # ended, not yet reaped by whoever adopted it
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_worker_ends_when_its_driver_is_killed_outright(tmp_path):
+    """SIGKILL (or the out-of-memory killer) gives the driver no chance to stop its workers: they went on with
+    their items, writing cleaned copies no manifest records while another batch could take the folder's lock."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+
+    out, pid_file = tmp_path / "a.clean.mp4", tmp_path / "pid"
+    script = ("from redact.batch import LocalExecutor, Task; from tests.test_batch import _slow_then_write; "
+              f"LocalExecutor(1).run(_slow_then_write, [Task('a.mp4', '', {str(out)!r}, {str(pid_file)!r}, '', "
+              "None, {})], lambda t, r: None)")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    driver = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env)
+    try:
+        for _ in range(1200):  # bounds on waiting, never timing assertions
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        worker = int(pid_file.read_text())
+    finally:
+        driver.kill()
+        driver.wait()
+    for _ in range(600):
+        if _gone(worker):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail("the worker outlived its driver")
+    assert not out.exists()

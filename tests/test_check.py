@@ -133,7 +133,7 @@ def test_check_exits_4_when_only_weak_detections_were_found(tmp_path, monkeypatc
     from redact import pipeline
 
     class Result:
-        plan, warnings, notes = _weak_plan(False), [], []
+        plan, warnings, notes, models = _weak_plan(False), [], [], []
 
     monkeypatch.setattr(pipeline, "scan", lambda *a, **k: Result())
     clip = make_video(tmp_path / "gravel.mp4", width=96, height=64, frames=3, fps=10, draw=gradient)
@@ -141,3 +141,90 @@ def test_check_exits_4_when_only_weak_detections_were_found(tmp_path, monkeypatc
     assert r.exit_code == 4 and "please check" in r.output, r.output
     r = invoke("check", clip, "--json")
     assert r.exit_code == 4 and json.loads(r.output)["verdict"] == "please check"
+
+
+def _plan_with(tracks=(), **extra):
+    from redact.types import InputInfo, Plan
+
+    plan = Plan(InputInfo("c.mp4", "0" * 64, "video", 320, 240, 10, 10.0, dict(extra)), list(tracks))
+    plan.settings = {"scan": {"speech": "auto"}, "models": ["centerface"]}
+    return plan
+
+
+def test_nothing_found_in_an_input_not_checked_whole_is_please_check_and_says_why():
+    """A damaged clip of which only the first frames decoded, or a clip whose audio the speech model did not hear
+    (not installed), is never 'nothing found' (exit 0): the rest may show or say anything. Even with -q (no warnings
+    printed) the verdict says what was not checked."""
+    from redact.cli.check import CHECK_WEAK, VERDICTS, _check_text, check_summary
+
+    speech = [{"name": "whisper-tiny.en", "kind": "speech"}]
+    whole = check_summary(_plan_with(audio_streams=1), [], [], speech)
+    assert whole["verdict"] == "nothing found" and whole["audio"] == "checked" and whole["not_checked"] == []
+    assert _check_text(Path("c.mp4"), whole) == (
+        "c.mp4: nothing identifiable found (10 frame(s) analysed; audio checked for spoken personal data)")
+
+    deaf = check_summary(_plan_with(audio_streams=1), ["the audio was not checked"], [], [])
+    assert deaf["verdict"] == "please check" and VERDICTS[deaf["verdict"]] == CHECK_WEAK
+    assert deaf["audio"] == "not checked" and deaf["identifiable"] is False
+    text = _check_text(Path("c.mp4"), deaf)
+    assert text.startswith("c.mp4: please check: nothing identifiable found, but not everything was checked")
+    assert "not checked: the audio was not checked for spoken personal data" in text
+
+    cut = check_summary(_plan_with(truncated=True), [], [], [])
+    assert cut["verdict"] == "please check" and cut["audio"] == "none"
+    assert "only its first 10 frame(s) were analysed" in _check_text(Path("c.mp4"), cut)
+
+    # a damaged file's audio, partly undecodable: what was not heard is said, and nothing found is not enough
+    from redact.planning import SPEECH_SKIPPED
+
+    part = check_summary(_plan_with(audio_streams=1), [f"{SPEECH_SKIPPED} 3 undecodable audio packet(s) ..."], [],
+                         speech)
+    assert part["verdict"] == "please check" and part["audio"] == "partly checked"
+    assert "  not checked: part of the audio was not heard: 3 undecodable" in _check_text(Path("c.mp4"), part)
+
+    # asked not to listen: the verdict stands, and says so; a photo has no audio to speak of
+    off = _plan_with(audio_streams=1)
+    off.settings["scan"]["speech"] = "off"
+    summary = check_summary(off, [], [], [])
+    assert summary["verdict"] == "nothing found" and summary["audio"] == "off"
+    assert "audio not checked (--speech off)" in _check_text(Path("c.mp4"), summary)
+    assert check_summary(_plan_with(), [], [], [])["audio"] == "none"
+    # the plan alone (no model list) tells too: it keeps the models' names
+    plan = _plan_with(audio_streams=1)
+    plan.settings["models"].append("whisper-tiny.en")
+    assert check_summary(plan, [])["audio"] == "checked"
+
+
+def test_something_found_in_a_damaged_input_stays_identifiable_and_lists_what_was_not_checked():
+    from redact.cli.check import _check_text, check_summary
+    from redact.types import Track, TrackBox
+
+    face = Track(1, "face", [TrackBox(f, (10, 10, 50, 50), 0.9) for f in range(10)],
+                 evidence={"detections": 10, "best_score": 0.9, "confirmed": True})
+    summary = check_summary(_plan_with([face], truncated=True, audio_streams=1), [], [],
+                            [{"name": "whisper-tiny.en", "kind": "speech"}])
+    assert summary["verdict"] == "identifiable"
+    text = _check_text(Path("c.mp4"), summary)
+    assert text.splitlines()[0] == "c.mp4: identifiable content found"
+    assert "  audio: checked for spoken personal data, nothing found" in text
+    assert "  not checked: the input is damaged or truncated: only its first 10 frame(s) were analysed" in text
+
+
+def test_frames_covered_whole_are_said_to_be_unanalysed_not_tracks():
+    from redact.cli.check import _check_text, check_summary
+    from redact.types import Track, TrackBox
+
+    cover = Track(1, "frame", [TrackBox(f, (0, 0, 320, 240), 1.0, "failsafe") for f in (3, 4)])
+    summary = check_summary(_plan_with([cover]), [], [], [])
+    assert summary["verdict"] == "identifiable"  # unknown is treated as found: fail closed
+    assert "  frame: 2 frame(s) could not be analysed, 0.30-0.50 s" in _check_text(Path("c.mp4"), summary)
+
+
+def test_a_damaged_clip_with_nothing_found_in_its_first_frames_is_please_check(tmp_path):
+    from .test_faults import damaged_mov
+
+    clip = damaged_mov(tmp_path / "damaged.mov")
+    r = invoke("-q", "check", clip, "--text", "off", "--speech", "off")
+    assert r.exit_code == 4, r.output
+    assert "please check: nothing identifiable found, but not everything was checked" in r.output
+    assert "not checked: the input is damaged or truncated: only its first" in r.output

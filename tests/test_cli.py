@@ -31,6 +31,14 @@ def test_version():
     assert r.exit_code == 0 and __version__ in r.output
 
 
+def test_python_m_redact_is_the_command():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "redact", "--version"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and __version__ in r.stdout, r.stderr
+
+
 @pytest.mark.parametrize("preset", [None, "3"])
 def test_the_command_keeps_spinning_thread_pools_to_one_thread(monkeypatch, preset):
     """BLAS and OpenCV pools default to one thread (before numpy or cv2 is imported); a value already set wins."""

@@ -54,6 +54,35 @@ def test_probe_rotated_reports_display_size(tmp_path):
     assert (info.coded_width, info.coded_height) == (96, 64)
 
 
+def test_probe_gives_the_first_frames_time_and_audio_offset_uses_it(tmp_path):
+    """MediaInfo.first_frame_time is the first decoded frame's time of the stream the frames come from; audio_offset
+    measures the audio against it (no second decode of the video)."""
+    import fractions
+
+    from redact.io.probe import audio_offset
+
+    from .media import ffmpeg
+
+    late = make_video(tmp_path / "late.mp4", frames=20, fps=10, audio=True, times_ms=[600 + 100 * i for i in range(20)])
+    info = probe(late)
+    assert info.first_frame_time == fractions.Fraction(3, 5)
+    assert info.to_dict()["first_frame_time"] == "3/5"
+    assert audio_offset(info) == pytest.approx(-0.6, abs=0.05)
+    assert probe(make_video(tmp_path / "raw.h264", frames=3)).first_frame_time is None  # no timestamps
+    assert probe(make_image(tmp_path / "a.png", width=40, height=30)).first_frame_time is None
+    # two video streams: the offset is measured against the one whose frames are redacted, listed first or not
+    ontime = make_video(tmp_path / "a.mp4", width=320, height=240, frames=30, audio=True)  # the best stream
+    both = tmp_path / "both.mkv"
+    ffmpeg("-i", str(ontime), "-i", str(late), "-map", "1:v", "-map", "0:v", "-map", "0:a", "-c", "copy", str(both))
+    info = probe(both)
+    with av.open(str(both)) as c:
+        picked = c.streams.best("video")
+        assert picked.index != c.streams.video[0].index
+        first = next(iter(c.decode(picked)))
+        assert info.first_frame_time == fractions.Fraction(first.pts) * first.time_base
+    assert audio_offset(info) == pytest.approx(0.0, abs=0.05)
+
+
 def test_probe_images(tmp_path):
     for name in ("a.jpg", "a.png", "a.webp", "a.bmp", "a.tiff", "a.gif"):
         info = probe(make_image(tmp_path / name, width=40, height=30))

@@ -127,6 +127,7 @@ def test_parallel_scan_plan_equals_serial(tmp_path, short_segments, caplog):
     # without cuts in an overlap the strided detectors run in step: the very same plan
     assert [t.to_dict() for t in par.tracks] == [t.to_dict() for t in serial.tracks]
     assert par.input.frames == serial.input.frames and par.settings == serial.settings
+    assert par.input.extra["timeline"] == serial.input.extra["timeline"]  # the frames' times, stitched
 
 
 def test_parallel_scan_covers_every_detection_at_the_borders(tmp_path, short_segments):

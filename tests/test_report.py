@@ -224,14 +224,14 @@ def test_speech_is_on_the_frames_clock(tmp_path):
     """A clip whose first frame shows 0.6 s after its audio starts (a Hamilton clip: 0.85 s): speech spans are
     seconds of the audio, frames' times count from the first frame; the report puts both on the frames' clock."""
     from redact.cli.check import check_summary
-    from redact.io.probe import audio_offset
+    from redact.io.probe import audio_offset, probe
 
     from .media import make_video
 
     clip = make_video(tmp_path / "late.mp4", frames=20, fps=10, audio=True, times_ms=[600 + 100 * i for i in range(20)])
-    offset = audio_offset(clip)
+    offset = audio_offset(probe(clip))
     assert offset == pytest.approx(-0.6, abs=0.05)
-    assert audio_offset(make_video(tmp_path / "silent.mp4", frames=3)) is None
+    assert audio_offset(probe(make_video(tmp_path / "silent.mp4", frames=3))) is None
     plan = _plan(frames=20, fps=10.0, tracks=[Track(1, "face", _boxes(range(5, 10))),
                                               Track(2, "speech", [], category="name", span=(1.1, 1.6))])
     plan.input.extra["audio_offset"] = -0.6
@@ -335,3 +335,47 @@ def test_html_report_marks_low_confidence_tracks():
     page = render_html(_report(plain), plain)
     body = page.split("<main>", 1)[1]  # (the style sheet names the classes)
     assert "low confidence" not in body and "lowrow" not in body and "⚠" not in body
+
+
+def test_a_crowd_shares_timeline_rows_and_folds_its_table_with_the_tracks_to_check_first():
+    strong = {"detections": 40, "best_score": 0.9, "confirmed": True}
+    weak = {"detections": 1, "best_score": 0.25, "confirmed": False}
+    tracks = [Track(i, "face", _boxes(range(i, i + 30)), evidence=strong) for i in range(1, 181)]
+    tracks += [Track(180 + i, "face", _boxes([i]), evidence=weak) for i in range(1, 6)]
+    tracks.append(Track(186, "face", _boxes(range(0, 10)), action="keep", evidence=strong))
+    plan = _plan(frames=300, tracks=tracks)
+    svg = timeline_svg(plan)
+    rows = re.findall(r'text-anchor="end">([^<]+)</text>', svg)
+    assert rows[0] == "180 faces" and len(rows) == 1 + 5 + 1  # one shared row, the five to check, the kept one
+    assert sum("⚠ #" in r for r in rows) == 5 and "#186 face" in rows
+    page = render_html(_report(plan), plan)
+    assert "<h3>To check: 5 regions of low confidence</h3>" in page
+    assert "<details><summary>All 186 regions, by number (also in the JSON report)</summary>" in page
+    assert page.count('class="lowrow"') == 5 + 5  # in the rows to check and again in the whole table
+    # a few tracks keep a row each and an open table
+    few = _plan(tracks=tracks[:10])
+    assert len(re.findall(r'text-anchor="end">', timeline_svg(few))) == 10
+    assert "<details><summary>All" not in render_html(_report(few), few)
+
+
+def test_covers_of_unread_text_changes_and_unreadable_text_are_explained():
+    """A text track no detector reported (a cover of a change seen between two readings: 'detected in 0', no
+    score, often large) and the category 'unreadable' are said in words; a box drawn by hand is not such a cover."""
+    cover = Track(1, "text", _boxes(range(5, 8), "tracked", (100, 50, 600, 360)))
+    unreadable = Track(2, "text", _boxes(range(0, 10)), category="unreadable",
+                       evidence={"detections": 2, "best_score": 0.5, "confirmed": True})
+    drawn = Track(3, "text", _boxes(range(0, 3), "manual"))
+    page = render_html(_report(_plan(tracks=[cover, unreadable])), _plan(tracks=[cover, unreadable]))
+    assert "changed on frames where it was not read again" in page and "“unreadable”" in page
+    plain = _plan(tracks=[drawn])
+    page = render_html(_report(plain), plain)
+    assert "changed on frames where it was not read again" not in page and "“unreadable”" not in page
+
+
+def test_the_trackers_tuning_is_folded_away_below_the_options():
+    plan = _plan()
+    plan.settings["tracker"] = {"face": {"max_gap": 32, "pad": 0.15}}
+    page = render_html(_report(plan), plan)
+    settings = page[page.index("<h2>Settings</h2>"):page.index("<h2>Timings</h2>")]
+    assert settings.index("scan.provider") < settings.index("<details><summary>Tracker tuning (2 values)")
+    assert settings.index("<details>") < settings.index("tracker.face.max_gap") < settings.index("</details>")

@@ -85,6 +85,8 @@ def test_the_page_lists_speech_tracks_with_their_span_and_a_keep_switch(server, 
     assert name["keepable"] is True and date["keepable"] is True
     assert name["boxes"] == [] and not name["manual"]
     assert (name["first"], name["last"]) == (12, 28)  # the frames the span covers at 10 fps
+    assert name["span_frames"] == pytest.approx([12, 28.5], abs=0.06)  # where the page draws it
+    assert view["input"]["timeline"][0] == [0, 0.0]  # the page's clock: the frames' times
     assert (date["first"], date["last"]) == (1, 3)
     assert name["evidence"] == {"detections": 1, "best_score": 0.87, "confirmed": True}
     assert by_id[1]["keepable"] is True and by_id[badge_id]["keepable"] is False  # faces stay keepable, badges not

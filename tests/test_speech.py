@@ -141,6 +141,62 @@ def test_load_audio_resamples_to_16k_mono(tmp_path):
     assert np.abs(samples).max() > 0.01
 
 
+def test_load_audio_counts_the_packets_it_could_not_decode(tmp_path):
+    """A damaged file's undecodable audio packets are skipped; the count reaches the caller (the plan's warnings: that
+    audio was not heard), not only the log."""
+    import av
+
+    clip = make_video(tmp_path / "tone.mp4", frames=10, fps=10, audio=True)
+    damaged = tmp_path / "damaged.mp4"
+    with av.open(str(clip)) as src, av.open(str(damaged), "w") as dst:
+        streams = {s.index: dst.add_stream_from_template(s) for s in src.streams if s.type in ("video", "audio")}
+        n = 0
+        for packet in src.demux(*[s for s in src.streams if s.index in streams]):
+            if packet.dts is None:
+                continue
+            out = streams[packet.stream.index]
+            if packet.stream.type == "audio" and packet.size:
+                n += 1
+                if n in (5, 6, 7):  # zeroed, as by a damaged disk: AAC cannot decode these
+                    bad = av.Packet(bytes(packet.size))
+                    bad.pts, bad.dts, bad.time_base = packet.pts, packet.dts, packet.time_base
+                    packet = bad
+            packet.stream = out
+            dst.mux(packet)
+    skipped: list[int] = []
+    samples, rate = load_audio(damaged, skipped=skipped)
+    assert skipped and 1 <= skipped[0] <= 3 and samples.size > 0
+    whole: list[int] = []
+    load_audio(clip, skipped=whole)
+    assert whole == []
+
+    from redact import planning
+
+    class Deaf:  # an analyser that hears nothing: only the warning about what it could not hear is left
+        def spans(self, samples, rate):
+            return []
+
+        def notes(self):
+            return []
+
+        def shortfalls(self):
+            return []
+
+        def describe(self):
+            return {"name": "fake", "kind": "speech"}
+
+    saved = dict(planning._SPEECH)
+    planning._SPEECH["analyser"] = Deaf()
+    try:
+        warnings: list[str] = []
+        planning._speech_tracks(damaged, "auto", [], warnings, [], None)
+    finally:
+        planning._SPEECH.clear()
+        planning._SPEECH.update(saved)
+    assert warnings == [f"{planning.SPEECH_SKIPPED} {skipped[0]} undecodable audio packet(s) were skipped, so not "
+                        "checked for spoken personal data"]
+
+
 # -- transcription (needs the [speech] extra and espeak-ng) --------------------------------------------------------
 @pytest.fixture(scope="module")
 def utterance(tmp_path_factory):

@@ -900,3 +900,20 @@ def test_a_pinned_track_follows_the_motion_again_once_readings_agree_with_it():
         if b.frame > 30:
             x = 60 - 4 * (b.frame - 30)
             assert contains(b.box, (x, 100, x + 60, 120)), b
+
+
+def test_readings_before_the_first_pair_that_tells_are_held_where_that_pair_found_the_line():
+    """A caption read at frame 30, the camera motion unknown between it and the next reading (frame 40), then read in
+    place at 40 and 50 while the estimate drifts: the first pair that tells (40, 50) pins the whole track, its first
+    reading too (its pre-roll and the frames up to frame 40 stay on the caption, not carried along the drift), as the
+    matching found it."""
+    m = MotionPath()
+    for i in range(80):
+        m.add(i, np.array([[1.0, 0, 0], [0, 1.0, 2.0]]), i > 0 and i != 35)
+    box = [10, 150, 200, 200]
+    seq = [(20, dets(kind="text"))] + [(f, dets(box, kind="text")) for f in (30, 40, 50)]  # looked at from 20
+    (t,) = build_tracks(seq, 56, W, H, "text", replace(_text_cfg(), pre_roll=8, post_roll=5), motion=m)
+    assert min(b.frame for b in t.boxes) == 21
+    for b in t.boxes:  # where the caption is, grown about it: not also where the drift would carry it (18 px up)
+        assert contains(b.box, box), b
+        assert abs((b.box[1] + b.box[3]) / 2 - 175) <= 1 and b.box[1] >= box[1] - 10, b

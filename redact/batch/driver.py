@@ -24,8 +24,6 @@ from .worker import Task, remove_outputs, process_item
 log = logging.getLogger(__name__)
 
 
-log = logging.getLogger(__name__)
-
 @dataclass
 class BatchSettings:
     """What decides an item's output: changing any of it redoes the item."""
@@ -55,6 +53,7 @@ class BatchSummary:
     resumed: list[str] = field(default_factory=list)  # finished earlier, not redone
     failed_earlier: int = 0  # of ``failed``: recorded by an earlier run, not retried
     ignored: int = 0
+    ignored_files: list[str] = field(default_factory=list)  # not media by their suffix (relative to IN_DIR)
     seconds: float = 0.0
 
     @property
@@ -135,7 +134,7 @@ def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executo
         log.info("removed %d temporary file(s) left by an interrupted run", stale)
     found = walk(rin, rout)
     assign_outputs(found.items, rout, html=settings.html)
-    summary = BatchSummary(ignored=found.ignored)
+    summary = BatchSummary(ignored=found.ignored, ignored_files=found.ignored_files)
     key = settings.key
     run_id = uuid.uuid4().hex[:12]
     common = {"record": "item", "manifest_version": MANIFEST_VERSION, "run_id": run_id,

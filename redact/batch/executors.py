@@ -5,8 +5,11 @@ dead workers are handled here."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import signal
+import threading
+import time
 from typing import Any, Callable, Protocol
 
 from ..cpus import cpu_slices, usable_cpus
@@ -74,6 +77,23 @@ def _init_worker(threads: int, slots: Any, cpu_sets: list[list[int]]) -> None:
     signal.signal(STOP_SIGNAL, _on_stop_in_worker)
     signal.signal(signal.SIGTERM, _on_sigterm_in_worker)
     signal.signal(signal.SIGALRM, _on_sigterm_in_worker)  # the re-check of a deferred SIGTERM, see below
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.pid is not None:
+        threading.Thread(target=_watch_driver, args=(parent.pid,), name="redact-watch-driver", daemon=True).start()
+
+
+PARENT_CHECK_S = 1.0
+
+
+def _watch_driver(driver: int) -> None:
+    """End this worker once the driver is gone (killed outright: SIGKILL, out of memory), as SIGTERM would: an
+    orphan went on with its item and the items queued for it, writing cleaned copies that no manifest records,
+    while the folder's lock, the driver's, was free for another batch. The first SIGTERM interrupts a running item
+    (its files are removed); those after it end the worker once it is idle."""
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        if os.getppid() != driver:
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _on_stop_in_worker(signum: int, frame: Any) -> None:
@@ -255,9 +275,16 @@ class RayExecutor:
         kwargs.update(self.init_kwargs)
         if self.address is not None:
             kwargs["address"] = self.address
-        elif self.workers:
-            kwargs.setdefault("num_cpus", self.workers * self.threads)
-        ray.init(**kwargs)
+        else:
+            # a Ray of our own, even where a cluster already runs on this machine (a head node: `ray start
+            # --head`), which ray.init() would join and then refuse num_cpus for
+            kwargs.setdefault("address", "local")
+            if self.workers:
+                kwargs.setdefault("num_cpus", self.workers * self.threads)
+        try:
+            ray.init(**kwargs)
+        except (ConnectionError, ValueError, RuntimeError, TimeoutError) as e:
+            raise RedactError(_ray_start_failed(self.address, e)) from e
         self._started = True
         if not self.workers:
             self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // self.threads)
@@ -302,6 +329,17 @@ class RayExecutor:
         if self._started:
             self._ray.shutdown()
             self._started = False
+
+
+def _ray_start_failed(address: str | None, e: BaseException) -> str:
+    """Why Ray did not start, in words of our own (Ray's message is not shown: the CLI shows no library's)."""
+    if address is None:
+        return f"could not start a local Ray ({type(e).__name__}; run with --debug for where)"
+    why = f"could not connect to the Ray cluster at {address} ({type(e).__name__})"
+    if address.startswith("ray://"):
+        return why + ": a ray:// address needs Ray Client (pip install 'ray[client]'), and the cluster its port"
+    return why + ("; the driver must run on a machine of the cluster, and a cluster with token authentication "
+                  "(Ray's default) needs RAY_AUTH_MODE=token and its token here (~/.ray/auth_token)")
 
 
 def _ray_call(fn: Worker, task: Task) -> dict[str, Any]:

@@ -16,9 +16,6 @@ from ..naming import IMAGE_IN_SUFFIXES, MEDIA_SUFFIXES, cleaned_name, sidecar_na
 
 log = logging.getLogger(__name__)
 
-
-log = logging.getLogger(__name__)
-
 _TMP_TAG = ".redact-tmp-"  # redact.io.atomic's temporary-file marker
 OUTPUT_PROBLEMS = frozenset({"unsafe_name", "output_name_collision", "output_through_symlink"})
 
@@ -41,6 +38,7 @@ class Item:
 class Walk:
     items: list[Item] = field(default_factory=list)
     ignored: int = 0  # files that are not media by their suffix
+    ignored_files: list[str] = field(default_factory=list)  # those of them that are not our own temporary files
     skipped_dirs: list[str] = field(default_factory=list)  # symlinked directories (never followed)
     unreadable_dirs: list[str] = field(default_factory=list)  # folders that could not be listed
 
@@ -98,6 +96,8 @@ def walk(in_dir: Path, out_dir: Path) -> Walk:
             suffix = full.suffix.lower()
             if _TMP_TAG in name or suffix not in MEDIA_SUFFIXES:
                 res.ignored += 1
+                if _TMP_TAG not in name:
+                    res.ignored_files.append(rel)
                 continue
             res.items.append(Item(rel, full, skip_reason=_link_problem(full, rin)))
     return res

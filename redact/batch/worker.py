@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from .. import __version__
 from .. import cpus as _cpus
 from ..errors import RedactError
 from ..manifest import safe_error
@@ -19,8 +20,6 @@ from .folders import make_parent
 
 log = logging.getLogger(__name__)
 
-
-log = logging.getLogger(__name__)
 
 @dataclass
 class Task:
@@ -110,7 +109,9 @@ def process_item(task: Task) -> dict[str, Any]:
             "files": {k: (str(p), sha256_file(p), p.stat().st_size) if p is not None else None
                       for k, p in files.items()},
             "models": [_model_version(m) for m in s.models],
-            "summary": {"tracks_by_kind": dict(sorted(tracks.items())), "frames": s.plan.input.frames},
+            # frames: those analysed and written; truncated: a damaged input, cleaned up to the damage only
+            "summary": {"tracks_by_kind": dict(sorted(tracks.items())), "frames": s.plan.input.frames,
+                        "truncated": bool(s.plan.input.extra.get("truncated"))},
             "warnings": len(s.warnings) + len(r.warnings),
             "notes": len(s.notes),  # findings, no fault: e.g. audio checked and found to hold no speech
         }
@@ -123,11 +124,16 @@ def process_item(task: Task) -> dict[str, Any]:
         raise
     timings["total_s"] = round(time.perf_counter() - t0, 3)
     result["timings"] = timings
+    # the version that cleaned the item, which on a Ray cluster's other machine need not be the driver's
+    result["tool"] = {"name": "redact", "version": __version__}
     return result
 
 
 def _model_version(m: dict[str, Any]) -> dict[str, Any]:
-    keep = ("name", "package", "package_version", "weights", "sha256", "provider")
+    # what identifies a model and its pass: the same weights run twice (a fast and a full face pass) differ by
+    # threshold, input size and stride; speech also names its runtime and voice-activity model
+    keep = ("name", "kind", "package", "package_version", "runtime", "runtime_version", "weights", "sha256",
+            "vad", "vad_sha256", "provider", "threshold", "max_side", "every")
     out = {k: m[k] for k in keep if k in m}
     if "parts" in m:
         out["parts"] = [_model_version(p) for p in m["parts"]]

@@ -60,7 +60,10 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
         else:
             ex = LocalExecutor(jobs, threads)
 
+        reported: set[str] = set()
+
         def progress(rel: str, status: str, rec: dict[str, Any]) -> None:
+            reported.add(rel)
             if obj["quiet"] and status == "done":
                 return
             if status == "failed":
@@ -69,7 +72,8 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
             elif status == "skipped":
                 click.echo(f"skipped {rel}: {(rec.get('error') or {}).get('message')}", err=True)
             else:
-                click.echo(f"done    {rel}", err=True)
+                n = rec.get("warnings") or 0  # e.g. a damaged input of which only the first frames were cleaned
+                click.echo(f"done    {rel}" + (f" ({n} warning(s): see its report)" if n else ""), err=True)
 
         try:
             summary = run_batch(in_dir, out_dir, settings, ex, retry_failed=retry_failed, progress=progress)
@@ -77,6 +81,17 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
             close = getattr(ex, "close", None)
             if close is not None:
                 close()
+        # what an earlier run recorded is not recorded again, but is still named: which items have no cleaned copy
+        for rel, err in summary.failed:
+            if rel not in reported:
+                err = err or {}
+                click.echo(f"failed  {rel} (in an earlier run): {err.get('type')}: {err.get('message')}", err=True)
+        for rel, why in summary.skipped:
+            if rel not in reported and not obj["quiet"]:
+                click.echo(f"skipped {rel} (in an earlier run): {why}", err=True)
+        if not obj["quiet"]:
+            for rel in summary.ignored_files:
+                click.echo(f"ignored {rel}: not a video or photo by its name (not in the manifest)", err=True)
         if not obj["quiet"] or not summary.ok:
             click.echo(f"batch: {len(summary.done)} cleaned, {len(summary.resumed)} already done, "
                        f"{len(summary.failed)} failed, {len(summary.skipped)} skipped, "

@@ -126,24 +126,21 @@ class CutDetector:
     def __init__(self, threshold: float = CUT_THRESHOLD, shape_threshold: float = SHAPE_THRESHOLD):
         self.threshold = threshold
         self.shape_threshold = shape_threshold
-        self._prev: np.ndarray | None = None
+        self._prev: _Thumb | None = None
 
     def update(self, image: np.ndarray) -> bool:
         grey = cv2.cvtColor(cv2.resize(image, THUMB, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-        grey = grey.astype(np.float32)
-        prev, self._prev = self._prev, grey
+        thumb = _thumb(grey.astype(np.float32))
+        prev, self._prev = self._prev, thumb  # shrunk once: this frame's thumbnail is the next frame's previous one
         if prev is None:
             return False
-        return is_cut(prev, grey, self.threshold, self.shape_threshold)
+        return _is_cut(prev, thumb, self.threshold, self.shape_threshold)
 
 
 def is_cut(a: np.ndarray, b: np.ndarray, threshold: float = CUT_THRESHOLD,
            shape_threshold: float = SHAPE_THRESHOLD) -> bool:
     """Whether grey 32x18 thumbnail ``b`` shows another scene than ``a`` (:class:`CutDetector`'s tests)."""
-    if shape_change(a, b) > shape_threshold:
-        return True
-    flat = min(_small(a).std(), _small(b).std()) < FLAT
-    return bool(flat and float(np.abs(b - a).mean()) > threshold)
+    return _is_cut(_thumb(a), _thumb(b), threshold, shape_threshold)
 
 
 def shape_change(a: np.ndarray, b: np.ndarray) -> float:
@@ -152,7 +149,33 @@ def shape_change(a: np.ndarray, b: np.ndarray) -> float:
     unit contrast (standard deviation, at least :data:`SHAPE_FLOOR`), and half the mean absolute difference is
     taken at the best of the shifts of up to :data:`SHAPE_SHIFT` thumbnail pixels either way (over the part that
     overlaps)."""
-    za, zb = _normalised(a), _normalised(b)
+    return _shape_change(_thumb(a).shape, _thumb(b).shape)
+
+
+@dataclass(frozen=True)
+class _Thumb:
+    """A grey 32x18 thumbnail and what the cut tests take from it, worked out once per frame: its 16x9 shrink's
+    contrast (standard deviation) and shape (the shrink normalised, see :func:`shape_change`)."""
+
+    grey: np.ndarray
+    contrast: float
+    shape: np.ndarray
+
+
+def _thumb(grey: np.ndarray) -> _Thumb:
+    small = cv2.resize(grey, SHAPE_THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+    contrast = float(small.std())
+    return _Thumb(grey, contrast, (small - small.mean()) / max(contrast, SHAPE_FLOOR))
+
+
+def _is_cut(a: _Thumb, b: _Thumb, threshold: float, shape_threshold: float) -> bool:
+    if _shape_change(a.shape, b.shape) > shape_threshold:
+        return True
+    flat = min(a.contrast, b.contrast) < FLAT
+    return bool(flat and float(np.abs(b.grey - a.grey).mean()) > threshold)
+
+
+def _shape_change(za: np.ndarray, zb: np.ndarray) -> float:
     h, w = za.shape
     r = SHAPE_SHIFT
     best = float("inf")
@@ -162,15 +185,6 @@ def shape_change(a: np.ndarray, b: np.ndarray) -> float:
             pb = zb[max(0, -dy):h + min(0, -dy), max(0, -dx):w + min(0, -dx)]
             best = min(best, float(np.abs(pa - pb).mean()) / 2)
     return best
-
-
-def _small(grey: np.ndarray) -> np.ndarray:
-    return cv2.resize(grey, SHAPE_THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
-
-
-def _normalised(grey: np.ndarray) -> np.ndarray:
-    small = _small(grey)
-    return (small - small.mean()) / max(float(small.std()), SHAPE_FLOOR)
 
 
 @dataclass

@@ -28,12 +28,15 @@ class MediaInfo:
     coded_height: int = 0
     pix_fmt: str | None = None  # decoder pixel format ("yuv420p", "yuv420p10le", ...) or Pillow mode
     time_base: fractions.Fraction | None = None  # of the video stream
+    first_frame_time: fractions.Fraction | None = None  # presentation time (s) of the first decoded video frame
     subtitle_streams: int = 0  # dropped on output
     data_streams: int = 0  # dropped on output (e.g. timed metadata / GPS tracks)
+    start_offset: float = 0.0  # seconds the output's timestamps are moved back by: the player's clock starts here
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["time_base"] = str(self.time_base) if self.time_base is not None else None
+        d["first_frame_time"] = str(self.first_frame_time) if self.first_frame_time is not None else None
         d["fps"] = round(float(self.fps), 6)
         if self.duration is not None:
             d["duration"] = round(float(self.duration), 6)

@@ -180,34 +180,41 @@ def _first_frame(container: Any, stream: Any, path: Path) -> Any:
     raise InputError(f"input has no decodable video frames (header only or truncated?): {path}")
 
 
-def audio_offset(path: str | os.PathLike[str]) -> float | None:
+def audio_offset(info: MediaInfo) -> float | None:
     """Where the first audio stream's clock starts on the video's frame clock, in seconds: the presentation time of
-    its first decoded sample minus that of the first video frame (``None`` when there is no audio or video stream,
-    or either has no timestamps). Speech spans are seconds of the audio counted from its first decoded sample
-    (:func:`redact.speech.load_audio`); a span plus this is the time after the first frame (frame / fps) the
-    report and its timeline use. Decodes the first frame of each stream only."""
-    video, audio = _first_time(path, "video"), _first_time(path, "audio")
-    if video is None or audio is None:
+    its first decoded sample minus that of the first video frame (:attr:`MediaInfo.first_frame_time`, which
+    :func:`probe` read) (``None`` when there is no audio or video stream, or either has no timestamps). Speech spans
+    are seconds of the audio counted from its first decoded sample (:func:`redact.speech.load_audio`); a span plus this
+    is the time after the first frame (frame / fps) the report and its timeline use. Decodes the first audio frame
+    only."""
+    if info.first_frame_time is None:
         return None
-    return float(audio - video)
+    audio = _first_audio_time(info.path)
+    if audio is None:
+        return None
+    return float(audio - info.first_frame_time)
 
 
-def _first_time(path: str | os.PathLike[str], kind: str) -> fractions.Fraction | None:
-    """The presentation time of the first decoded frame of the first ``kind`` stream (None: no such stream, none
+def _first_audio_time(path: str | os.PathLike[str]) -> fractions.Fraction | None:
+    """The presentation time of the first decoded frame of the first audio stream (None: no such stream, none
     decodes, or it has no timestamp)."""
     with open_container(path) as container:
-        streams = container.streams.video if kind == "video" else container.streams.audio
-        if not streams:
+        if not container.streams.audio:
             return None
         try:
-            for packet in container.demux(streams[0]):
+            for packet in container.demux(container.streams.audio[0]):
                 for frame in packet.decode():
-                    if frame.pts is None or frame.time_base is None:
-                        return None
-                    return fractions.Fraction(frame.pts) * frame.time_base
+                    return _time(frame)
         except AV_ERRORS:
             return None
     return None
+
+
+def _time(frame: Any) -> fractions.Fraction | None:
+    """A decoded frame's presentation time in seconds (None: it has no timestamp)."""
+    if frame.pts is None or frame.time_base is None:
+        return None
+    return fractions.Fraction(frame.pts) * frame.time_base
 
 
 def one_line(e: BaseException) -> str:
@@ -243,6 +250,18 @@ def _duration(container: Any, stream: Any) -> float | None:
     if container.duration:
         return container.duration / av.time_base
     return None
+
+
+def start_offset(container: Any) -> fractions.Fraction:
+    """Seconds to subtract from all output timestamps.
+
+    MP4/MOV timelines are kept exactly (0 here). Other containers (MPEG-TS starts at ~1.4 s,
+    broadcast streams anywhere) have their positive start time moved to 0, as FFmpeg's CLI does,
+    so the MP4 does not open with an empty edit; streams keep their relative timing."""
+    start = container.start_time
+    if start is None or start <= 0 or "mov" in container.format.name.split(","):
+        return fractions.Fraction(0)
+    return fractions.Fraction(int(start), av.time_base)
 
 
 def _audio_info(container: Any) -> list[dict[str, Any]]:
@@ -281,8 +300,10 @@ def probe_video(path: Path) -> MediaInfo:
             coded_height=first.height,
             pix_fmt=first.format.name,
             time_base=fractions.Fraction(tb.numerator, tb.denominator) if tb else None,
+            first_frame_time=_time(first),
             subtitle_streams=len(container.streams.subtitles),
             data_streams=len(container.streams.data),
+            start_offset=float(start_offset(container)),
         )
 
 

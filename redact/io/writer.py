@@ -43,7 +43,7 @@ from .audio import AUDIO_MODES, AudioOut
 from .colour import AVCOL_RANGE_JPEG, AVCOL_RANGE_MPEG, ColourPlan
 from .image import check_processed
 from .model import Frame, MediaInfo, WriteResult, YuvFrame
-from .probe import AV_ERRORS, one_line, open_container, probe
+from .probe import AV_ERRORS, one_line, open_container, probe, start_offset
 from .reader import VideoDecoder, open_decoder, run_demux
 
 log = logging.getLogger(__name__)
@@ -235,18 +235,6 @@ class VideoOut:
 
     def flush(self) -> None:
         self.out.mux(self.stream.encode(None))
-
-
-def start_offset(container: Any) -> fractions.Fraction:
-    """Seconds to subtract from all output timestamps.
-
-    MP4/MOV timelines are kept exactly (0 here). Other containers (MPEG-TS starts at ~1.4 s,
-    broadcast streams anywhere) have their positive start time moved to 0, as FFmpeg's CLI does,
-    so the MP4 does not open with an empty edit; streams keep their relative timing."""
-    start = container.start_time
-    if start is None or start <= 0 or "mov" in container.format.name.split(","):
-        return fractions.Fraction(0)
-    return fractions.Fraction(int(start), av.time_base)
 
 
 def _is_disk_error(e: BaseException) -> bool:

@@ -20,21 +20,22 @@ from typing import Any
 from .. import __version__
 from ..io import atomic_write_text
 from ..types import Plan, Track
-from .clock import on_frame_clock
+from .clock import frame_time, on_frame_clock
 from .evidence import is_low_confidence, track_evidence
 
 log = logging.getLogger(__name__)
 
 REPORT_VERSION = 1
 INPUT_FIELDS = ("path", "sha256", "kind", "width", "height", "frames", "fps", "duration", "rotation", "codec",
-                "container", "audio_streams", "truncated", "audio_offset")
+                "container", "audio_streams", "truncated", "audio_offset", "first_frame_s")
 RENDER_FIELDS = ("frames", "audio", "width", "height", "truncated", "padded", "retimed", "time_offset", "pixels")
 CATEGORY_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 """What a category may look like. Recognised text never does (no spaces, digits only after a letter)."""
 
 
-def _time(frame: int, fps: float) -> float | None:
-    return round(frame / fps, 3) if fps > 0 else None
+def _time(plan: Plan, frame: int) -> float | None:
+    t = frame_time(plan, frame)
+    return None if t is None else round(t, 3)
 
 
 def safe_category(category: str | None) -> str | None:
@@ -46,7 +47,6 @@ def safe_category(category: str | None) -> str | None:
 
 
 def _track_row(t: Track, plan: Plan, category: str | None) -> dict[str, Any]:
-    fps = plan.input.fps
     area = plan.input.width * plan.input.height or 1
     boxes = t.boxes
     mean_area = sum((b.box[2] - b.box[0]) * (b.box[3] - b.box[1]) for b in boxes) / max(len(boxes), 1)
@@ -58,8 +58,8 @@ def _track_row(t: Track, plan: Plan, category: str | None) -> dict[str, Any]:
         "action": t.action,
         "first_frame": t.first_frame,
         "last_frame": t.last_frame,
-        "start_s": round(span[0], 3) if span else _time(t.first_frame, fps) if boxes else None,
-        "end_s": round(span[1], 3) if span else _time(t.last_frame + 1, fps) if boxes else None,
+        "start_s": round(span[0], 3) if span else _time(plan, t.first_frame) if boxes else None,
+        "end_s": round(span[1], 3) if span else _time(plan, t.last_frame + 1) if boxes else None,
         "frames": t.frame_count,
         "detected_frames": len({b.frame for b in boxes if b.source == "detected"}),
         "mean_box_area_pct": round(100.0 * mean_area / area, 2),
@@ -82,7 +82,7 @@ def _summary(plan: Plan, categories: dict[int, str | None]) -> dict[str, Any]:
         "kept_by_kind": dict(sorted(kept.items())),
         "categories": dict(sorted(cats.items())),
         "frames": n,
-        "duration_s": _time(n, plan.input.fps),
+        "duration_s": _time(plan, n),
         "frames_with_redaction": len(redacted_frames),
         "share_of_frames_redacted": round(len(redacted_frames) / n, 4) if n else 0.0,
         "frames_covered_whole": len(covered_whole),
@@ -120,6 +120,8 @@ def build_report(plan: Plan, *, output_path: str | None, output_sha256: str | No
     """A JSON-ready report of ``plan`` (and of the render that applied it). ``warnings``: what was not done or not
     checked as asked; ``notes``: findings that are no fault (audio checked and found to hold no speech)."""
     inp = plan.input.to_dict()
+    if "timeline" in inp:  # the frames' times: the report gives the first frame's (the rest are in the rows)
+        inp["first_frame_s"] = _time(plan, 0)
     categories = {t.id: safe_category(t.category) for t in plan.tracks}
     output: dict[str, Any] = {"path": output_path, "sha256": output_sha256}
     output.update(_scalars(render or {}, RENDER_FIELDS))

@@ -10,11 +10,12 @@ import datetime as _dt
 import html
 import importlib.resources
 import math
+from dataclasses import dataclass
 from string import Template
 from typing import Any, Iterable
 
 from ..types import Plan, Track
-from .clock import on_frame_clock
+from .clock import on_frame_clock, timeline
 from .evidence import is_low_confidence
 
 COLOURS = {"face": "#c0392b", "badge": "#d68910", "text": "#2874a6", "frame": "#424949", "speech": "#7d3c98"}
@@ -91,63 +92,108 @@ def _track_label(t: Track, category: str | None) -> str:
     return label if len(label) <= 24 else label[:23] + "…"
 
 
+MAX_ROWS = 40
+"""Timeline rows before tracks of a kind are drawn together (a crowd has hundreds of face tracks)."""
+
+@dataclass
+class _Row:
+    label: str
+    kind: str
+    keep: bool
+    low: bool
+    tracks: list[Track]
+
+
+def _rows(tracks: list[Track], cats: dict[int, str | None]) -> list[_Row]:
+    """One row per track; past :data:`MAX_ROWS`, the redacted tracks of a kind (confident ones apart from those of
+    low confidence) share a row, and kept tracks, speech and whole frames keep their own."""
+    single = [_Row(_track_label(t, cats.get(t.id)), t.kind, t.action == "keep", is_low_confidence(t), [t])
+              for t in tracks]
+    if len(single) <= MAX_ROWS:
+        return single
+    own = [r.keep or r.kind in ("speech", "frame") for r in single]
+    groups: dict[tuple[str, bool], list[int]] = {}
+    for i, r in enumerate(single):
+        if not own[i]:
+            groups.setdefault((r.kind, r.low), []).append(i)
+    low_rows = sum(len(g) for (_, low), g in groups.items() if low)
+    if sum(own) + low_rows + sum(1 for _, low in groups if not low) <= MAX_ROWS:
+        for key in [k for k in groups if k[1]]:  # the tracks to check keep their own rows where they fit
+            for i in groups.pop(key):
+                own[i] = True
+    order = list(COLOURS)
+    shared = [_Row(_n(len(g), kind) + (", low conf." if low else ""), kind, False, low,
+                   [single[i].tracks[0] for i in g])
+              for (kind, low), g in sorted(groups.items(), key=lambda kv: (kv[0][1], order.index(kv[0][0])
+                                                                             if kv[0][0] in order else len(order)))]
+    return shared + [r for i, r in enumerate(single) if own[i]]
+
+
 def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None] | None = None) -> str:
-    """One row per track with a bar wherever the track has a box, coloured by kind; kept tracks are dashed
-    outlines; low-confidence tracks have a yellow label and dashed dark outlines. The axis is in seconds
-    (frame index / nominal frame rate)."""
+    """One row per track with a bar wherever the track has a box, coloured by kind (past :data:`MAX_ROWS` tracks,
+    one row for the tracks of a kind: see :func:`_rows`); kept tracks are dashed outlines; low-confidence tracks
+    have a yellow label and dashed dark outlines. The axis is in seconds as a player shows them
+    (:mod:`redact.report.clock`), in frames for an image."""
     n = max(plan.input.frames, 1)
-    fps = plan.input.fps
+    clock = timeline(plan)
+    timed = clock.time(0) is not None  # images (and clips of unknown rate) are drawn in frames
     cats = categories or {}
     spans = {t.id: on_frame_clock(plan, t.span) for t in plan.tracks if t.span}  # speech: on the frames' clock
-    tracks = sorted(plan.tracks, key=lambda t: (spans[t.id][0] * fps if t.id in spans and fps > 0 else t.first_frame,
+
+    def at(frame: float) -> float:  # a frame position on the axis (seconds where the clip has a clock)
+        t = clock.time(frame) if timed else None
+        return float(frame) if t is None else t
+
+    tracks = sorted(plan.tracks, key=lambda t: (spans[t.id][0] if t.id in spans and timed else at(t.first_frame),
                                                 t.id))
+    table = _rows(tracks, cats)
     left, right, legend_h, row_h = 160, 14, 26, 18
     plot_w = width - left - right
-    rows = max(len(tracks), 1)
+    rows = max(len(table), 1)
     top = legend_h
     axis_y = top + row_h * rows
     height = axis_y + 26
-    px = plot_w / n
-    merge_gap = int(1 / px) if px < 1 else 0
+    span = max(at(n), max((b for _, b in spans.values()), default=0.0) if timed else 0.0, 1e-9)
+    px = plot_w / span
+    merge_gap = int(n / plot_w) if n > plot_w else 0
     p = [f'<svg role="img" aria-label="Timeline of redacted regions" width="100%" '
          f'viewBox="0 0 {width} {height}" preserveAspectRatio="xMinYMin meet">']
     p.append(_legend(plan, left))
     for i in range(rows):
         fill = "#f7f9f9" if i % 2 == 0 else "#ffffff"
         p.append(f'<rect x="{left}" y="{top + i * row_h}" width="{plot_w}" height="{row_h}" fill="{fill}"/>')
-    span = n / fps if fps > 0 else float(n)
     step = nice_step(span)
     k = 0
     while k * step <= span * 1.0001:
         tick = k * step
         x = left + plot_w * tick / span
-        label = _time_label(tick, step, span) if fps > 0 else f"frame {int(tick)}"
+        label = _time_label(tick, step, span) if timed else f"frame {int(tick)}"
         p.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{axis_y + 4}" stroke="#d5dbdb" stroke-width="1"/>')
         anchor = "start" if k == 0 else "middle"
         p.append(f'<text x="{x:.1f}" y="{axis_y + 17}" text-anchor="{anchor}">{_e(label)}</text>')
         k += 1
     p.append(f'<line x1="{left}" y1="{axis_y}" x2="{left + plot_w}" y2="{axis_y}" stroke="#99a3a4"/>')
-    for i, t in enumerate(tracks):
+    for i, row in enumerate(table):
         y = top + i * row_h
-        low = is_low_confidence(t)
-        if low:
+        if row.low:
             p.append(f'<rect x="4" y="{y + 1}" width="{left - 8}" height="{row_h - 2}" rx="3" fill="{CHECK}"/>')
-        label = ("⚠ " if low else "") + _track_label(t, cats.get(t.id))
-        p.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{_e(label)}</text>')
-        colour = COLOURS.get(t.kind, "#7f8c8d")
-        runs = _runs(sorted({bx.frame for bx in t.boxes}), merge_gap)
-        if t.id in spans and fps > 0:  # a stretch of the audio: drawn over the frames it spans
-            a0, a1 = spans[t.id]
-            runs = [(int(a0 * fps), max(int(a0 * fps), math.ceil(a1 * fps) - 1))]
-        for a, b in runs:
-            x, w = left + px * a, max(px * (b - a + 1), 1.5)
-            tip = (f"#{t.id} {t.kind}, {a / fps:.2f}–{(b + 1) / fps:.2f} s" if fps > 0
-                   else f"#{t.id} {t.kind}, frames {a}–{b}")
-            if t.action == "keep":
+        p.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{_e(("⚠ " if row.low else "") + row.label)}</text>')
+        colour = COLOURS.get(row.kind, "#7f8c8d")
+        # (start, end) on the axis: a stretch of the audio as it is, a run of frames from its first to its last's end
+        if len(row.tracks) == 1 and row.tracks[0].id in spans and timed:
+            bars = [spans[row.tracks[0].id]]
+        else:
+            frames = sorted({bx.frame for t in row.tracks for bx in t.boxes})
+            bars = [(at(a), at(b + 1)) for a, b in _runs(frames, merge_gap)]
+        what = f"#{row.tracks[0].id} {row.kind}" if len(row.tracks) == 1 else row.label
+        for a, b in bars:
+            x, w = left + px * a, max(px * (b - a), 1.5)
+            tip = f"{what}, {a:.2f}–{b:.2f} s" if timed else f"{what}, frames {int(a)}–{int(b) - 1}"
+            if row.keep:
                 style = f'fill="#eafaf1" stroke="{KEPT}" stroke-width="1.2" stroke-dasharray="3 2"'
             else:
                 style = f'fill="{colour}"'
-            if low:
+            if row.low:
                 style += ' stroke="#1c2833" stroke-width="1.2" stroke-dasharray="3 2"'
                 tip += ", low confidence"
             p.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" rx="2" {style}>'
@@ -194,13 +240,22 @@ def _evidence_text(ev: dict[str, Any]) -> str:
     return f"seen in {n} frame{'' if n == 1 else 's'}, best score {ev['best_score']:.2f}"
 
 
-def _tracks_table(report: dict[str, Any]) -> str:
-    if not report["tracks"]:
-        return "<p>Nothing was found to redact.</p>"
+def _unread_covers(plan: Plan) -> bool:
+    """Whether the plan has covers of unread text changes (:func:`redact.planning.plan_from`, from
+    :class:`redact.detect.watch.Settled`): text tracks no detector reported, every box of them ``tracked``."""
+    return any(t.kind == "text" and not t.evidence and t.boxes and all(b.source == "tracked" for b in t.boxes)
+               for t in plan.tracks)
+
+
+MAX_TABLE = 60
+"""Rows of the regions' table shown open; a longer table is folded (its low-confidence rows shown apart)."""
+
+
+def _table(report: dict[str, Any], tracks: list[dict[str, Any]]) -> str:
     rows = ['<table><thead><tr><th>#</th><th>kind</th><th>category</th><th>action</th><th>time</th>'
             '<th class="num">frames</th><th class="num">detected in</th><th class="num">best score</th>'
             '<th class="num">mean size</th></tr></thead><tbody>']
-    for t in report["tracks"]:
+    for t in tracks:
         if t.get("start_s") is not None:
             when = f"{t['start_s']:.2f}–{t['end_s']:.2f} s"
         elif t["frames"] and report["input"].get("kind") != "image":
@@ -225,14 +280,35 @@ def _tracks_table(report: dict[str, Any]) -> str:
             f"<td class=\"num\">{_e(detected)}</td><td class=\"num\">{_e(best)}</td>"
             f"<td class=\"num\">{_e(size)}</td></tr>")
     rows.append("</tbody></table>")
+    return "".join(rows)
+
+
+def _tracks_table(report: dict[str, Any], covers: bool = False) -> str:
+    tracks = report["tracks"]
+    if not tracks:
+        return "<p>Nothing was found to redact.</p>"
+    if len(tracks) <= MAX_TABLE:
+        out = _table(report, tracks)
+    else:  # a crowd: the rows to check first, every row folded below them
+        low = [t for t in tracks if t.get("low_confidence")]
+        out = (f"<h3>To check: {_n(len(low), 'region')} of low confidence</h3>" + _table(report, low)) if low else ""
+        out += (f"<details><summary>All {len(tracks)} regions, by number (also in the JSON report)</summary>"
+                f"{_table(report, tracks)}"
+                "</details>")
     note = ('<p class="note">“detected in”: frames where a detector found it; in the other frames the region was '
             "followed by tracking or interpolated, or padded before and after. “best score”: the detector's "
             "highest confidence (0–1), — for regions drawn by hand or covered whole. “mean size”: the average "
             "share of the picture covered.")
+    if covers:
+        note += (" Text regions detected in no frame cover, whole, a part of the picture around known text that "
+                 "changed on frames where it was not read again (between two readings), with what was read next "
+                 "there.")
+    if any(t["kind"] == "text" and t.get("category") == "unreadable" for t in report["tracks"]):
+        note += " Category “unreadable”: shaped like text but not legible to the reader; redacted all the same."
     if any(t.get("low_confidence") for t in report["tracks"]):
         note += (" <b>low confidence</b>: seen only weakly (few detections, low score), so redacted only where "
                  "and near where it was seen; worth checking in the cleaned copy.")
-    return "".join(rows) + note + "</p>"
+    return out + note + "</p>"
 
 
 def _models(report: dict[str, Any]) -> str:
@@ -275,6 +351,19 @@ def _pass(m: dict[str, Any]) -> str:
     if isinstance(every, int):
         parts.append("every frame" if every == 1 else f"every {every} frames")
     return ", ".join(parts) or "—"
+
+
+def _settings(settings: dict[str, Any]) -> str:
+    """The options of the run in a table; the trackers' tuning (some 130 values nobody sets by hand, which filled
+    most of the page) folded away below it, still in the page for whoever needs it."""
+    if not settings:
+        return "<p>—</p>"
+    rows = _flatten(settings)
+    tuning = [(k, v) for k, v in rows if k.startswith("tracker.")]
+    out = _kv([(k, v) for k, v in rows if not k.startswith("tracker.")])
+    if tuning:
+        out += f"<details><summary>Tracker tuning ({len(tuning)} values)</summary>{_kv(tuning)}</details>"
+    return out
 
 
 def _flatten(d: Any, prefix: str = "") -> list[tuple[str, Any]]:
@@ -380,14 +469,14 @@ def render_html(report: dict[str, Any], plan: Plan) -> str:
         "".join(f'<div class="info"><b>Note</b> · {_e(n)}</div>' for n in report.get("notes", [])),
         _lead(report), _cards(report),
         "<h2>Timeline</h2>", f'<div class="timeline">{timeline}</div>',
-        "<h2>Redacted and kept regions</h2>", _tracks_table(report),
+        "<h2>Redacted and kept regions</h2>", _tracks_table(report, _unread_covers(plan)),
         "<h2>Files</h2>", _files(report),
         "<h2>Models</h2>", _models(report),
-        "<h2>Settings</h2>", _kv(_flatten(report["settings"])) if report["settings"] else "<p>—</p>",
+        "<h2>Settings</h2>", _settings(report["settings"]),
         "<h2>Timings</h2>", _kv(timings) if timings else "<p>—</p>",
         "<footer>This report says what kind of thing was hidden (face, name badge, text and its category), where "
-        "and when. It never contains text read from the video or pictures from it. Times are frame number ÷ "
-        "nominal frame rate (seconds after the first frame); speech times are on the same clock. "
+        "and when. It never contains text read from the video or pictures from it. Times are those a player "
+        "shows, from the frames' own timestamps; speech times are on the same clock. "
         f"Made on this computer by redact {_e(version)}, which works offline.</footer>",
     ]
     page = Template(importlib.resources.files(__package__).joinpath("template.html").read_text("utf-8"))

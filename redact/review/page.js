@@ -200,6 +200,8 @@ function fitCanvas() {
   canvas.style.height = `${Math.max(1, Math.floor(height * scale))}px`;
 }
 
+const CROWD = 12;  // boxes on a frame past which only the selected, kept, drawn and to-check ones are named
+
 function trackName(t) {
   const named = (t.kind === "text" || t.kind === "speech") && t.category && CATEGORIES[t.category];
   const cat = named ? ` (${CATEGORIES[t.category]})` : "";
@@ -241,10 +243,38 @@ function lowTracks() {
   return state.plan.tracks.filter(isLow).sort((a, b) => a.first - b.first || a.id - b.id);
 }
 
+// The clip's clock as a player shows it: the plan's frame times (knots [frame, seconds], linear between), else
+// frame / fps (redact/timeline.py holds the same rule).
+function knots() {
+  const inp = state.plan ? state.plan.input : null;
+  return inp && Array.isArray(inp.timeline) ? inp.timeline : [];
+}
+
+function timeAt(frame) {
+  const fps = state.plan ? state.plan.input.fps || 0 : 0;
+  const k = knots();
+  if (k.length === 0) return fps ? frame / fps : null;
+  if (k.length === 1) return fps ? k[0][1] + (frame - k[0][0]) / fps : k[0][1];
+  let i = 0;
+  while (i < k.length - 2 && frame >= k[i + 1][0]) i++;
+  const [f0, t0] = k[i], [f1, t1] = k[i + 1];
+  return t0 + (frame - f0) * (t1 - t0) / (f1 - f0);
+}
+
+function frameAt(seconds) {
+  const fps = state.plan ? state.plan.input.fps || 0 : 0;
+  const k = knots();
+  if (k.length === 0) return fps ? seconds * fps : null;
+  if (k.length === 1) return fps ? k[0][0] + (seconds - k[0][1]) * fps : k[0][0];
+  let i = 0;
+  while (i < k.length - 2 && seconds >= k[i + 1][1]) i++;
+  const [f0, t0] = k[i], [f1, t1] = k[i + 1];
+  return t1 > t0 ? f0 + (seconds - t0) * (f1 - f0) / (t1 - t0) : f0;
+}
+
 function fmtTime(frame) {
-  const fps = state.plan ? state.plan.input.fps : 0;
-  if (!fps) return `frame ${frame}`;
-  const s = frame / fps;
+  const s = timeAt(frame);
+  if (s === null) return `frame ${frame}`;
   const m = Math.floor(s / 60);
   const rest = (s - 60 * m).toFixed(1).padStart(4, "0");
   return `${m}:${rest}`;
@@ -529,13 +559,15 @@ function renderTimeline() {
     svg.appendChild(el("rect", {x: left, y: top + i * rowH, width: plotW, height: rowH,
       fill: i % 2 ? "#ffffff" : "#f7f9f9"}));
   }
-  const fps = plan.input.fps || 0;
-  const span = fps ? n / fps : n;
+  const timed = timeAt(0) !== null;  // ticks in seconds as a player shows them, placed on the frames
+  const span = timed ? timeAt(n) : n;
   const step = niceStep(span);
   for (let k = 0; k * step <= span * 1.0001; k++) {
-    const x = left + plotW * (k * step) / span;
+    const at = timed ? frameAt(k * step) : k * step;
+    if (at < 0 || at > n * 1.0001) continue;
+    const x = left + px * at;
     svg.appendChild(el("line", {x1: x, y1: top, x2: x, y2: axisY + 4, stroke: "#d5dbdb"}));
-    const label = fps ? `${+(k * step).toFixed(2)} s` : `${Math.round(k * step)}`;
+    const label = timed ? `${+(k * step).toFixed(2)} s` : `${Math.round(k * step)}`;
     const anchor = k === 0 ? "start" : (k + 1) * step > span * 1.0001 && x > width - right - 30 ? "end" : "middle";
     svg.appendChild(el("text", {x, y: axisY + 18, "text-anchor": anchor}, label));
   }
@@ -547,8 +579,9 @@ function renderTimeline() {
     svg.appendChild(el("text", {x: left - 8, y: y + 16, "text-anchor": "end", "font-weight": sel ? 700 : 400},
       short((low ? "⚠ " : "") + trackName(t), 26)));
     const colour = COLOURS[t.kind] || "#7f8c8d";
-    if (isSpeech(t)) {  // one bar over its stretch of the sound (seconds times frames per second)
-      const a = Math.min(Math.max(t.span[0] * (fps || 1), 0), n), b = Math.min(Math.max(t.span[1] * (fps || 1), 0), n);
+    if (isSpeech(t)) {  // one bar over its stretch of the sound, placed on the frames it is heard with
+      const pos = Array.isArray(t.span_frames) && t.span_frames[0] !== null ? t.span_frames : t.span.map(v => frameAt(v) ?? v);
+      const a = Math.min(Math.max(pos[0], 0), n), b = Math.min(Math.max(pos[1], 0), n);
       const attrs = {x: left + px * a, y: y + 4, width: Math.max(px * (b - a), 2), height: rowH - 8, rx: 3,
         "data-id": t.id, class: "speech-bar"};
       if (t.action === "keep") Object.assign(attrs, {fill: "#eafaf1", stroke: KEPT, "stroke-dasharray": "4 2",
@@ -673,6 +706,7 @@ function draw() {
       }
     }
     ctx.filter = "none";
+    const crowded = items.length > CROWD;
     for (const {track, box} of items) {
       const [x1, y1, x2, y2] = box;
       const kept = track.action === "keep";
@@ -691,7 +725,8 @@ function draw() {
       }
       ctx.strokeRect(x1, y1, x2 - x1, y2 - y1);
       ctx.setLineDash([]);
-      if (!(track.kind === "face" || track.manual || sel || low)) continue;  // name what there is a choice about
+      // name what there is a choice about; in a crowd only what is selected, kept, drawn or to check
+      if (crowded ? !(sel || kept || track.manual || low) : !(track.kind === "face" || track.manual || sel || low)) continue;
       const label = (low ? "⚠ " : "") + trackName(track) + (kept ? " · visible" : "")
         + (low ? " · please check" : "");
       ctx.font = `600 ${14 * k}px system-ui, sans-serif`;
@@ -730,7 +765,8 @@ function play() {
     if (next >= state.plan.input.frames) { pause(); return; }
     for (let k = 2; k < 10 && next + k < state.plan.input.frames; k++) image(next + k);
     image(next).then(() => {
-      const wait = Math.max(0, last + 1000 / fps - performance.now());
+      const held = timeAt(next) - timeAt(state.frame);  // the frame shows as long as it does in a player
+      const wait = Math.max(0, last + 1000 * (held > 0 && held < 5 ? held : 1 / fps) - performance.now());
       setTimeout(() => {
         if (!state.playing) return;
         last = performance.now();

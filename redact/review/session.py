@@ -35,6 +35,7 @@ from ..errors import OutputError, PlanMismatchError, RedactError
 from ..io import probe, same_file, sha256_file
 from ..naming import default_output, plan_path as default_plan_path
 from ..policy import KEEPABLE_KINDS
+from ..timeline import Timeline
 from ..types import Plan, Track, TrackBox, next_track_id
 from . import uploads
 from .frames import FrameStore
@@ -106,13 +107,15 @@ def thumbnail_spec(t: Track) -> tuple[tuple, int, tuple[float, ...]] | None:
     return (t.id, b.frame, box), b.frame, box
 
 
-def speech_frames(span: tuple[float, float] | None, fps: float, frames: int) -> tuple[int, int]:
-    """The frames ``(first, last)`` a speech track's span covers (seconds on the frames' clock,
-    :func:`redact.report.clock.on_frame_clock`, times ``fps``), within the clip."""
-    if span is None or not fps or frames <= 0:
+def speech_frames(span: tuple[float, float] | None, clock: Timeline, frames: int) -> tuple[int, int]:
+    """The frames ``(first, last)`` a speech track's span covers (seconds on the report's clock,
+    :func:`redact.report.clock.on_frame_clock`, as frame positions on ``clock``), within the clip."""
+    a, b = (clock.frame_at(span[0]), clock.frame_at(span[1])) if span is not None else (None, None)
+    if a is None or b is None or frames <= 0:
         return 0, 0
-    first = min(max(int(math.floor(span[0] * fps)), 0), frames - 1)
-    last = min(max(int(math.ceil(span[1] * fps)) - 1, first), frames - 1)
+    a, b = round(a, 6), round(b, 6)  # a span ending where a frame starts does not reach into that frame
+    first = min(max(int(math.floor(a)), 0), frames - 1)
+    last = min(max(int(math.ceil(b)) - 1, first), frames - 1)
     return first, last
 
 
@@ -313,15 +316,17 @@ class ReviewSession:
 
     def view(self) -> dict[str, Any]:
         """The plan as the page needs it (ids, kinds, actions, categories, evidence and boxes; no text)."""
-        from ..report import on_frame_clock, safe_category
+        from ..report import safe_category
+        from ..report.clock import on_frame_clock, timeline
 
         with self._lock:
             plan = self._need_plan()
             inp = plan.input
+            clock = timeline(plan)
 
             def frames_of(t: Track) -> tuple[int, int]:
                 if t.kind == "speech":
-                    return speech_frames(on_frame_clock(plan, t.span) if t.span else None, inp.fps, inp.frames)
+                    return speech_frames(on_frame_clock(plan, t.span) if t.span else None, clock, inp.frames)
                 return t.first_frame, t.last_frame
 
             tracks = []
@@ -334,12 +339,16 @@ class ReviewSession:
                     "last": last, "evidence": evidence_view(t),
                     "boxes": [[b.frame, *(round(float(v), 1) for v in b.box)] for b in boxes],
                 }
-                if t.kind == "speech" and t.span is not None:  # on the frames' clock, as the report shows it
-                    row["span"] = [round(float(v), 3) for v in on_frame_clock(plan, t.span)]
+                if t.kind == "speech" and t.span is not None:  # on the report's clock, and as frame positions
+                    span = on_frame_clock(plan, t.span)
+                    row["span"] = [round(float(v), 3) for v in span]
+                    at = [clock.frame_at(v) for v in span]
+                    row["span_frames"] = [round(float(v), 3) if v is not None else None for v in at]
                 tracks.append(row)
             return {
                 "input": {"name": self.clip.name if self.clip else "", "kind": inp.kind, "width": inp.width,
-                          "height": inp.height, "frames": inp.frames, "fps": inp.fps},
+                          "height": inp.height, "frames": inp.frames, "fps": inp.fps,
+                          "timeline": clock.to_json()},
                 "plan_path": str(self.plan_path), "output": str(self.output), "uploaded": self.uploaded,
                 "speech_style": getattr(self.render_options, "speech", "bleep"),
                 "tracks": tracks,

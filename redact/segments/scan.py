@@ -89,6 +89,7 @@ class SegmentScan:
     changed: list[tuple[str, list[Cover]]]
     configs: dict[str, TrackerConfig]
     models: list[dict[str, Any]] = field(default_factory=list)
+    times: dict[int, float] = field(default_factory=dict)
 
 
 def align(stack: list[Scheduled], start: int) -> None:
@@ -113,7 +114,7 @@ def scan_segment(job: ScanJob, report: Callable[[int], None]) -> SegmentScan:
     return SegmentScan(job.span, seen.frames, sorted({c for r in recorders.values() for c in r.cuts}),
                        {k: r.updates for k, r in recorders.items()}, motion.measured, seen.unanalysed, seen.changed,
                        configs,
-                       [s.describe() for s in stack])
+                       [s.describe() for s in stack], seen.times)
 
 
 def parallel_scan(path: str | Path, options: ScanOptions, jobs: int, *, progress: Progress | None = None,
@@ -193,7 +194,8 @@ def stitch(parts: list[SegmentScan], info: MediaInfo, frames: int) -> tuple[dict
             if key not in seen_covers:
                 seen_covers.add(key)
                 changed.append((kind, cover))
-    return trackers, Seen(frames, unanalysed, changed, motion)
+    times = {f: t for k, p in enumerate(parts) for f, t in p.times.items() if owner(f) == k}
+    return trackers, Seen(frames, unanalysed, changed, motion, times=times)
 
 
 def _union(kind: str, sets: list[tuple[bool, Detections]]) -> Detections:

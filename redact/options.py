@@ -29,6 +29,9 @@ DEFAULT_BADGE_EVERY = 6
 """Badge search stride (frames). OpenCV only, but about 4 ms per face searched at 720p (52 ms per frame on a
 street clip with 12 faces): every 6th frame, tracked in between like faces (the sample's badge stays covered
 in every frame, tests/test_badges.py)."""
+LYING_MODES = ("auto", "on", "off")
+"""What ``ScanOptions.lying_faces`` may be: faces turned a quarter turn (people lying down, clips filmed sideways)
+looked for cheaply and the turned pass switched on where they are found (auto), always (on), or never (off)."""
 OCR_BACKENDS = ("rapidocr", "easyocr")
 """The OCR backends ``ScanOptions.ocr`` may name (:mod:`redact.detect.stack` builds them)."""
 
@@ -52,12 +55,15 @@ class ScanOptions:
     ocr: str = "rapidocr"  # OCR backend: "rapidocr" (default) | "easyocr" (optional extra)
     badges: bool = True  # look for ID badges below faces (always redacted unless kept)
     badge_every: int = DEFAULT_BADGE_EVERY  # badge search stride (frames); also on every scene cut
-    lying_faces: bool = False  # also look for faces turned a quarter turn (people lying down; redact.detect.turned)
+    # faces turned a quarter turn (people lying down, clips filmed sideways; redact.detect.turned): "auto" (a cheap
+    # look, the turned pass switched on where it finds them) | "on" (the turned pass always) | "off"; True/False = on/off
+    lying_faces: str = "auto"
     speech: str = "auto"  # spoken personal data: "auto" (when faster-whisper is installed) | "on" | "off"
 
     def __post_init__(self) -> None:
         if self.speech not in SPEECH_MODES:
             raise ValueError(f"speech must be one of {', '.join(SPEECH_MODES)}, got {self.speech!r}")
+        self.lying_faces = lying_mode(self.lying_faces)
 
     def check(self) -> None:
         """Raise ``ValueError`` naming the first option out of range (the one place scan options are checked;
@@ -76,9 +82,19 @@ class ScanOptions:
             raise ValueError("badge_every must be >= 1")
         if self.speech not in SPEECH_MODES:
             raise ValueError(f"speech must be one of {', '.join(SPEECH_MODES)}, got {self.speech!r}")
+        self.lying_faces = lying_mode(self.lying_faces)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def lying_mode(value: str | bool) -> str:
+    """``ScanOptions.lying_faces`` as one of :data:`LYING_MODES` (True: "on", False: "off", as the flag was)."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value not in LYING_MODES:
+        raise ValueError(f"lying_faces must be one of {', '.join(LYING_MODES)}, got {value!r}")
+    return value
 
 
 @dataclass

@@ -183,9 +183,10 @@ detect_every_opt = click.option(
     help="Run the full-resolution face detector every N frames (and on scene cuts), tracking in between; "
          "1 = every frame (slowest, most thorough). Default: the measured best trade-off.")
 lying_opt = click.option(
-    "--lying-faces/--no-lying-faces", default=False, show_default=True,
-    help="Also look for faces turned on their side (people lying in bed, a clip filmed sideways): the full face pass "
-         "also runs on the frame turned a quarter turn each way. Slower (see docs/benchmarks.md).")
+    "--lying-faces/--no-lying-faces", default=None,
+    help="Faces turned on their side (people lying in bed, a clip filmed sideways). By default a small look at the "
+         "frame turned a quarter turn each way every 16 frames switches the turned face pass on where it finds such "
+         "faces. --lying-faces: run the turned pass all through (slower); --no-lying-faces: never look.")
 text_opt = click.option(
     "--text", type=click.Choice(["all", "pii", "off"]), default="all", show_default=True,
     help="On-screen text: redact all of it, only personal data (names, dates, NHS numbers, ...), or none.")
@@ -257,14 +258,14 @@ def speech_style_for(speech: str | None) -> str:
 
 def scan_options_from(provider: str, on_unanalysable: str, face_threshold: float | None, strict: bool,
                   detect_every: int | None, text: str, badges: bool = True, ocr: str = "rapidocr",
-                  speech: str | None = None, lying_faces: bool = False) -> Any:
+                  speech: str | None = None, lying_faces: bool | None = None) -> Any:
     from ..pipeline import ScanOptions
 
     # --speech bleep/mute asked for explicitly must analyse (an error without the extra); by default "auto"
     mode = "auto" if speech is None else "off" if speech == "off" else "on"
     opts = ScanOptions(face_threshold=face_threshold, provider=provider, on_unanalysable=on_unanalysable,
                        allow_truncated=not strict, text=text, badges=badges, ocr=ocr, speech=mode,
-                       lying_faces=lying_faces)
+                       lying_faces="auto" if lying_faces is None else "on" if lying_faces else "off")
     if detect_every is not None:
         opts.detect_every = detect_every
     return opts

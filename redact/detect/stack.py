@@ -36,9 +36,10 @@ and 412 of the 474 faces >= 60 px wide it is there for are still found (the full
 every ``detect_every`` frames, and the tracker fills between in the scene)."""
 
 LYING_MAX_SIDE = 960
-"""With ``ScanOptions.lying_faces``: the turned passes' input size (long side, pixels; as the full pass)."""
+"""The turned passes' input size (long side, pixels; as the full pass): always with ``ScanOptions.lying_faces="on"``,
+for the turns switched on with "auto" (:class:`~redact.detect.turned.ScheduledTurned`)."""
 LYING_THRESHOLD: float | None = None
-"""With ``ScanOptions.lying_faces``: the turned passes' minimum score (None: the full pass's)."""
+"""The turned passes' minimum score (None: the full pass's)."""
 
 
 def face_stack(options: ScanOptions) -> list[Scheduled]:
@@ -49,8 +50,10 @@ def face_stack(options: ScanOptions) -> list[Scheduled]:
       each frame;
     * every ``tile_every`` frames (and on cuts; 0: never), 2x2 overlapping tiles upscaled 2x for faces of
       6-14 px that the full pass misses (far and crowd faces, which move few pixels per frame);
-    * with ``lying_faces``, with the full pass, the frame turned a quarter turn each way (faces of people lying down,
-      :mod:`redact.detect.turned`).
+    * faces turned a quarter turn (people lying down, clips filmed sideways; :mod:`redact.detect.turned`): with
+      ``lying_faces="on"``, with the full pass, the frame turned a quarter turn each way; with "auto" (the default),
+      a small look at the turned frames every 16 frames, and the turned pass of a turn only once that look has found
+      faces there that the upright passes do not explain (:class:`~redact.detect.turned.ScheduledTurned`).
 
     Every box is grown to at least ``face_min_side`` pixels. Settings chosen with ``benchmarks/faces.py --no-images
     --clip <MOT20-08, MOT17-13, facenet> --max-frames 60 --detector default:<every>:<tile_every>:<min_side>``
@@ -67,16 +70,22 @@ def face_stack(options: ScanOptions) -> list[Scheduled]:
     if options.detect_every > 1:
         light = dict(kwargs, threshold=max(kwargs.get("threshold", 0.0), LIGHT_THRESHOLD), smallest=LIGHT_SMALLEST)
         stack.insert(0, Scheduled(CenterFaceDetector(max_side=LIGHT_MAX_SIDE, **light), every=1))
-    if options.lying_faces:
+    turned = dict(kwargs) if LYING_THRESHOLD is None else dict(kwargs, threshold=LYING_THRESHOLD)
+    if options.lying_faces == "on":
         from .turned import TurnedDetector
 
-        turned = dict(kwargs) if LYING_THRESHOLD is None else dict(kwargs, threshold=LYING_THRESHOLD)
         stack.append(Scheduled(TurnedDetector(CenterFaceDetector(max_side=LYING_MAX_SIDE, **turned)),
                                every=options.detect_every))
     if options.tile_every:
         inner = dict(kwargs, min_side=0.0)  # grown in frame pixels by the tiled detector
         tiles = TiledDetector(CenterFaceDetector(max_side=None, **inner), min_side=options.face_min_side)
         stack.append(ScheduledTiles(tiles, every=options.tile_every, idle_factor=options.tile_idle_factor))
+    if options.lying_faces == "auto":  # after the other face passes: it is given what they found in the frame
+        from .turned import LOOK_MAX_SIDE, LOOK_TRIGGER, ScheduledTurned
+
+        look = dict(kwargs, threshold=max(kwargs.get("threshold", 0.0), LOOK_TRIGGER))
+        stack.append(ScheduledTurned(CenterFaceDetector(max_side=LOOK_MAX_SIDE, **look),
+                                     CenterFaceDetector(max_side=LYING_MAX_SIDE, **turned), every=options.detect_every))
     return stack
 
 

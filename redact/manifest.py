@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import contextlib
 import json
 import logging
-import contextlib
 import os
 import re
 import uuid
@@ -197,20 +197,22 @@ class FileStates:
     """How an item's recorded files stand now (paths relative to OUT_DIR)."""
 
     matching: list[str] = field(default_factory=list)  # present, same SHA-256 as recorded
-    changed: list[str] = field(default_factory=list)  # present, another SHA-256 (or not a regular file)
+    changed: list[str] = field(default_factory=list)  # present, another SHA-256
     missing: list[str] = field(default_factory=list)
+    not_regular: list[str] = field(default_factory=list)  # a link, a folder, ... where the file was
     bad_paths: list[tuple[str, str]] = field(default_factory=list)  # (path, key): a path outside OUT_DIR
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     digests: dict[str, str] = field(default_factory=dict)  # path -> SHA-256 now, of the files hashed
 
     @property
     def present(self) -> bool:
-        return bool(self.matching or self.changed or self.unreadable)
+        return bool(self.matching or self.changed or self.unreadable or self.not_regular)
 
     @property
     def not_as_recorded(self) -> list[str]:
-        """Files present that are not what the record says (changed, unreadable, or a path outside OUT_DIR)."""
-        return self.changed + [p for p, _ in self.unreadable] + [p for p, _ in self.bad_paths]
+        """Files present that are not what the record says (changed, unreadable, not a regular file, or a path
+        outside OUT_DIR)."""
+        return self.changed + self.not_regular + [p for p, _ in self.unreadable] + [p for p, _ in self.bad_paths]
 
 
 def file_states(out_root: Path, rec: dict[str, Any]) -> FileStates:
@@ -228,7 +230,7 @@ def file_states(out_root: Path, rec: dict[str, Any]) -> FileStates:
             st.bad_paths.append((str(rel), key))
             continue
         if full.is_symlink() or (full.exists() and not full.is_file()):
-            st.changed.append(rel)
+            st.not_regular.append(rel)
             continue
         if not full.exists():
             st.missing.append(rel)
@@ -246,27 +248,23 @@ def file_states(out_root: Path, rec: dict[str, Any]) -> FileStates:
     return st
 
 
-def _looks_reviewed(out_root: Path, rec: dict[str, Any], digests: dict[str, str]) -> bool:
-    """True when an item's changed files hang together as a later save from ``redact review`` leaves them: the
-    plan is a valid plan for the recorded input bytes and, where the cleaned copy changed, the report names the
-    copy's current SHA-256. Otherwise a mismatch is damage or an edit by something else."""
+def _looks_reviewed(out_root: Path, rec: dict[str, Any], st: FileStates) -> bool:
+    """True when an item's changed files hang together as ``redact review`` leaves them: the plan is a valid plan
+    for the recorded input bytes, and either only the plan changed (edited on the review page, not saved) or the
+    cleaned copy changed and the report names the copy's current SHA-256 (saved again). Otherwise a mismatch is
+    damage or an edit by something else. Only regular files inside OUT_DIR, already hashed, are read."""
     from .pipeline import load_plan
 
-    def entry_path(key: str) -> Path | None:
-        e = rec.get(key)
-        return _inside(out_root, e["path"]) if isinstance(e, dict) and isinstance(e.get("path"), str) else None
-
-    plan_p, out_p, rep_p = entry_path("plan"), entry_path("output"), entry_path("report_json")
-    if plan_p is None or out_p is None or rep_p is None:
-        return False
     try:
-        if load_plan(plan_p).input.sha256 != (rec.get("input") or {}).get("sha256"):
+        plan_rel, out_rel, rep_rel = (str(rec[k]["path"]) for k in ("plan", "output", "report_json"))
+        if st.not_regular or st.unreadable or st.bad_paths or not {plan_rel, out_rel, rep_rel} <= st.digests.keys():
             return False
-        out_rel = rec["output"]["path"]
-        if out_rel in digests and digests[out_rel] == rec["output"].get("sha256"):
-            return True  # the plan was edited, the cleaned copy not saved again
-        report = json.loads(rep_p.read_text(encoding="utf-8"))
-        return bool(out_rel in digests and (report.get("output") or {}).get("sha256") == digests[out_rel])
+        if load_plan(out_root / plan_rel).input.sha256 != rec["input"].get("sha256"):
+            return False
+        if set(st.changed) == {plan_rel}:
+            return True
+        report = json.loads((out_root / rep_rel).read_text(encoding="utf-8"))
+        return out_rel in st.changed and (report.get("output") or {}).get("sha256") == st.digests[out_rel]
     except (RedactError, OSError, ValueError, AttributeError, KeyError, TypeError):
         return False
 
@@ -373,9 +371,9 @@ def verify(out_dir: str | os.PathLike[str]) -> VerifyResult:
         st = file_states(out, rec)
         res.checked += len(st.matching) + len(st.changed)
         res.problems += [(rel, f"{key} path is not inside the output folder") for rel, key in st.bad_paths]
-        res.problems += [(rel, "missing") for rel in st.missing] + st.unreadable
+        res.problems += [(rel, "missing") for rel in st.missing + st.not_regular] + st.unreadable
         if st.changed:
-            reviewed = _looks_reviewed(out, rec, st.digests)
+            reviewed = _looks_reviewed(out, rec, st)
             for rel in st.changed:
                 res.problems.append((rel, CHANGED_AFTER if reviewed else "sha256 mismatch"))
                 if reviewed:

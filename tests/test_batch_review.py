@@ -117,6 +117,7 @@ def test_verify_tells_a_change_after_the_batch_from_damage(batched):
     session = review(src, out)
     keep_faces_and_draw(session)  # saved to the batch's plan at once; the copy not saved again
     session.close()
+    good = (out / "plain.clean.mp4").read_bytes()
     (out / "plain.clean.mp4").write_bytes(b"damaged")
     res = verify(out)
     assert not res.ok
@@ -128,6 +129,11 @@ def test_verify_tells_a_change_after_the_batch_from_damage(batched):
     assert r.exit_code == 1
     assert f"{CHANGED_AFTER}: ward/face.clean.plan.json" in r.output
     assert "sha256 mismatch: plain.clean.mp4" in r.output
+    # a report changed alone (the copy and plan as recorded) is not what a review leaves: damage
+    (out / "plain.clean.mp4").write_bytes(good)
+    report = json.loads((out / "plain.clean.report.json").read_text())
+    (out / "plain.clean.report.json").write_text(json.dumps({**report, "tracks": []}))
+    assert dict(verify(out).problems)["plain.clean.report.json"] == "sha256 mismatch"
 
 
 def test_a_rerun_never_overwrites_a_copy_changed_after_the_batch(batched):

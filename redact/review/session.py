@@ -321,7 +321,7 @@ class ReviewSession:
             out: dict[str, Any] = {"state": state, "job": self.job.to_dict() if self.job else None,
                                    "clip": self.clip.name if self.clip else None}
             if self.result is not None:
-                out["result"] = {k: str(v) for k, v in self.result.items()}
+                out["result"] = {k: str(v) for k, v in self.result.items() if v is not None}  # no HTML: absent
             return out
 
     def view(self) -> dict[str, Any]:

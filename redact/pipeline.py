@@ -167,21 +167,35 @@ def render_and_report(path: str | Path, plan: Plan, output: str | Path, options:
                       progress: Progress | None = None, models: list[dict[str, Any]] | None = None,
                       warnings: list[str] | None = None, notes: list[str] | None = None,
                       timings: dict[str, Any] | None = None, write_report: bool = True, html: bool = True, plan_path: str | Path | None = None,
-                      input_checked: bool = False, output_recorded_as: str | None = None, jobs: int = 1
+                      input_checked: bool = False, output_recorded_as: str | None = None, jobs: int = 1,
+                      before_commit: Callable[[dict[str, Path]], None] | None = None
                       ) -> tuple[RenderResult, dict[str, Any], Path | None, Path | None]:
     """Render ``plan`` and write its report beside the cleaned copy (and the plan to ``plan_path``): the copy, its
     report and its plan appear together or not at all (:func:`redact.io.atomic_group`; an interrupt or error at
     any point leaves none of them), and the input is hashed just before they appear: a file changed since the scan
     writes nothing. ``input_checked``: the caller has just hashed the input against the plan (skip the first hash).
     The report names the cleaned copy ``output_recorded_as`` (default: its file name only). ``jobs``: see :func:`render`.
-    ``warnings`` and ``notes``: the scan's (:class:`ScanResult`), for the report.
+    ``warnings`` and ``notes``: the scan's (:class:`ScanResult`), for the report. ``before_commit``: called with the
+    finished temporary files (``{"output", "report_json", "report_html", "plan"}``, those written) just before they
+    are renamed into place; if it raises, nothing is written (the review records a batch item's new hashes here).
     Returns the render result, the report and the report paths written (``None`` for those not written)."""
     output = Path(output)
     _check_output(Path(path), output)
     jpath, hpath = report_paths(output)
     wanted = [p for p, on in ((jpath, write_report), (hpath, write_report and html)) if on]
     extra = [*wanted, *([Path(plan_path)] if plan_path is not None else [])]
-    with atomic_group([output, *extra], before_commit=lambda: check_unchanged(path, plan.input.sha256)) as tmps:
+    staged: dict[Path, Path] = {}
+
+    def last_checks() -> None:
+        check_unchanged(path, plan.input.sha256)
+        if before_commit is not None:
+            roles = {output: "output", jpath: "report_json", hpath: "report_html"}
+            if plan_path is not None:
+                roles[Path(plan_path)] = "plan"
+            before_commit({roles[d]: t for d, t in staged.items()})
+
+    with atomic_group([output, *extra], before_commit=last_checks) as tmps:
+        staged.update(zip([output, *extra], tmps))
         try:
             r = render(path, plan, tmps[0], options, progress=progress, check_hash=not input_checked, recheck=False,
                        jobs=jobs)
@@ -194,7 +208,6 @@ def render_and_report(path: str | Path, plan: Plan, output: str | Path, options:
         recorded = recorded_path(output) if output_recorded_as is None else output_recorded_as
         rep = _build_report(plan, r, models=models or [], warnings=[*(warnings or []), *r.warnings],
                             notes=list(notes or []), timings=timings, output_recorded_as=recorded)
-        staged = dict(zip(extra, tmps[1:]))
         if write_report:
             from .report import write_report_html, write_report_json
 

@@ -185,6 +185,11 @@ class Track:
     stretch to bleep or mute); such a track has no boxes."""
 
     @property
+    def manual(self) -> bool:
+        """Every box drawn by hand (the review page's own tracks, which it may also remove)."""
+        return bool(self.boxes) and all(b.source == "manual" for b in self.boxes)
+
+    @property
     def first_frame(self) -> int:
         return min(b.frame for b in self.boxes) if self.boxes else -1
 

@@ -15,7 +15,10 @@ Rules:
 * **One bad file never stops the rest**: each item's error is recorded (``failed``); a worker process that dies
   is replaced and the items it may have been running are retried one at a time, so only the culprit fails.
 * **Resume**: an item whose latest record is ``done`` (or ``failed``) for the same input SHA-256 and the same
-  settings key is skipped; with ``retry_failed`` failed ones are tried again. An interrupted item has no record
+  settings key, its files still as recorded (re-hashed), is skipped; with ``retry_failed`` failed ones are tried
+  again. An item saved again from ``redact review`` has a ``reviewed`` record, its latest state: it resumes the
+  same way and is never cleaned again over the reviewer's choices (other settings or a changed input leave it
+  alone, named in ``BatchSummary.refused``). Nor is any file that differs from its record ever overwritten. An interrupted item has no record
   and no output (outputs are written to temporary files and renamed; stale temporaries in OUT_DIR are removed at
   the start of a run), so it is simply done again.
 * **Threads**: each worker is given ``threads`` CPUs (a disjoint share of the machine where it can be pinned) so

@@ -3,20 +3,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from .. import __version__
-from ..errors import OutputError, RedactError
+from ..errors import OutputError
 from ..io import signals_deferred
 from ..naming import batch_recorded_path
-from ..manifest import FILE_KEYS, LOCK_NAME, MANIFEST_VERSION, Manifest, now_iso, safe_error, settings_key
+from ..manifest import (FILE_KEYS, MANIFEST_VERSION, WITH_FILES, Manifest, file_states, folder_lock, now_iso,
+                        safe_error, settings_key)
 from .executors import Executor, LocalExecutor, Worker
 from .folders import OUTPUT_PROBLEMS, assign_outputs, check_folders, remove_stale_temporaries, walk
 from .worker import Task, remove_outputs, process_item
@@ -52,13 +52,15 @@ class BatchSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (input, reason)
     resumed: list[str] = field(default_factory=list)  # finished earlier, not redone
     failed_earlier: int = 0  # of ``failed``: recorded by an earlier run, not retried
+    reviewed: int = 0  # of ``resumed``: saved again from ``redact review`` since (their latest record is "reviewed")
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (input, why): files changed since, not redone
     ignored: int = 0
     ignored_files: list[str] = field(default_factory=list)  # not media by their suffix (relative to IN_DIR)
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.refused
 
 
 Progress = Callable[[str, str, dict[str, Any]], None]
@@ -72,18 +74,27 @@ def _file_entry(out_root: Path, value: Any) -> dict[str, Any] | None:
     return {"path": Path(path).relative_to(out_root).as_posix(), "sha256": digest, "size": size}
 
 
-def _outputs_present(rec: dict[str, Any], rout: Path) -> bool:
-    for key in FILE_KEYS:
-        entry = rec.get(key)
-        if entry is None:
-            continue
-        p = rout / entry["path"]
-        try:
-            if p.is_symlink() or p.stat().st_size != entry.get("size"):
-                return False
-        except OSError:
-            return False
-    return rec.get("output") is not None
+def _held_back(rec: dict[str, Any], rout: Path, same_key: bool, source: Path) -> tuple[str, str | None]:
+    """What to do with an item whose latest record is ``done`` or ``reviewed``: ``("resume", None)``, ``("redo",
+    None)`` or ``("refuse", why)``. ``same_key``: the settings are those recorded; ``source``: the input (hashed
+    only when the rest would resume).
+
+    A batch never overwrites what it did not write: a file that differs from its record (edited or saved again
+    after the batch, e.g. by ``redact review`` before reviews were recorded) is refused, and so is redoing an item
+    a review saved (its latest record is ``reviewed``) while any of its files is there."""
+    st = file_states(rout, rec)
+    if st.not_as_recorded:
+        return "refuse", (f"{st.not_as_recorded[0]} changed after the batch recorded it (reviewed?); not overwritten "
+                          "(see `redact verify`; move the item's files away to clean it again)")
+    from ..io import sha256_file
+
+    if not st.missing and same_key and rec["input"].get("sha256") == sha256_file(source):
+        return "resume", None
+    if rec["status"] == "reviewed" and st.present:
+        why = "some of its files are missing" if st.missing else "its input or the settings changed"
+        return "refuse", (f"reviewed after the batch and {why}; not cleaned again over the reviewer's choices "
+                          "(move its cleaned copy, plan and reports away to clean it again)")
+    return "redo", None
 
 
 def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], settings: BatchSettings,
@@ -100,27 +111,6 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], s
     rin, rout = check_folders(in_path, out_path)
     with folder_lock(rout):
         return _run_batch(rin, rout, settings, executor or LocalExecutor(1), retry_failed, progress, worker, t0)
-
-
-@contextlib.contextmanager
-def folder_lock(rout: Path) -> Iterator[None]:
-    """One batch at a time per OUT_DIR (a second one would remove the first's temporary files as stale)."""
-    import fcntl
-
-    path = rout / LOCK_NAME
-    try:
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(path, flags, 0o666)
-    except OSError as e:
-        raise OutputError(f"cannot create {path}: {e.strerror or e}") from e
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise RedactError(f"another batch is writing to {rout}; wait for it to finish") from None
-        yield
-    finally:
-        os.close(fd)  # releases the lock
 
 
 def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executor, retry_failed: bool,
@@ -175,20 +165,25 @@ def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executo
                 summary.skipped.append((item.rel, item.skip_reason))
             continue
         prev = previous.get(item.rel)
-        if prev is not None and prev.get("settings_key") == key and prev["status"] in ("done", "failed"):
-            try:
-                digest = sha256_file(item.source)
-            except OSError as e:
-                record({"status": "failed", "input": {"path": item.rel}, "error": safe_error(e)})
-                continue
-            same = prev["input"].get("sha256") in (digest, None if prev["status"] == "failed" else digest)
-            if same and prev["status"] == "done" and _outputs_present(prev, rout):
-                summary.resumed.append(item.rel)
-                continue
-            if same and prev["status"] == "failed" and not retry_failed:
-                summary.failed.append((item.rel, prev["error"]))
-                summary.failed_earlier += 1
-                continue
+        try:
+            if prev is not None and prev["status"] in WITH_FILES:
+                what, why = _held_back(prev, rout, prev.get("settings_key") == key, item.source)
+                if what == "resume":
+                    summary.resumed.append(item.rel)
+                    summary.reviewed += prev["status"] == "reviewed"
+                    continue
+                if what == "refuse":
+                    summary.refused.append((item.rel, str(why)))
+                    continue
+            elif prev is not None and prev["status"] == "failed" and prev.get("settings_key") == key \
+                    and not retry_failed:
+                if prev["input"].get("sha256") in (None, sha256_file(item.source)):
+                    summary.failed.append((item.rel, prev["error"]))
+                    summary.failed_earlier += 1
+                    continue
+        except OSError as e:
+            record({"status": "failed", "input": {"path": item.rel}, "error": safe_error(e)})
+            continue
         assert item.output and item.plan and item.report_json
         tasks.append(Task(item.rel, str(item.source), str(item.output), str(item.plan), str(item.report_json),
                           str(item.report_html) if item.report_html else None,

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 from .. import __version__
 from .. import cpus as _cpus
 from ..errors import RedactError
-from ..manifest import safe_error
+from ..manifest import plan_summary, safe_error
 from ..naming import batch_recorded_path
 from .folders import make_parent
 
@@ -98,10 +98,6 @@ def process_item(task: Task) -> dict[str, Any]:
         written += [p for p in (out, jpath, hpath, Path(task.plan)) if p is not None]
         timings.update(scan_s=round(s.seconds, 3), render_s=round(r.seconds, 3))
         files = {"output": out, "plan": Path(task.plan), "report_json": jpath, "report_html": hpath}
-        tracks: dict[str, int] = {}
-        for t in s.plan.tracks:
-            if t.action == "redact":
-                tracks[t.kind] = tracks.get(t.kind, 0) + 1
         result = {
             "status": "done",
             "input": {"path": task.rel, "sha256": digest, "size": src.stat().st_size},
@@ -110,8 +106,7 @@ def process_item(task: Task) -> dict[str, Any]:
                       for k, p in files.items()},
             "models": [_model_version(m) for m in s.models],
             # frames: those analysed and written; truncated: a damaged input, cleaned up to the damage only
-            "summary": {"tracks_by_kind": dict(sorted(tracks.items())), "frames": s.plan.input.frames,
-                        "truncated": bool(s.plan.input.extra.get("truncated"))},
+            "summary": plan_summary(s.plan),
             "warnings": len(s.warnings) + len(r.warnings),
             "notes": len(s.notes),  # findings, no fault: e.g. audio checked and found to hold no speech
         }

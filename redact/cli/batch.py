@@ -1,6 +1,7 @@
 """``redact batch`` and ``redact verify``: a folder of clips, and a check of what a batch wrote.
 
-Exit status: batch 0 all items cleaned, 1 some failed (or an error); verify 0 every recorded hash matches, 1
+Exit status: batch 0 all items cleaned, 1 some failed or were not redone because their files changed after the
+batch (or an error); verify 0 every recorded hash matches, 1
 otherwise. 2 usage, 130/143 interrupted.
 """
 
@@ -42,7 +43,9 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
           **scan_kw: Any) -> None:
     """Clean every clip and photo under IN_DIR into OUT_DIR, in parallel, with a manifest.
 
-    Re-running resumes: items already cleaned from the same bytes with the same settings are not redone."""
+    Re-running resumes: items already cleaned from the same bytes with the same settings are not redone. An item
+    saved again from `redact review` is never cleaned again, nor is any file that changed after the batch
+    overwritten: such items are named and the exit status is 1."""
     from ..batch import LocalExecutor, RayExecutor, run_batch, settings_from
     from ..pipeline import RenderOptions
 
@@ -89,13 +92,20 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
         for rel, why in summary.skipped:
             if rel not in reported and not obj["quiet"]:
                 click.echo(f"skipped {rel} (in an earlier run): {why}", err=True)
+        for rel, why in summary.refused:  # never quiet: the item was not cleaned with these settings
+            click.echo(f"kept    {rel}: {why}", err=True)
         if not obj["quiet"]:
             for rel in summary.ignored_files:
                 click.echo(f"ignored {rel}: not a video or photo by its name (not in the manifest)", err=True)
         if not obj["quiet"] or not summary.ok:
             click.echo(f"batch: {len(summary.done)} cleaned, {len(summary.resumed)} already done, "
                        f"{len(summary.failed)} failed, {len(summary.skipped)} skipped, "
-                       f"{summary.ignored} other file(s) ignored ({summary.seconds:.1f} s)", err=True)
+                       f"{summary.ignored} other file(s) ignored ({summary.seconds:.1f} s)"
+                       + (f", {len(summary.refused)} not redone: changed after the batch" if summary.refused else ""),
+                       err=True)
+            if summary.reviewed:
+                click.echo(f"({summary.reviewed} of those already done were saved again from `redact review`)",
+                           err=True)
             if summary.failed_earlier:
                 click.echo(f"({summary.failed_earlier} of them failed in an earlier run and were not retried; "
                            "use --retry-failed)", err=True)
@@ -111,7 +121,8 @@ def verify(ctx: click.Context, out_dir: Path, as_json: bool) -> None:
     """Re-hash every cleaned copy, plan and report in OUT_DIR against the batch manifest.
 
     Exit status 0 when every file matches its recorded SHA-256, 1 otherwise (mismatches and missing files are
-    listed)."""
+    listed; a file changed after the batch as `redact review` leaves it is told apart from damage). An item saved
+    again from `redact review` has a "reviewed" record with its new hashes, and verifies."""
     from ..manifest import verify as verify_manifest
 
     obj = ctx.obj
@@ -120,13 +131,23 @@ def verify(ctx: click.Context, out_dir: Path, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps({"ok": res.ok, "items": res.items, "files": res.checked,
                                    "problems": [{"path": p, "problem": what} for p, what in res.problems],
-                                   "failed_items": res.failed_items, "unrecorded": res.unrecorded}, indent=1))
+                                   "failed_items": res.failed_items, "unrecorded": res.unrecorded,
+                                   "reviewed_items": res.reviewed, "changed_after_batch": res.changed_after},
+                                  indent=1))
         else:
             for p, what in res.problems:
                 click.echo(f"{what}: {p}")
             if res.unrecorded and not obj["quiet"]:
                 click.echo(f"note: {len(res.unrecorded)} file(s) in the folder are not in the manifest "
                            f"(not verified), e.g. {res.unrecorded[0]}", err=True)
+            if res.changed_after:
+                click.echo(f"note: {len(res.changed_after)} file(s) changed after the batch as `redact review` leaves "
+                           "them (a plan for the same input, a report naming the copy), with no review record: "
+                           "saved by an older version? Open the item in `redact review` and save it again to record "
+                           "it", err=True)
+            if res.reviewed and not obj["quiet"]:
+                click.echo(f"note: {len(res.reviewed)} item(s) were saved again from `redact review` after the "
+                           "batch (recorded in the manifest)", err=True)
             if res.failed_items and not obj["quiet"]:
                 click.echo(f"note: {len(res.failed_items)} item(s) failed and have no output "
                            f"(see the manifest)", err=True)

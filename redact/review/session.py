@@ -11,7 +11,9 @@ No HTTP here (see :mod:`redact.review.server`). Rules the page cannot bend:
 - the sound of a speech track is played from memory (:meth:`ReviewSession.audio_wav`: the clip's first audio
   stream, decoded once while the clip is open and dropped with it), never written to a file;
 - an upload (an unblurred copy) lives in the review's private folder (:mod:`redact.review.uploads`): it is
-  removed with its plan and outputs when another clip is opened, and the folder when the review closes.
+  removed with its plan and outputs when another clip is opened, and the folder when the review closes;
+- a clip whose output a batch manifest records (``redact review IN/x.mp4 -o OUT/x.clean.mp4``) is saved as the
+  batch made it and the save is recorded in the manifest, or nothing is written (:mod:`redact.review.batch_item`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ..policy import KEEPABLE_KINDS
 from ..timeline import Timeline
 from ..types import Plan, Track, TrackBox, next_track_id
 from . import uploads
+from .batch_item import BatchItem, batch_item, save_item
 from .frames import FrameStore
 
 log = logging.getLogger(__name__)
@@ -130,10 +133,6 @@ def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
     return buf.getvalue()
 
 
-def _is_manual(t: Track) -> bool:
-    return bool(t.boxes) and all(b.source == "manual" for b in t.boxes)
-
-
 def evidence_view(t: Track) -> dict[str, Any] | None:
     """What the detectors saw of ``t`` for the page: ``{"detections", "best_score" (2 decimals), "confirmed"}``,
     numbers only, or None (boxes drawn by hand, whole-frame covers, plans made before evidence was recorded)."""
@@ -170,6 +169,7 @@ class ReviewSession:
         self.frames: FrameStore | None = None
         self.job: Job | None = None
         self.result: dict[str, Path] | None = None
+        self.batch: BatchItem | None = None  # the batch item the output is, if a batch manifest records it
         self._audio_lock = threading.Lock()  # one decode at a time (taken before self._lock, never after)
         self._audio: tuple[int, np.ndarray, int] | None = None  # (generation, int16 samples, rate) of the clip
         self._generation = 0  # counts clips opened and closed: a decode finishing for an older one is dropped
@@ -195,6 +195,15 @@ class ReviewSession:
         ppath = Path(plan_path).expanduser() if plan_path is not None else default_plan_path(out)
         if same_file(path, ppath):
             raise OutputError(f"refusing to use the input as the plan file: {ppath}")
+        hashed: list[str] = []
+
+        def digest() -> str:  # the clip's SHA-256, hashed once and only when needed
+            if not hashed:
+                hashed.append(sha256_file(path))
+            return hashed[0]
+
+        # a batch's item: its save is recorded in the manifest (OutputError: not the bytes the batch cleaned)
+        item = batch_item(digest, out)
         existing: Plan | None = None
         if ppath.exists():
             try:
@@ -203,7 +212,7 @@ class ReviewSession:
                 if explicit:
                     raise
                 log.warning("the plan file next to the output is not a valid plan; scanning again")
-            if existing is not None and existing.input.sha256 != sha256_file(path):
+            if existing is not None and existing.input.sha256 != digest():
                 if explicit:
                     raise PlanMismatchError(f"the plan {ppath} was made for another file; choose another --plan "
                                             "(it is not overwritten)")
@@ -213,6 +222,7 @@ class ReviewSession:
                 raise ReviewError("please wait: the video is still being processed")
             self._reset()
             self.clip, self.kind, self.output, self.plan_path, self.uploaded = path, info.kind, out, ppath, uploaded
+            self.batch = item
             previous, self._upload = self._upload, path.parent if uploaded else None
             if previous is not None and previous != self._upload:
                 shutil.rmtree(previous, ignore_errors=True)  # the last upload, its plan and its outputs
@@ -311,7 +321,7 @@ class ReviewSession:
             out: dict[str, Any] = {"state": state, "job": self.job.to_dict() if self.job else None,
                                    "clip": self.clip.name if self.clip else None}
             if self.result is not None:
-                out["result"] = {k: str(v) for k, v in self.result.items()}
+                out["result"] = {k: str(v) for k, v in self.result.items() if v is not None}  # no HTML: absent
             return out
 
     def view(self) -> dict[str, Any]:
@@ -335,7 +345,7 @@ class ReviewSession:
                 first, last = frames_of(t)
                 row: dict[str, Any] = {
                     "id": t.id, "kind": t.kind, "action": t.action, "category": safe_category(t.category),
-                    "manual": _is_manual(t), "keepable": t.kind in KEEPABLE_KINDS, "first": first,
+                    "manual": t.manual, "keepable": t.kind in KEEPABLE_KINDS, "first": first,
                     "last": last, "evidence": evidence_view(t),
                     "boxes": [[b.frame, *(round(float(v), 1) for v in b.box)] for b in boxes],
                 }
@@ -488,7 +498,7 @@ class ReviewSession:
         with self._lock:
             plan = self._need_plan()
             t = self._track(track_id)
-            if not _is_manual(t):
+            if not t.manual:
                 raise ReviewError("only boxes drawn by hand can be removed; what was found stays blurred "
                                   "(faces can be left visible instead)")
             i = plan.tracks.index(t)
@@ -526,14 +536,18 @@ class ReviewSession:
             plan.settings["render"] = self.render_options.to_dict()
             self.result = None
             self.job = Job("export", stage="render", total=plan.input.frames)
-            self._spawn(self._export_job, self.job, self.clip, plan, self.output)
+            self._spawn(self._export_job, self.job, self.clip, plan, self.output, self.batch)
 
-    def _export_job(self, job: Job, clip: Path, plan: Plan, output: Path) -> None:
+    def _export_job(self, job: Job, clip: Path, plan: Plan, output: Path, item: BatchItem | None = None) -> None:
         from ..pipeline import render_and_report
 
         try:  # the cleaned copy and its report appear together or not at all
-            _r, _rep, rjson, rhtml = render_and_report(clip, plan, output, self.render_options,
-                                                       progress=self._progress(job), jobs=self.jobs)
+            if item is not None:  # a batch's item: as the batch made it, and recorded in its manifest
+                rjson, rhtml = save_item(item, clip, plan, output, progress=self._progress(job), jobs=self.jobs,
+                                         render=render_and_report)
+            else:
+                _r, _rep, rjson, rhtml = render_and_report(clip, plan, output, self.render_options,
+                                                           progress=self._progress(job), jobs=self.jobs)
         except Exception as e:  # shown on the page; the atomic writers left nothing behind
             log.debug("review export failed", exc_info=True)
             job.state, job.error = "error", error_message(e)

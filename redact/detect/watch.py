@@ -53,13 +53,17 @@ below a line or more beyond the padding, where the next line of a screen would b
 short one, or a new line appearing under a known one, changes pixels there. Twice as far (measured) triggered on
 people walking below captions and signs and found no more text."""
 CHANGE_UNIT = 0.08
-"""... but the side that unit is measured in (for :data:`CHANGE_NEAR` and the margin of what an unread change gets
-covered, :func:`_cover_part`) is at most this share of the frame's shorter side (1080p: 86 px, a padded line of
-~40 px lettering; 540p: 43 px). A detection's short side is a padded line's height only for a line: a block of text,
-a sign or texture read as one box (the street clip's walkers, a 230 x 195 px box at 960x540) has a short side of a
-third of the frame, and grown by it the region around it was half the frame, which every passer-by changed: the three
-frames of each such change were 53-59% covered (docs/benchmarks.md, session 7). Lines of lettering up to ~40 px tall
-at 1080p (a monitor's, a badge's, a whiteboard's) are grown as before."""
+"""... but for a box not shaped like a line (its long side under :data:`LINE_SHAPE` times its short side), the side
+that unit is measured in (for :data:`CHANGE_NEAR` and the margin of what an unread change gets covered,
+:func:`_cover_part`) is at most this share of the frame's shorter side (1080p: 86 px; 540p: 43 px). A detection's
+short side is a padded line's height only for a line: a block of text, a sign or texture read as one box (the street
+clip's walkers, a 230 x 195 px box at 960x540) has a short side of a third of the frame, and grown by it the region
+around it was half the frame, which every passer-by changed: the three frames of each such change were 53-59%
+covered (docs/benchmarks.md, session 7). Boxes shaped like a line are grown as before, whatever their size (a
+monitor's line is a tenth of a small frame's height)."""
+LINE_SHAPE = 1.5
+"""A box is shaped like a line of text when its long side is at least this many times its short side (as
+:data:`redact.detect.text.LINE_ASPECT`)."""
 CHANGE_BLUR = 1.5
 """Both frames are blurred (Gaussian, sigma in thumbnail pixels) before they are compared: a camera that shakes
 shows sharp lettering at another sub-pixel phase in every frame (bilinear resampling, the codec), and the camera
@@ -365,7 +369,9 @@ class ChangeWatch:
         self._frame, self._ref, self._dets, self._size = frame_index, thumb, dets, (w, h)
         xyxy = np.asarray(dets.xyxy, np.float64).reshape(-1, 4)
         side = np.maximum(np.minimum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]), 1.0)
-        self._unit = np.minimum(side, max(1.0, CHANGE_UNIT * min(w, h)))  # see CHANGE_UNIT
+        long = np.maximum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1])
+        line = long >= LINE_SHAPE * side
+        self._unit = np.where(line, side, np.minimum(side, max(1.0, CHANGE_UNIT * min(w, h))))  # see CHANGE_UNIT
         nx, ny = self.near
         unit = self._unit
         grown = xyxy + np.stack([-nx * unit, -ny * unit, nx * unit, ny * unit], axis=1)

@@ -99,12 +99,23 @@ class Capped(Scheduled):
     """A scheduled detector never due from frame ``n`` on (as if the clip ended there); notes when it last ran."""
 
     def __init__(self, inner: Scheduled, n: int):
-        super().__init__(inner.detector, inner.every)
+        # the inner detector's change watch too: without it a capped scan had no change watch, no covers of unread
+        # changes and the tracker settings of an unwatched stack (tracker_config_for), unlike the default scan
+        super().__init__(inner.detector, inner.every, inner.watch)
         self.inner, self.n, self.t_last = inner, n, 0.0
         self.uses_context = getattr(inner, "uses_context", False)
 
     def reset(self) -> None:
         self.inner.reset()
+
+    def forget(self) -> None:
+        self.inner.forget()
+
+    def align(self, start: int) -> None:
+        self.inner.align(start)
+
+    def strided(self, frame_index: int) -> bool:
+        return self.inner.strided(frame_index)
 
     def due(self, frame_index: int, cut: bool) -> bool:
         return frame_index < self.n and self.inner.due(frame_index, cut)

@@ -549,3 +549,53 @@ def test_a_caption_changing_in_place_is_held_where_it_is_in_the_picture_when_the
     assert [x.frame for x in settled] == [0, 25] and settled[1].hold is not None
     at, held = settled[1].hold
     assert at == 24 and np.allclose(held.xyxy, [caption], atol=1), held.xyxy
+
+
+def _walker_frames(x0: int, step: int, n: int = 16, size=(960, 540), start: int = 0) -> list[np.ndarray]:
+    """A dark street with a bright figure 50 px wide walking right from ``x0`` by ``step`` px a frame, from frame
+    ``start`` on."""
+    w, h = size
+    out = []
+    for i in range(n):
+        img = np.full((h, w, 3), 30, np.uint8)
+        x = x0 + step * (i - start)
+        if i >= start:
+            img[220:480, x:x + 50] = 200
+        out.append(img)
+    return out
+
+
+def _settle_all(frames, stack) -> list:
+    covers = []
+    for i, img in enumerate(frames):
+        covers += [c for s in run_frame(stack, i, img, cut=False).settled if s is not None for c in s.cover]
+    last = stack[0].watch.finish()
+    return covers + ([] if last is None else last.cover)
+
+
+BIG = (300.0, 200.0, 530.0, 395.0)  # a block read as one box: short side 195 px, a third of a 540 px frame
+
+
+def test_a_big_box_is_not_watched_a_third_of_the_frame_around_it():
+    # people walking 100 px beside a big box (texture or a sign's block read as one box): its short side is no line
+    # height, so the region watched reaches at most CHANGE_UNIT of the frame's side beyond it, not 195 px
+    stack = [Scheduled(Fixed([BIG]), every=25, watch=ChangeWatch())]
+    covers = _settle_all(_walker_frames(630, 8), stack)
+    assert stack[0].watch.readings == 0 and not covers
+
+
+def test_a_change_beside_a_big_box_is_still_covered_on_the_frames_nobody_read_but_tightly():
+    # fail closed: a figure appearing right beside the box changes the region watched; the frames nobody read get
+    # what changed there covered, but no further than a line unit beyond the box (not half the frame)
+    stack = [Scheduled(Fixed([BIG]), every=25, watch=ChangeWatch())]
+    covers = _settle_all(_walker_frames(536, 0, start=2), stack)
+    assert stack[0].watch.readings == 1 and covers
+    by_frame: dict[int, list] = {}
+    for c in covers:
+        for f, box in c.boxes:
+            by_frame.setdefault(f, []).append(box)
+    assert sorted(by_frame) == list(range(2, CHANGE_GAP))  # seen on frame 2, read on the next frame due
+    for f in by_frame:
+        assert any(b[0] <= 536 and b[2] >= 570 and b[1] <= 225 and b[3] >= 390 for b in by_frame[f]), f
+        # (grown by half the box's short side, as before, the cover reached 150 px further every way)
+        assert all(b[0] >= 240 and b[1] >= 140 and b[2] <= 640 and b[3] <= 480 for b in by_frame[f]), (f, by_frame[f])

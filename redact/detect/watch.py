@@ -52,6 +52,18 @@ a line, tall ones by a whole line, on every side): one side left and right is 4-
 below a line or more beyond the padding, where the next line of a screen would be. A longer name written over a
 short one, or a new line appearing under a known one, changes pixels there. Twice as far (measured) triggered on
 people walking below captions and signs and found no more text."""
+CHANGE_UNIT = 0.08
+"""... but for a box not shaped like a line (its long side under :data:`LINE_SHAPE` times its short side), the side
+that unit is measured in (for :data:`CHANGE_NEAR` and the margin of what an unread change gets covered,
+:func:`_cover_part`) is at most this share of the frame's shorter side (1080p: 86 px; 540p: 43 px). A detection's
+short side is a padded line's height only for a line: a block of text, a sign or texture read as one box (the street
+clip's walkers, a 230 x 195 px box at 960x540) has a short side of a third of the frame, and grown by it the region
+around it was half the frame, which every passer-by changed: the three frames of each such change were 53-59%
+covered (docs/benchmarks.md, session 7). Boxes shaped like a line are grown as before, whatever their size (a
+monitor's line is a tenth of a small frame's height)."""
+LINE_SHAPE = 1.5
+"""A box is shaped like a line of text when its long side is at least this many times its short side (as
+:data:`redact.detect.text.LINE_ASPECT`)."""
 CHANGE_BLUR = 1.5
 """Both frames are blurred (Gaussian, sigma in thumbnail pixels) before they are compared: a camera that shakes
 shows sharp lettering at another sub-pixel phase in every frame (bilinear resampling, the codec), and the camera
@@ -211,6 +223,7 @@ class ChangeWatch:
         self._ref: np.ndarray | None = None
         self._dets: Detections | None = None
         self._regions = np.zeros((0, 4))
+        self._unit = np.zeros(0)
         self._windows = np.zeros(0, np.int64)
         self._verified: int | None = None
         self._held: np.ndarray | None = None
@@ -318,7 +331,7 @@ class ChangeWatch:
                 if len(transforms) > 1 and own[1, k] > own[0, k] + SCENE_TEXT_MARGIN:
                     parts[1][k] = None  # what was read moved with the scene: no overlay at its old place
                 for p in range(len(transforms)):
-                    differs[p, k] = _cover_part(parts[p][k], boxes[p, k] * scale) / scale
+                    differs[p, k] = _cover_part(parts[p][k], boxes[p, k] * scale, 0.5 * self._unit[k] * sy) / scale
         self._changed[frame_index] = differs
         return True
 
@@ -356,8 +369,12 @@ class ChangeWatch:
         self._frame, self._ref, self._dets, self._size = frame_index, thumb, dets, (w, h)
         xyxy = np.asarray(dets.xyxy, np.float64).reshape(-1, 4)
         side = np.maximum(np.minimum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]), 1.0)
+        long = np.maximum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1])
+        line = long >= LINE_SHAPE * side
+        self._unit = np.where(line, side, np.minimum(side, max(1.0, CHANGE_UNIT * min(w, h))))  # see CHANGE_UNIT
         nx, ny = self.near
-        grown = xyxy + np.stack([-nx * side, -ny * side, nx * side, ny * side], axis=1)
+        unit = self._unit
+        grown = xyxy + np.stack([-nx * unit, -ny * unit, nx * unit, ny * unit], axis=1)
         self._regions = _clip(grown, w, h)
         self._windows = np.maximum(3, np.round(side * thumb.shape[0] / h / 6)).astype(np.int64)
         self._verified, self._held, self._before, self._dirty, self.pending = None, None, (None, None), False, None
@@ -674,14 +691,15 @@ def _within(box: np.ndarray, x1: int, y1: int, x2: int, y2: int) -> tuple[slice,
     return None
 
 
-def _cover_part(part: tuple[float, float, float, float] | None, box: np.ndarray) -> np.ndarray:
+def _cover_part(part: tuple[float, float, float, float] | None, box: np.ndarray, margin: float) -> np.ndarray:
     """What of a watched region a frame of an unread change needs covered: its detection (where the text was) and
-    the windows around it that differ from the reference (what the change put there), grown by half the detection's
-    short side (a line of text, padded, is about that tall: a glyph that changed only in part is covered whole). The
-    rest of the region looks as it did when the detector read it and found nothing there."""
+    the windows around it that differ from the reference (what the change put there), grown by ``margin``: half the
+    detection's short side, at most :data:`CHANGE_UNIT` (a line of text, padded, is about that tall: a glyph that
+    changed only in part is covered whole). The rest of the region looks as it did when the detector read it and
+    found nothing there."""
     if part is None:
         return np.asarray(box, np.float64)
-    m = 0.5 * max(1.0, min(box[2] - box[0], box[3] - box[1]))
+    m = max(0.5, margin)
     return np.array([min(box[0], part[0] - m), min(box[1], part[1] - m), max(box[2], part[2] + m),
                      max(box[3], part[3] + m)])
 

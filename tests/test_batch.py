@@ -4,6 +4,7 @@ verify confirms, resume without redoing, one bad file never stopping the rest, a
 from __future__ import annotations
 
 import json
+import re
 import os
 from pathlib import Path
 
@@ -74,7 +75,9 @@ def test_batch_cleans_good_files_records_the_bad_one_verifies_and_resumes(folder
     before_inputs = snapshot(folder)
     r = invoke("batch", folder, "-o", out, "-j", "2", *FAST)
     assert r.exit_code == 1, r.output  # one file failed
-    assert "failed  ward 7/broken.mp4: InputError" in r.output
+    assert re.search(r"failed  ward 7/broken\.mp4 \[[1-5]/5\]: InputError", r.output), r.output
+    assert "batch: 5 item(s) to clean" in r.output  # said before the first item is cleaned
+    assert sorted(re.findall(r"\[([1-5])/5\]", r.output)) == ["1", "2", "3", "4", "5"]  # each item counted once
 
     recs = {rec["input"]["path"]: rec for rec in records(out)}
     assert set(recs) == {"plain.mp4", "photo.png", "ward 7/face.mp4", "ward 7/bed/other.mov", "ward 7/broken.mp4"}
@@ -103,6 +106,7 @@ def test_batch_cleans_good_files_records_the_bad_one_verifies_and_resumes(folder
     r = invoke("batch", folder, "-o", out, "-j", "2", *FAST)
     assert r.exit_code == 1
     assert "0 cleaned, 4 already done, 1 failed" in r.output
+    assert "batch: 0 item(s) to clean, 4 already done" in r.output
     assert snapshot(out) == after_first
     # which item has no cleaned copy is still said, and which file was not looked at
     assert "failed  ward 7/broken.mp4 (in an earlier run): InputError" in r.output
@@ -592,7 +596,7 @@ def test_a_damaged_input_cleaned_in_part_says_so_when_done(tmp_path):
     damaged_mov(src / "damaged.mov")
     r = invoke("batch", src, "-o", tmp_path / "out", "--speech", "off", *FAST)
     assert r.exit_code == 0, r.output
-    assert "done    damaged.mov (1 warning(s): see its report)" in r.output
+    assert "done    damaged.mov [1/1] (1 warning(s): see its report)" in r.output
     rec = records(tmp_path / "out")[0]
     assert rec["warnings"] == 1 and rec["summary"]["truncated"] is True and 5 <= rec["summary"]["frames"] < 12
 

@@ -65,6 +65,8 @@ class BatchSummary:
 
 Progress = Callable[[str, str, dict[str, Any]], None]
 """progress(input_rel, status, record) after each item is recorded."""
+Starting = Callable[[int, BatchSummary], None]
+"""starting(items_to_clean, summary_so_far) once the folder is walked, before the first item is cleaned."""
 
 
 def _file_entry(out_root: Path, value: Any) -> dict[str, Any] | None:
@@ -99,7 +101,7 @@ def _held_back(rec: dict[str, Any], rout: Path, same_key: bool, source: Path) ->
 
 def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], settings: BatchSettings,
               executor: Executor | None = None, *, retry_failed: bool = False, progress: Progress | None = None,
-              worker: Worker = process_item) -> BatchSummary:
+              worker: Worker = process_item, starting: Starting | None = None) -> BatchSummary:
     """Clean every media file under ``in_dir`` into ``out_dir`` (see the module docstring for the rules)."""
     t0 = time.perf_counter()
     in_path, out_path = Path(in_dir), Path(out_dir)
@@ -110,11 +112,13 @@ def run_batch(in_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], s
         raise OutputError(f"cannot create the output folder {out_path}: {e.strerror or e}") from e
     rin, rout = check_folders(in_path, out_path)
     with folder_lock(rout):
-        return _run_batch(rin, rout, settings, executor or LocalExecutor(1), retry_failed, progress, worker, t0)
+        return _run_batch(rin, rout, settings, executor or LocalExecutor(1), retry_failed, progress, worker, t0,
+                          starting)
 
 
 def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executor, retry_failed: bool,
-               progress: Progress | None, worker: Worker, t0: float) -> BatchSummary:
+               progress: Progress | None, worker: Worker, t0: float, starting: Starting | None = None
+               ) -> BatchSummary:
     from ..io import sha256_file
 
     manifest = Manifest(rout)
@@ -207,6 +211,8 @@ def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executo
                 remove_outputs(Path(p) for p in (task.output, task.plan, task.report_json, task.report_html) if p)
             raise
 
+    if starting:
+        starting(len(tasks), summary)
     executor.run(worker, tasks, on_result)
     summary.seconds = time.perf_counter() - t0
     return summary

@@ -64,9 +64,19 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
             ex = LocalExecutor(jobs, threads)
 
         reported: set[str] = set()
+        count = {"todo": 0, "finished": 0, "started": False}  # this run's items, known once the folder is walked
+
+        def starting(n: int, so_far: Any) -> None:
+            count.update(todo=n, started=True)
+            if not obj["quiet"]:
+                done = f", {len(so_far.resumed)} already done" if so_far.resumed else ""
+                click.echo(f"batch: {n} item(s) to clean{done}", err=True)
 
         def progress(rel: str, status: str, rec: dict[str, Any]) -> None:
             reported.add(rel)
+            if count["started"]:  # an item cleaned (or failed) by this run: "[k/n]" after its name
+                count["finished"] += 1
+                rel = f"{rel} [{count['finished']}/{count['todo']}]"
             if obj["quiet"] and status == "done":
                 return
             if status == "failed":
@@ -79,7 +89,8 @@ def batch(ctx: click.Context, in_dir: Path, out_dir: Path, jobs: int, executor: 
                 click.echo(f"done    {rel}" + (f" ({n} warning(s): see its report)" if n else ""), err=True)
 
         try:
-            summary = run_batch(in_dir, out_dir, settings, ex, retry_failed=retry_failed, progress=progress)
+            summary = run_batch(in_dir, out_dir, settings, ex, retry_failed=retry_failed, progress=progress,
+                                starting=starting)
         finally:
             close = getattr(ex, "close", None)
             if close is not None:

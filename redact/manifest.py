@@ -25,6 +25,11 @@ A ``"reviewed"`` record is appended by ``redact review`` when it saves the clean
 amends, the tool version that saved it, and ``"review": {"kept", "drawn", "changed_action", "added", "removed"}``
 (counts of tracks; never text). It is then the item's latest state: ``verify`` checks its hashes and a batch re-run
 treats the item as done, and never redoes it over the reviewer's choices.
+
+Each batch run that cleans something also leaves two ``"record": "run"`` lines (:func:`run_record`), an auditor's trace of when it ran, on
+which machine, with which settings and what became of it: ``"event": "start"`` (items to clean, already done) before
+the first item, and ``"event": "end"`` (cleaned, failed, skipped, refused, seconds; ``"interrupted": true`` when a
+signal or an error stopped it) after the last. They name no file or folder. Readers of items skip them.
 """
 
 from __future__ import annotations
@@ -139,8 +144,19 @@ class Manifest:
         return latest
 
 
+def run_record(run_id: str, event: str, **fields: Any) -> dict[str, Any]:
+    """A ``"run"`` line (see the module notes): the run, the event, the time, the machine and the tool."""
+    import platform
+
+    from . import __version__
+
+    return {"record": "run", "manifest_version": MANIFEST_VERSION, "run_id": run_id, "event": event,
+            "time": now_iso(), "host": platform.node(), "tool": {"name": "redact", "version": __version__}, **fields}
+
+
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """The item records of a manifest; a torn or unreadable line is skipped with a warning."""
+    """The item records of a manifest (run lines are skipped); a torn or unreadable line is skipped with a
+    warning."""
     if path.is_symlink():
         raise RedactError(f"the manifest is a symbolic link; refusing to use it: {path}")
     if not path.exists():
@@ -155,6 +171,8 @@ def read_records(path: Path) -> list[dict[str, Any]]:
             continue
         try:
             rec = json.loads(raw.decode("ascii"))
+            if isinstance(rec, dict) and rec.get("record") == "run":
+                continue  # a run's start or end: not an item
             ok = (isinstance(rec, dict) and rec.get("record") == "item" and rec.get("status") in STATUSES
                   and isinstance(rec.get("input"), dict) and isinstance(rec["input"].get("path"), str))
         except (UnicodeDecodeError, ValueError):

@@ -654,3 +654,37 @@ def test_a_worker_ends_when_its_driver_is_killed_outright(tmp_path):
         os.kill(worker, signal.SIGKILL)
         pytest.fail("the worker outlived its driver")
     assert not out.exists()
+
+
+def test_each_run_that_cleans_leaves_a_start_and_an_end_line_naming_no_file(tmp_path, caplog):
+    import json
+
+    src, out = tmp_path / "in", tmp_path / "Ward 7 - Smith"
+    tiny(src / "Mrs Jones" / "a.mp4")
+    tiny(src / "b.mp4")
+    s = run_batch(src, out, settings(), InlineExecutor())
+    assert sorted(s.done) == ["Mrs Jones/a.mp4", "b.mp4"]
+    lines = [json.loads(x) for x in (out / MANIFEST_NAME).read_text().splitlines()]
+    runs = [x for x in lines if x["record"] == "run"]
+    assert [r["event"] for r in runs] == ["start", "end"] and lines[0]["event"] == "start"
+    assert lines[-1]["event"] == "end" and not lines[-1]["interrupted"]
+    assert runs[0]["items"] == 2 and runs[1]["cleaned"] == 2 and runs[1]["failed"] == 0
+    assert runs[0]["host"] and runs[0]["run_id"] == runs[1]["run_id"] == lines[1]["run_id"]
+    assert "Jones" not in json.dumps(runs) and "Smith" not in json.dumps(runs) and ".mp4" not in json.dumps(runs)
+    with caplog.at_level("WARNING"):
+        assert len(records(out)) == 2  # readers of items skip run lines, without a word
+    assert "not a valid record" not in caplog.text and verify(out).ok
+    # a re-run with nothing to clean writes nothing; an interrupted run says it was
+    before = (out / MANIFEST_NAME).read_bytes()
+    run_batch(src, out, settings(), InlineExecutor())
+    assert (out / MANIFEST_NAME).read_bytes() == before
+    tiny(src / "c.mp4")
+
+    def interrupted(task, *a, **k):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(src, out, settings(), InlineExecutor(), worker=interrupted)
+    last = json.loads((out / MANIFEST_NAME).read_text().splitlines()[-1])
+    assert last["record"] == "run" and last["event"] == "end" and last["interrupted"] is True
+    assert last["cleaned"] == 0 and "c.mp4" not in {r["input"]["path"] for r in records(out)}  # no item line

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -16,7 +17,7 @@ from ..errors import OutputError
 from ..io import signals_deferred
 from ..naming import batch_recorded_path
 from ..manifest import (FILE_KEYS, MANIFEST_VERSION, WITH_FILES, Manifest, file_states, folder_lock, now_iso,
-                        safe_error, settings_key)
+                        safe_error, settings_key, run_record)
 from .executors import Executor, LocalExecutor, Worker
 from .folders import OUTPUT_PROBLEMS, assign_outputs, check_folders, remove_stale_temporaries, walk
 from .worker import Task, remove_outputs, process_item
@@ -213,8 +214,22 @@ def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executo
 
     if starting:
         starting(len(tasks), summary)
-    executor.run(worker, tasks, on_result)
-    summary.seconds = time.perf_counter() - t0
+    if not tasks:  # nothing to clean: the manifest is left as it is (a re-run of a finished batch writes nothing)
+        executor.run(worker, tasks, on_result)
+        summary.seconds = time.perf_counter() - t0
+        return summary
+    manifest.append(run_record(run_id, "start", settings_key=key, executor=executor.describe(), items=len(tasks),
+                               already_done=len(summary.resumed)))
+    finished = False
+    try:
+        executor.run(worker, tasks, on_result)
+        finished = True
+    finally:
+        summary.seconds = time.perf_counter() - t0
+        with contextlib.suppress(OutputError), signals_deferred():  # the trace must not hide why the run stopped
+            manifest.append(run_record(run_id, "end", interrupted=not finished, cleaned=len(summary.done),
+                                       failed=len(summary.failed), skipped=len(summary.skipped),
+                                       refused=len(summary.refused), seconds=round(summary.seconds, 3)))
     return summary
 
 

@@ -20,6 +20,14 @@ TOLERANCE = 0.005
 so that a phone's jittering timestamps need few knots."""
 
 
+def _frame(knot: tuple[int, float]) -> float:
+    return knot[0]
+
+
+def _seconds(knot: tuple[int, float]) -> float:
+    return knot[1]
+
+
 @dataclass(frozen=True)
 class Timeline:
     """Frame positions to seconds on the player's clock and back (piecewise linear between ``knots``)."""
@@ -51,7 +59,7 @@ class Timeline:
             return frame / self.fps if self.fps > 0 else None
         if len(k) == 1:
             return k[0][1] + (frame - k[0][0]) / self.fps if self.fps > 0 else k[0][1]
-        i = min(max(bisect.bisect_right([f for f, _ in k], frame) - 1, 0), len(k) - 2)
+        i = min(max(bisect.bisect_right(k, frame, key=_frame) - 1, 0), len(k) - 2)
         (f0, t0), (f1, t1) = k[i], k[i + 1]
         return t0 + (frame - f0) * (t1 - t0) / (f1 - f0)
 
@@ -62,7 +70,7 @@ class Timeline:
             return seconds * self.fps if self.fps > 0 else None
         if len(k) == 1:
             return k[0][0] + (seconds - k[0][1]) * self.fps if self.fps > 0 else float(k[0][0])
-        i = min(max(bisect.bisect_right([t for _, t in k], seconds) - 1, 0), len(k) - 2)
+        i = min(max(bisect.bisect_right(k, seconds, key=_seconds) - 1, 0), len(k) - 2)
         (f0, t0), (f1, t1) = k[i], k[i + 1]
         if t1 <= t0:
             return float(f0)

@@ -69,6 +69,7 @@ def check_summary(plan: Any, warnings: list[str], notes: list[str] | None = None
     from ..report import is_low_confidence
     from ..report.clock import on_frame_clock, timeline
 
+    plan_clock = timeline(plan)
     found: dict[str, Any] = {}
     for t in plan.tracks:
         if t.action != "redact" or t.kind not in IDENTIFIABLE_KINDS:
@@ -78,11 +79,11 @@ def check_summary(plan: Any, warnings: list[str], notes: list[str] | None = None
         entry["low_confidence"] += is_low_confidence(t)
         entry["frames"].update(b.frame for b in t.boxes)
         if t.span is not None:
-            start, end = on_frame_clock(plan, t.span)  # the frames' clock, as the frame ranges
+            start, end = on_frame_clock(plan, t.span, plan_clock)  # the frames' clock, as the frame ranges
             entry["spans"].append([round(start, 2), round(end, 2)])
     inp = plan.input
-    clock = timeline(plan) if inp.kind == "video" else None
-    clock = clock if clock is not None and clock.time(0) is not None else None  # None: frames counted
+    # None: an image, or a clip of unknown rate: frames counted
+    clock = plan_clock if inp.kind == "video" and plan_clock.time(0) is not None else None
 
     def when(kind: str, v: dict[str, Any]) -> dict[str, Any]:
         if kind == "speech":  # stretches of the audio, in seconds

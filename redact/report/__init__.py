@@ -20,7 +20,8 @@ from typing import Any
 from .. import __version__
 from ..io import atomic_write_text
 from ..types import Plan, Track
-from .clock import frame_time, on_frame_clock
+from ..timeline import Timeline
+from .clock import on_frame_clock, timeline
 from .evidence import is_low_confidence, track_evidence
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,8 @@ CATEGORY_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 """What a category may look like. Recognised text never does (no spaces, digits only after a letter)."""
 
 
-def _time(plan: Plan, frame: int) -> float | None:
-    t = frame_time(plan, frame)
+def _time(clock: Timeline, frame: int) -> float | None:
+    t = clock.time(frame)
     return None if t is None else round(t, 3)
 
 
@@ -46,11 +47,11 @@ def safe_category(category: str | None) -> str | None:
     return "other"
 
 
-def _track_row(t: Track, plan: Plan, category: str | None) -> dict[str, Any]:
+def _track_row(t: Track, plan: Plan, clock: Timeline, category: str | None) -> dict[str, Any]:
     area = plan.input.width * plan.input.height or 1
     boxes = t.boxes
     mean_area = sum((b.box[2] - b.box[0]) * (b.box[3] - b.box[1]) for b in boxes) / max(len(boxes), 1)
-    span = on_frame_clock(plan, t.span) if t.span else None
+    span = on_frame_clock(plan, t.span, clock) if t.span else None
     return {
         "id": t.id,
         "kind": t.kind,
@@ -58,8 +59,8 @@ def _track_row(t: Track, plan: Plan, category: str | None) -> dict[str, Any]:
         "action": t.action,
         "first_frame": t.first_frame,
         "last_frame": t.last_frame,
-        "start_s": round(span[0], 3) if span else _time(plan, t.first_frame) if boxes else None,
-        "end_s": round(span[1], 3) if span else _time(plan, t.last_frame + 1) if boxes else None,
+        "start_s": round(span[0], 3) if span else _time(clock, t.first_frame) if boxes else None,
+        "end_s": round(span[1], 3) if span else _time(clock, t.last_frame + 1) if boxes else None,
         "frames": t.frame_count,
         "detected_frames": len({b.frame for b in boxes if b.source == "detected"}),
         "mean_box_area_pct": round(100.0 * mean_area / area, 2),
@@ -68,7 +69,7 @@ def _track_row(t: Track, plan: Plan, category: str | None) -> dict[str, Any]:
     }
 
 
-def _summary(plan: Plan, categories: dict[int, str | None]) -> dict[str, Any]:
+def _summary(plan: Plan, clock: Timeline, categories: dict[int, str | None]) -> dict[str, Any]:
     redacted = [t for t in plan.tracks if t.action == "redact"]
     by_kind = Counter(t.kind for t in redacted)
     kept = Counter(t.kind for t in plan.tracks if t.action == "keep")
@@ -82,7 +83,7 @@ def _summary(plan: Plan, categories: dict[int, str | None]) -> dict[str, Any]:
         "kept_by_kind": dict(sorted(kept.items())),
         "categories": dict(sorted(cats.items())),
         "frames": n,
-        "duration_s": _time(plan, n),
+        "duration_s": _time(clock, n),
         "frames_with_redaction": len(redacted_frames),
         "share_of_frames_redacted": round(len(redacted_frames) / n, 4) if n else 0.0,
         "frames_covered_whole": len(covered_whole),
@@ -120,8 +121,9 @@ def build_report(plan: Plan, *, output_path: str | None, output_sha256: str | No
     """A JSON-ready report of ``plan`` (and of the render that applied it). ``warnings``: what was not done or not
     checked as asked; ``notes``: findings that are no fault (audio checked and found to hold no speech)."""
     inp = plan.input.to_dict()
+    clock = timeline(plan)
     if "timeline" in inp:  # the frames' times: the report gives the first frame's (the rest are in the rows)
-        inp["first_frame_s"] = _time(plan, 0)
+        inp["first_frame_s"] = _time(clock, 0)
     categories = {t.id: safe_category(t.category) for t in plan.tracks}
     output: dict[str, Any] = {"path": output_path, "sha256": output_sha256}
     output.update(_scalars(render or {}, RENDER_FIELDS))
@@ -134,8 +136,8 @@ def build_report(plan: Plan, *, output_path: str | None, output_sha256: str | No
         "output": output,
         "settings": json.loads(json.dumps(plan.settings, default=str)),
         "models": [_scalars(m) for m in models],
-        "summary": _summary(plan, categories),
-        "tracks": [_track_row(t, plan, categories[t.id]) for t in sorted(plan.tracks, key=lambda t: t.id)],
+        "summary": _summary(plan, clock, categories),
+        "tracks": [_track_row(t, plan, clock, categories[t.id]) for t in sorted(plan.tracks, key=lambda t: t.id)],
         "warnings": [str(w) for w in warnings],
         "notes": [str(n) for n in notes or ()],
         "timings": {str(k): v for k, v in (timings or {}).items() if isinstance(v, (int, float))},

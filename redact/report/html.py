@@ -138,7 +138,7 @@ def timeline_svg(plan: Plan, width: int = 1000, categories: dict[int, str | None
     clock = timeline(plan)
     timed = clock.time(0) is not None  # images (and clips of unknown rate) are drawn in frames
     cats = categories or {}
-    spans = {t.id: on_frame_clock(plan, t.span) for t in plan.tracks if t.span}  # speech: on the frames' clock
+    spans = {t.id: on_frame_clock(plan, t.span, clock) for t in plan.tracks if t.span}  # speech: on the frames' clock
 
     def at(frame: float) -> float:  # a frame position on the axis (seconds where the clip has a clock)
         t = clock.time(frame) if timed else None

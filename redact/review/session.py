@@ -336,7 +336,7 @@ class ReviewSession:
 
             def frames_of(t: Track) -> tuple[int, int]:
                 if t.kind == "speech":
-                    return speech_frames(on_frame_clock(plan, t.span) if t.span else None, clock, inp.frames)
+                    return speech_frames(on_frame_clock(plan, t.span, clock) if t.span else None, clock, inp.frames)
                 return t.first_frame, t.last_frame
 
             tracks = []
@@ -350,7 +350,7 @@ class ReviewSession:
                     "boxes": [[b.frame, *(round(float(v), 1) for v in b.box)] for b in boxes],
                 }
                 if t.kind == "speech" and t.span is not None:  # on the report's clock, and as frame positions
-                    span = on_frame_clock(plan, t.span)
+                    span = on_frame_clock(plan, t.span, clock)
                     row["span"] = [round(float(v), 3) for v in span]
                     at = [clock.frame_at(v) for v in span]
                     row["span_frames"] = [round(float(v), 3) if v is not None else None for v in at]

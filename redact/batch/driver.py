@@ -214,22 +214,21 @@ def _run_batch(rin: Path, rout: Path, settings: BatchSettings, executor: Executo
 
     if starting:
         starting(len(tasks), summary)
-    if not tasks:  # nothing to clean: the manifest is left as it is (a re-run of a finished batch writes nothing)
-        executor.run(worker, tasks, on_result)
-        summary.seconds = time.perf_counter() - t0
-        return summary
-    manifest.append(run_record(run_id, "start", settings_key=key, executor=executor.describe(), items=len(tasks),
-                               already_done=len(summary.resumed)))
+    traced = bool(tasks)  # nothing to clean: the manifest is left as it is (a finished batch's re-run writes nothing)
+    if traced:
+        manifest.append(run_record(run_id, "start", settings_key=key, executor=executor.describe(),
+                                   items=len(tasks), already_done=len(summary.resumed)))
     finished = False
     try:
         executor.run(worker, tasks, on_result)
         finished = True
     finally:
         summary.seconds = time.perf_counter() - t0
-        with contextlib.suppress(OutputError), signals_deferred():  # the trace must not hide why the run stopped
-            manifest.append(run_record(run_id, "end", interrupted=not finished, cleaned=len(summary.done),
-                                       failed=len(summary.failed), skipped=len(summary.skipped),
-                                       refused=len(summary.refused), seconds=round(summary.seconds, 3)))
+        if traced:
+            with contextlib.suppress(OutputError), signals_deferred():  # the trace must not hide why it stopped
+                manifest.append(run_record(run_id, "end", interrupted=not finished, cleaned=len(summary.done),
+                                           failed=len(summary.failed), skipped=len(summary.skipped),
+                                           refused=len(summary.refused), seconds=round(summary.seconds, 3)))
     return summary
 
 

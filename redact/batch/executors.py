@@ -90,6 +90,8 @@ def _watch_driver(driver: int) -> None:
     orphan went on with its item and the items queued for it, writing cleaned copies that no manifest records,
     while the folder's lock, the driver's, was free for another batch. The first SIGTERM interrupts a running item
     (its files are removed); those after it end the worker once it is idle."""
+    if hasattr(signal, "pthread_sigmask"):  # the signals go to the main thread, whose handlers act on them
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGALRM, STOP_SIGNAL})
     while True:
         time.sleep(PARENT_CHECK_S)
         if os.getppid() != driver:

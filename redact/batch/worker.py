@@ -15,7 +15,7 @@ from .. import __version__
 from .. import cpus as _cpus
 from ..errors import RedactError
 from ..manifest import plan_summary, safe_error
-from ..naming import batch_recorded_path
+from ..naming import batch_recorded_path, report_paths
 from .folders import make_parent
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,12 @@ def process_item(task: Task) -> dict[str, Any]:
     src, out = Path(task.source), Path(task.output)
     digest: str | None = None
     own: list[Path] = []  # this item's names in OUT_DIR, once they are known to be safe to touch
+    committing: list[Path] = []  # the item's files from the moment they are put in place
+
+    def note_commit(staged: dict[str, Path]) -> None:
+        jpath, hpath = report_paths(out)
+        dest = {"output": out, "report_json": jpath, "report_html": hpath, "plan": Path(task.plan)}
+        committing[:] = [dest[role] for role in staged]
     try:
         make_parent(out, Path(task.out_root))
         own = [Path(p) for p in (task.output, task.plan, task.report_json, task.report_html) if p]
@@ -94,7 +100,8 @@ def process_item(task: Task) -> dict[str, Any]:
             src, s.plan, out, render_opts, models=s.models, warnings=s.warnings, notes=s.notes,
             timings={"scan_s": round(s.seconds, 3)},
             html=task.report_html is not None, plan_path=task.plan, input_checked=True,
-            output_recorded_as=batch_recorded_path(out.relative_to(task.out_root).as_posix(), how), jobs=1)
+            output_recorded_as=batch_recorded_path(out.relative_to(task.out_root).as_posix(), how), jobs=1,
+            before_commit=note_commit)
         written += [p for p in (out, jpath, hpath, Path(task.plan)) if p is not None]
         timings.update(scan_s=round(s.seconds, 3), render_s=round(r.seconds, 3))
         files = {"output": out, "plan": Path(task.plan), "report_json": jpath, "report_html": hpath}
@@ -115,7 +122,7 @@ def process_item(task: Task) -> dict[str, Any]:
         remove_outputs(written + own)  # also an earlier run's outputs of this item: the record will say failed
         result = failed_record(task, e, digest)
     except BaseException:  # an interrupt: leave none of this item's files and let it propagate
-        remove_outputs(written)
+        remove_outputs(written + committing)  # (one in the instant after the files were put in place, too)
         raise
     timings["total_s"] = round(time.perf_counter() - t0, 3)
     result["timings"] = timings

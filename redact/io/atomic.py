@@ -100,9 +100,10 @@ def atomic_path(dst: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def signals_deferred() -> Iterator[None]:
+def signals_deferred() -> Iterator[list[int]]:
     """Hold SIGINT/SIGTERM, and SIGUSR1 (a batch driver's stop request to its workers), delivered when the block
     ends, while files or records that belong together are put in place (main thread only; elsewhere a no-op).
+    Yields the list of signals held so far (the block may undo its work when it is not empty).
 
     The handlers are swapped for one that notes the signal, and the signals noted are raised again once the old
     handlers are back. (Masking the signals with ``pthread_sigmask`` held them only in the calling thread: a
@@ -112,7 +113,7 @@ def signals_deferred() -> Iterator[None]:
     import threading
 
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield []
         return
     sigs = [s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGUSR1")) if s is not None]
     pending: list[int] = []
@@ -122,7 +123,7 @@ def signals_deferred() -> Iterator[None]:
 
     old = {s: signal.signal(s, hold) for s in sigs}
     try:
-        yield
+        yield pending
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
@@ -137,7 +138,9 @@ def atomic_group(dsts: Sequence[str | os.PathLike[str]],
     plan). On normal exit ``before_commit`` runs (a last check: it may raise) and every temporary file is renamed
     onto its destination, the first destination last and with SIGINT/SIGTERM held, so an interrupt cannot fall
     between the renames. On any exception, ``KeyboardInterrupt`` included, every temporary file is removed (and a
-    destination already renamed in a failed commit, with it) and the exception propagates."""
+    destination already renamed in a failed commit, with it) and the exception propagates. An interrupt that
+    arrives during the renames undoes them before it is let through: an interrupted run leaves no output (and a
+    batch no cleaned copy that its manifest does not record)."""
     paths = [Path(d) for d in dsts]
     for d in paths:
         _check_destination(d)
@@ -153,13 +156,19 @@ def atomic_group(dsts: Sequence[str | os.PathLike[str]],
             _fsync_path(t)
         if before_commit is not None:
             before_commit()
-        with signals_deferred():
+        with signals_deferred() as held:
             for d, t in list(zip(paths, tmps))[1:] + [(paths[0], tmps[0])]:
                 try:
                     os.replace(t, d)
                 except OSError as e:
                     raise OutputError(f"cannot write output {d}: {e.strerror or e}") from e
                 placed.append(d)
+            for parent in {d.parent for d in paths}:
+                _fsync_path(parent, directory=True)
+            if held:  # interrupted while the files were put in place: undone, as an interrupt before would have
+                for d in placed:
+                    _unlink_quietly(d)
+                placed.clear()
     except BaseException:
         for t in tmps:
             _unlink_quietly(t)
@@ -167,8 +176,6 @@ def atomic_group(dsts: Sequence[str | os.PathLike[str]],
             for d in placed:
                 _unlink_quietly(d)
         raise
-    for parent in {d.parent for d in paths}:
-        _fsync_path(parent, directory=True)
 
 
 def atomic_write_text(dst: str | os.PathLike[str], text: str) -> None:

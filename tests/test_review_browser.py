@@ -187,6 +187,30 @@ def test_draw_a_box_keep_a_face_and_resume(browser, small, tmp_path):
         ui.check_clean()
 
 
+def test_the_pages_clock_is_the_plans_timeline(browser, small, tmp_path):
+    """The page's times (clock, timeline, playback) come from the plan's knots as the report's do
+    (redact/timeline.py): checked against the Python rule on a clip whose rate changes, and past both ends."""
+    from redact.timeline import Timeline
+
+    knots = [[0, 0.85], [30, 1.85], [50, 2.85], [51, 2.9], [90, 4.2], [140, 5.87]]
+    session = ReviewSession(ScanOptions(text="off"))
+    session.open(small)
+    with ReviewServer(session) as server:
+        ui = Page(browser, server, tmp_path)
+        page = ui.page
+        page.wait_for_selector(".track img")
+        frames = [-3, 0, 7, 29.5, 30, 50, 50.5, 51, 89, 90, 139, 140, 175]
+        got = page.evaluate("""([knots, frames]) => {
+          state.plan.input.timeline = knots;
+          const times = frames.map(timeAt);
+          return [times, times.map(frameAt)];
+        }""", [knots, frames])
+        line = Timeline.of(knots, 30.0)
+        assert got[0] == pytest.approx([line.time(f) for f in frames], abs=1e-9)
+        assert got[1] == pytest.approx(frames, abs=1e-6)
+        ui.check_clean()
+
+
 YELLOW_NEAR = """([x1, y1, x2, y2]) => {
   // pixels of the "please check" yellow in a band around a box on the canvas
   const c = document.getElementById("view");

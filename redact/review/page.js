@@ -250,13 +250,23 @@ function knots() {
   return inp && Array.isArray(inp.timeline) ? inp.timeline : [];
 }
 
+// The knot pair [i, i + 1] whose span holds v in column col (0: frames, 1: seconds), the first or last pair
+// outside them (a bisection: a phone clip whose rate varies has hundreds of knots).
+function segment(k, col, v) {
+  let lo = 0, hi = k.length - 2;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (v >= k[mid][col]) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
 function timeAt(frame) {
   const fps = state.plan ? state.plan.input.fps || 0 : 0;
   const k = knots();
   if (k.length === 0) return fps ? frame / fps : null;
   if (k.length === 1) return fps ? k[0][1] + (frame - k[0][0]) / fps : k[0][1];
-  let i = 0;
-  while (i < k.length - 2 && frame >= k[i + 1][0]) i++;
+  const i = segment(k, 0, frame);
   const [f0, t0] = k[i], [f1, t1] = k[i + 1];
   return t0 + (frame - f0) * (t1 - t0) / (f1 - f0);
 }
@@ -266,8 +276,7 @@ function frameAt(seconds) {
   const k = knots();
   if (k.length === 0) return fps ? seconds * fps : null;
   if (k.length === 1) return fps ? k[0][0] + (seconds - k[0][1]) * fps : k[0][0];
-  let i = 0;
-  while (i < k.length - 2 && seconds >= k[i + 1][1]) i++;
+  const i = segment(k, 1, seconds);
   const [f0, t0] = k[i], [f1, t1] = k[i + 1];
   return t1 > t0 ? f0 + (seconds - t0) * (f1 - f0) / (t1 - t0) : f0;
 }

@@ -338,6 +338,29 @@ def test_mode_all_recognises_only_lines_not_read_before_at_that_place():
     assert backend.recognised == 8
 
 
+def test_a_line_not_read_again_is_judged_at_its_shape_now_by_its_earlier_reading():
+    """A reading that does not recognise a line again (found where the last reading read one) takes that reading:
+    a box read as a line once and found square now needs the confidence a square box needs. A walker's hair behind
+    a coat on the facenet street clip, found as a box 1.54x as long as tall and read as two characters at 0.53, then
+    as a 1.36x box not recognised, kept its first category and was blurred as text on every frame."""
+    img = np.zeros((540, 960, 3), np.uint8)
+    backend = PartialBackend([((591, 307, 691, 372), "X0"), ((100, 40, 400, 70), "Welcome")])
+    backend.read = lambda image, recognise=None: [  # the first time read at 0.53, as the OCR read the hair
+        TextBox(b.quad, b.score, b.text, 0.53 if b.text == "X0" else b.text_score)
+        for b in PartialBackend.read(backend, image, recognise)]
+    detector = TextDetector(backend, mode="all", refresh_every=4)
+    assert detector.detect_with_categories(img)[1] == [None, None]  # shaped like a line (1.54): read at 0.5 or more
+    backend.lines = [((609, 312, 688, 370), "X0"), ((100, 40, 400, 70), "Welcome")]  # the hair again, 1.36x
+    dets, cats = detector.detect_with_categories(img)
+    assert backend.recognised == 2, "neither line was recognised again"
+    assert cats == [None] and dets.xyxy[0, 0] < 100, "the square box read at 0.53 is texture; the sign's line stays"
+    backend.lines = [((609, 312, 688, 370), "EXIT"), ((100, 40, 400, 70), "Welcome")]
+    backend.read = lambda image, recognise=None: PartialBackend.read(backend, image, recognise)  # read at 0.99
+    detector.reset()
+    detector.detect_with_categories(img)
+    assert len(detector.detect(img)) == 2  # a square box read surely is text, also when not read again
+
+
 class ScaledPartialBackend(PartialBackend):
     """Finds the same line at every scale (in scaled pixels) and, at 2x, a small one only that scale sees."""
 

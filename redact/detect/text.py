@@ -190,10 +190,11 @@ class TextDetector:
         if refresh_every < 1:
             raise ValueError(f"refresh_every must be >= 1, got {refresh_every}")
         # mode "all" redacts every line whatever it says: a line found where the last reading recognised one
-        # keeps that line's category instead of being read again (only the report's category depends on it)
+        # keeps that line's reading instead of being read again (the report's category depends on it, and whether
+        # a box not shaped like a line was read surely enough to be text: _read_remembering)
         self.reuse = bool(reuse) and mode == "all" and getattr(backend, "partial_recognition", False)
         self.refresh_every = int(refresh_every)
-        self._memory: tuple[tuple[int, int], np.ndarray, list[str | None]] | None = None
+        self._memory: tuple[tuple[int, int], np.ndarray, list[tuple[str | None, float]]] | None = None
         self._readings = 0
 
     def reset(self) -> None:
@@ -215,12 +216,12 @@ class TextDetector:
         scale = 1.0 if self.max_side is None else min(1.0, self.max_side / max(h, w))
         small = image if scale == 1.0 else cv2.resize(
             image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-        boxes, remembered = self._read_remembering(small)
+        boxes = self._read_remembering(small)
         short = min(small.shape[:2])
-        cats = self.categories(boxes, short)
-        cats = [remembered[i] if i in remembered else c for i, c in enumerate(cats)]
+        cats = self.categories(boxes, short)  # a line read before is judged by that reading, at its shape now
         if self.reuse:
-            self._memory = (small.shape[:2], np.array([b.xyxy for b in boxes], np.float32).reshape(-1, 4), cats)
+            self._memory = (small.shape[:2], np.array([b.xyxy for b in boxes], np.float32).reshape(-1, 4),
+                            [(b.text, b.text_score) for b in boxes])
         texture = [c == UNREADABLE and not line_shaped(b, short) for b, c in zip(boxes, cats)]
         if any(texture):
             log.debug("text: %d unreadable boxes not shaped like a line of text left out", sum(texture))
@@ -264,16 +265,20 @@ class TextDetector:
         return Detections(xyxy, score, self.kind, category=np.array(kept, dtype=object),
                           quad=quad if self.quads else None), kept
 
-    def _read_remembering(self, image: np.ndarray) -> tuple[list[TextBox], dict[int, str | None]]:
+    def _read_remembering(self, image: np.ndarray) -> list[TextBox]:
         """:meth:`read`, recognising only lines the last reading did not recognise at the same place (IoU >=
-        ``REUSE_IOU``; every ``refresh_every``-th reading recognises everything). Returns the boxes and, for the
-        lines not recognised this time, the category remembered for them."""
+        ``REUSE_IOU``; every ``refresh_every``-th reading recognises everything). A line not recognised this time
+        comes back with the reading remembered for it (its text and confidence, in memory only), so that it is
+        judged as it would be had it been read again: a box read as a line once and found square now needs the
+        confidence a square box needs (:meth:`readable`), not the category its first shape earned it (a walker's
+        coat read as two characters at 0.53 in a box 1.54x as long as tall, then found 1.36x, was kept as text on
+        every reading)."""
         self._readings += 1
         memory = self._memory
         if (not self.reuse or memory is None or memory[0] != image.shape[:2] or not len(memory[1])
                 or (self._readings - 1) % self.refresh_every == 0):
-            return self.read(image), {}
-        _, known, known_cats = memory
+            return self.read(image)
+        _, known, known_reads = memory
 
         def seen(xyxy: np.ndarray) -> np.ndarray:  # index of the remembered line at the same place, or -1
             iou = iou_matrix(np.asarray(xyxy, np.float32).reshape(-1, 4), known)
@@ -282,7 +287,8 @@ class TextDetector:
 
         boxes = self.read(image, lambda xyxy: seen(xyxy) < 0)
         where = seen(np.array([b.xyxy for b in boxes], np.float32)) if boxes else np.zeros(0, int)
-        return boxes, {i: known_cats[int(j)] for i, j in enumerate(where) if j >= 0 and boxes[i].text is None}
+        return [TextBox(b.quad, b.score, *known_reads[int(j)]) if j >= 0 and b.text is None else b
+                for b, j in zip(boxes, where)]
 
     def read(self, image: np.ndarray, recognise: Recognise | None = None) -> list[TextBox]:
         """Boxes scoring at least ``min_score`` at every scale, in ``image`` pixels, duplicates dropped.

@@ -63,6 +63,19 @@ surely when it is lettering. Unreadable boxes that are square or big are texture
 crowd, a patterned tunic (on the shared stage clip such boxes covered 62% of every frame; the detector also draws
 rotated, elongated boxes around such blobs, so shape alone does not tell). Real lines that could not be read are
 long and not big: on benchmarks/text.py's photos every one was 4x longer than tall and under 0.07 of the frame."""
+LARGE_LINE = 0.08
+"""A box whose short side is at least this share of the frame's shorter side (and under :data:`BIG_LINE`) holds
+lettering large enough to be read surely when it is lettering (43 px at 540p, 86 px at 1080p: letters of about half
+that) ..."""
+LARGE_LINE_ASPECT = 1.8
+"""... and is shaped like a line only when its long side is at least this many times its short side: the detector's
+box (unclip 2.0) of a word of three letters. A shorter large box is a word of one or two letters (those read surely,
+:data:`SQUARE_TEXT_SCORE`, are text), or texture: a walker's grey hair on the facenet street clip, 56-65 px boxes
+1.53-1.65x as long as tall on a 960x540 copy, read as two or three characters at 0.33-0.53, was blurred as a line of
+text on every frame (docs/benchmarks.md, "Hair read as a line"). On the labelled text clips every line read at under
+0.8 and shorter than 2.3x was under 0.07 of the frame (two lines of a poster, 1.95-2.01x, at 0.6-0.67), and the
+street sign's block of short lines in the bus clip (``test_a_vertical_box_read_as_a_character_or_two_is_padded_by_its
+_width``) is 2.0x."""
 SQUARE_TEXT_SCORE = 0.8
 """Recognition confidence a square or big box (a word of one to three letters, a sign, or texture) needs to count as
 read: the stage clip's curly hair, a 296 x 247 px box, read as two characters at 0.63; short words, numbers and big
@@ -356,7 +369,7 @@ class TextDetector:
         return {**self.backend.describe(), "kind": self.kind, "mode": self.mode, "min_score": self.min_score,
                 "min_text_score": self.min_text_score, "max_side": self.max_side, "pad": self.pad,
                 "tall_pad": self.tall_pad, "tall_line": TALL_LINE, "line_aspect": LINE_ASPECT,
-                "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE,
+                "big_line": BIG_LINE, "large_line": LARGE_LINE, "large_line_aspect": LARGE_LINE_ASPECT, "square_text_score": SQUARE_TEXT_SCORE,
                 "single_char_score": SINGLE_CHAR_SCORE,
                 "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse, "quads": self.quads,
                 "tall_across": self.tall_across, "claimed": self.claimed,
@@ -367,10 +380,12 @@ class TextDetector:
 
 def line_shaped(box: TextBox, image_short: float | None = None) -> bool:
     """Whether ``box`` looks like a line of text whatever it reads: long side >= :data:`LINE_ASPECT` x short side,
-    and (with ``image_short``, the shorter side of the image it is in) not big (:data:`BIG_LINE`)."""
+    and (with ``image_short``, the shorter side of the image it is in) not big (:data:`BIG_LINE`), and when large
+    (:data:`LARGE_LINE`) long side >= :data:`LARGE_LINE_ASPECT` x short side."""
     short, long = _short_side(box), _long_side(box)
     big = image_short is not None and short >= BIG_LINE * image_short
-    return not big and long >= LINE_ASPECT * max(short, 1e-6)
+    large = image_short is not None and short >= LARGE_LINE * image_short
+    return not big and long >= (LARGE_LINE_ASPECT if large else LINE_ASPECT) * max(short, 1e-6)
 
 
 def padded_quad(quad: np.ndarray, grow: float) -> np.ndarray:

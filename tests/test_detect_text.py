@@ -338,6 +338,47 @@ def test_mode_all_recognises_only_lines_not_read_before_at_that_place():
     assert backend.recognised == 8
 
 
+def test_a_line_not_read_again_is_judged_at_its_shape_now_by_its_earlier_reading():
+    """A reading that does not recognise a line again (found where the last reading read one) takes that reading:
+    a box read as a line once and found square now needs the confidence a square box needs. A walker's hair on the
+    facenet street clip, found as a box 1.54x as long as tall and read as two characters at 0.53, then as a 1.36x box
+    not recognised, kept its first category and was blurred as text on every frame (here a smaller box alike)."""
+    img = np.zeros((540, 960, 3), np.uint8)
+    backend = PartialBackend([((600, 310, 660, 349), "X0"), ((100, 40, 400, 70), "Welcome")])
+    backend.read = lambda image, recognise=None: [  # the first time read at 0.53, as the OCR read the hair
+        TextBox(b.quad, b.score, b.text, 0.53 if b.text == "X0" else b.text_score)
+        for b in PartialBackend.read(backend, image, recognise)]
+    detector = TextDetector(backend, mode="all", refresh_every=4)
+    assert detector.detect_with_categories(img)[1] == [None, None]  # shaped like a line (1.54): read at 0.5 or more
+    backend.lines = [((604, 310, 657, 349), "X0"), ((100, 40, 400, 70), "Welcome")]  # the hair again, 1.36x
+    dets, cats = detector.detect_with_categories(img)
+    assert backend.recognised == 2, "neither line was recognised again"
+    assert cats == [None] and dets.xyxy[0, 0] < 100, "the square box read at 0.53 is texture; the sign's line stays"
+    backend.lines = [((604, 310, 657, 349), "EXIT"), ((100, 40, 400, 70), "Welcome")]
+    backend.read = lambda image, recognise=None: PartialBackend.read(backend, image, recognise)  # read at 0.99
+    detector.reset()
+    detector.detect_with_categories(img)
+    assert len(detector.detect(img)) == 2  # a square box read surely is text, also when not read again
+
+
+def test_a_large_box_is_a_line_without_a_sure_reading_only_when_as_long_as_a_word_of_three_letters():
+    """Lettering 0.08 of the frame tall or more is read surely when it is lettering: a large box shorter than a word
+    of three letters (1.8x) that is not read surely is texture. The facenet street clip's grey hair (960x540 copy):
+    65 px boxes 1.53-1.65x as long as tall read as two or three characters at 0.33-0.53, blurred on every frame."""
+    img = np.zeros((540, 960, 3), np.uint8)
+    boxes = [TextBox(quad(591, 307, 691, 372), 0.7, "X0", 0.53),  # the hair: 0.12 of the frame, 1.54x: texture
+             TextBox(quad(608, 100, 702, 157), 0.6, "X03", 0.33),  # 1.65x, read at 0.33: texture
+             TextBox(quad(100, 300, 200, 365), 0.7, "ON", 0.93),  # a word in large letters read surely: text
+             TextBox(quad(300, 300, 421, 360), 0.8, "<1", 0.56),  # large, 2.0x, read unsurely: kept (fail closed)
+             TextBox(quad(400, 40, 465, 80), 0.8, "", 0.0),  # 1.63x but small (0.074): a line nobody read, kept
+             TextBox(quad(100, 400, 700, 460), 0.8, "", 0.0)]  # a long line, large: kept
+    dets, cats = TextDetector(FakeBackend(boxes), mode="all").detect_with_categories(img)
+    assert cats == [None, None, "unreadable", "unreadable"]
+    np.testing.assert_allclose(dets.xyxy[:, 0], [100 - 65, 300 - 60, 400 - 40, 100 - 60])  # tall: padded by a line
+    # judged against the frame: the hair's box in a 1080p frame is a line nobody read (0.06 of the frame)
+    assert len(TextDetector(FakeBackend(boxes[:1]), max_side=None).detect(np.zeros((1080, 1920, 3), np.uint8))) == 1
+
+
 class ScaledPartialBackend(PartialBackend):
     """Finds the same line at every scale (in scaled pixels) and, at 2x, a small one only that scale sees."""
 

@@ -63,6 +63,19 @@ surely when it is lettering. Unreadable boxes that are square or big are texture
 crowd, a patterned tunic (on the shared stage clip such boxes covered 62% of every frame; the detector also draws
 rotated, elongated boxes around such blobs, so shape alone does not tell). Real lines that could not be read are
 long and not big: on benchmarks/text.py's photos every one was 4x longer than tall and under 0.07 of the frame."""
+LARGE_LINE = 0.08
+"""A box whose short side is at least this share of the frame's shorter side (and under :data:`BIG_LINE`) holds
+lettering large enough to be read surely when it is lettering (43 px at 540p, 86 px at 1080p: letters of about half
+that) ..."""
+LARGE_LINE_ASPECT = 1.8
+"""... and is shaped like a line only when its long side is at least this many times its short side: the detector's
+box (unclip 2.0) of a word of three letters. A shorter large box is a word of one or two letters (those read surely,
+:data:`SQUARE_TEXT_SCORE`, are text), or texture: a walker's grey hair on the facenet street clip, 56-65 px boxes
+1.53-1.65x as long as tall on a 960x540 copy, read as two or three characters at 0.33-0.53, was blurred as a line of
+text on every frame (docs/benchmarks.md, "Hair read as a line"). On the labelled text clips every line read at under
+0.8 and shorter than 2.3x was under 0.07 of the frame (two lines of a poster, 1.95-2.01x, at 0.6-0.67), and the
+street sign's block of short lines in the bus clip (``test_a_vertical_box_read_as_a_character_or_two_is_padded_by_its
+_width``) is 2.0x."""
 SQUARE_TEXT_SCORE = 0.8
 """Recognition confidence a square or big box (a word of one to three letters, a sign, or texture) needs to count as
 read: the stage clip's curly hair, a 296 x 247 px box, read as two characters at 0.63; short words, numbers and big
@@ -190,10 +203,11 @@ class TextDetector:
         if refresh_every < 1:
             raise ValueError(f"refresh_every must be >= 1, got {refresh_every}")
         # mode "all" redacts every line whatever it says: a line found where the last reading recognised one
-        # keeps that line's category instead of being read again (only the report's category depends on it)
+        # keeps that line's reading instead of being read again (the report's category depends on it, and whether
+        # a box not shaped like a line was read surely enough to be text: _read_remembering)
         self.reuse = bool(reuse) and mode == "all" and getattr(backend, "partial_recognition", False)
         self.refresh_every = int(refresh_every)
-        self._memory: tuple[tuple[int, int], np.ndarray, list[str | None]] | None = None
+        self._memory: tuple[tuple[int, int], np.ndarray, list[tuple[str | None, float]]] | None = None
         self._readings = 0
 
     def reset(self) -> None:
@@ -215,12 +229,12 @@ class TextDetector:
         scale = 1.0 if self.max_side is None else min(1.0, self.max_side / max(h, w))
         small = image if scale == 1.0 else cv2.resize(
             image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-        boxes, remembered = self._read_remembering(small)
+        boxes = self._read_remembering(small)
         short = min(small.shape[:2])
-        cats = self.categories(boxes, short)
-        cats = [remembered[i] if i in remembered else c for i, c in enumerate(cats)]
+        cats = self.categories(boxes, short)  # a line read before is judged by that reading, at its shape now
         if self.reuse:
-            self._memory = (small.shape[:2], np.array([b.xyxy for b in boxes], np.float32).reshape(-1, 4), cats)
+            self._memory = (small.shape[:2], np.array([b.xyxy for b in boxes], np.float32).reshape(-1, 4),
+                            [(b.text, b.text_score) for b in boxes])
         texture = [c == UNREADABLE and not line_shaped(b, short) for b, c in zip(boxes, cats)]
         if any(texture):
             log.debug("text: %d unreadable boxes not shaped like a line of text left out", sum(texture))
@@ -264,16 +278,20 @@ class TextDetector:
         return Detections(xyxy, score, self.kind, category=np.array(kept, dtype=object),
                           quad=quad if self.quads else None), kept
 
-    def _read_remembering(self, image: np.ndarray) -> tuple[list[TextBox], dict[int, str | None]]:
+    def _read_remembering(self, image: np.ndarray) -> list[TextBox]:
         """:meth:`read`, recognising only lines the last reading did not recognise at the same place (IoU >=
-        ``REUSE_IOU``; every ``refresh_every``-th reading recognises everything). Returns the boxes and, for the
-        lines not recognised this time, the category remembered for them."""
+        ``REUSE_IOU``; every ``refresh_every``-th reading recognises everything). A line not recognised this time
+        comes back with the reading remembered for it (its text and confidence, in memory only), so that it is
+        judged as it would be had it been read again: a box read as a line once and found square now needs the
+        confidence a square box needs (:meth:`readable`), not the category its first shape earned it (a walker's
+        coat read as two characters at 0.53 in a box 1.54x as long as tall, then found 1.36x, was kept as text on
+        every reading)."""
         self._readings += 1
         memory = self._memory
         if (not self.reuse or memory is None or memory[0] != image.shape[:2] or not len(memory[1])
                 or (self._readings - 1) % self.refresh_every == 0):
-            return self.read(image), {}
-        _, known, known_cats = memory
+            return self.read(image)
+        _, known, known_reads = memory
 
         def seen(xyxy: np.ndarray) -> np.ndarray:  # index of the remembered line at the same place, or -1
             iou = iou_matrix(np.asarray(xyxy, np.float32).reshape(-1, 4), known)
@@ -282,7 +300,8 @@ class TextDetector:
 
         boxes = self.read(image, lambda xyxy: seen(xyxy) < 0)
         where = seen(np.array([b.xyxy for b in boxes], np.float32)) if boxes else np.zeros(0, int)
-        return boxes, {i: known_cats[int(j)] for i, j in enumerate(where) if j >= 0 and boxes[i].text is None}
+        return [TextBox(b.quad, b.score, *known_reads[int(j)]) if j >= 0 and b.text is None else b
+                for b, j in zip(boxes, where)]
 
     def read(self, image: np.ndarray, recognise: Recognise | None = None) -> list[TextBox]:
         """Boxes scoring at least ``min_score`` at every scale, in ``image`` pixels, duplicates dropped.
@@ -350,7 +369,7 @@ class TextDetector:
         return {**self.backend.describe(), "kind": self.kind, "mode": self.mode, "min_score": self.min_score,
                 "min_text_score": self.min_text_score, "max_side": self.max_side, "pad": self.pad,
                 "tall_pad": self.tall_pad, "tall_line": TALL_LINE, "line_aspect": LINE_ASPECT,
-                "big_line": BIG_LINE, "square_text_score": SQUARE_TEXT_SCORE,
+                "big_line": BIG_LINE, "large_line": LARGE_LINE, "large_line_aspect": LARGE_LINE_ASPECT, "square_text_score": SQUARE_TEXT_SCORE,
                 "single_char_score": SINGLE_CHAR_SCORE,
                 "scales": list(self.scales), "sharpen": self.sharpen, "reuse": self.reuse, "quads": self.quads,
                 "tall_across": self.tall_across, "claimed": self.claimed,
@@ -361,10 +380,12 @@ class TextDetector:
 
 def line_shaped(box: TextBox, image_short: float | None = None) -> bool:
     """Whether ``box`` looks like a line of text whatever it reads: long side >= :data:`LINE_ASPECT` x short side,
-    and (with ``image_short``, the shorter side of the image it is in) not big (:data:`BIG_LINE`)."""
+    and (with ``image_short``, the shorter side of the image it is in) not big (:data:`BIG_LINE`), and when large
+    (:data:`LARGE_LINE`) long side >= :data:`LARGE_LINE_ASPECT` x short side."""
     short, long = _short_side(box), _long_side(box)
     big = image_short is not None and short >= BIG_LINE * image_short
-    return not big and long >= LINE_ASPECT * max(short, 1e-6)
+    large = image_short is not None and short >= LARGE_LINE * image_short
+    return not big and long >= (LARGE_LINE_ASPECT if large else LINE_ASPECT) * max(short, 1e-6)
 
 
 def padded_quad(quad: np.ndarray, grow: float) -> np.ndarray:

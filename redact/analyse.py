@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confirm_score=0.3, scene_fill=True,
                                       fill_growth=0.25, merge_contained=0.8, carry_growth=0.04, scene_tol=0.15,
-                                      size_match=1.4, part_area=0.65, part_inside=0.9),
+                                      size_match=1.4, part_area=0.65, part_inside=0.9, lone_score=0.6),
                 "badge": TrackerConfig(pad=0.05, confirm_score=0.75, static_growth=False),
                 "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5,
                                       static_growth=False, scene_fill=True, scene_growth=0.0,

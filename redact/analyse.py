@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 TRACKER_BASE = {"face": TrackerConfig(pad=0.15, max_extra=0.5, pad_px=3.0, confirm_score=0.3, scene_fill=True,
                                       fill_growth=0.25, merge_contained=0.8, carry_growth=0.04, scene_tol=0.15,
-                                      size_match=1.4, part_area=0.65, part_inside=0.9),
+                                      size_match=1.4, part_area=0.65, part_inside=0.9, lone_score=0.6),
                 "badge": TrackerConfig(pad=0.05, confirm_score=0.75, static_growth=False),
                 "text": TrackerConfig(pad=0.05, carry_growth=0.01, max_growth=0.3, centre_match=0.0, union_scale=1.5,
                                       static_growth=False, scene_fill=True, scene_growth=0.0,
@@ -38,7 +38,9 @@ they agree to 15% of its size: the camera motion carries a box to within 2% of a
 box continues a track only if their sizes differ by less than 1.4x (``size_match``): a weak box twice the size after
 a long gap (a "face" on a T-shirt) is another track, not a blend sweeping across the person. A face box lying 90%
 inside the face's previous box carried to its frame and under 65% of its area is a part of that face (the eyes and
-brows of a face in a surgical mask and theatre cap): the box enclosing both is tracked (``part_area``). Badge and text boxes come padded by their detectors, so their padding is small; text lines are matched
+brows of a face in a surgical mask and theatre cap): the box enclosing both is tracked (``part_area``). A face
+track of a single detection is confirmed only at 0.6 (``lone_score``): a box seen once and never again on the frames
+the passes looked at (texture the light pass scored 0.5) gets no rolls. Badge and text boxes come padded by their detectors, so their padding is small; text lines are matched
 by overlap only, grow at most 30% of the line's size per side between readings, are kept to 1.5x their reading
 where the camera motion would carry them both ways, and like faces are filled in the scene between readings where the
 camera motion is known (writing does not move in the scene: labelled text clips' spill 18.9% -> 17.9%, recall the

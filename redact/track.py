@@ -25,7 +25,7 @@ Rules (each is tested):
   ``union_scale`` times its detection on a side (a phone or a bus moving far between two OCR readings), the
   measured motion is followed instead of kept beside the place the object left.
 * Evidence before persistence: a track is CONFIRMED when it has ``confirm_hits`` detections or one scoring at
-  least ``confirm_score``. Only confirmed tracks earn the configured pre-/post-roll, motion padding and growth away
+  least ``confirm_score`` (a track of one detection: at least ``lone_score`` too). Only confirmed tracks earn the configured pre-/post-roll, motion padding and growth away
   from their detections. An unconfirmed track (a weak, lone detection: often texture, sometimes a real face seen
   badly) is still covered wherever it was seen, between its detections, as far before and after them as they were
   apart (a far face that only a strided pass finds is re-found every N frames), and on every frame no detector of
@@ -364,7 +364,11 @@ class Tracker:
     def confirmed(self, scores: Iterable[float]) -> bool:
         """Whether detections with these scores confirm a track (see the module notes)."""
         scores = list(scores)
-        return len(scores) >= self.config.confirm_hits or max(scores, default=0.0) >= self.config.confirm_score
+        cfg = self.config
+        if len(scores) >= cfg.confirm_hits:
+            return True
+        best = max(scores, default=0.0)
+        return best >= cfg.confirm_score and (len(scores) > 1 or best >= cfg.lone_score)
 
     def _render(self, t: _Live, n_frames: int, motion: MotionPath | None = None) -> Track:
         confirmed = self.confirmed(t.scores)

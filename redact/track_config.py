@@ -58,6 +58,13 @@ class TrackerConfig:
     confirm_score: float = 0.5
     """... and so is one with a detection scoring at least this. Unconfirmed tracks get no growth and no rolls
     beyond their own detections' spacing (see :mod:`redact.track`'s notes)."""
+    lone_score: float = 0.0
+    """A track with a single detection is confirmed by its score only where that scores at least this (and
+    ``confirm_score``); 0: ``confirm_score`` alone. One box seen on one frame, never again on the frames after it that
+    the detectors looked at, earned the full rolls and growth of a face at 0.3; on the faces-crowd clips dressed in
+    masks and caps three such boxes of the light 320 px pass (a shirt, a woman's hair from behind, a headscarf under a
+    chin; scored 0.50-0.53) were 28% of the face spill (docs/benchmarks.md, "Faces in masks and caps: where the
+    spill comes from"). Such a track is still covered wherever it was seen (see ``confirm_score``)."""
     max_extra: float = 0.6
     """Padding + motion padding + growth: at most this fraction of the detection's size on each side."""
     pad_px: float = 0.0
@@ -121,7 +128,7 @@ class TrackerConfig:
 
     def __post_init__(self) -> None:
         for name in ("iou_match", "centre_match", "scene_match", "scene_match_growth", "pad", "motion_pad",
-                     "carry_growth", "max_growth", "scene_tol", "scene_tol_px", "confirm_score", "max_extra",
+                     "carry_growth", "max_growth", "scene_tol", "scene_tol_px", "confirm_score", "lone_score", "max_extra",
                      "cadence_roll", "pad_px", "union_scale", "fill_growth", "merge_contained", "size_match",
                      "part_area", "part_inside"):
             v = getattr(self, name)

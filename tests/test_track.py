@@ -617,6 +617,29 @@ def test_repeated_or_strong_detections_confirm_a_track(scores, confirmed):
         assert frames == list(range(9, 10 + len(scores) + 1))
 
 
+def test_a_lone_detection_below_lone_score_does_not_confirm_its_track():
+    """One box on one frame, scoring above confirm_score but under lone_score, never seen again on the frames the
+    detectors looked at (texture the light pass scored 0.5): covered where it was seen, without the rolls; the same
+    score on two frames, or a lone box at lone_score, still confirms (the faces' settings: redact.analyse)."""
+    from redact.analyse import TRACKER_BASE
+
+    face = TRACKER_BASE["face"]
+    assert face.lone_score > face.confirm_score
+    cfg = replace(face, pre_roll=16, post_roll=16, scene_fill=False)
+    box = [100, 100, 140, 140]
+    mid = (face.confirm_score + face.lone_score) / 2
+    cases = [([mid], False, (10, 10)), ([mid, mid], True, None), ([face.lone_score], True, (0, 26))]
+    for scores, confirmed, span in cases:
+        seq = [(f, dets(box, score=scores[f - 10]) if 10 <= f < 10 + len(scores) else dets()) for f in range(40)]
+        (t,) = build_tracks(seq, 40, W, H, config=cfg)
+        assert t.evidence["confirmed"] is confirmed, scores
+        if span is not None:
+            assert (t.first_frame, t.last_frame) == span, scores
+    assert replace(face, lone_score=0.0).lone_score == 0.0  # 0: confirm_score alone, as before
+    with pytest.raises(ValueError):
+        TrackerConfig(lone_score=-1.0)
+
+
 def test_boxes_never_grow_past_a_small_multiple_of_their_detection():
     # a face that seems to jump 60 px a frame (a mis-association): speed padding and drift are bounded
     cfg = TrackerConfig(pre_roll=8, post_roll=8, max_extra=0.6, centre_match=3.0)

@@ -9,7 +9,9 @@ Scheduled with the full-frame face pass (``ScanOptions.lying_faces="on"``); the 
 By default (``lying_faces="auto"``) :class:`ScheduledTurned` pays for the turned passes only where a clip shows turned
 faces: a cheap look (the frame turned each way, shrunk to :data:`LOOK_MAX_SIDE` px) every :data:`LOOK_EVERY` frames,
 and the full turned pass, for one turn, only once that look has found a confident face there that the upright passes
-of the same frame do not explain, and found it again on the next full pass. Nothing is taken away: it only adds boxes.
+of the same frame do not explain, and found it again on the next frame (or the one after). Nothing is taken away: it
+only adds boxes; once a turn is switched on, the faces its look found and did not keep are handed back to the look's
+frame (:meth:`ScheduledTurned.handed_back`).
 """
 
 from __future__ import annotations
@@ -150,7 +152,8 @@ class ScheduledTurned(Scheduled):
       scored higher: the same face upside down), ``full`` runs on that turn
       with the next full pass (up to :data:`FOLLOW_UPS` times); an unexplained face it scores at least ``trigger``
       **switches the turn on**, and all that run found is kept (until then, only its unexplained faces scored
-      ``trigger``);
+      ``trigger``); what the look and the follow-ups before it found on their frames and did not keep is then handed
+      back to those frames (:meth:`handed_back`; the tracker is given faces :attr:`hands_back` frames late);
     * **on**: ``full`` (the turned pass of ``lying_faces="on"``: 960 px, the full pass's threshold) runs on that turn
       with every full pass, all it finds kept, until ``hold`` frames pass without a confident unexplained face; then
       the turn is looked at again.

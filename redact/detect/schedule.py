@@ -236,12 +236,12 @@ def run_frame(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, c
             if s.watch is not None:
                 settled.append(s.watch.remember(frame_index, image, dets, motion, cut, by_change=by_change))
             found.setdefault(s.detector.kind, []).append(dets)
-            for at, late in s.handed_back():
-                back.setdefault(s.detector.kind, []).append((at, late))
         elif s.watch is not None:
             followed = s.watch.followed(frame_index)
             if followed is not None and len(followed):
                 found.setdefault(s.detector.kind, []).append(followed)
+        for at, late in s.handed_back():  # (asked on every frame: a run whose frame failed hands back on the next)
+            back.setdefault(s.detector.kind, []).append((at, late))
     return FrameRun(_merged(found, merge_iou), settled, back)
 
 

@@ -104,6 +104,7 @@ class Capped(Scheduled):
         super().__init__(inner.detector, inner.every, inner.watch)
         self.inner, self.n, self.t_last = inner, n, 0.0
         self.uses_context = getattr(inner, "uses_context", False)
+        self.hands_back = inner.hands_back
 
     def reset(self) -> None:
         self.inner.reset()
@@ -124,6 +125,9 @@ class Capped(Scheduled):
         found = self.inner.run(frame_index, image, context)
         self.t_last = time.perf_counter()
         return found
+
+    def handed_back(self) -> list:
+        return self.inner.handed_back()
 
     def describe(self) -> dict:
         return self.inner.describe()

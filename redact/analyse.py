@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .detect.base import merge_enclosing
 from .detect.schedule import CutDetector, Scheduled, run_frame, tracker_config_for
 from .detect.stack import default_stack, default_strides
 from .detect.watch import Cover, Settled
@@ -107,6 +108,7 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
     does, with its frames' own indices."""
     looker = FrameLooker()
     motion = MotionPath() if motion is None else motion
+    feed = TrackerFeed(trackers, {s.detector.kind: s.hands_back for s in stack if s.hands_back})
     unanalysed: list[int] = []
     changed: list[tuple[str, list[Cover]]] = []  # frames of a change no detector run read: covered (see Settled)
     times: dict[int, float] = {}
@@ -119,13 +121,13 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
             times[frame.index] = frame.time
         motion.add(frame.index, looked.transform, looked.moved)
         if cut:
-            for tracker in trackers.values():
-                tracker.cut(frame.index)
+            feed.cut(frame.index)
         failed = False
         settled: list[Settled | None] = []
+        back: dict[str, list[tuple[int, Detections]]] = {}
         try:
             ran = run_frame(stack, frame.index, frame.image, cut, motion=motion)
-            found, settled = ran.found, list(ran.settled)
+            found, settled, back = ran.found, list(ran.settled), ran.back
         except (RedactError, MemoryError):
             raise
         except Exception as e:  # a detector crash must never let the frame through unseen
@@ -139,18 +141,66 @@ def analyse(frames: Any, info: MediaInfo, options: ScanOptions, stack: list[Sche
         if failed:  # watched detectors run again on the next frame; nothing they saw is lost
             settled += _finish_watches(stack, motion, forget=True)
         holds = _collect(settled, changed)
-        for kind in sorted(set(found) | set(holds)):
+        for kind in sorted(set(found) | set(holds) | set(back)):
             for at, held in holds.get(kind, ()):
-                trackers[kind].update(at, held, motion)
+                feed.add(kind, at, held)
             if kind in found:
-                trackers[kind].update(frame.index, found[kind], motion)
+                feed.add(kind, frame.index, found[kind])
+            for at, given_back in back.get(kind, ()):
+                feed.add(kind, at, given_back)
+        feed.give(frame.index, motion)
         n += 1
         if progress:
             progress("scan", n, info.frames if total is None else total)
     for kind, late in _collect(_finish_watches(stack, motion), changed).items():
         for at, dets in late:  # a change since the last reading that no reading followed
-            trackers[kind].update(at, dets, motion)
+            feed.add(kind, at, dets)
+    feed.give(None, motion)
     return Seen(n, unanalysed, changed, motion, times=times)
+
+
+class TrackerFeed:
+    """Gives the trackers (anything with ``cut`` and ``update``) the detections of each frame and the cuts, in frame
+    order; for a kind in ``lags``, that many frames late, so that a detector can still hand detections back to the
+    frames it names (:meth:`~redact.detect.schedule.Scheduled.handed_back`: the automatic turned pass, once a turn is
+    switched on, gives the faces its look found there). Detections given for the same frame are merged as the stack's
+    are (overlaps -> enclosing box); one for a frame already given goes to the first frame still to give: nothing is
+    dropped. Without lags, each frame's detections go to the tracker on that frame, as they always did."""
+
+    def __init__(self, trackers: Mapping[str, Any], lags: Mapping[str, int] | None = None, merge_iou: float = 0.5):
+        self.trackers, self.lags, self.merge_iou = trackers, dict(lags or {}), merge_iou
+        self._pending: dict[str, dict[int, list[Detections]]] = {k: {} for k in trackers}
+        self._cuts: dict[str, list[int]] = {k: [] for k in trackers}
+        self._given = {k: -1 for k in trackers}
+
+    def cut(self, frame_index: int) -> None:
+        """A scene cut at ``frame_index``, before any of its detections are added."""
+        for kind in self.trackers:
+            self._cuts[kind].append(frame_index)
+
+    def add(self, kind: str, frame_index: int, dets: Detections) -> None:
+        """Detections of ``kind`` on frame ``frame_index`` (this frame's, or an earlier one's)."""
+        at = max(frame_index, self._given[kind] + 1)
+        self._pending[kind].setdefault(at, []).append(dets)
+
+    def give(self, frame_index: int | None, motion: MotionPath | None = None) -> None:
+        """Give each tracker what it is due once frame ``frame_index`` is analysed (None: the clip is over: all)."""
+        for kind, tracker in self.trackers.items():
+            upto = None if frame_index is None else frame_index - self.lags.get(kind, 0)
+            pending, cuts = self._pending[kind], self._cuts[kind]
+            frames = sorted(f for f in pending if upto is None or f <= upto)
+            for f in frames:
+                while cuts and cuts[0] <= f:
+                    tracker.cut(cuts.pop(0))
+                parts = pending.pop(f)
+                dets = Detections.concat(parts, kind)
+                if len(parts) > 1 and len(dets) > 1:
+                    dets = merge_enclosing(dets, self.merge_iou)
+                tracker.update(f, dets, motion)
+                self._given[kind] = f
+            while cuts and (upto is None or cuts[0] <= upto):
+                self._given[kind] = max(self._given[kind], cuts[0] - 1)
+                tracker.cut(cuts.pop(0))
 
 
 def _collect(settled: list[Settled | None], changed: list[tuple[str, list[Cover]]]

@@ -286,3 +286,88 @@ def test_auto_follow_up_between_full_passes_runs_that_turn_alone():
     assert s.switched_on(17) == [90, 270]
     # frame 16: 270 (on) in full and 90's look; 17: 90's follow-up alone; then both turns with the full pass
     assert runs == [(0, 2), (1, 1), (4, 1), (8, 1), (12, 1), (16, 1), (17, 1), (20, 2)]
+
+
+# -- faces a look found but did not keep, handed back to their frames once the turn is switched on -----------------
+class Shades:
+    """A stand-in face detector for blocks of two greys, each a "face" only upright (a red band along its top edge):
+    white blocks score 0.9, grey (128) ones ``weak``. Reports each block with its band."""
+
+    kind, name = "face", "shades"
+
+    def __init__(self, weak: float = 0.4):
+        self.scores = {255: 0.9, 128: weak}
+
+    def detect(self, image: np.ndarray) -> Detections:
+        red = (image[..., 0] == 255) & (image[..., 1] == 0)
+        boxes, scores = [], []
+        for grey, score in self.scores.items():
+            ys, xs = np.nonzero((image == grey).all(axis=2))
+            if not len(xs):
+                continue
+            x1, y1, x2, y2 = xs.min() - 8, ys.min() - 8, xs.max() + 9, ys.max() + 9  # with its band
+            ry, rx = np.nonzero(red[max(0, y1):y2, max(0, x1):x2])
+            if len(ry) and ry.max() + max(0, y1) < ys.min():  # the band is above the block
+                boxes.append([xs.min(), ry.min() + max(0, y1), xs.max() + 1, ys.max() + 1])
+                scores.append(score)
+        return Detections(np.array(boxes, np.float32).reshape(-1, 4), np.array(scores, np.float32))
+
+    def describe(self) -> dict:
+        return {"name": self.name}
+
+
+def two_lying(weak_too: bool, w: int = 320, h: int = 180) -> np.ndarray:
+    """A white head at (100, 40)-(160, 100) and (``weak_too``) a grey one at (200, 100)-(240, 140), both lying with
+    the top of the head to the left (a red band along the left edge)."""
+    frame = np.zeros((h, w, 3), np.uint8)
+    frame[40:100, 108:160] = 255
+    frame[40:100, 100:108] = (255, 0, 0)
+    if weak_too:
+        frame[100:140, 206:240] = 128
+        frame[100:140, 200:206] = (255, 0, 0)
+    return frame
+
+
+def test_auto_hands_back_the_look_s_weaker_faces_once_the_turn_is_switched_on():
+    """The first look (frame 0) finds the white head (0.9) and the grey one (0.4, under the trigger: not kept then);
+    the follow-up on frame 1 switches 270 on and hands the grey head back to frame 0, once."""
+    s = auto(Shades(), Shades())
+    assert s.hands_back == FOLLOW_UPS
+    back = {}
+    for i in range(6):
+        if s.due(i, cut=False):
+            s.run(i, two_lying(i == 0), {"face": Detections.empty()})
+            back[i] = s.handed_back()
+    assert s.switched_on(1) == [270]
+    assert back[0] == [] and back[4] == []
+    (at, dets), = back[1]
+    assert at == 0 and dets.score.tolist() == [pytest.approx(0.4)]
+    assert dets.xyxy.tolist() == [[200, 100, 240, 140]]
+
+
+def test_auto_hands_nothing_back_when_the_turn_is_not_switched_on():
+    s = auto(Shades(), Shades())
+    blank = np.zeros((180, 320, 3), np.uint8)
+    for i in range(20):
+        if s.due(i, cut=False):
+            s.run(i, two_lying(True) if i == 0 else blank, {"face": Detections.empty()})
+            assert s.handed_back() == []  # followed up twice, not seen again: what the look held back is let go
+    assert s.switched_on(19) == [] and s._state[270].held == []
+
+
+def test_a_weak_face_of_the_look_frame_gets_a_box_there_once_the_turn_is_switched_on():
+    """Through the scan's analysis and tracker: the grey head shows on frame 0 only (the look's frame), the white one
+    all through. Frame 0 gets a box on the grey head, handed back when frame 1 switched the turn on."""
+    from redact.analyse import analyse, prepared_stack, trackers_for
+    from redact.io.model import Frame, MediaInfo
+
+    stack = prepared_stack(ScanOptions(), [auto(Shades(), Shades())])
+    info = MediaInfo("synthetic", "video", 320, 180, 0, 25.0, 12, 0.48, "h264")
+    trackers = trackers_for(stack, info)
+    frames = [Frame(i, two_lying(i == 0), i / 25, i, None) for i in range(12)]
+    analyse(frames, info, ScanOptions(), stack, trackers)
+    tracks = trackers["face"].finish(12)
+    grey = np.array([[200, 100, 240, 140]], np.float32)
+    at0 = [b.box for t in tracks for b in t.boxes if b.frame == 0]
+    assert len(at0) == 2
+    assert max(iou_matrix(grey, np.array(at0, np.float32))[0]) > 0.5

@@ -58,6 +58,10 @@ class Scheduled:
     watch: ChangeWatch | None = None
     _last: int = field(default=-(10**9), repr=False)
 
+    hands_back = 0
+    """Frames back at most that this detector's runs hand detections to (:meth:`handed_back`): the trackers of its
+    kind are given each frame's detections that many frames late (:class:`redact.analyse.TrackerFeed`)."""
+
     def __post_init__(self) -> None:
         if not isinstance(self.every, int) or self.every < 1:
             raise ValueError(f"every must be an integer >= 1, got {self.every!r}")
@@ -100,6 +104,11 @@ class Scheduled:
         if getattr(self.detector, "uses_context", False):
             return cast(ContextDetector, self.detector).detect(image, context=context or {})
         return self.detector.detect(image)
+
+    def handed_back(self) -> list[tuple[int, Detections]]:
+        """Detections of earlier frames (at most :attr:`hands_back` frames before the last run's) that the last run
+        settled should be tracked there after all, as ``(frame, detections)``; each is handed back once (none here)."""
+        return []
 
     def describe(self) -> dict[str, Any]:
         d = dict(self.detector.describe())
@@ -194,10 +203,12 @@ class FrameRun:
     ``found``: the detections of the detectors that ran, merged per kind (overlaps -> enclosing box), and of watched
     detectors that did not run, the lines their watch followed to this frame (:meth:`ChangeWatch.followed`).
     ``settled``: for each watched detector that ran, what that run settled about the frames since its previous run
-    (:class:`~redact.detect.watch.Settled`), in stack order."""
+    (:class:`~redact.detect.watch.Settled`), in stack order. ``back``: detections of earlier frames handed back."""
 
     found: dict[str, Detections]
     settled: list[Settled] = field(default_factory=list)
+    back: dict[str, list[tuple[int, Detections]]] = field(default_factory=dict)
+    """Per kind, detections of earlier frames the detectors that ran handed back (:meth:`Scheduled.handed_back`)."""
 
 
 def run_frame(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, cut: bool,
@@ -210,6 +221,7 @@ def run_frame(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, c
     scene: a badge on a walking person) are found where the watch followed them."""
     found: dict[str, list[Detections]] = {}
     settled: list[Settled] = []
+    back: dict[str, list[tuple[int, Detections]]] = {}
     for s in stack:
         if s.watch is not None and not cut:
             s.watch.look(frame_index, image, motion)
@@ -228,7 +240,9 @@ def run_frame(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, c
             followed = s.watch.followed(frame_index)
             if followed is not None and len(followed):
                 found.setdefault(s.detector.kind, []).append(followed)
-    return FrameRun(_merged(found, merge_iou), settled)
+        for at, late in s.handed_back():  # (asked on every frame: a run whose frame failed hands back on the next)
+            back.setdefault(s.detector.kind, []).append((at, late))
+    return FrameRun(_merged(found, merge_iou), settled, back)
 
 
 def run_due(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, cut: bool,

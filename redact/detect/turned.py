@@ -9,12 +9,14 @@ Scheduled with the full-frame face pass (``ScanOptions.lying_faces="on"``); the 
 By default (``lying_faces="auto"``) :class:`ScheduledTurned` pays for the turned passes only where a clip shows turned
 faces: a cheap look (the frame turned each way, shrunk to :data:`LOOK_MAX_SIDE` px) every :data:`LOOK_EVERY` frames,
 and the full turned pass, for one turn, only once that look has found a confident face there that the upright passes
-of the same frame do not explain, and found it again on the next full pass. Nothing is taken away: it only adds boxes.
+of the same frame do not explain, and found it again on the next frame (or the one after). Nothing is taken away: it
+only adds boxes; once a turn is switched on, the faces its look found and did not keep are handed back to the look's
+frame (:meth:`ScheduledTurned.handed_back`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import cv2
@@ -131,6 +133,7 @@ class _Turn:
     tries: int = 0  # follow-ups since the suspect was first seen
     on_until: int = -(10**9)  # the full turned pass runs for this turn up to this frame
     switched: int = 0  # times the full pass was switched on in this clip
+    held: list[tuple[int, Detections]] = field(default_factory=list)  # found, not kept, since the suspect's look
 
 
 class ScheduledTurned(Scheduled):
@@ -149,7 +152,8 @@ class ScheduledTurned(Scheduled):
       scored higher: the same face upside down), ``full`` runs on that turn
       with the next full pass (up to :data:`FOLLOW_UPS` times); an unexplained face it scores at least ``trigger``
       **switches the turn on**, and all that run found is kept (until then, only its unexplained faces scored
-      ``trigger``);
+      ``trigger``); what the look and the follow-ups before it found on their frames and did not keep is then handed
+      back to those frames (:meth:`handed_back`; the tracker is given faces :attr:`hands_back` frames late);
     * **on**: ``full`` (the turned pass of ``lying_faces="on"``: 960 px, the full pass's threshold) runs on that turn
       with every full pass, all it finds kept, until ``hold`` frames pass without a confident unexplained face; then
       the turn is looked at again.
@@ -159,6 +163,7 @@ class ScheduledTurned(Scheduled):
     """
 
     uses_context = True
+    hands_back = FOLLOW_UPS
 
     def __init__(self, look: Detector, full: Detector, every: int = 4, look_every: int = LOOK_EVERY,
                  turns: Sequence[int] = TURNS, trigger: float = TRIGGER, look_trigger: float = LOOK_TRIGGER,
@@ -172,6 +177,7 @@ class ScheduledTurned(Scheduled):
         self._state: dict[int, _Turn] = {}
         self._cut, self._first = False, True
         self._last_look = -(10**9)  # the looks of all turns keep one step
+        self._back: list[tuple[int, Detections]] = []
         self.looks = self.full_runs = 0
 
     def reset(self) -> None:
@@ -179,7 +185,14 @@ class ScheduledTurned(Scheduled):
         self._state = {t: _Turn() for t in self.turns}  # new objects: a copy of this schedule must not share them
         self._cut, self._first = False, True
         self._last_look = -(10**9)
+        self._back = []
         self.looks = self.full_runs = 0
+
+    def handed_back(self) -> list[tuple[int, Detections]]:
+        """What a turn's look and follow-ups found on their frames and did not keep, handed back once the turn is
+        switched on (:meth:`run`)."""
+        out, self._back = self._back, []
+        return out
 
     def _turn(self, turn: int) -> _Turn:
         if turn not in self._state:
@@ -216,6 +229,9 @@ class ScheduledTurned(Scheduled):
             self._last = frame_index
         upright = (context or {}).get(self.detector.kind)
         looking = self._look_due(frame_index)
+        if self._cut:  # what was held back belongs to the scene before the cut
+            for st in self._state.values():
+                st.held = []
         runs: list[tuple[int, str, bool, Detections, float]] = []
         for turn in self.turns:
             mode = self._mode(turn, frame_index)
@@ -237,7 +253,8 @@ class ScheduledTurned(Scheduled):
         for turn, mode, following, dets, keep in runs:
             st = self._turn(turn)
             others = [d for t, _, _, d, _ in runs if t != turn]
-            sure = dets.filter((dets.score >= keep) & unexplained(dets, upright) & ~beaten(dets, others))
+            kept = (dets.score >= keep) & unexplained(dets, upright) & ~beaten(dets, others)
+            sure = dets.filter(kept)
             if mode == "full":
                 if len(sure):
                     st.on_until = frame_index + self.hold
@@ -245,11 +262,17 @@ class ScheduledTurned(Scheduled):
                 st.on_until, st.suspect, st.tries = frame_index + self.hold, None, 0
                 st.switched += 1
                 mode = "full"
+                self._back += st.held  # the look's and follow-ups' other faces: tracked on their own frames
+                st.held = []
             elif len(sure) or (following and st.tries + 1 < FOLLOW_UPS):
+                if not following:  # a new look's suspect: what older runs held back is not handed back
+                    st.held = []
                 st.tries = st.tries + 1 if following else 0
                 st.suspect = sure.xyxy.copy() if len(sure) else st.suspect
+                if not kept.all():
+                    st.held.append((frame_index, dets.filter(~kept)))
             else:  # nothing to follow up, or followed up long enough: back to a look every look_every frames
-                st.suspect, st.tries = None, 0
+                st.suspect, st.tries, st.held = None, 0, []
             found.append(dets if mode == "full" else sure)  # a look keeps only what the upright passes lack
         if looking:
             self._last_look = frame_index

@@ -29,6 +29,8 @@ Parts (--part, default all three):
            with the default ScanOptions (faces + text + badges: what a user gets; --mode faces: text off, no
            badges). Targets: recall >= 0.97 and spill <= 2x deface's spill.
            --set crowd: the 12 crowded rooms of ../shared/faces-crowd instead (the faces issue's development set);
+           --set-dir DIR: any folder laid out as faces-crowd is (DIR/images/*.jpg and DIR/labels.json mapping each
+           file name to its faces [[x1, y1, x2, y2], ...] in the photo's pixels) instead of --set;
            --rotate DEG: every photo and its labels turned DEG degrees counter-clockwise first (people lying down,
            issue 23; a label becomes the box of its turned inscribed ellipse);
            --layers face,badge: only those plan kinds count (the faces issue scores face and badge boxes; footage
@@ -588,6 +590,9 @@ def main() -> int:
     ap.add_argument("--images", help="comma-separated faces-dev / text photo names: a subset")
     ap.add_argument("--set", choices=("dev", "crowd"), default="dev",
                     help="faces part: ../shared/faces-dev (default) or ../shared/faces-crowd (crowded rooms)")
+    ap.add_argument("--set-dir", type=Path, metavar="DIR",
+                    help="faces part: a labelled folder laid out as ../shared/faces-crowd (images/, labels.json) "
+                    "instead of --set")
     ap.add_argument("--dress", choices=("none", "masks"), default="none",
                     help="faces part: masks = every labelled face in a surgical mask and a theatre cap (painted)")
     ap.add_argument("--rotate", type=float, default=0.0,
@@ -617,6 +622,8 @@ def main() -> int:
     global SIZE
     SIZE = tuple(int(v) for v in args.size.lower().split("x"))  # type: ignore[assignment]
     parts = args.part.split(",")
+    if args.set_dir and not ((args.set_dir / "images").is_dir() and (args.set_dir / "labels.json").is_file()):
+        ap.error(f"--set-dir {args.set_dir}: no images/ folder or labels.json there")
     if set(parts) - {"faces", "text", "footage"}:
         ap.error(f"unknown --part {args.part!r}")
     m, v = machine(), versions("numpy", "opencv-python-headless", "onnxruntime", "rapidocr", "av", "deface", "redact")
@@ -628,7 +635,7 @@ def main() -> int:
     deface, subset = Deface(args.cache, off=args.no_deface), set(args.images.split(",")) if args.images else None
     t0 = time.perf_counter()
     if "faces" in parts:
-        folder = FACES_CROWD if args.set == "crowd" else FACES_DEV
+        folder = args.set_dir or (FACES_CROWD if args.set == "crowd" else FACES_DEV)
         if args.dress == "masks":
             folder = dressed(folder, args.cache)
         if args.rotate % 360:

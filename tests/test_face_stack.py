@@ -213,6 +213,42 @@ def test_detect_every_1_without_tiles_is_one_full_pass():
         face_stack(ScanOptions(provider="cpu", tile_every=-1))
 
 
+class Sizes:
+    """A stand-in CenterFace session: records each input's (height, width) and finds nothing."""
+
+    def __init__(self):
+        self.seen: list[tuple[int, int]] = []
+
+    def run(self, outputs, feed):
+        b, _, h, w = next(iter(feed.values())).shape
+        self.seen.append((h, w))
+        return [np.zeros((b, 1, h // 4, w // 4), np.float32), np.zeros((b, 2, h // 4, w // 4), np.float32),
+                np.zeros((b, 2, h // 4, w // 4), np.float32)]
+
+
+@pytest.mark.parametrize("width,height,sizes", [
+    (1920, 1080, [(544, 960), (736, 1280), (544, 960), (736, 1280)]),  # 1080p: 960 px and 1280 px by turns
+    (1280, 720, [(544, 960)] * 4),  # 720p (and smaller): 960 px every run, as before
+    (720, 1280, [(544, 960)] * 4)])
+def test_the_full_pass_on_large_frames_takes_turns_at_two_sizes(width, height, sizes):
+    """At 1080p the full pass at 960 px halves the frame, and CenterFace scores some faces 24-40 px wide under its
+    threshold there: every other run of the pass (by frame index, every ``detect_every`` frames) is at 1280 px."""
+    from redact.detect.stack import face_stack
+    from redact.pipeline import ScanOptions
+
+    full = face_stack(ScanOptions(provider="cpu", tile_every=0, lying_faces="off"))[1]
+    stub = Sizes()
+    for d in (full.detector, getattr(full, "alt", full.detector)):
+        d._session = stub  # type: ignore[attr-defined]
+    frame = np.zeros((height, width, 3), np.uint8)
+    every = full.every
+    for k in range(4):
+        full.run(k * every, frame)
+    expect = [(h if width >= height else w, w if width >= height else h) for h, w in sizes]
+    assert stub.seen == expect
+    assert full.strided(4 * every) and not full.strided(4 * every - 1)
+
+
 def test_default_stack_covers_a_tiny_face(astronaut):
     """An 8 px face in a 1280x720 frame lies inside a box of the default stack's frame 0."""
     from redact.detect.stack import face_stack

@@ -208,7 +208,7 @@ class FrameRun:
     found: dict[str, Detections]
     settled: list[Settled] = field(default_factory=list)
     back: dict[str, list[tuple[int, Detections]]] = field(default_factory=dict)
-    """Per kind, detections of earlier frames the detectors that ran handed back (:meth:`Scheduled.handed_back`)."""
+    """Per kind, detections of earlier frames the detectors handed back on this frame (:meth:`Scheduled.handed_back`)."""
 
 
 def run_frame(stack: Sequence[Scheduled], frame_index: int, image: np.ndarray, cut: bool,

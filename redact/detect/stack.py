@@ -8,11 +8,18 @@ builds it once per worker.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
 
 from ..options import ScanOptions
+from ..types import Detections
+from .base import Detector
 from .schedule import Scheduled
 from .watch import ChangeWatch
+
+if TYPE_CHECKING:
+    from .faces import CenterFaceDetector
 
 FULL_MAX_SIDE = 960
 """The strided full-frame face pass's input size (long side, pixels). On the faces-crowd kenburns clips (720p, same
@@ -20,6 +27,17 @@ tracker), recall was 0.975 with this pass at 1280 px every 8 frames, 0.977 at 12
 every 4: shrunk, CenterFace finds faces it misses at 1280 px (a meeting's faces turned away: 92.5% -> 99.6%). A run
 at 960 px costs 0.56x one at 1280 px, so every 4 frames is about the CPU of before; faces too small for it are the
 tiled pass's (docs/benchmarks.md, "Faces: a finer stride, a smaller full pass")."""
+FULL_ALT_SIDE = 1280
+"""On frames whose longer side is over this (1080p and up), every other run of the full pass is at this size instead
+of :data:`FULL_MAX_SIDE` (:class:`AlternateSides`). 960 px is 0.75x a 720p frame but 0.5x a 1080p one, where a face
+of 24-40 px comes out at 12-20 px: CenterFace scores some of those under its threshold on every run (on the
+faces-crowd kenburns clips at 1920x1080, a dark head in profile 35-41 px wide: 0.12-0.19 at 960 px, 0.17-0.37 at
+1280 px; deface, at the native size, found it on 20 of 25 frames, redact on one). Shrunk less, it finds them;
+shrunk more, it finds others (faces turned away), so the two sizes take turns rather than 1280 px replacing 960:
+first 25 frames of the 12 crowd clips at 1080p, recall / spill 97.3% / 1.1% with 960 px every 4 frames, 97.2% /
+0.9% with 1280 px every 4, 97.9% / 1.1% taking turns (docs/benchmarks.md, "Faces below deface's recall: why each
+miss happens, and 1080p's full pass at two sizes"). Frames up to 1280 px (720p, and 720x1280 portrait) are
+unchanged."""
 LIGHT_MAX_SIDE = 320
 """The light every-frame face pass's input size (long side, pixels)."""
 LIGHT_SMALLEST = 12.0
@@ -42,10 +60,34 @@ LYING_THRESHOLD: float | None = None
 """The turned passes' minimum score (None: the full pass's)."""
 
 
+class AlternateSides(Scheduled):
+    """The full face pass (``detector``, at :data:`FULL_MAX_SIDE`) and, on frames whose longer side is over
+    ``alt.max_side``, ``alt`` instead on every other stride of ``every`` frames (frames 4-7, 12-15, ... at a stride
+    of 4): the choice follows the frame's index, so a clip's plan is the same whatever ran before it or however it
+    is cut into segments. Smaller frames always get ``detector``. ``alt`` shares ``detector``'s kind and model."""
+
+    def __init__(self, detector: Detector, alt: CenterFaceDetector, every: int = 1):
+        super().__init__(detector, every)
+        self.alt = alt
+
+    def run(self, frame_index: int, image: np.ndarray,
+            context: Mapping[str, Detections] | None = None) -> Detections:
+        self._last = frame_index
+        side = self.alt.max_side
+        use_alt = side is not None and max(image.shape[:2]) > side and (frame_index // self.every) % 2 == 1
+        return (self.alt if use_alt else self.detector).detect(image)
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d["alternate_max_side"] = self.alt.max_side
+        return d
+
+
 def face_stack(options: ScanOptions) -> list[Scheduled]:
     """The face stack, all CenterFace, merged per frame (overlaps -> enclosing box) and tracked:
 
-    * a full-frame pass at :data:`FULL_MAX_SIDE` px every ``detect_every`` frames (and on cuts);
+    * a full-frame pass at :data:`FULL_MAX_SIDE` px every ``detect_every`` frames (and on cuts); on frames larger
+      than 1280 px every other run at :data:`FULL_ALT_SIDE` (:class:`AlternateSides`);
     * when that is strided, a light pass at 320 px on every frame, so large, fast-moving faces are located in
       each frame;
     * every ``tile_every`` frames (and on cuts; 0: never), 2x2 overlapping tiles upscaled 2x for faces of
@@ -66,7 +108,9 @@ def face_stack(options: ScanOptions) -> list[Scheduled]:
     kwargs: dict[str, Any] = {"provider": options.provider, "min_side": options.face_min_side}
     if options.face_threshold is not None:
         kwargs["threshold"] = options.face_threshold
-    stack = [Scheduled(CenterFaceDetector(max_side=FULL_MAX_SIDE, **kwargs), every=options.detect_every)]
+    stack: list[Scheduled] = [AlternateSides(CenterFaceDetector(max_side=FULL_MAX_SIDE, **kwargs),
+                                             CenterFaceDetector(max_side=FULL_ALT_SIDE, **kwargs),
+                                             every=options.detect_every)]
     if options.detect_every > 1:
         light = dict(kwargs, threshold=max(kwargs.get("threshold", 0.0), LIGHT_THRESHOLD), smallest=LIGHT_SMALLEST)
         stack.insert(0, Scheduled(CenterFaceDetector(max_side=LIGHT_MAX_SIDE, **light), every=1))
